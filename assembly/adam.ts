@@ -1,0 +1,84 @@
+import { FLT_MIN, flush, flush4, grad, grad4 } from './common';
+
+/**
+ * Adam and AdamW, one fused pass over n floats (PyTorch semantics):
+ *
+ *   d    = gsign*g + wd*p             coupled L2 (Adam); wd = 0 for AdamW
+ *   p    = decay*p                    decoupled decay (AdamW: 1 - lr*wd; Adam: 1)
+ *   m    = b1*m + (1-b1)*d
+ *   v    = b2*v + (1-b2)*d*d
+ *   vmax = max(vmax, v)               AMSGrad only; the denominator uses vmax
+ *   p    = p - stepSize*m / (sqrt(v)*rsqrtBc2 + eps)
+ *
+ * stepSize = lr / (1 - b1^t) and rsqrtBc2 = 1 / sqrt(1 - b2^t) are computed in
+ * double by the caller. m, v and vmax are flushed to zero below FLT_MIN.
+ */
+// @ts-ignore: decorator
+@inline function adamCore(
+  p: usize, g: usize, m: usize, v: usize, vmax: usize, n: i32,
+  stepSize_: f64, rsqrtBc2_: f64, eps_: f64, b1_: f64, b2_: f64, wd_: f64, decay_: f64, gsign_: f64,
+  amsgrad: bool,
+): void {
+  const stepSize = <f32>stepSize_, rsqrtBc2 = <f32>rsqrtBc2_, eps = <f32>eps_, wd = <f32>wd_, decay = <f32>decay_;
+  const b1 = <f32>b1_, b2 = <f32>b2_, omb1 = <f32>(1 - b1_), omb2 = <f32>(1 - b2_), gsign = <f32>gsign_;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vStep = f32x4.splat(stepSize);
+    const vRs = f32x4.splat(rsqrtBc2);
+    const vEps = f32x4.splat(eps);
+    const vB1 = f32x4.splat(b1);
+    const vB2 = f32x4.splat(b2);
+    const vOmb1 = f32x4.splat(omb1);
+    const vOmb2 = f32x4.splat(omb2);
+    const vWd = f32x4.splat(wd);
+    const vDecay = f32x4.splat(decay);
+    const vGs = f32x4.splat(gsign);
+    const vTiny = f32x4.splat(FLT_MIN);
+    const bytes4 = (<usize>n & ~3) << 2;
+    for (let o: usize = 0; o < bytes4; o += 16) {
+      const pv = v128.load(p + o);
+      const d = grad4(v128.load(g + o), pv, vGs, vWd);
+      const mv = flush4(f32x4.add(f32x4.mul(v128.load(m + o), vB1), f32x4.mul(vOmb1, d)), vTiny);
+      let vv = flush4(f32x4.add(f32x4.mul(v128.load(v + o), vB2), f32x4.mul(f32x4.mul(vOmb2, d), d)), vTiny);
+      v128.store(m + o, mv);
+      v128.store(v + o, vv);
+      if (amsgrad) {
+        vv = f32x4.max(v128.load(vmax + o), vv);
+        v128.store(vmax + o, vv);
+      }
+      const denom = f32x4.add(f32x4.mul(f32x4.sqrt(vv), vRs), vEps);
+      v128.store(p + o, f32x4.sub(f32x4.mul(pv, vDecay), f32x4.div(f32x4.mul(vStep, mv), denom)));
+    }
+    i = n & ~3;
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const pv = load<f32>(p + o);
+    const d = grad(load<f32>(g + o), pv, gsign, wd);
+    const mv = flush(load<f32>(m + o) * b1 + omb1 * d);
+    let vv = flush(load<f32>(v + o) * b2 + omb2 * d * d);
+    store<f32>(m + o, mv);
+    store<f32>(v + o, vv);
+    if (amsgrad) {
+      vv = max<f32>(load<f32>(vmax + o), vv);
+      store<f32>(vmax + o, vv);
+    }
+    store<f32>(p + o, pv * decay - (stepSize * mv) / (sqrt<f32>(vv) * rsqrtBc2 + eps));
+  }
+}
+
+/** Adam / AdamW without AMSGrad (state: m, v). */
+export function adam(
+  p: usize, g: usize, m: usize, v: usize, n: i32,
+  stepSize: f64, rsqrtBc2: f64, eps: f64, b1: f64, b2: f64, wd: f64, decay: f64, gsign: f64,
+): void {
+  adamCore(p, g, m, v, 0, n, stepSize, rsqrtBc2, eps, b1, b2, wd, decay, gsign, false);
+}
+
+/** Adam / AdamW with AMSGrad (state: m, v, vmax). */
+export function adamAmsgrad(
+  p: usize, g: usize, m: usize, v: usize, vmax: usize, n: i32,
+  stepSize: f64, rsqrtBc2: f64, eps: f64, b1: f64, b2: f64, wd: f64, decay: f64, gsign: f64,
+): void {
+  adamCore(p, g, m, v, vmax, n, stepSize, rsqrtBc2, eps, b1, b2, wd, decay, gsign, true);
+}

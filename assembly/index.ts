@@ -1,0 +1,10 @@
+// Entry point of the kernel module: one export per kernel. Every kernel takes
+// byte addresses into the (imported) linear memory and an element count, and
+// reads top to bottom: splat constants, an f32x4 main loop, a scalar tail.
+// The scalar build (no SIMD) compiles only the scalar loops.
+export { allFinite } from './finite';
+export { sgd, sgdMomentum } from './sgd';
+export { momentum } from './momentum';
+export { adagrad } from './adagrad';
+export { rmsprop, rmspropMomentum, rmspropCentered, rmspropCenteredMomentum } from './rmsprop';
+export { adam, adamAmsgrad } from './adam';

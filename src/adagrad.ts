@@ -1,0 +1,52 @@
+import { Optimizer, type MethodSpec, type ParamGroupInput, type StepOptions } from './optimizer.js';
+import { boolean, nonNegative } from './validate.js';
+
+/** Hyperparameters of Adagrad (PyTorch `torch.optim.Adagrad`, camelCase). */
+export interface AdagradOptions {
+  /** learning rate, default 1e-2 */
+  lr: number;
+  /** learning-rate decay, default 0 */
+  lrDecay: number;
+  /** L2 penalty added to the gradient, default 0 */
+  weightDecay: number;
+  /** initial value of the sum of squares, default 0 */
+  initialAccumulatorValue: number;
+  /** added to the denominator, default 1e-10 */
+  eps: number;
+  /** maximize the objective instead of minimizing it, default false */
+  maximize: boolean;
+}
+
+export const adagradSpec: MethodSpec<AdagradOptions> = {
+  name: 'Adagrad',
+  defaults: { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false },
+  rules: {
+    lr: nonNegative,
+    lrDecay: nonNegative,
+    weightDecay: nonNegative,
+    initialAccumulatorValue: nonNegative,
+    eps: nonNegative,
+    maximize: boolean,
+  },
+  buffers: () => ['sum'],
+  initial: (_b, o) => o.initialAccumulatorValue,
+  eager: true,
+  run(k, a, o, { t }) {
+    const clr = o.lr / (1 + (t - 1) * o.lrDecay);
+    k.adagrad(a.p, a.g, a.state.sum!, a.n, clr, o.eps, o.weightDecay, o.maximize ? -1 : 1);
+  },
+};
+
+/**
+ * Adagrad, as PyTorch (state exists from construction):
+ *
+ *     d   = (maximize ? -g : g) + weightDecay*p
+ *     clr = lr / (1 + (t - 1)*lrDecay)
+ *     sum = sum + d*d                   (sum starts at initialAccumulatorValue)
+ *     p   = p - clr*d / (sqrt(sum) + eps)
+ */
+export class Adagrad extends Optimizer<AdagradOptions> {
+  constructor(params: Float32Array[] | ParamGroupInput<AdagradOptions>[], options?: Partial<AdagradOptions> & StepOptions) {
+    super(adagradSpec, params, options);
+  }
+}

@@ -1,0 +1,130 @@
+// Each optimizer owns one WebAssembly memory and one instance of the kernel
+// module bound to it. Why not one shared memory for all optimizers:
+//
+// - growing a non-shared memory detaches every view on it, so a shared heap
+//   would invalidate `opt.params[i]` of every optimizer whenever any optimizer
+//   is created; a shared (SharedArrayBuffer) memory avoids that but needs
+//   cross-origin isolation in browsers;
+// - an optimizer's size is known at construction, so its memory is allocated
+//   once at the right size and never grows while the optimizer lives: its
+//   views can never go stale, and no other optimizer can touch them.
+//
+// dispose() detaches the optimizer's views on purpose (`memory.grow(0)`
+// detaches the buffer), so a view kept past dispose reads as empty instead of
+// reading memory that a later optimizer reuses. Only then is the memory put
+// in a small pool for the next optimizer, which makes create/dispose cycles
+// cheap.
+import { activeModule, type Build, type Kernels } from './wasm.js';
+
+const PAGE = 65536;
+/** Disposed memories kept for reuse, at most this many... */
+const POOL_ENTRIES = 8;
+/** ...and none larger than this (a large memory is left to the GC). */
+const POOL_MAX_BYTES = 64 * 1024 * 1024;
+/** wasm32 limit as V8 enforces it: 65536 pages of 64 KiB. */
+const MAX_BYTES = 4 * 1024 * 1024 * 1024;
+
+interface Slot {
+  build: Build;
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  kernels: Kernels;
+}
+
+const pool: Slot[] = [];
+let liveArenas = 0;
+let liveBytes = 0;
+
+/** Counters for memory tests and reports: live optimizers' memories and the pool. */
+export function memoryStats(): { liveArenas: number; liveBytes: number; pooledArenas: number; pooledBytes: number } {
+  return {
+    liveArenas,
+    liveBytes,
+    pooledArenas: pool.length,
+    pooledBytes: pool.reduce((s, e) => s + e.memory.buffer.byteLength, 0),
+  };
+}
+
+export class Arena {
+  readonly memory: WebAssembly.Memory;
+  readonly kernels: Kernels;
+  readonly build: Build;
+  readonly bytes: number;
+  #slot: Slot | undefined;
+
+  private constructor(slot: Slot, bytes: number) {
+    this.#slot = slot;
+    this.memory = slot.memory;
+    this.kernels = slot.kernels;
+    this.build = slot.build;
+    this.bytes = bytes;
+  }
+
+  /**
+   * A zeroed memory of at least `bytes` bytes with its own kernel instance.
+   * Every page is written once here, so no step pays for page faults.
+   */
+  static acquire(owner: string, bytes: number): Arena {
+    const { build, module } = activeModule(owner);
+    if (!(bytes <= MAX_BYTES)) {
+      throw new RangeError(
+        `${owner}: the parameters and optimizer state need ${bytes} bytes, more than the 4 GiB a WebAssembly memory can hold`,
+      );
+    }
+    const pages = Math.max(1, Math.ceil(bytes / PAGE));
+    let slot = takeFromPool(build, module, pages);
+    try {
+      if (slot) {
+        const have = slot.memory.buffer.byteLength / PAGE;
+        if (have < pages) slot.memory.grow(pages - have);
+      } else {
+        const memory = new WebAssembly.Memory({ initial: pages });
+        const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Kernels;
+        slot = { build, module, memory, kernels };
+      }
+    } catch (e) {
+      throw new RangeError(
+        `${owner}: could not allocate ${pages * PAGE} bytes of WebAssembly memory for the parameters and ` +
+          `optimizer state (${(e as Error).message}); nothing was created`,
+      );
+    }
+    new Uint8Array(slot.memory.buffer, 0, pages * PAGE).fill(0);
+    liveArenas++;
+    liveBytes += slot.memory.buffer.byteLength;
+    return new Arena(slot, bytes);
+  }
+
+  /** The memory's current buffer; it never changes while the arena is held. */
+  get buffer(): ArrayBuffer {
+    return this.memory.buffer;
+  }
+
+  /** Detaches every view on this memory and hands it to the pool. Idempotent. */
+  release(): void {
+    const slot = this.#slot;
+    if (!slot) return;
+    this.#slot = undefined;
+    liveArenas--;
+    liveBytes -= slot.memory.buffer.byteLength;
+    slot.memory.grow(0);
+    if (slot.memory.buffer.byteLength <= POOL_MAX_BYTES) {
+      pool.push(slot);
+      if (pool.length > POOL_ENTRIES) pool.shift();
+    }
+  }
+}
+
+function takeFromPool(build: Build, module: WebAssembly.Module, pages: number): Slot | undefined {
+  let best = -1;
+  for (let i = 0; i < pool.length; i++) {
+    const e = pool[i]!;
+    if (e.build !== build || e.module !== module) continue;
+    const have = e.memory.buffer.byteLength / PAGE;
+    const cur = best < 0 ? undefined : pool[best]!.memory.buffer.byteLength / PAGE;
+    // Prefer the smallest memory that fits; otherwise the largest (least to grow).
+    if (cur === undefined) best = i;
+    else if (have >= pages && (cur < pages || have < cur)) best = i;
+    else if (have < pages && cur < pages && have > cur) best = i;
+  }
+  return best < 0 ? undefined : pool.splice(best, 1)[0];
+}

@@ -1,0 +1,557 @@
+// The optimizer base class: param groups, validation, layout in WebAssembly
+// memory, the step protocol and (de)serialisation. A method (SGD, Adam, ...)
+// is a MethodSpec: its defaults, one Rule per hyperparameter, the state
+// buffers it needs and a `run` that calls its kernel for one group. This class
+// decides; assembly/ computes.
+import { Arena } from './arena.js';
+import { checkFloat32Array, checkRule, describe, isDetached, isFloat32Array, type Rule } from './validate.js';
+import type { Kernels } from './wasm.js';
+
+/** Byte addresses of one group's buffers in its optimizer's memory. */
+export interface GroupAddresses {
+  /** parameters */
+  p: number;
+  /** gradients */
+  g: number;
+  /** state buffers, by name, in the order `buffers()` lists them */
+  state: Record<string, number>;
+  /** floats in each buffer (the group's tensors back to back, each padded to 4) */
+  n: number;
+}
+
+/** What a method's `run` sees of a group's progress. */
+export interface GroupProgress {
+  /** 1-based count of the step being applied */
+  t: number;
+  /** state buffers that already hold data (SGD's momentum buffer starts on first use) */
+  started: ReadonlySet<string>;
+}
+
+export interface MethodSpec<O extends object> {
+  name: string;
+  defaults: Readonly<O>;
+  rules: { readonly [K in keyof O]: Rule };
+  /** Constraints between options; returns what is wrong, or undefined. */
+  check?(o: O): string | undefined;
+  /** Every state buffer a group with these options needs (fixed at construction). */
+  buffers(o: O): readonly string[];
+  /** The buffers one step with these options reads and writes (a subset of `buffers`). */
+  uses?(o: O): readonly string[];
+  /** The initial fill value of a state buffer (default 0). */
+  initial?(buffer: string, o: O): number;
+  /** State exists from construction, as in PyTorch's Adagrad (otherwise from the first step). */
+  eager?: boolean;
+  /** Applies one step to one group: calls exactly one kernel. */
+  run(k: Kernels, a: GroupAddresses, o: Readonly<O>, progress: GroupProgress): void;
+}
+
+/** A param group as passed to a constructor: its tensors and any options that differ. */
+export type ParamGroupInput<O> = { params: Float32Array[] } & Partial<O>;
+
+/** Options of every optimizer that are not per-group hyperparameters. */
+export interface StepOptions {
+  /**
+   * Check every gradient for NaN and +-Infinity before a step (one read-only
+   * SIMD pass). A non-finite gradient then throws a NonFiniteGradientError
+   * and nothing changes. Default true. With false, non-finite values flow
+   * into parameters and state as in PyTorch.
+   */
+  checkFinite?: boolean;
+  /** Skip a step with a non-finite gradient instead of throwing: `step` returns false. Default false. */
+  skipNonFinite?: boolean;
+}
+
+/** A param group as exposed on `opt.paramGroups`: options are validated when assigned. */
+export type ParamGroup<O> = O & { readonly params: readonly Float32Array[] };
+
+/** Per-parameter state in a state dict: the group's step count and the state buffers that hold data. */
+export type ParamState = { step: number } & Record<string, Float32Array | number>;
+
+/** Plain, structured-clone-able optimizer state (PyTorch's state_dict shape, camelCase). */
+export interface StateDict<O> {
+  /** The optimizer class that wrote it. */
+  kind: string;
+  /** Format version of this dict. */
+  version: 1;
+  /** One entry per parameter, in order across groups; null where no state exists yet. */
+  state: (ParamState | null)[];
+  /** Hyperparameters per group, with the indices of the group's parameters. */
+  paramGroups: (O & { params: number[] })[];
+}
+
+/** Thrown by `step` when a gradient holds NaN or +-Infinity; nothing was changed. */
+export class NonFiniteGradientError extends RangeError {
+  override name = 'NonFiniteGradientError';
+  constructor(
+    message: string,
+    /** index of the gradient across all groups */
+    readonly param: number,
+    /** element index inside it */
+    readonly index: number,
+  ) {
+    super(message);
+  }
+}
+
+const STEP_OPTION_RULES: Record<keyof StepOptions, Rule> = {
+  checkFinite: { expected: 'true or false', type: 'boolean', test: () => true },
+  skipNonFinite: { expected: 'true or false', type: 'boolean', test: () => true },
+};
+
+interface Group<O> {
+  options: O;
+  /** global indices of this group's parameters */
+  indices: number[];
+  addr: GroupAddresses;
+  /** buffers allocated for this group */
+  allocated: readonly string[];
+  step: number;
+  started: Set<string>;
+  view: ParamGroup<O>;
+}
+
+const FLOAT = 4;
+/** Every tensor starts on a 16-byte boundary, so SIMD loads are aligned. */
+const pad4 = (n: number) => (n + 3) & ~3;
+
+export abstract class Optimizer<O extends object> {
+  readonly #spec: MethodSpec<O>;
+  #arena: Arena | undefined;
+  readonly #groups: Group<O>[] = [];
+  /** the caller's arrays, synced after each `step(grads)` */
+  readonly #callerParams: Float32Array[] = [];
+  readonly #params: readonly Float32Array[];
+  readonly #grads: readonly Float32Array[];
+  readonly #paramGroups: readonly ParamGroup<O>[];
+  /** [address, length] of every gradient, for the finiteness check */
+  readonly #gradRegion: [number, number];
+  readonly #checkFinite: boolean;
+  readonly #skipNonFinite: boolean;
+
+  protected constructor(spec: MethodSpec<O>, params: Float32Array[] | ParamGroupInput<O>[], options: Partial<O> & StepOptions = {}) {
+    this.#spec = spec;
+    const owner = spec.name;
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+      throw new TypeError(`${owner}: options must be an object such as { lr: 0.01 }, got ${describe(options)}`);
+    }
+    const base = { ...spec.defaults } as O;
+    const stepOpts: StepOptions = {};
+    for (const [key, value] of Object.entries(options)) {
+      if (value === undefined) continue;
+      if (key in STEP_OPTION_RULES) {
+        checkRule(owner, `options.${key}`, STEP_OPTION_RULES[key as keyof StepOptions], value);
+        stepOpts[key as keyof StepOptions] = value as boolean;
+      } else {
+        (base as Record<string, unknown>)[key] = this.#checkOption(`options.${key}`, key, value);
+      }
+    }
+    this.#checkFinite = stepOpts.checkFinite ?? true;
+    this.#skipNonFinite = stepOpts.skipNonFinite ?? false;
+
+    const groupsIn = normalizeGroups(owner, params);
+    const seen = new Set<Float32Array>();
+    let index = 0;
+    const specs: { options: O; tensors: Float32Array[]; allocated: readonly string[] }[] = [];
+    groupsIn.forEach((gin, gi) => {
+      const o = { ...base };
+      for (const [key, value] of Object.entries(gin)) {
+        if (key === 'params' || value === undefined) continue;
+        (o as Record<string, unknown>)[key] = this.#checkOption(`params[${gi}].${key}`, key, value);
+      }
+      this.#checkGroup(`params[${gi}]`, o);
+      const tensors = gin.params.map((t, i) => {
+        const name = Array.isArray(params) && isFloat32Array(params[0]) ? `params[${index + i}]` : `params[${gi}].params[${i}]`;
+        checkFloat32Array(owner, name, t);
+        if (seen.has(t)) throw new TypeError(`${owner}: ${name} appears more than once; each parameter may be given only once`);
+        seen.add(t);
+        return t;
+      });
+      index += tensors.length;
+      specs.push({ options: o, tensors, allocated: spec.buffers(o) });
+    });
+
+    // Layout: every group's parameters, then every group's gradients (one
+    // contiguous region, checked in one pass), then each group's state buffers.
+    const sizes = specs.map((s) => s.tensors.reduce((acc, t) => acc + pad4(t.length), 0));
+    const totalFloats = sizes.reduce((a, b) => a + b, 0);
+    const stateFloats = specs.reduce((acc, s, i) => acc + s.allocated.length * sizes[i]!, 0);
+    const base0 = 64;
+    const bytes = base0 + FLOAT * (2 * totalFloats + stateFloats);
+    const arena = Arena.acquire(owner, bytes);
+    this.#arena = arena;
+    const buffer = arena.buffer;
+
+    const gradBase = base0 + FLOAT * totalFloats;
+    let pOff = base0;
+    let sOff = base0 + FLOAT * 2 * totalFloats;
+    const params_: Float32Array[] = [];
+    const grads_: Float32Array[] = [];
+    let gIndex = 0;
+    specs.forEach((s, gi) => {
+      const n = sizes[gi]!;
+      const state: Record<string, number> = {};
+      for (const b of s.allocated) {
+        state[b] = sOff;
+        const init = spec.initial?.(b, s.options) ?? 0;
+        if (init !== 0) new Float32Array(buffer, sOff, n).fill(init);
+        sOff += FLOAT * n;
+      }
+      const addr: GroupAddresses = { p: pOff, g: pOff + (gradBase - base0), state, n };
+      const indices: number[] = [];
+      let off = 0;
+      const views: Float32Array[] = [];
+      for (const t of s.tensors) {
+        const pv = new Float32Array(buffer, addr.p + FLOAT * off, t.length);
+        pv.set(t);
+        views.push(pv);
+        params_.push(pv);
+        grads_.push(new Float32Array(buffer, addr.g + FLOAT * off, t.length));
+        this.#callerParams.push(t);
+        indices.push(gIndex++);
+        off += pad4(t.length);
+      }
+      pOff += FLOAT * n;
+      const group: Group<O> = {
+        options: s.options,
+        indices,
+        addr,
+        allocated: s.allocated,
+        step: 0,
+        started: new Set(spec.eager ? s.allocated : []),
+        view: undefined as unknown as ParamGroup<O>,
+      };
+      group.view = this.#makeGroupView(gi, group, Object.freeze(views));
+      this.#groups.push(group);
+    });
+    this.#params = Object.freeze(params_);
+    this.#grads = Object.freeze(grads_);
+    this.#paramGroups = Object.freeze(this.#groups.map((g) => g.view));
+    this.#gradRegion = [gradBase, totalFloats];
+  }
+
+  /** Validates one hyperparameter and returns the value to store (pairs are copied and frozen). */
+  #checkOption(name: string, key: string, value: unknown): unknown {
+    const rule = (this.#spec.rules as Record<string, Rule | undefined>)[key];
+    if (!rule || !Object.prototype.hasOwnProperty.call(this.#spec.rules, key)) {
+      const valid = [...Object.keys(this.#spec.rules), ...Object.keys(STEP_OPTION_RULES)].join(', ');
+      throw new TypeError(`${this.#spec.name}: unknown option ${JSON.stringify(key)} in ${name.split('.')[0]} (valid options: ${valid})`);
+    }
+    checkRule(this.#spec.name, name, rule, value);
+    return rule.type === 'pair' ? Object.freeze([...(value as number[])]) : value;
+  }
+
+  #checkGroup(where: string, o: O, allocated?: readonly string[]): void {
+    const problem = this.#spec.check?.(o);
+    if (problem) throw new RangeError(`${this.#spec.name}: invalid options in ${where}: ${problem}`);
+    if (allocated) {
+      const missing = this.#spec.buffers(o).filter((b) => !allocated.includes(b));
+      if (missing.length) {
+        throw new RangeError(
+          `${this.#spec.name}: invalid options in ${where}: they need the state buffer(s) ${missing.join(', ')}, ` +
+            `which this group was not created with (state buffers are allocated once, at construction, so that ` +
+            `views never move); create the optimizer with these options instead`,
+        );
+      }
+    }
+  }
+
+  #makeGroupView(gi: number, group: Group<O>, views: readonly Float32Array[]): ParamGroup<O> {
+    const obj = {} as Record<string, unknown>;
+    Object.defineProperty(obj, 'params', { value: views, enumerable: true });
+    for (const key of Object.keys(this.#spec.rules)) {
+      Object.defineProperty(obj, key, {
+        enumerable: true,
+        get: () => (group.options as Record<string, unknown>)[key],
+        set: (value: unknown) => {
+          this.#live(`paramGroups[${gi}].${key}`);
+          const stored = this.#checkOption(`paramGroups[${gi}].${key}`, key, value);
+          const next = { ...group.options, [key]: stored } as O;
+          this.#checkGroup(`paramGroups[${gi}]`, next, group.allocated);
+          group.options = next;
+        },
+      });
+    }
+    return Object.preventExtensions(obj) as ParamGroup<O>;
+  }
+
+  #live(what: string): Arena {
+    const arena = this.#arena;
+    if (!arena) throw new Error(`${this.#spec.name}: ${what} was used after dispose(); create a new optimizer`);
+    return arena;
+  }
+
+  /** Name of the optimizer class, e.g. "Adam". */
+  get kind(): string {
+    return this.#spec.name;
+  }
+
+  /**
+   * The parameters, as Float32Array views into this optimizer's WebAssembly
+   * memory, in order across groups. They hold the current values at all times
+   * and stay valid (same buffer, same place) until `dispose()`, which detaches
+   * them.
+   */
+  get params(): readonly Float32Array[] {
+    this.#live('params');
+    return this.#params;
+  }
+
+  /** Gradient slots, Float32Array views into WebAssembly memory: write them, then call `step()`. */
+  get grads(): readonly Float32Array[] {
+    this.#live('grads');
+    return this.#grads;
+  }
+
+  /** The param groups; assigning a hyperparameter validates it first. */
+  get paramGroups(): readonly ParamGroup<O>[] {
+    this.#live('paramGroups');
+    return this.#paramGroups;
+  }
+
+  /** Number of steps applied so far (by the first group; all groups step together). */
+  get stepCount(): number {
+    this.#live('stepCount');
+    return this.#groups[0]?.step ?? 0;
+  }
+
+  /**
+   * One optimization step.
+   *
+   * `step(grads)`: copies one gradient per parameter (in order across groups)
+   * into WebAssembly memory, updates, then writes the new values back into the
+   * Float32Arrays the optimizer was constructed with.
+   * `step()`: zero-copy; uses what was written into `opt.grads` and updates
+   * `opt.params` only (the caller's original arrays are not touched).
+   *
+   * Returns true when the step was applied, false when it was skipped because
+   * of a non-finite gradient (`skipNonFinite`). Any error leaves parameters and
+   * state exactly as they were.
+   */
+  step(grads?: readonly Float32Array[]): boolean {
+    const owner = `${this.#spec.name}.step`;
+    const arena = this.#live('step()');
+    const n = this.#grads.length;
+    if (grads !== undefined) {
+      if (!Array.isArray(grads)) {
+        throw new TypeError(`${owner}: grads must be an array of ${n} Float32Array(s), one per parameter, got ${describe(grads)}`);
+      }
+      if (grads.length !== n) {
+        throw new RangeError(`${owner}: expected ${n} gradient(s), one per parameter in order across groups, got ${grads.length}`);
+      }
+      for (let i = 0; i < n; i++) checkFloat32Array(owner, `grads[${i}]`, grads[i], this.#grads[i]!.length);
+      for (let i = 0; i < n; i++) {
+        const t = this.#callerParams[i]!;
+        if (t.length !== this.#params[i]!.length || isDetached(t)) {
+          throw new TypeError(
+            `${owner}: params[${i}], the Float32Array this optimizer was created with, was detached or resized, so ` +
+              `the updated values cannot be written back; read opt.params[${i}] and use step() without arguments`,
+          );
+        }
+      }
+      for (let i = 0; i < n; i++) {
+        const g = grads[i]!;
+        const slot = this.#grads[i]!;
+        if (g !== slot) slot.set(g);
+      }
+    }
+    if (this.#checkFinite || this.#skipNonFinite) {
+      const [addr, len] = this.#gradRegion;
+      if (!arena.kernels.allFinite(addr, len)) {
+        if (this.#skipNonFinite) return false;
+        throw this.#nonFiniteError(owner);
+      }
+    }
+    const k = arena.kernels;
+    for (const group of this.#groups) {
+      const t = group.step + 1;
+      this.#spec.run(k, group.addr, group.options, { t, started: group.started });
+      group.step = t;
+      for (const b of this.#spec.uses?.(group.options) ?? this.#spec.buffers(group.options)) group.started.add(b);
+    }
+    if (grads !== undefined) {
+      for (let i = 0; i < n; i++) this.#callerParams[i]!.set(this.#params[i]!);
+    }
+    return true;
+  }
+
+  #nonFiniteError(owner: string): NonFiniteGradientError {
+    for (let i = 0; i < this.#grads.length; i++) {
+      const g = this.#grads[i]!;
+      for (let j = 0; j < g.length; j++) {
+        if (!Number.isFinite(g[j]!)) {
+          return new NonFiniteGradientError(
+            `${owner}: grads[${i}][${j}] is ${g[j]}; the step was not applied and parameters and state are ` +
+              `unchanged (options: skipNonFinite: true skips such steps, checkFinite: false lets them through as PyTorch does)`,
+            i,
+            j,
+          );
+        }
+      }
+    }
+    return new NonFiniteGradientError(`${owner}: a gradient is not finite; the step was not applied`, -1, -1);
+  }
+
+  /** A plain, structured-clone-able copy of the optimizer state (PyTorch's state_dict, camelCase). */
+  stateDict(): StateDict<O> {
+    const arena = this.#live('stateDict()');
+    const state: (ParamState | null)[] = [];
+    const paramGroups: (O & { params: number[] })[] = [];
+    for (const group of this.#groups) {
+      const o: Record<string, unknown> = {};
+      for (const [key, v] of Object.entries(group.options)) o[key] = Array.isArray(v) ? [...v] : v;
+      paramGroups.push({ ...(o as O), params: [...group.indices] });
+      const has = group.step > 0 || this.#spec.eager;
+      let off = 0;
+      for (const idx of group.indices) {
+        const len = this.#params[idx]!.length;
+        if (!has) state.push(null);
+        else {
+          const s: ParamState = { step: group.step };
+          for (const b of group.allocated) {
+            if (group.started.has(b)) s[b] = new Float32Array(arena.buffer, group.addr.state[b]! + FLOAT * off, len).slice();
+          }
+          state.push(s);
+        }
+        off += pad4(len);
+      }
+    }
+    return { kind: this.#spec.name, version: 1, state, paramGroups };
+  }
+
+  /**
+   * Replaces hyperparameters and state with those of `sd` (from `stateDict()`
+   * of an optimizer of the same kind over parameters of the same shapes).
+   * Everything is checked before anything is written: on error nothing changes.
+   */
+  loadStateDict(sd: StateDict<O>): void {
+    const owner = `${this.#spec.name}.loadStateDict`;
+    const arena = this.#live('loadStateDict()');
+    if (sd === null || typeof sd !== 'object') throw new TypeError(`${owner}: expected a state dict object, got ${describe(sd)}`);
+    if (sd.kind !== this.#spec.name) {
+      throw new TypeError(`${owner}: this state dict belongs to ${describe(sd.kind)}, not ${this.#spec.name}`);
+    }
+    if (sd.version !== 1) throw new RangeError(`${owner}: unsupported state dict version ${describe(sd.version)} (this library reads version 1)`);
+    if (!Array.isArray(sd.paramGroups) || sd.paramGroups.length !== this.#groups.length) {
+      throw new RangeError(
+        `${owner}: expected ${this.#groups.length} param group(s), got ${Array.isArray(sd.paramGroups) ? sd.paramGroups.length : describe(sd.paramGroups)}`,
+      );
+    }
+    if (!Array.isArray(sd.state) || sd.state.length !== this.#params.length) {
+      throw new RangeError(`${owner}: expected state for ${this.#params.length} parameter(s), got ${Array.isArray(sd.state) ? sd.state.length : describe(sd.state)}`);
+    }
+    // 1. Check everything, building what will be written.
+    const plans: { options: O; step: number; started: Set<string>; writes: [number, Float32Array | number[]][] }[] = [];
+    this.#groups.forEach((group, gi) => {
+      const sg = sd.paramGroups[gi] as Record<string, unknown>;
+      if (sg === null || typeof sg !== 'object') throw new TypeError(`${owner}: paramGroups[${gi}] must be an object, got ${describe(sg)}`);
+      const ids = sg.params;
+      if (!Array.isArray(ids) || ids.length !== group.indices.length || ids.some((v, i) => v !== group.indices[i])) {
+        throw new RangeError(
+          `${owner}: paramGroups[${gi}].params must be [${group.indices.join(', ')}] (the parameters of this group), got ${describe(ids)}`,
+        );
+      }
+      const options = { ...group.options };
+      for (const key of Object.keys(sg)) {
+        if (key === 'params') continue;
+        (options as Record<string, unknown>)[key] = this.#checkOption(`paramGroups[${gi}].${key}`, key, sg[key]);
+      }
+      this.#checkGroup(`paramGroups[${gi}]`, options, group.allocated);
+      let step: number | undefined;
+      let started: Set<string> | undefined;
+      const writes: [number, Float32Array | number[]][] = [];
+      let off = 0;
+      for (const idx of group.indices) {
+        const len = this.#params[idx]!.length;
+        const s = sd.state[idx] as Record<string, unknown> | null | undefined;
+        const where = `state[${idx}]`;
+        let thisStep = 0;
+        const thisStarted = new Set<string>();
+        if (s !== null && s !== undefined) {
+          if (typeof s !== 'object') throw new TypeError(`${owner}: ${where} must be an object or null, got ${describe(s)}`);
+          thisStep = s.step as number;
+          if (!Number.isSafeInteger(thisStep) || thisStep < 0) {
+            throw new RangeError(`${owner}: ${where}.step must be an integer >= 0, got ${describe(s.step)}`);
+          }
+          for (const key of Object.keys(s)) {
+            if (key === 'step') continue;
+            if (!group.allocated.includes(key)) {
+              throw new RangeError(
+                `${owner}: ${where}.${key} is not a state buffer of this group (it has: ${group.allocated.join(', ') || 'none'})`,
+              );
+            }
+            const v = s[key];
+            const arr = isFloat32Array(v) ? checkFloat32Array(owner, `${where}.${key}`, v, len) : v;
+            if (!isFloat32Array(arr)) {
+              if (!Array.isArray(arr) || arr.length !== len || !arr.every((x) => typeof x === 'number')) {
+                throw new TypeError(`${owner}: ${where}.${key} must be a Float32Array (or array of numbers) of length ${len}, got ${describe(v)}`);
+              }
+            }
+            writes.push([group.addr.state[key]! + FLOAT * off, arr as Float32Array | number[]]);
+            thisStarted.add(key);
+          }
+        } else if (this.#spec.eager) {
+          throw new RangeError(`${owner}: ${where} is missing; ${this.#spec.name} keeps state for every parameter from construction`);
+        }
+        if (step === undefined) {
+          step = thisStep;
+          started = thisStarted;
+        } else if (step !== thisStep || !sameSet(started!, thisStarted)) {
+          throw new RangeError(
+            `${owner}: the parameters of paramGroups[${gi}] must share one step count and the same state buffers ` +
+              `(every group steps as one); ${where} differs (step ${thisStep}, expected ${step})`,
+          );
+        }
+        off += pad4(len);
+      }
+      plans.push({ options, step: step ?? 0, started: started ?? new Set(), writes });
+    });
+    // 2. Write: nothing below can fail.
+    this.#groups.forEach((group, gi) => {
+      const plan = plans[gi]!;
+      for (const b of group.allocated) {
+        new Float32Array(arena.buffer, group.addr.state[b]!, group.addr.n).fill(this.#spec.initial?.(b, plan.options) ?? 0);
+      }
+      for (const [addr, arr] of plan.writes) new Float32Array(arena.buffer, addr, arr.length).set(arr);
+      group.options = plan.options;
+      group.step = plan.step;
+      group.started = plan.started;
+    });
+  }
+
+  /**
+   * Frees this optimizer's WebAssembly memory. Its `params` and `grads` views
+   * are detached (length 0) rather than left pointing at memory that may be
+   * reused; any later call throws. Calling dispose() again does nothing.
+   */
+  dispose(): void {
+    const arena = this.#arena;
+    if (!arena) return;
+    this.#arena = undefined;
+    arena.release();
+  }
+
+  /** Whether dispose() was called. */
+  get disposed(): boolean {
+    return this.#arena === undefined;
+  }
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  return a.size === b.size && [...a].every((x) => b.has(x));
+}
+
+function normalizeGroups<O>(owner: string, params: unknown): ParamGroupInput<O>[] {
+  if (!Array.isArray(params)) {
+    throw new TypeError(`${owner}: params must be an array of Float32Arrays or of param groups { params: [...] }, got ${describe(params)}`);
+  }
+  if (params.length === 0) throw new RangeError(`${owner}: params is an empty list; give at least one parameter`);
+  if (params.every(isFloat32Array)) return [{ params: params as Float32Array[] } as ParamGroupInput<O>];
+  return params.map((g, gi) => {
+    if (g === null || typeof g !== 'object' || isFloat32Array(g) || !Array.isArray((g as { params?: unknown }).params)) {
+      throw new TypeError(
+        `${owner}: params[${gi}] must be a Float32Array (all of them) or a param group { params: Float32Array[], ...options }, got ${describe(g)}`,
+      );
+    }
+    return g as ParamGroupInput<O>;
+  });
+}

@@ -1,0 +1,157 @@
+// Loading the kernel module: compile once (asynchronously, as every engine
+// allows), then instantiate it synchronously for each optimizer's own memory.
+import { SCALAR_WASM_BASE64, SIMD_WASM_BASE64 } from './generated/wasm.js';
+
+/** The exports of assembly/index.ts. Addresses are byte offsets into the instance's memory. */
+export interface Kernels {
+  allFinite(x: number, n: number): number;
+  sgd(p: number, g: number, n: number, lr: number, wd: number, gsign: number): void;
+  sgdMomentum(
+    p: number, g: number, buf: number, n: number,
+    lr: number, wd: number, gsign: number, mu: number, c: number, a: number, k: number,
+  ): void;
+  momentum(p: number, g: number, v: number, n: number, lr: number, beta: number, wd: number, gsign: number): void;
+  adagrad(p: number, g: number, sum: number, n: number, clr: number, eps: number, wd: number, gsign: number): void;
+  rmsprop(p: number, g: number, sq: number, n: number, lr: number, alpha: number, eps: number, wd: number, gsign: number): void;
+  rmspropMomentum(
+    p: number, g: number, sq: number, buf: number, n: number,
+    lr: number, alpha: number, eps: number, wd: number, gsign: number, mu: number,
+  ): void;
+  rmspropCentered(
+    p: number, g: number, sq: number, ga: number, n: number,
+    lr: number, alpha: number, eps: number, wd: number, gsign: number,
+  ): void;
+  rmspropCenteredMomentum(
+    p: number, g: number, sq: number, ga: number, buf: number, n: number,
+    lr: number, alpha: number, eps: number, wd: number, gsign: number, mu: number,
+  ): void;
+  adam(
+    p: number, g: number, m: number, v: number, n: number,
+    stepSize: number, rsqrtBc2: number, eps: number, b1: number, b2: number, wd: number, decay: number, gsign: number,
+  ): void;
+  adamAmsgrad(
+    p: number, g: number, m: number, v: number, vmax: number, n: number,
+    stepSize: number, rsqrtBc2: number, eps: number, b1: number, b2: number, wd: number, decay: number, gsign: number,
+  ): void;
+}
+
+/** Which compiled kernel module new optimizers use. */
+export type Build = 'simd' | 'scalar';
+
+export interface ReadyOptions {
+  /**
+   * true: the f32x4 build (throws where the engine rejects SIMD); false: the
+   * scalar build; omitted: keep the build chosen by an earlier call, or on the
+   * first call pick SIMD wherever `WebAssembly.validate` accepts it.
+   */
+  simd?: boolean;
+}
+
+export interface BackendInfo {
+  /** The build new optimizers are created with. */
+  build: Build;
+  /** Whether this engine accepts the SIMD build at all. */
+  simdSupported: boolean;
+}
+
+function decode(base64: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(base64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+const bytesCache = new Map<Build, Uint8Array<ArrayBuffer>>();
+function bytes(build: Build): Uint8Array<ArrayBuffer> {
+  let b = bytesCache.get(build);
+  if (!b) {
+    b = decode(build === 'simd' ? SIMD_WASM_BASE64 : SCALAR_WASM_BASE64);
+    bytesCache.set(build, b);
+  }
+  return b;
+}
+
+let simdOk: boolean | undefined;
+/** Whether this engine validates the SIMD build (feature detection, no compile). */
+export function simdSupported(): boolean {
+  if (simdOk === undefined) simdOk = WebAssembly.validate(bytes('simd'));
+  return simdOk;
+}
+
+const compiled = new Map<Build, Promise<WebAssembly.Module>>();
+const modules = new Map<Build, WebAssembly.Module>();
+let active: Build | undefined;
+
+/**
+ * Runs every kernel a few dozen times on a scratch memory so that V8 tiers
+ * the module up from its baseline compiler before the first real step
+ * (compiled code is shared by all instances of a module).
+ */
+function warmUp(module: WebAssembly.Module): void {
+  const n = 4096;
+  const memory = new WebAssembly.Memory({ initial: 2 });
+  const k = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Kernels;
+  const f = new Float32Array(memory.buffer);
+  for (let i = 0; i < f.length; i++) f[i] = ((i * 7919) % 1000) / 1000 - 0.5;
+  const [p, g, a, b, c] = [0, 1, 2, 3, 4].map((i) => 64 + i * n * 4) as [number, number, number, number, number];
+  for (let r = 0; r < 40; r++) {
+    k.allFinite(g, n);
+    k.sgd(p, g, n, 1e-3, 0, 1);
+    k.sgdMomentum(p, g, a, n, 1e-3, 0, 1, 0.9, 1, 0, 1);
+    k.momentum(p, g, a, n, 1e-3, 0.9, 0, 1);
+    k.adagrad(p, g, b, n, 1e-3, 1e-10, 0, 1);
+    k.rmsprop(p, g, b, n, 1e-3, 0.99, 1e-8, 0, 1);
+    k.rmspropMomentum(p, g, b, a, n, 1e-3, 0.99, 1e-8, 0, 1, 0.9);
+    k.rmspropCentered(p, g, b, c, n, 1e-3, 0.99, 1e-8, 0, 1);
+    k.rmspropCenteredMomentum(p, g, b, c, a, n, 1e-3, 0.99, 1e-8, 0, 1, 0.9);
+    k.adam(p, g, a, b, n, 1e-3, 1, 1e-8, 0.9, 0.999, 0, 1, 1);
+    k.adamAmsgrad(p, g, a, b, c, n, 1e-3, 1, 1e-8, 0.9, 0.999, 0, 1, 1);
+  }
+}
+
+/**
+ * Compiles and instantiates the kernel module once; idempotent. Must be
+ * awaited before the first optimizer is created.
+ */
+export async function ready(options: ReadyOptions = {}): Promise<BackendInfo> {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`ready: expected options to be an object such as { simd: true }, got ${String(options)}`);
+  }
+  const { simd } = options;
+  if (simd !== undefined && typeof simd !== 'boolean') {
+    throw new TypeError(`ready: expected options.simd to be a boolean or undefined, got ${String(simd)}`);
+  }
+  let build: Build;
+  if (simd === undefined) build = active ?? (simdSupported() ? 'simd' : 'scalar');
+  else build = simd ? 'simd' : 'scalar';
+  if (build === 'simd' && !simdSupported()) {
+    throw new Error('ready: the SIMD build was requested ({ simd: true }) but this engine rejects WebAssembly SIMD');
+  }
+  let pending = compiled.get(build);
+  if (!pending) {
+    pending = WebAssembly.compile(bytes(build)).then((m) => {
+      warmUp(m);
+      modules.set(build, m);
+      return m;
+    });
+    compiled.set(build, pending);
+    pending.catch(() => compiled.delete(build));
+  }
+  await pending;
+  active = build;
+  return { build, simdSupported: simdSupported() };
+}
+
+/** The compiled module new optimizers instantiate; throws if `ready()` has not completed. */
+export function activeModule(owner: string): { build: Build; module: WebAssembly.Module } {
+  const module = active && modules.get(active);
+  if (!active || !module) {
+    throw new Error(`${owner}: the WebAssembly kernels are not loaded yet; call \`await ready()\` once before creating optimizers`);
+  }
+  return { build: active, module };
+}
+
+/** What `ready()` chose, or undefined before it completed. */
+export function backendInfo(): BackendInfo | undefined {
+  return active ? { build: active, simdSupported: simdSupported() } : undefined;
+}
