@@ -1,0 +1,62 @@
+// Shared test utilities: a seeded generator and the conformance tolerance.
+
+/** mulberry32: a small seeded PRNG, so every test run sees the same numbers. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** n standard-normal float32 values (Box-Muller) times `scale`. */
+export function randn(next: () => number, n: number, scale = 1): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const u = 1 - next();
+    const v = next();
+    out[i] = scale * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
+  return out;
+}
+
+/**
+ * The conformance rule: |x - ref| <= 1e-5 * max(1, max |ref| over the case).
+ * Returns the worst violation ratio (<= 1 passes) and where it happened.
+ */
+export function conformance(actual: readonly Float32Array[], expected: readonly Float32Array[]): { ratio: number; where: string } {
+  let scale = 1;
+  for (const e of expected) for (const v of e) scale = Math.max(scale, Math.abs(v));
+  const tol = 1e-5 * scale;
+  let worst = { ratio: 0, where: 'nowhere' };
+  actual.forEach((a, t) => {
+    const e = expected[t]!;
+    if (a.length !== e.length) throw new Error(`tensor ${t}: length ${a.length}, expected ${e.length}`);
+    for (let i = 0; i < a.length; i++) {
+      const err = Math.abs(a[i]! - e[i]!);
+      const ratio = Number.isNaN(err) ? (Number.isNaN(a[i]!) && Number.isNaN(e[i]!) ? 0 : Infinity) : err / tol;
+      if (ratio > worst.ratio) worst = { ratio, where: `tensor ${t}[${i}]: got ${a[i]}, expected ${e[i]} (|diff| ${err}, tolerance ${tol})` };
+    }
+  });
+  return worst;
+}
+
+/** Bytes of a list of float32 arrays, concatenated, for bit-exact comparisons. */
+export function bytesOf(arrays: readonly Float32Array[]): Uint8Array {
+  const total = arrays.reduce((s, a) => s + a.byteLength, 0);
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const a of arrays) {
+    out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), o);
+    o += a.byteLength;
+  }
+  return out;
+}
+
+/** A deep snapshot of an optimizer's parameters and state dict, for "nothing changed" checks. */
+export function snapshot(opt: { params: readonly Float32Array[]; stateDict(): unknown }): unknown {
+  return { params: opt.params.map((p) => Array.from(p)), state: structuredClone(opt.stateDict()) };
+}

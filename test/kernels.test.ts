@@ -1,0 +1,136 @@
+// Every kernel, called directly on raw memory: the f32x4 build must give the
+// same float32 results as the scalar build (its scalar reference; WebAssembly
+// float arithmetic is IEEE-exact and neither build fuses multiply-adds), at
+// every length that exercises the SIMD tail and at unaligned addresses.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SCALAR_WASM_BASE64, SIMD_WASM_BASE64 } from '../src/generated/wasm.js';
+import type { Kernels } from '../src/wasm.js';
+import { randn, rng } from './helpers.js';
+
+const decode = (b64: string) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+let modules: Record<'simd' | 'scalar', WebAssembly.Module>;
+
+beforeAll(async () => {
+  modules = {
+    simd: await WebAssembly.compile(decode(SIMD_WASM_BASE64)),
+    scalar: await WebAssembly.compile(decode(SCALAR_WASM_BASE64)),
+  };
+});
+
+interface KernelCase {
+  kernel: keyof Kernels;
+  /** state buffers after p and g; 'pos' ones hold non-negative values */
+  state: ('pos' | 'any')[];
+  /** scalar arguments after n */
+  args: number[];
+}
+
+const cases: KernelCase[] = [
+  { kernel: 'sgd', state: [], args: [0.1, 0.01, 1] },
+  { kernel: 'sgd', state: [], args: [0.1, 0, -1] },
+  { kernel: 'sgdMomentum', state: ['any'], args: [0.1, 0.01, 1, 0.9, 0.8, 0, 1] },
+  { kernel: 'sgdMomentum', state: ['any'], args: [0.05, 0, -1, 0.9, 1, 1, 0.9] },
+  { kernel: 'momentum', state: ['any'], args: [0.01, 0.9, 0.001, 1] },
+  { kernel: 'adagrad', state: ['pos'], args: [0.01, 1e-10, 0.01, 1] },
+  { kernel: 'rmsprop', state: ['pos'], args: [0.01, 0.99, 1e-8, 0, 1] },
+  { kernel: 'rmspropMomentum', state: ['pos', 'any'], args: [0.01, 0.9, 1e-6, 0.01, -1, 0.9] },
+  { kernel: 'rmspropCentered', state: ['pos', 'any'], args: [0.01, 0.99, 1e-8, 0, 1] },
+  { kernel: 'rmspropCenteredMomentum', state: ['pos', 'any', 'any'], args: [0.01, 0.99, 1e-8, 0.1, 1, 0.5] },
+  { kernel: 'adam', state: ['any', 'pos'], args: [0.01, 1.2, 1e-8, 0.9, 0.999, 0.01, 1, 1] },
+  { kernel: 'adam', state: ['any', 'pos'], args: [0.01, 3.1, 1e-8, 0.8, 0.99, 0, 0.999, -1] },
+  { kernel: 'adamAmsgrad', state: ['any', 'pos', 'pos'], args: [0.01, 1.2, 1e-8, 0.9, 0.999, 0, 1, 1] },
+];
+
+const SIZES = [0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 64, 1000, 1023];
+
+/** Runs one kernel on fresh memory of the given build; returns p and the state buffers afterwards. */
+function run(build: 'simd' | 'scalar', c: KernelCase, n: number, misalign: number, seed: number): Float32Array[] {
+  const memory = new WebAssembly.Memory({ initial: 2 });
+  const k = new WebAssembly.Instance(modules[build], { env: { memory } }).exports as unknown as Kernels;
+  const next = rng(seed);
+  const stride = 4 * (n + 8);
+  const bufs = 2 + c.state.length;
+  const addr = Array.from({ length: bufs }, (_, i) => 64 + misalign + i * stride);
+  const views = addr.map((a) => new Float32Array(memory.buffer, a, n));
+  views[0]!.set(randn(next, n));
+  views[1]!.set(randn(next, n));
+  c.state.forEach((kind, i) => {
+    const r = randn(next, n, 0.1);
+    views[2 + i]!.set(kind === 'pos' ? r.map((x) => x * x + 0.01) : r);
+  });
+  if (c.kernel === 'rmspropCentered' || c.kernel === 'rmspropCenteredMomentum') {
+    // keep sq >= ga^2 so sqrt(sq - ga^2) stays real
+    const sq = views[2]!;
+    const ga = views[3]!;
+    for (let i = 0; i < n; i++) ga[i] = ga[i]! * 0.1;
+    for (let i = 0; i < n; i++) sq[i] = sq[i]! + ga[i]! * ga[i]!;
+  }
+  (k[c.kernel] as (...a: number[]) => void)(...addr, n, ...c.args);
+  return [views[0]!, ...views.slice(2)].map((v) => v.slice());
+}
+
+describe('SIMD kernels equal their scalar build', () => {
+  it.each(cases.map((c, i) => [`${c.kernel} #${i}`, c] as const))('%s', (_name, c) => {
+    for (const n of SIZES) {
+      for (const misalign of [0, 4]) {
+        const a = run('simd', c, n, misalign, n * 31 + misalign);
+        const b = run('scalar', c, n, misalign, n * 31 + misalign);
+        a.forEach((arr, t) => {
+          for (let i = 0; i < n; i++) {
+            if (!Object.is(arr[i], b[t]![i])) {
+              expect.fail(`${c.kernel} n=${n} misalign=${misalign} buffer ${t}[${i}]: simd ${arr[i]} != scalar ${b[t]![i]}`);
+            }
+          }
+        });
+        // the update did something: p moved for every element
+        if (n > 0) expect(a[0]!.some((x, i) => x !== run('scalar', { ...c, args: c.args.map(() => 0) }, n, misalign, n * 31 + misalign)[0]![i])).toBe(true);
+      }
+    }
+  });
+});
+
+describe.each(['simd', 'scalar'] as const)('%s build', (build) => {
+  function kernels(n: number) {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const k = new WebAssembly.Instance(modules[build], { env: { memory } }).exports as unknown as Kernels;
+    return { k, f: new Float32Array(memory.buffer, 64, 4 * n) };
+  }
+
+  it('allFinite finds NaN and +-Infinity at every lane and in the tail', () => {
+    for (const n of [1, 3, 4, 5, 8, 9, 16, 17, 40, 41]) {
+      for (let pos = 0; pos < n; pos++) {
+        for (const bad of [NaN, Infinity, -Infinity]) {
+          const { k, f } = kernels(n);
+          f.fill(1.5);
+          expect(k.allFinite(64, n)).toBe(1);
+          f[pos] = bad;
+          expect(k.allFinite(64, n), `n=${n} pos=${pos} value=${bad}`).toBe(0);
+        }
+      }
+    }
+    const { k, f } = kernels(8);
+    f.fill(3.4e38);
+    expect(k.allFinite(64, 8)).toBe(1);
+    expect(k.allFinite(64, 0)).toBe(1);
+  });
+
+  it('flushes subnormal moments to zero and keeps NaN', () => {
+    const n = 9;
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const k = new WebAssembly.Instance(modules[build], { env: { memory } }).exports as unknown as Kernels;
+    const [p, g, m, v] = [64, 256, 512, 768];
+    const f = (a: number) => new Float32Array(memory.buffer, a, n);
+    f(p).fill(1);
+    f(g).fill(0);
+    f(m).fill(1e-36);
+    f(v).fill(1e-36);
+    f(m)[8] = NaN;
+    // m*0.9 and v*0.999 fall below FLT_MIN (1.18e-38) after a few steps
+    for (let s = 0; s < 6; s++) k.adam(p, g, m, v, n, 1e-3, 1, 1e-8, 0.01, 0.01, 0, 1, 1);
+    for (let i = 0; i < 8; i++) {
+      expect(f(m)[i]).toBe(0);
+      expect(f(v)[i]).toBe(0);
+    }
+    expect(f(m)[8]).toBeNaN();
+  });
+});
