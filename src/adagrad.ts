@@ -29,7 +29,9 @@ export const adagradSpec: MethodSpec<AdagradOptions> = {
     maximize: boolean,
   },
   buffers: () => ['sum'],
-  initial: (_b, o) => o.initialAccumulatorValue,
+  // As PyTorch: the accumulator starts from the constructor's value; a
+  // per-group initialAccumulatorValue is reported but not used.
+  initial: (_b, _o, base) => base.initialAccumulatorValue,
   eager: true,
   run(k, a, o, { t }) {
     const clr = o.lr / (1 + (t - 1) * o.lrDecay);
@@ -43,6 +45,10 @@ export const adagradSpec: MethodSpec<AdagradOptions> = {
  *     d   = (maximize ? -g : g) + weightDecay*p
  *     clr = lr / (1 + (t - 1)*lrDecay)
  *     sum = sum + d*d                   (sum starts at initialAccumulatorValue)
+ *
+ * As in PyTorch, `sum` starts from the constructor-level
+ * initialAccumulatorValue for every group; a per-group value is kept in
+ * `paramGroups[i]` but does not change the accumulator.
  *     p   = p - clr*d / (sqrt(sum) + eps)
  */
 export class Adagrad extends Optimizer<AdagradOptions> {

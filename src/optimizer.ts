@@ -37,8 +37,11 @@ export interface MethodSpec<O extends object> {
   buffers(o: O): readonly string[];
   /** The buffers one step with these options reads and writes (a subset of `buffers`). */
   uses?(o: O): readonly string[];
-  /** The initial fill value of a state buffer (default 0). */
-  initial?(buffer: string, o: O): number;
+  /**
+   * The initial fill value of a state buffer (default 0), given the group's
+   * options and the constructor-level options (`base`).
+   */
+  initial?(buffer: string, o: O, base: O): number;
   /** State exists from construction, as in PyTorch's Adagrad (otherwise from the first step). */
   eager?: boolean;
   /** Applies one step to one group: calls exactly one kernel. */
@@ -127,6 +130,8 @@ export abstract class Optimizer<O extends object> {
   readonly #gradRegion: [number, number];
   readonly #checkFinite: boolean;
   readonly #skipNonFinite: boolean;
+  /** the constructor-level options (defaults merged with `options`) */
+  readonly #base: O;
 
   protected constructor(spec: MethodSpec<O>, params: Float32Array[] | ParamGroupInput<O>[], options: Partial<O> & StepOptions = {}) {
     this.#spec = spec;
@@ -145,6 +150,7 @@ export abstract class Optimizer<O extends object> {
         (base as Record<string, unknown>)[key] = this.#checkOption(`options.${key}`, key, value);
       }
     }
+    this.#base = base;
     this.#checkFinite = stepOpts.checkFinite ?? true;
     this.#skipNonFinite = stepOpts.skipNonFinite ?? false;
 
@@ -192,7 +198,7 @@ export abstract class Optimizer<O extends object> {
       const state: Record<string, number> = {};
       for (const b of s.allocated) {
         state[b] = sOff;
-        const init = spec.initial?.(b, s.options) ?? 0;
+        const init = spec.initial?.(b, s.options, base) ?? 0;
         if (init !== 0) new Float32Array(buffer, sOff, n).fill(init);
         sOff += FLOAT * n;
       }
@@ -509,7 +515,7 @@ export abstract class Optimizer<O extends object> {
     this.#groups.forEach((group, gi) => {
       const plan = plans[gi]!;
       for (const b of group.allocated) {
-        new Float32Array(arena.buffer, group.addr.state[b]!, group.addr.n).fill(this.#spec.initial?.(b, plan.options) ?? 0);
+        new Float32Array(arena.buffer, group.addr.state[b]!, group.addr.n).fill(this.#spec.initial?.(b, plan.options, this.#base) ?? 0);
       }
       for (const [addr, arr] of plan.writes) new Float32Array(arena.buffer, addr, arr.length).set(arr);
       group.options = plan.options;
