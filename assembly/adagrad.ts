@@ -1,5 +1,3 @@
-import { grad, grad4 } from './common';
-
 /**
  * Adagrad, one fused pass:
  *
@@ -8,33 +6,52 @@ import { grad, grad4 } from './common';
  *   p   = p - clr*d / (sqrt(sum) + eps)
  *
  * clr = lr / (1 + (t-1)*lrDecay) is computed in double by the caller. sum
- * only grows, so it needs no flush to zero.
+ * only grows, so it needs no flush to zero. Without weight decay the sign of g
+ * folds into clr (exact). The main loop is unrolled twice.
  */
-export function adagrad(p: usize, g: usize, sum: usize, n: i32, clr_: f64, eps_: f64, wd_: f64, gsign_: f64): void {
-  const clr = <f32>clr_, eps = <f32>eps_, wd = <f32>wd_, gsign = <f32>gsign_;
+// @ts-ignore: decorator
+@inline function adagradVec(p: usize, g: usize, sum: usize, vClr: v128, vEps: v128, vWd: v128, vGs: v128, coupled: bool): void {
+  const pv = v128.load(p);
+  let d = v128.load(g);
+  if (coupled) d = f32x4.add(f32x4.mul(d, vGs), f32x4.mul(vWd, pv));
+  const s = f32x4.add(v128.load(sum), f32x4.mul(d, d));
+  v128.store(sum, s);
+  const std = f32x4.add(f32x4.sqrt(s), vEps);
+  v128.store(p, f32x4.sub(pv, f32x4.div(f32x4.mul(vClr, d), std)));
+}
+
+// @ts-ignore: decorator
+@inline function adagradCore(p: usize, g: usize, sum: usize, n: i32, clr_: f64, eps_: f64, wd_: f64, gsign_: f64, coupled: bool): void {
+  const eps = <f32>eps_, wd = <f32>wd_, gsign = <f32>gsign_;
+  const clr = coupled ? <f32>clr_ : <f32>clr_ * gsign;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const vClr = f32x4.splat(clr);
     const vEps = f32x4.splat(eps);
     const vWd = f32x4.splat(wd);
     const vGs = f32x4.splat(gsign);
-    const bytes4 = (<usize>n & ~3) << 2;
-    for (let o: usize = 0; o < bytes4; o += 16) {
-      const pv = v128.load(p + o);
-      const d = grad4(v128.load(g + o), pv, vGs, vWd);
-      const s = f32x4.add(v128.load(sum + o), f32x4.mul(d, d));
-      v128.store(sum + o, s);
-      const std = f32x4.add(f32x4.sqrt(s), vEps);
-      v128.store(p + o, f32x4.sub(pv, f32x4.div(f32x4.mul(vClr, d), std)));
+    const end8 = (<usize>n & ~7) << 2;
+    const end4 = (<usize>n & ~3) << 2;
+    let o: usize = 0;
+    for (; o < end8; o += 32) {
+      adagradVec(p + o, g + o, sum + o, vClr, vEps, vWd, vGs, coupled);
+      adagradVec(p + o + 16, g + o + 16, sum + o + 16, vClr, vEps, vWd, vGs, coupled);
     }
+    for (; o < end4; o += 16) adagradVec(p + o, g + o, sum + o, vClr, vEps, vWd, vGs, coupled);
     i = n & ~3;
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
     const pv = load<f32>(p + o);
-    const d = grad(load<f32>(g + o), pv, gsign, wd);
+    let d = load<f32>(g + o);
+    if (coupled) d = d * gsign + wd * pv;
     const s = load<f32>(sum + o) + d * d;
     store<f32>(sum + o, s);
     store<f32>(p + o, pv - (clr * d) / (sqrt<f32>(s) + eps));
   }
+}
+
+export function adagrad(p: usize, g: usize, sum: usize, n: i32, clr: f64, eps: f64, wd: f64, gsign: f64): void {
+  if (wd != 0) adagradCore(p, g, sum, n, clr, eps, wd, gsign, true);
+  else adagradCore(p, g, sum, n, clr, eps, 0, gsign, false);
 }

@@ -1,4 +1,4 @@
-import { FLT_MIN, flush, flush4, grad, grad4 } from './common';
+import { FLT_MIN, flush, flush4, flushNonNegative, flushNonNegative4 } from './common';
 
 /**
  * RMSprop, one fused pass (PyTorch semantics):
@@ -11,13 +11,42 @@ import { FLT_MIN, flush, flush4, grad, grad4 } from './common';
  *   p   = p - lr*d/avg                              momentum = 0
  *
  * Four exports, one per state layout, so no kernel streams a buffer it does
- * not use. sq, ga and buf are flushed to zero below FLT_MIN.
+ * not use. sq, ga and buf are flushed to zero below FLT_MIN. The main loop is
+ * unrolled twice.
  */
+// @ts-ignore: decorator
+@inline function rmspropVec(
+  p: usize, g: usize, sq: usize, ga: usize, buf: usize,
+  vLr: v128, vAlpha: v128, vOma: v128, vEps: v128, vWd: v128, vGs: v128, vMu: v128, vTiny: v128,
+  coupled: bool, centered: bool, withMomentum: bool,
+): void {
+  const pv = v128.load(p);
+  let d = v128.load(g);
+  d = coupled ? f32x4.add(f32x4.mul(d, vGs), f32x4.mul(vWd, pv)) : f32x4.mul(d, vGs);
+  const s = flushNonNegative4(f32x4.add(f32x4.mul(v128.load(sq), vAlpha), f32x4.mul(f32x4.mul(vOma, d), d)), vTiny);
+  v128.store(sq, s);
+  let avg: v128;
+  if (centered) {
+    const a = flush4(f32x4.add(f32x4.mul(v128.load(ga), vAlpha), f32x4.mul(vOma, d)), vTiny);
+    v128.store(ga, a);
+    avg = f32x4.add(f32x4.sqrt(f32x4.sub(s, f32x4.mul(a, a))), vEps);
+  } else {
+    avg = f32x4.add(f32x4.sqrt(s), vEps);
+  }
+  if (withMomentum) {
+    const b = flush4(f32x4.add(f32x4.mul(v128.load(buf), vMu), f32x4.div(d, avg)), vTiny);
+    v128.store(buf, b);
+    v128.store(p, f32x4.sub(pv, f32x4.mul(vLr, b)));
+  } else {
+    v128.store(p, f32x4.sub(pv, f32x4.div(f32x4.mul(vLr, d), avg)));
+  }
+}
+
 // @ts-ignore: decorator
 @inline function rmspropCore(
   p: usize, g: usize, sq: usize, ga: usize, buf: usize, n: i32,
   lr_: f64, alpha_: f64, eps_: f64, wd_: f64, gsign_: f64, mu_: f64,
-  centered: bool, withMomentum: bool,
+  coupled: bool, centered: bool, withMomentum: bool,
 ): void {
   const lr = <f32>lr_, alpha = <f32>alpha_, oma = <f32>(1 - alpha_), eps = <f32>eps_;
   const wd = <f32>wd_, gsign = <f32>gsign_, mu = <f32>mu_;
@@ -31,35 +60,24 @@ import { FLT_MIN, flush, flush4, grad, grad4 } from './common';
     const vGs = f32x4.splat(gsign);
     const vMu = f32x4.splat(mu);
     const vTiny = f32x4.splat(FLT_MIN);
-    const bytes4 = (<usize>n & ~3) << 2;
-    for (let o: usize = 0; o < bytes4; o += 16) {
-      const pv = v128.load(p + o);
-      const d = grad4(v128.load(g + o), pv, vGs, vWd);
-      const s = flush4(f32x4.add(f32x4.mul(v128.load(sq + o), vAlpha), f32x4.mul(f32x4.mul(vOma, d), d)), vTiny);
-      v128.store(sq + o, s);
-      let avg: v128;
-      if (centered) {
-        const a = flush4(f32x4.add(f32x4.mul(v128.load(ga + o), vAlpha), f32x4.mul(vOma, d)), vTiny);
-        v128.store(ga + o, a);
-        avg = f32x4.add(f32x4.sqrt(f32x4.sub(s, f32x4.mul(a, a))), vEps);
-      } else {
-        avg = f32x4.add(f32x4.sqrt(s), vEps);
-      }
-      if (withMomentum) {
-        const b = flush4(f32x4.add(f32x4.mul(v128.load(buf + o), vMu), f32x4.div(d, avg)), vTiny);
-        v128.store(buf + o, b);
-        v128.store(p + o, f32x4.sub(pv, f32x4.mul(vLr, b)));
-      } else {
-        v128.store(p + o, f32x4.sub(pv, f32x4.div(f32x4.mul(vLr, d), avg)));
-      }
+    const end8 = (<usize>n & ~7) << 2;
+    const end4 = (<usize>n & ~3) << 2;
+    let o: usize = 0;
+    for (; o < end8; o += 32) {
+      rmspropVec(p + o, g + o, sq + o, ga + o, buf + o, vLr, vAlpha, vOma, vEps, vWd, vGs, vMu, vTiny, coupled, centered, withMomentum);
+      rmspropVec(p + o + 16, g + o + 16, sq + o + 16, ga + o + 16, buf + o + 16, vLr, vAlpha, vOma, vEps, vWd, vGs, vMu, vTiny, coupled, centered, withMomentum);
+    }
+    for (; o < end4; o += 16) {
+      rmspropVec(p + o, g + o, sq + o, ga + o, buf + o, vLr, vAlpha, vOma, vEps, vWd, vGs, vMu, vTiny, coupled, centered, withMomentum);
     }
     i = n & ~3;
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
     const pv = load<f32>(p + o);
-    const d = grad(load<f32>(g + o), pv, gsign, wd);
-    const s = flush(load<f32>(sq + o) * alpha + oma * d * d);
+    let d = load<f32>(g + o);
+    d = coupled ? d * gsign + wd * pv : d * gsign;
+    const s = flushNonNegative(load<f32>(sq + o) * alpha + oma * d * d);
     store<f32>(sq + o, s);
     let avg: f32;
     if (centered) {
@@ -81,21 +99,24 @@ import { FLT_MIN, flush, flush4, grad, grad4 } from './common';
 
 /** RMSprop, state: sq. */
 export function rmsprop(p: usize, g: usize, sq: usize, n: i32, lr: f64, alpha: f64, eps: f64, wd: f64, gsign: f64): void {
-  rmspropCore(p, g, sq, 0, 0, n, lr, alpha, eps, wd, gsign, 0, false, false);
+  if (wd != 0) rmspropCore(p, g, sq, 0, 0, n, lr, alpha, eps, wd, gsign, 0, true, false, false);
+  else rmspropCore(p, g, sq, 0, 0, n, lr, alpha, eps, 0, gsign, 0, false, false, false);
 }
 
 /** RMSprop with momentum, state: sq, buf. */
 export function rmspropMomentum(
   p: usize, g: usize, sq: usize, buf: usize, n: i32, lr: f64, alpha: f64, eps: f64, wd: f64, gsign: f64, mu: f64,
 ): void {
-  rmspropCore(p, g, sq, 0, buf, n, lr, alpha, eps, wd, gsign, mu, false, true);
+  if (wd != 0) rmspropCore(p, g, sq, 0, buf, n, lr, alpha, eps, wd, gsign, mu, true, false, true);
+  else rmspropCore(p, g, sq, 0, buf, n, lr, alpha, eps, 0, gsign, mu, false, false, true);
 }
 
 /** Centered RMSprop, state: sq, ga. */
 export function rmspropCentered(
   p: usize, g: usize, sq: usize, ga: usize, n: i32, lr: f64, alpha: f64, eps: f64, wd: f64, gsign: f64,
 ): void {
-  rmspropCore(p, g, sq, ga, 0, n, lr, alpha, eps, wd, gsign, 0, true, false);
+  if (wd != 0) rmspropCore(p, g, sq, ga, 0, n, lr, alpha, eps, wd, gsign, 0, true, true, false);
+  else rmspropCore(p, g, sq, ga, 0, n, lr, alpha, eps, 0, gsign, 0, false, true, false);
 }
 
 /** Centered RMSprop with momentum, state: sq, ga, buf. */
@@ -103,5 +124,6 @@ export function rmspropCenteredMomentum(
   p: usize, g: usize, sq: usize, ga: usize, buf: usize, n: i32,
   lr: f64, alpha: f64, eps: f64, wd: f64, gsign: f64, mu: f64,
 ): void {
-  rmspropCore(p, g, sq, ga, buf, n, lr, alpha, eps, wd, gsign, mu, true, true);
+  if (wd != 0) rmspropCore(p, g, sq, ga, buf, n, lr, alpha, eps, wd, gsign, mu, true, true, true);
+  else rmspropCore(p, g, sq, ga, buf, n, lr, alpha, eps, 0, gsign, mu, false, true, true);
 }

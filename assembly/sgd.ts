@@ -1,51 +1,95 @@
-import { FLT_MIN, flush, flush4, grad, grad4 } from './common';
+import { FLT_MIN, flush, flush4 } from './common';
 
 /**
  * Plain gradient descent (SGD with momentum 0; also full-batch and mini-batch GD):
  *
  *   p = p - lr*(gsign*g + wd*p)
+ *
+ * Without weight decay the sign folds into the step, p - (lr*gsign)*g, which
+ * is exact. The main loop is unrolled four times.
  */
-export function sgd(p: usize, g: usize, n: i32, lr_: f64, wd_: f64, gsign_: f64): void {
-  const lr = <f32>lr_, wd = <f32>wd_, gsign = <f32>gsign_;
+// @ts-ignore: decorator
+@inline function sgdVec(p: usize, g: usize, vLr: v128, vWd: v128, vGs: v128, coupled: bool): void {
+  const pv = v128.load(p);
+  let d = v128.load(g);
+  if (coupled) d = f32x4.add(f32x4.mul(d, vGs), f32x4.mul(vWd, pv));
+  v128.store(p, f32x4.sub(pv, f32x4.mul(vLr, d)));
+}
+
+// @ts-ignore: decorator
+@inline function sgdCore(p: usize, g: usize, n: i32, lr_: f64, wd_: f64, gsign_: f64, coupled: bool): void {
+  const wd = <f32>wd_, gsign = <f32>gsign_;
+  const lr = coupled ? <f32>lr_ : <f32>lr_ * gsign;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const vLr = f32x4.splat(lr);
     const vWd = f32x4.splat(wd);
     const vGs = f32x4.splat(gsign);
-    const bytes4 = (<usize>n & ~3) << 2;
-    for (let o: usize = 0; o < bytes4; o += 16) {
-      const pv = v128.load(p + o);
-      const d = grad4(v128.load(g + o), pv, vGs, vWd);
-      v128.store(p + o, f32x4.sub(pv, f32x4.mul(vLr, d)));
+    const end16 = (<usize>n & ~15) << 2;
+    const end4 = (<usize>n & ~3) << 2;
+    let o: usize = 0;
+    for (; o < end16; o += 64) {
+      sgdVec(p + o, g + o, vLr, vWd, vGs, coupled);
+      sgdVec(p + o + 16, g + o + 16, vLr, vWd, vGs, coupled);
+      sgdVec(p + o + 32, g + o + 32, vLr, vWd, vGs, coupled);
+      sgdVec(p + o + 48, g + o + 48, vLr, vWd, vGs, coupled);
     }
+    for (; o < end4; o += 16) sgdVec(p + o, g + o, vLr, vWd, vGs, coupled);
     i = n & ~3;
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
     const pv = load<f32>(p + o);
-    store<f32>(p + o, pv - lr * grad(load<f32>(g + o), pv, gsign, wd));
+    let d = load<f32>(g + o);
+    if (coupled) d = d * gsign + wd * pv;
+    store<f32>(p + o, pv - lr * d);
   }
+}
+
+export function sgd(p: usize, g: usize, n: i32, lr: f64, wd: f64, gsign: f64): void {
+  if (wd != 0) sgdCore(p, g, n, lr, wd, gsign, true);
+  else sgdCore(p, g, n, lr, 0, gsign, false);
 }
 
 /**
  * Heavy-ball momentum in one pass. With d = gsign*g + wd*p:
  *
  *   buf = mu*buf + c*d
- *   p   = p - lr*(a*d + k*buf)
+ *   p   = p - lr*buf                  (classical)
+ *   p   = p - lr*(d + k*buf)          (Nesterov, k = momentum)
  *
- * The caller picks the coefficients, so one loop serves every variant:
- *   PyTorch SGD, first step: mu = 0, c = 1                 (buf = d, buf starts at 0)
+ * The caller picks the coefficients, so one kernel serves every variant:
+ *   PyTorch SGD, first step: mu = 0, c = 1                (buf = d; buf starts at 0)
  *   PyTorch SGD, later:      mu = momentum, c = 1 - dampening
- *   plain:                   a = 0, k = 1                  (p -= lr*buf)
- *   Nesterov:                a = 1, k = momentum           (p -= lr*(d + momentum*buf))
- *   Momentum class:          mu = beta, c = 1 - beta, a = 0, k = 1
- * buf is flushed to zero below FLT_MIN.
+ *   Momentum class:          mu = beta, c = 1 - beta
+ * buf is flushed to zero below FLT_MIN. Without weight decay the sign of g
+ * folds into c and a (exact). The main loop is unrolled four times.
  */
-export function sgdMomentum(
-  p: usize, g: usize, buf: usize, n: i32,
-  lr_: f64, wd_: f64, gsign_: f64, mu_: f64, c_: f64, a_: f64, k_: f64,
+// @ts-ignore: decorator
+@inline function sgdMomentumVec(
+  p: usize, g: usize, buf: usize,
+  vLr: v128, vWd: v128, vGs: v128, vMu: v128, vC: v128, vA: v128, vK: v128, vTiny: v128,
+  coupled: bool, nesterov: bool,
 ): void {
-  const lr = <f32>lr_, wd = <f32>wd_, gsign = <f32>gsign_, mu = <f32>mu_, c = <f32>c_, a = <f32>a_, k = <f32>k_;
+  const pv = v128.load(p);
+  let d = v128.load(g);
+  if (coupled) d = f32x4.add(f32x4.mul(d, vGs), f32x4.mul(vWd, pv));
+  const b = flush4(f32x4.add(f32x4.mul(v128.load(buf), vMu), f32x4.mul(vC, d)), vTiny);
+  v128.store(buf, b);
+  const step = nesterov ? f32x4.add(f32x4.mul(vA, d), f32x4.mul(vK, b)) : b;
+  v128.store(p, f32x4.sub(pv, f32x4.mul(vLr, step)));
+}
+
+// @ts-ignore: decorator
+@inline function sgdMomentumCore(
+  p: usize, g: usize, buf: usize, n: i32,
+  lr_: f64, wd_: f64, gsign_: f64, mu_: f64, c_: f64, k_: f64,
+  coupled: bool, nesterov: bool,
+): void {
+  const lr = <f32>lr_, wd = <f32>wd_, gsign = <f32>gsign_, mu = <f32>mu_, k = <f32>k_;
+  // c*d and a*d with d = gsign*g: fold the sign when there is no coupled decay
+  const c = coupled ? <f32>c_ : <f32>c_ * gsign;
+  const a: f32 = coupled ? 1 : gsign;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const vLr = f32x4.splat(lr);
@@ -56,23 +100,43 @@ export function sgdMomentum(
     const vA = f32x4.splat(a);
     const vK = f32x4.splat(k);
     const vTiny = f32x4.splat(FLT_MIN);
-    const bytes4 = (<usize>n & ~3) << 2;
-    for (let o: usize = 0; o < bytes4; o += 16) {
-      const pv = v128.load(p + o);
-      const d = grad4(v128.load(g + o), pv, vGs, vWd);
-      const b = flush4(f32x4.add(f32x4.mul(v128.load(buf + o), vMu), f32x4.mul(vC, d)), vTiny);
-      v128.store(buf + o, b);
-      const step = f32x4.add(f32x4.mul(vA, d), f32x4.mul(vK, b));
-      v128.store(p + o, f32x4.sub(pv, f32x4.mul(vLr, step)));
+    const end16 = (<usize>n & ~15) << 2;
+    const end4 = (<usize>n & ~3) << 2;
+    let o: usize = 0;
+    for (; o < end16; o += 64) {
+      sgdMomentumVec(p + o, g + o, buf + o, vLr, vWd, vGs, vMu, vC, vA, vK, vTiny, coupled, nesterov);
+      sgdMomentumVec(p + o + 16, g + o + 16, buf + o + 16, vLr, vWd, vGs, vMu, vC, vA, vK, vTiny, coupled, nesterov);
+      sgdMomentumVec(p + o + 32, g + o + 32, buf + o + 32, vLr, vWd, vGs, vMu, vC, vA, vK, vTiny, coupled, nesterov);
+      sgdMomentumVec(p + o + 48, g + o + 48, buf + o + 48, vLr, vWd, vGs, vMu, vC, vA, vK, vTiny, coupled, nesterov);
+    }
+    for (; o < end4; o += 16) {
+      sgdMomentumVec(p + o, g + o, buf + o, vLr, vWd, vGs, vMu, vC, vA, vK, vTiny, coupled, nesterov);
     }
     i = n & ~3;
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
     const pv = load<f32>(p + o);
-    const d = grad(load<f32>(g + o), pv, gsign, wd);
+    let d = load<f32>(g + o);
+    if (coupled) d = d * gsign + wd * pv;
     const b = flush(load<f32>(buf + o) * mu + c * d);
     store<f32>(buf + o, b);
-    store<f32>(p + o, pv - lr * (a * d + k * b));
+    const step = nesterov ? a * d + k * b : b;
+    store<f32>(p + o, pv - lr * step);
   }
+}
+
+/**
+ * SGD with momentum: `nesterov` = 0 or 1; k is the Nesterov look-ahead factor
+ * (momentum), ignored without Nesterov.
+ */
+export function sgdMomentum(
+  p: usize, g: usize, buf: usize, n: i32,
+  lr: f64, wd: f64, gsign: f64, mu: f64, c: f64, nesterov: i32, k: f64,
+): void {
+  if (wd != 0) {
+    if (nesterov) sgdMomentumCore(p, g, buf, n, lr, wd, gsign, mu, c, k, true, true);
+    else sgdMomentumCore(p, g, buf, n, lr, wd, gsign, mu, c, k, true, false);
+  } else if (nesterov) sgdMomentumCore(p, g, buf, n, lr, 0, gsign, mu, c, k, false, true);
+  else sgdMomentumCore(p, g, buf, n, lr, 0, gsign, mu, c, k, false, false);
 }

@@ -44,7 +44,7 @@ export const sgdSpec: MethodSpec<SGDOptions> = {
     k.sgdMomentum(
       a.p, a.g, a.state.momentumBuffer!, a.n, o.lr, o.weightDecay, gsign,
       first ? 0 : o.momentum, first ? 1 : 1 - o.dampening,
-      o.nesterov ? 1 : 0, o.nesterov ? o.momentum : 1,
+      o.nesterov ? 1 : 0, o.momentum,
     );
   },
 };

@@ -8,7 +8,7 @@ export interface Kernels {
   sgd(p: number, g: number, n: number, lr: number, wd: number, gsign: number): void;
   sgdMomentum(
     p: number, g: number, buf: number, n: number,
-    lr: number, wd: number, gsign: number, mu: number, c: number, a: number, k: number,
+    lr: number, wd: number, gsign: number, mu: number, c: number, nesterov: number, k: number,
   ): void;
   momentum(p: number, g: number, v: number, n: number, lr: number, beta: number, wd: number, gsign: number): void;
   adagrad(p: number, g: number, sum: number, n: number, clr: number, eps: number, wd: number, gsign: number): void;
@@ -97,7 +97,9 @@ function warmUp(module: WebAssembly.Module): void {
   for (let r = 0; r < 40; r++) {
     k.allFinite(g, n);
     k.sgd(p, g, n, 1e-3, 0, 1);
-    k.sgdMomentum(p, g, a, n, 1e-3, 0, 1, 0.9, 1, 0, 1);
+    k.sgd(p, g, n, 1e-3, 1e-4, 1);
+    k.sgdMomentum(p, g, a, n, 1e-3, 0, 1, 0.9, 1, 0, 0.9);
+    k.sgdMomentum(p, g, a, n, 1e-3, 1e-4, -1, 0.9, 1, 1, 0.9);
     k.momentum(p, g, a, n, 1e-3, 0.9, 0, 1);
     k.adagrad(p, g, b, n, 1e-3, 1e-10, 0, 1);
     k.rmsprop(p, g, b, n, 1e-3, 0.99, 1e-8, 0, 1);
@@ -105,6 +107,7 @@ function warmUp(module: WebAssembly.Module): void {
     k.rmspropCentered(p, g, b, c, n, 1e-3, 0.99, 1e-8, 0, 1);
     k.rmspropCenteredMomentum(p, g, b, c, a, n, 1e-3, 0.99, 1e-8, 0, 1, 0.9);
     k.adam(p, g, a, b, n, 1e-3, 1, 1e-8, 0.9, 0.999, 0, 1, 1);
+    k.adam(p, g, a, b, n, 1e-3, 1, 1e-8, 0.9, 0.999, 1e-4, 1, 1);
     k.adamAmsgrad(p, g, a, b, c, n, 1e-3, 1, 1e-8, 0.9, 0.999, 0, 1, 1);
   }
 }
