@@ -1,7 +1,7 @@
 /**
  * Adagrad, one fused pass:
  *
- *   d   = gsign*g + wd*p
+ *   d   = gscale*g + wd*p
  *   sum = sum + d*d
  *   p   = p - clr*d / (sqrt(sum) + eps)
  *
@@ -21,15 +21,15 @@
 }
 
 // @ts-ignore: decorator
-@inline function adagradCore(p: usize, g: usize, sum: usize, n: i32, clr_: f64, eps_: f64, wd_: f64, gsign_: f64, coupled: bool): void {
-  const eps = <f32>eps_, wd = <f32>wd_, gsign = <f32>gsign_;
-  const clr = coupled ? <f32>clr_ : <f32>clr_ * gsign;
+@inline function adagradCore(p: usize, g: usize, sum: usize, n: i32, clr_: f64, eps_: f64, wd_: f64, gscale_: f64, coupled: bool): void {
+  const eps = <f32>eps_, wd = <f32>wd_, gscale = <f32>gscale_;
+  const clr = coupled ? <f32>clr_ : <f32>clr_ * gscale;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const vClr = f32x4.splat(clr);
     const vEps = f32x4.splat(eps);
     const vWd = f32x4.splat(wd);
-    const vGs = f32x4.splat(gsign);
+    const vGs = f32x4.splat(gscale);
     const end8 = (<usize>n & ~7) << 2;
     const end4 = (<usize>n & ~3) << 2;
     let o: usize = 0;
@@ -44,14 +44,14 @@
     const o = <usize>i << 2;
     const pv = load<f32>(p + o);
     let d = load<f32>(g + o);
-    if (coupled) d = d * gsign + wd * pv;
+    if (coupled) d = d * gscale + wd * pv;
     const s = load<f32>(sum + o) + d * d;
     store<f32>(sum + o, s);
     store<f32>(p + o, pv - (clr * d) / (sqrt<f32>(s) + eps));
   }
 }
 
-export function adagrad(p: usize, g: usize, sum: usize, n: i32, clr: f64, eps: f64, wd: f64, gsign: f64): void {
-  if (wd != 0) adagradCore(p, g, sum, n, clr, eps, wd, gsign, true);
-  else adagradCore(p, g, sum, n, clr, eps, 0, gsign, false);
+export function adagrad(p: usize, g: usize, sum: usize, n: i32, clr: f64, eps: f64, wd: f64, gscale: f64): void {
+  if (wd != 0 || abs(gscale) != 1) adagradCore(p, g, sum, n, clr, eps, wd, gscale, true);
+  else adagradCore(p, g, sum, n, clr, eps, 0, gscale, false);
 }

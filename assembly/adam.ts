@@ -3,7 +3,7 @@ import { FLT_MIN, flush, flush4, flushNonNegative, flushNonNegative4 } from './c
 /**
  * Adam and AdamW, one fused pass over n floats (PyTorch semantics):
  *
- *   d    = gsign*g + wd*p             coupled L2 (Adam); wd = 0 for AdamW
+ *   d    = gscale*g + wd*p             coupled L2 (Adam); wd = 0 for AdamW
  *   p    = decay*p                    decoupled decay (AdamW: 1 - lr*wd; Adam: 1)
  *   m    = b1*m + (1-b1)*d
  *   v    = b2*v + (1-b2)*d*d
@@ -12,7 +12,7 @@ import { FLT_MIN, flush, flush4, flushNonNegative, flushNonNegative4 } from './c
  *
  * stepSize = lr / (1 - b1^t) and rsqrtBc2 = 1 / sqrt(1 - b2^t) are computed in
  * double by the caller and rounded once to float32 here. m, v and vmax are
- * flushed to zero below FLT_MIN. Without coupled decay (wd = 0) the sign of g
+ * flushed to zero below FLT_MIN. With wd = 0 and gscale = ±1 the sign of g
  * is folded into (1-b1) (v only sees d*d), which is exact and saves three
  * operations per vector; the main loop is unrolled twice.
  */
@@ -42,13 +42,13 @@ import { FLT_MIN, flush, flush4, flushNonNegative, flushNonNegative4 } from './c
 // @ts-ignore: decorator
 @inline function adamCore(
   p: usize, g: usize, m: usize, v: usize, vmax: usize, n: i32,
-  stepSize_: f64, rsqrtBc2_: f64, eps_: f64, b1_: f64, b2_: f64, wd_: f64, decay_: f64, gsign_: f64,
+  stepSize_: f64, rsqrtBc2_: f64, eps_: f64, b1_: f64, b2_: f64, wd_: f64, decay_: f64, gscale_: f64,
   coupled: bool, amsgrad: bool,
 ): void {
   const stepSize = <f32>stepSize_, rsqrtBc2 = <f32>rsqrtBc2_, eps = <f32>eps_, wd = <f32>wd_, decay = <f32>decay_;
-  const b1 = <f32>b1_, b2 = <f32>b2_, omb1 = <f32>(1 - b1_), omb2 = <f32>(1 - b2_), gsign = <f32>gsign_;
-  // d = gsign*g exactly, so (1-b1)*d = ((1-b1)*gsign)*g bit for bit.
-  const omb1g = coupled ? omb1 : omb1 * gsign;
+  const b1 = <f32>b1_, b2 = <f32>b2_, omb1 = <f32>(1 - b1_), omb2 = <f32>(1 - b2_), gscale = <f32>gscale_;
+  // d = gscale*g exactly, so (1-b1)*d = ((1-b1)*gscale)*g bit for bit.
+  const omb1g = coupled ? omb1 : omb1 * gscale;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const vStep = f32x4.splat(stepSize);
@@ -60,7 +60,7 @@ import { FLT_MIN, flush, flush4, flushNonNegative, flushNonNegative4 } from './c
     const vOmb2 = f32x4.splat(omb2);
     const vWd = f32x4.splat(wd);
     const vDecay = f32x4.splat(decay);
-    const vGs = f32x4.splat(gsign);
+    const vGs = f32x4.splat(gscale);
     const vTiny = f32x4.splat(FLT_MIN);
     const end8 = (<usize>n & ~7) << 2;
     const end4 = (<usize>n & ~3) << 2;
@@ -78,7 +78,7 @@ import { FLT_MIN, flush, flush4, flushNonNegative, flushNonNegative4 } from './c
     const o = <usize>i << 2;
     const pv = load<f32>(p + o);
     let d = load<f32>(g + o);
-    if (coupled) d = d * gsign + wd * pv;
+    if (coupled) d = d * gscale + wd * pv;
     const mv = flush(load<f32>(m + o) * b1 + omb1g * d);
     let vv = flushNonNegative(load<f32>(v + o) * b2 + omb2 * d * d);
     store<f32>(m + o, mv);
@@ -94,17 +94,17 @@ import { FLT_MIN, flush, flush4, flushNonNegative, flushNonNegative4 } from './c
 /** Adam / AdamW without AMSGrad (state: m, v). */
 export function adam(
   p: usize, g: usize, m: usize, v: usize, n: i32,
-  stepSize: f64, rsqrtBc2: f64, eps: f64, b1: f64, b2: f64, wd: f64, decay: f64, gsign: f64,
+  stepSize: f64, rsqrtBc2: f64, eps: f64, b1: f64, b2: f64, wd: f64, decay: f64, gscale: f64,
 ): void {
-  if (wd != 0) adamCore(p, g, m, v, 0, n, stepSize, rsqrtBc2, eps, b1, b2, wd, decay, gsign, true, false);
-  else adamCore(p, g, m, v, 0, n, stepSize, rsqrtBc2, eps, b1, b2, 0, decay, gsign, false, false);
+  if (wd != 0 || abs(gscale) != 1) adamCore(p, g, m, v, 0, n, stepSize, rsqrtBc2, eps, b1, b2, wd, decay, gscale, true, false);
+  else adamCore(p, g, m, v, 0, n, stepSize, rsqrtBc2, eps, b1, b2, 0, decay, gscale, false, false);
 }
 
 /** Adam / AdamW with AMSGrad (state: m, v, vmax). */
 export function adamAmsgrad(
   p: usize, g: usize, m: usize, v: usize, vmax: usize, n: i32,
-  stepSize: f64, rsqrtBc2: f64, eps: f64, b1: f64, b2: f64, wd: f64, decay: f64, gsign: f64,
+  stepSize: f64, rsqrtBc2: f64, eps: f64, b1: f64, b2: f64, wd: f64, decay: f64, gscale: f64,
 ): void {
-  if (wd != 0) adamCore(p, g, m, v, vmax, n, stepSize, rsqrtBc2, eps, b1, b2, wd, decay, gsign, true, true);
-  else adamCore(p, g, m, v, vmax, n, stepSize, rsqrtBc2, eps, b1, b2, 0, decay, gsign, false, true);
+  if (wd != 0 || abs(gscale) != 1) adamCore(p, g, m, v, vmax, n, stepSize, rsqrtBc2, eps, b1, b2, wd, decay, gscale, true, true);
+  else adamCore(p, g, m, v, vmax, n, stepSize, rsqrtBc2, eps, b1, b2, 0, decay, gscale, false, true);
 }

@@ -35,14 +35,18 @@ export const FLT_MIN: f32 = 1.17549435e-38;
   return v128.andnot(x, f32x4.lt(f32x4.abs(x), tiny));
 }
 
-/** The effective gradient of every method: d = gsign*g + wd*p (gsign = -1 maximizes). */
+/**
+ * The effective gradient of every method: d = gscale*g + wd*p. gscale is -1
+ * to maximize, +1 to minimize, times the clip-by-norm coefficient when the
+ * optimizer clips (kernels fold it into their constants when it is +-1 and wd = 0).
+ */
 // @ts-ignore: decorator
-@inline export function grad(g: f32, p: f32, gsign: f32, wd: f32): f32 {
-  return g * gsign + wd * p;
+@inline export function grad(g: f32, p: f32, gscale: f32, wd: f32): f32 {
+  return g * gscale + wd * p;
 }
 
 /** `grad` on four lanes. */
 // @ts-ignore: decorator
-@inline export function grad4(g: v128, p: v128, gsign: v128, wd: v128): v128 {
-  return f32x4.add(f32x4.mul(g, gsign), f32x4.mul(wd, p));
+@inline export function grad4(g: v128, p: v128, gscale: v128, wd: v128): v128 {
+  return f32x4.add(f32x4.mul(g, gscale), f32x4.mul(wd, p));
 }

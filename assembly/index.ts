@@ -8,3 +8,5 @@ export { momentum } from './momentum';
 export { adagrad } from './adagrad';
 export { rmsprop, rmspropMomentum, rmspropCentered, rmspropCenteredMomentum } from './rmsprop';
 export { adam, adamAmsgrad } from './adam';
+export { sumSquares, sumAbs, maxAbs } from './norm';
+export { scale, clampValue } from './clip';

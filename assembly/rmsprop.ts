@@ -3,7 +3,7 @@ import { FLT_MIN, flush, flush4, flushNonNegative, flushNonNegative4 } from './c
 /**
  * RMSprop, one fused pass (PyTorch semantics):
  *
- *   d   = gsign*g + wd*p
+ *   d   = gscale*g + wd*p
  *   sq  = alpha*sq + (1-alpha)*d*d
  *   ga  = alpha*ga + (1-alpha)*d                    centered only
  *   avg = sqrt(sq - ga*ga) + eps   (centered)   or   sqrt(sq) + eps
@@ -45,11 +45,11 @@ import { FLT_MIN, flush, flush4, flushNonNegative, flushNonNegative4 } from './c
 // @ts-ignore: decorator
 @inline function rmspropCore(
   p: usize, g: usize, sq: usize, ga: usize, buf: usize, n: i32,
-  lr_: f64, alpha_: f64, eps_: f64, wd_: f64, gsign_: f64, mu_: f64,
+  lr_: f64, alpha_: f64, eps_: f64, wd_: f64, gscale_: f64, mu_: f64,
   coupled: bool, centered: bool, withMomentum: bool,
 ): void {
   const lr = <f32>lr_, alpha = <f32>alpha_, oma = <f32>(1 - alpha_), eps = <f32>eps_;
-  const wd = <f32>wd_, gsign = <f32>gsign_, mu = <f32>mu_;
+  const wd = <f32>wd_, gscale = <f32>gscale_, mu = <f32>mu_;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const vLr = f32x4.splat(lr);
@@ -57,7 +57,7 @@ import { FLT_MIN, flush, flush4, flushNonNegative, flushNonNegative4 } from './c
     const vOma = f32x4.splat(oma);
     const vEps = f32x4.splat(eps);
     const vWd = f32x4.splat(wd);
-    const vGs = f32x4.splat(gsign);
+    const vGs = f32x4.splat(gscale);
     const vMu = f32x4.splat(mu);
     const vTiny = f32x4.splat(FLT_MIN);
     const end8 = (<usize>n & ~7) << 2;
@@ -76,7 +76,7 @@ import { FLT_MIN, flush, flush4, flushNonNegative, flushNonNegative4 } from './c
     const o = <usize>i << 2;
     const pv = load<f32>(p + o);
     let d = load<f32>(g + o);
-    d = coupled ? d * gsign + wd * pv : d * gsign;
+    d = coupled ? d * gscale + wd * pv : d * gscale;
     const s = flushNonNegative(load<f32>(sq + o) * alpha + oma * d * d);
     store<f32>(sq + o, s);
     let avg: f32;
@@ -98,32 +98,32 @@ import { FLT_MIN, flush, flush4, flushNonNegative, flushNonNegative4 } from './c
 }
 
 /** RMSprop, state: sq. */
-export function rmsprop(p: usize, g: usize, sq: usize, n: i32, lr: f64, alpha: f64, eps: f64, wd: f64, gsign: f64): void {
-  if (wd != 0) rmspropCore(p, g, sq, 0, 0, n, lr, alpha, eps, wd, gsign, 0, true, false, false);
-  else rmspropCore(p, g, sq, 0, 0, n, lr, alpha, eps, 0, gsign, 0, false, false, false);
+export function rmsprop(p: usize, g: usize, sq: usize, n: i32, lr: f64, alpha: f64, eps: f64, wd: f64, gscale: f64): void {
+  if (wd != 0) rmspropCore(p, g, sq, 0, 0, n, lr, alpha, eps, wd, gscale, 0, true, false, false);
+  else rmspropCore(p, g, sq, 0, 0, n, lr, alpha, eps, 0, gscale, 0, false, false, false);
 }
 
 /** RMSprop with momentum, state: sq, buf. */
 export function rmspropMomentum(
-  p: usize, g: usize, sq: usize, buf: usize, n: i32, lr: f64, alpha: f64, eps: f64, wd: f64, gsign: f64, mu: f64,
+  p: usize, g: usize, sq: usize, buf: usize, n: i32, lr: f64, alpha: f64, eps: f64, wd: f64, gscale: f64, mu: f64,
 ): void {
-  if (wd != 0) rmspropCore(p, g, sq, 0, buf, n, lr, alpha, eps, wd, gsign, mu, true, false, true);
-  else rmspropCore(p, g, sq, 0, buf, n, lr, alpha, eps, 0, gsign, mu, false, false, true);
+  if (wd != 0) rmspropCore(p, g, sq, 0, buf, n, lr, alpha, eps, wd, gscale, mu, true, false, true);
+  else rmspropCore(p, g, sq, 0, buf, n, lr, alpha, eps, 0, gscale, mu, false, false, true);
 }
 
 /** Centered RMSprop, state: sq, ga. */
 export function rmspropCentered(
-  p: usize, g: usize, sq: usize, ga: usize, n: i32, lr: f64, alpha: f64, eps: f64, wd: f64, gsign: f64,
+  p: usize, g: usize, sq: usize, ga: usize, n: i32, lr: f64, alpha: f64, eps: f64, wd: f64, gscale: f64,
 ): void {
-  if (wd != 0) rmspropCore(p, g, sq, ga, 0, n, lr, alpha, eps, wd, gsign, 0, true, true, false);
-  else rmspropCore(p, g, sq, ga, 0, n, lr, alpha, eps, 0, gsign, 0, false, true, false);
+  if (wd != 0) rmspropCore(p, g, sq, ga, 0, n, lr, alpha, eps, wd, gscale, 0, true, true, false);
+  else rmspropCore(p, g, sq, ga, 0, n, lr, alpha, eps, 0, gscale, 0, false, true, false);
 }
 
 /** Centered RMSprop with momentum, state: sq, ga, buf. */
 export function rmspropCenteredMomentum(
   p: usize, g: usize, sq: usize, ga: usize, buf: usize, n: i32,
-  lr: f64, alpha: f64, eps: f64, wd: f64, gsign: f64, mu: f64,
+  lr: f64, alpha: f64, eps: f64, wd: f64, gscale: f64, mu: f64,
 ): void {
-  if (wd != 0) rmspropCore(p, g, sq, ga, buf, n, lr, alpha, eps, wd, gsign, mu, true, true, true);
-  else rmspropCore(p, g, sq, ga, buf, n, lr, alpha, eps, 0, gsign, mu, false, true, true);
+  if (wd != 0) rmspropCore(p, g, sq, ga, buf, n, lr, alpha, eps, wd, gscale, mu, true, true, true);
+  else rmspropCore(p, g, sq, ga, buf, n, lr, alpha, eps, 0, gscale, mu, false, true, true);
 }

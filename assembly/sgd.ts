@@ -3,9 +3,9 @@ import { FLT_MIN, flush, flush4 } from './common';
 /**
  * Plain gradient descent (SGD with momentum 0; also full-batch and mini-batch GD):
  *
- *   p = p - lr*(gsign*g + wd*p)
+ *   p = p - lr*(gscale*g + wd*p)
  *
- * Without weight decay the sign folds into the step, p - (lr*gsign)*g, which
+ * With wd = 0 and gscale = ±1 the sign folds into the step, p - (lr*gscale)*g, which
  * is exact. The main loop is unrolled four times.
  */
 // @ts-ignore: decorator
@@ -17,14 +17,14 @@ import { FLT_MIN, flush, flush4 } from './common';
 }
 
 // @ts-ignore: decorator
-@inline function sgdCore(p: usize, g: usize, n: i32, lr_: f64, wd_: f64, gsign_: f64, coupled: bool): void {
-  const wd = <f32>wd_, gsign = <f32>gsign_;
-  const lr = coupled ? <f32>lr_ : <f32>lr_ * gsign;
+@inline function sgdCore(p: usize, g: usize, n: i32, lr_: f64, wd_: f64, gscale_: f64, coupled: bool): void {
+  const wd = <f32>wd_, gscale = <f32>gscale_;
+  const lr = coupled ? <f32>lr_ : <f32>lr_ * gscale;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const vLr = f32x4.splat(lr);
     const vWd = f32x4.splat(wd);
-    const vGs = f32x4.splat(gsign);
+    const vGs = f32x4.splat(gscale);
     const end16 = (<usize>n & ~15) << 2;
     const end4 = (<usize>n & ~3) << 2;
     let o: usize = 0;
@@ -41,18 +41,18 @@ import { FLT_MIN, flush, flush4 } from './common';
     const o = <usize>i << 2;
     const pv = load<f32>(p + o);
     let d = load<f32>(g + o);
-    if (coupled) d = d * gsign + wd * pv;
+    if (coupled) d = d * gscale + wd * pv;
     store<f32>(p + o, pv - lr * d);
   }
 }
 
-export function sgd(p: usize, g: usize, n: i32, lr: f64, wd: f64, gsign: f64): void {
-  if (wd != 0) sgdCore(p, g, n, lr, wd, gsign, true);
-  else sgdCore(p, g, n, lr, 0, gsign, false);
+export function sgd(p: usize, g: usize, n: i32, lr: f64, wd: f64, gscale: f64): void {
+  if (wd != 0 || abs(gscale) != 1) sgdCore(p, g, n, lr, wd, gscale, true);
+  else sgdCore(p, g, n, lr, 0, gscale, false);
 }
 
 /**
- * Heavy-ball momentum in one pass. With d = gsign*g + wd*p:
+ * Heavy-ball momentum in one pass. With d = gscale*g + wd*p:
  *
  *   buf = mu*buf + c*d
  *   p   = p - lr*buf                  (classical)
@@ -83,18 +83,18 @@ export function sgd(p: usize, g: usize, n: i32, lr: f64, wd: f64, gsign: f64): v
 // @ts-ignore: decorator
 @inline function sgdMomentumCore(
   p: usize, g: usize, buf: usize, n: i32,
-  lr_: f64, wd_: f64, gsign_: f64, mu_: f64, c_: f64, k_: f64,
+  lr_: f64, wd_: f64, gscale_: f64, mu_: f64, c_: f64, k_: f64,
   coupled: bool, nesterov: bool,
 ): void {
-  const lr = <f32>lr_, wd = <f32>wd_, gsign = <f32>gsign_, mu = <f32>mu_, k = <f32>k_;
-  // c*d and a*d with d = gsign*g: fold the sign when there is no coupled decay
-  const c = coupled ? <f32>c_ : <f32>c_ * gsign;
-  const a: f32 = coupled ? 1 : gsign;
+  const lr = <f32>lr_, wd = <f32>wd_, gscale = <f32>gscale_, mu = <f32>mu_, k = <f32>k_;
+  // c*d and a*d with d = gscale*g: fold the sign when there is no coupled decay
+  const c = coupled ? <f32>c_ : <f32>c_ * gscale;
+  const a: f32 = coupled ? 1 : gscale;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const vLr = f32x4.splat(lr);
     const vWd = f32x4.splat(wd);
-    const vGs = f32x4.splat(gsign);
+    const vGs = f32x4.splat(gscale);
     const vMu = f32x4.splat(mu);
     const vC = f32x4.splat(c);
     const vA = f32x4.splat(a);
@@ -118,7 +118,7 @@ export function sgd(p: usize, g: usize, n: i32, lr: f64, wd: f64, gsign: f64): v
     const o = <usize>i << 2;
     const pv = load<f32>(p + o);
     let d = load<f32>(g + o);
-    if (coupled) d = d * gsign + wd * pv;
+    if (coupled) d = d * gscale + wd * pv;
     const b = flush(load<f32>(buf + o) * mu + c * d);
     store<f32>(buf + o, b);
     const step = nesterov ? a * d + k * b : b;
@@ -132,11 +132,11 @@ export function sgd(p: usize, g: usize, n: i32, lr: f64, wd: f64, gsign: f64): v
  */
 export function sgdMomentum(
   p: usize, g: usize, buf: usize, n: i32,
-  lr: f64, wd: f64, gsign: f64, mu: f64, c: f64, nesterov: i32, k: f64,
+  lr: f64, wd: f64, gscale: f64, mu: f64, c: f64, nesterov: i32, k: f64,
 ): void {
-  if (wd != 0) {
-    if (nesterov) sgdMomentumCore(p, g, buf, n, lr, wd, gsign, mu, c, k, true, true);
-    else sgdMomentumCore(p, g, buf, n, lr, wd, gsign, mu, c, k, true, false);
-  } else if (nesterov) sgdMomentumCore(p, g, buf, n, lr, 0, gsign, mu, c, k, false, true);
-  else sgdMomentumCore(p, g, buf, n, lr, 0, gsign, mu, c, k, false, false);
+  if (wd != 0 || abs(gscale) != 1) {
+    if (nesterov) sgdMomentumCore(p, g, buf, n, lr, wd, gscale, mu, c, k, true, true);
+    else sgdMomentumCore(p, g, buf, n, lr, wd, gscale, mu, c, k, true, false);
+  } else if (nesterov) sgdMomentumCore(p, g, buf, n, lr, 0, gscale, mu, c, k, false, true);
+  else sgdMomentumCore(p, g, buf, n, lr, 0, gscale, mu, c, k, false, false);
 }

@@ -1,4 +1,4 @@
-import { Optimizer, type MethodSpec, type ParamGroupInput, type StepOptions } from './optimizer.js';
+import { Optimizer, gradScale, type MethodSpec, type ParamGroupInput, type StepOptions } from './optimizer.js';
 import { boolean, nonNegative } from './validate.js';
 
 /** Hyperparameters of Adagrad (PyTorch `torch.optim.Adagrad`, camelCase). */
@@ -33,9 +33,10 @@ export const adagradSpec: MethodSpec<AdagradOptions> = {
   // per-group initialAccumulatorValue is reported but not used.
   initial: (_b, _o, base) => base.initialAccumulatorValue,
   eager: true,
-  run(k, a, o, { t }) {
+  run(k, a, o, ctx) {
+    const { t } = ctx;
     const clr = o.lr / (1 + (t - 1) * o.lrDecay);
-    k.adagrad(a.p, a.g, a.state.sum!, a.n, clr, o.eps, o.weightDecay, o.maximize ? -1 : 1);
+    k.adagrad(a.p, a.g, a.state.sum!, a.n, clr, o.eps, o.weightDecay, gradScale(o.maximize, ctx));
   },
 };
 

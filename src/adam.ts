@@ -1,4 +1,4 @@
-import { Optimizer, type MethodSpec, type ParamGroupInput, type StepOptions } from './optimizer.js';
+import { Optimizer, gradScale, type MethodSpec, type ParamGroupInput, type StepOptions } from './optimizer.js';
 import { betasRule, boolean, nonNegative } from './validate.js';
 
 /** Hyperparameters of Adam and AdamW (PyTorch `torch.optim.Adam`/`AdamW`, camelCase). */
@@ -24,13 +24,14 @@ export function makeAdamSpec(name: string, decoupled: boolean): MethodSpec<AdamO
     defaults: { lr: 1e-3, betas: Object.freeze([0.9, 0.999]) as readonly [number, number], eps: 1e-8, weightDecay: decoupled ? 1e-2 : 0, amsgrad: false, maximize: false },
     rules: { lr: nonNegative, betas: betasRule, eps: nonNegative, weightDecay: nonNegative, amsgrad: boolean, maximize: boolean },
     buffers: (o) => (o.amsgrad ? ['expAvg', 'expAvgSq', 'maxExpAvgSq'] : ['expAvg', 'expAvgSq']),
-    run(k, a, o, { t }) {
+    run(k, a, o, ctx) {
+    const { t } = ctx;
       const [b1, b2] = o.betas;
       const stepSize = o.lr / (1 - b1 ** t);
       const rsqrtBc2 = 1 / Math.sqrt(1 - b2 ** t);
       const wd = decoupled ? 0 : o.weightDecay;
       const decay = decoupled ? 1 - o.lr * o.weightDecay : 1;
-      const gs = o.maximize ? -1 : 1;
+      const gs = gradScale(o.maximize, ctx);
       const { expAvg: m, expAvgSq: v, maxExpAvgSq: vmax } = a.state as Record<string, number>;
       if (o.amsgrad) k.adamAmsgrad(a.p, a.g, m!, v!, vmax!, a.n, stepSize, rsqrtBc2, o.eps, b1, b2, wd, decay, gs);
       else k.adam(a.p, a.g, m!, v!, a.n, stepSize, rsqrtBc2, o.eps, b1, b2, wd, decay, gs);

@@ -32,6 +32,13 @@ interface Slot {
 }
 
 const pool: Slot[] = [];
+/** The kernels bound to each live arena's memory, so views into it can be processed in place. */
+const byBuffer = new WeakMap<ArrayBufferLike, Kernels>();
+
+/** Kernels that can work in place on views of `buffer`, if it is a live optimizer's memory. */
+export function kernelsFor(buffer: ArrayBufferLike): Kernels | undefined {
+  return byBuffer.get(buffer);
+}
 let liveArenas = 0;
 let liveBytes = 0;
 
@@ -91,6 +98,7 @@ export class Arena {
     new Uint8Array(slot.memory.buffer, 0, pages * PAGE).fill(0);
     liveArenas++;
     liveBytes += slot.memory.buffer.byteLength;
+    byBuffer.set(slot.memory.buffer, slot.kernels);
     return new Arena(slot, bytes);
   }
 
@@ -106,6 +114,7 @@ export class Arena {
     this.#slot = undefined;
     liveArenas--;
     liveBytes -= slot.memory.buffer.byteLength;
+    byBuffer.delete(slot.memory.buffer);
     slot.memory.grow(0);
     if (slot.memory.buffer.byteLength <= POOL_MAX_BYTES) {
       pool.push(slot);

@@ -10,6 +10,7 @@ export {
   type StepOptions,
 } from './optimizer.js';
 export { memoryStats } from './arena.js';
+export { clipGradNorm, clipGradValue, type ClipGradNormOptions, type NormType } from './clip.js';
 export { SGD, type SGDOptions } from './sgd.js';
 export { Momentum, type MomentumOptions } from './momentum.js';
 export { Adagrad, type AdagradOptions } from './adagrad.js';

@@ -1,4 +1,4 @@
-import { Optimizer, type MethodSpec, type ParamGroupInput, type StepOptions } from './optimizer.js';
+import { Optimizer, gradScale, type MethodSpec, type ParamGroupInput, type StepOptions } from './optimizer.js';
 import { boolean, nonNegative, unitHalfOpen } from './validate.js';
 
 /** Hyperparameters of Momentum (the moving-average form). */
@@ -18,8 +18,8 @@ export const momentumSpec: MethodSpec<MomentumOptions> = {
   defaults: { lr: 1e-2, beta: 0.9, weightDecay: 0, maximize: false },
   rules: { lr: nonNegative, beta: unitHalfOpen, weightDecay: nonNegative, maximize: boolean },
   buffers: () => ['velocity'],
-  run(k, a, o) {
-    k.momentum(a.p, a.g, a.state.velocity!, a.n, o.lr, o.beta, o.weightDecay, o.maximize ? -1 : 1);
+  run(k, a, o, ctx) {
+    k.momentum(a.p, a.g, a.state.velocity!, a.n, o.lr, o.beta, o.weightDecay, gradScale(o.maximize, ctx));
   },
 };
 

@@ -4,7 +4,8 @@
 // buffers it needs and a `run` that calls its kernel for one group. This class
 // decides; assembly/ computes.
 import { Arena } from './arena.js';
-import { checkFloat32Array, checkRule, describe, isDetached, isFloat32Array, type Rule } from './validate.js';
+import { checkNormType, clipCoefficient, totalNorm, type NormType } from './clip.js';
+import { checkFloat32Array, checkRule, describe, isDetached, isFloat32Array, nonNegative, type Rule } from './validate.js';
 import type { Kernels } from './wasm.js';
 
 /** Byte addresses of one group's buffers in its optimizer's memory. */
@@ -25,6 +26,13 @@ export interface GroupProgress {
   t: number;
   /** state buffers that already hold data (SGD's momentum buffer starts on first use) */
   started: ReadonlySet<string>;
+  /** the clip-by-norm coefficient of this step (1 without clipping), to multiply into the gradient */
+  gradScale: number;
+}
+
+/** The kernels' gradient scale: -1 to maximize, +1 to minimize, times the clip coefficient. */
+export function gradScale(maximize: boolean, ctx: GroupProgress): number {
+  return maximize ? -ctx.gradScale : ctx.gradScale;
 }
 
 export interface MethodSpec<O extends object> {
@@ -62,6 +70,17 @@ export interface StepOptions {
   checkFinite?: boolean;
   /** Skip a step with a non-finite gradient instead of throwing: `step` returns false. Default false. */
   skipNonFinite?: boolean;
+  /**
+   * Clip all gradients by their joint norm before the update, as
+   * torch.nn.utils.clip_grad_norm_(params, maxGradNorm, gradNormType) would:
+   * c = min(1, maxGradNorm / (norm + 1e-6)) multiplies every gradient. The norm
+   * pass replaces the finiteness check, and c is folded into the update
+   * kernels, so clipping costs no extra pass over memory; the gradient buffers
+   * themselves are not rescaled. Default: no clipping.
+   */
+  maxGradNorm?: number;
+  /** The norm for maxGradNorm: 1, 2 (default) or Infinity. */
+  gradNormType?: NormType;
 }
 
 /** A param group as exposed on `opt.paramGroups`: options are validated when assigned. */
@@ -96,10 +115,12 @@ export class NonFiniteGradientError extends RangeError {
   }
 }
 
-const STEP_OPTION_RULES: Record<keyof StepOptions, Rule> = {
+const STEP_OPTION_RULES: Record<Exclude<keyof StepOptions, 'gradNormType'>, Rule> = {
   checkFinite: { expected: 'true or false', type: 'boolean', test: () => true },
   skipNonFinite: { expected: 'true or false', type: 'boolean', test: () => true },
+  maxGradNorm: nonNegative,
 };
+const STEP_OPTIONS = [...Object.keys(STEP_OPTION_RULES), 'gradNormType'];
 
 interface Group<O> {
   options: O;
@@ -130,6 +151,9 @@ export abstract class Optimizer<O extends object> {
   readonly #gradRegion: [number, number];
   readonly #checkFinite: boolean;
   readonly #skipNonFinite: boolean;
+  readonly #maxGradNorm: number | undefined;
+  readonly #gradNormType: NormType;
+  #lastGradNorm: number | undefined;
   /** the constructor-level options (defaults merged with `options`) */
   readonly #base: O;
 
@@ -143,9 +167,11 @@ export abstract class Optimizer<O extends object> {
     const stepOpts: StepOptions = {};
     for (const [key, value] of Object.entries(options)) {
       if (value === undefined) continue;
-      if (key in STEP_OPTION_RULES) {
-        checkRule(owner, `options.${key}`, STEP_OPTION_RULES[key as keyof StepOptions], value);
-        stepOpts[key as keyof StepOptions] = value as boolean;
+      if (key === 'gradNormType') {
+        stepOpts.gradNormType = checkNormType(owner, 'options.gradNormType', value);
+      } else if (key in STEP_OPTION_RULES) {
+        checkRule(owner, `options.${key}`, STEP_OPTION_RULES[key as keyof typeof STEP_OPTION_RULES], value);
+        (stepOpts as Record<string, unknown>)[key] = value;
       } else {
         (base as Record<string, unknown>)[key] = this.#checkOption(`options.${key}`, key, value);
       }
@@ -153,6 +179,8 @@ export abstract class Optimizer<O extends object> {
     this.#base = base;
     this.#checkFinite = stepOpts.checkFinite ?? true;
     this.#skipNonFinite = stepOpts.skipNonFinite ?? false;
+    this.#maxGradNorm = stepOpts.maxGradNorm;
+    this.#gradNormType = stepOpts.gradNormType ?? 2;
 
     const groupsIn = normalizeGroups(owner, params);
     const seen = new Set<Float32Array>();
@@ -239,7 +267,7 @@ export abstract class Optimizer<O extends object> {
   #checkOption(name: string, key: string, value: unknown): unknown {
     const rule = (this.#spec.rules as Record<string, Rule | undefined>)[key];
     if (!rule || !Object.prototype.hasOwnProperty.call(this.#spec.rules, key)) {
-      const valid = [...Object.keys(this.#spec.rules), ...Object.keys(STEP_OPTION_RULES)].join(', ');
+      const valid = [...Object.keys(this.#spec.rules), ...STEP_OPTIONS].join(', ');
       throw new TypeError(`${this.#spec.name}: unknown option ${JSON.stringify(key)} in ${name.split('.')[0]} (valid options: ${valid})`);
     }
     checkRule(this.#spec.name, name, rule, value);
@@ -360,24 +388,44 @@ export abstract class Optimizer<O extends object> {
         if (g !== slot) slot.set(g);
       }
     }
-    if (this.#checkFinite || this.#skipNonFinite) {
-      const [addr, len] = this.#gradRegion;
-      if (!arena.kernels.allFinite(addr, len)) {
+    const k = arena.kernels;
+    const [addr, len] = this.#gradRegion;
+    let scale = 1;
+    let norm: number | undefined;
+    if (this.#maxGradNorm !== undefined) {
+      // one read-only pass: the norm, which is finite exactly when every gradient is
+      norm = totalNorm((f) => f(k, addr, len), this.#gradNormType);
+      if (!Number.isFinite(norm) && (this.#checkFinite || this.#skipNonFinite)) {
+        if (this.#skipNonFinite) return false;
+        throw this.#nonFiniteError(owner);
+      }
+      scale = clipCoefficient(this.#maxGradNorm, norm);
+    } else if (this.#checkFinite || this.#skipNonFinite) {
+      if (!k.allFinite(addr, len)) {
         if (this.#skipNonFinite) return false;
         throw this.#nonFiniteError(owner);
       }
     }
-    const k = arena.kernels;
     for (const group of this.#groups) {
       const t = group.step + 1;
-      this.#spec.run(k, group.addr, group.options, { t, started: group.started });
+      this.#spec.run(k, group.addr, group.options, { t, started: group.started, gradScale: scale });
       group.step = t;
       for (const b of this.#spec.uses?.(group.options) ?? this.#spec.buffers(group.options)) group.started.add(b);
     }
     if (grads !== undefined) {
       for (let i = 0; i < n; i++) this.#callerParams[i]!.set(this.#params[i]!);
     }
+    this.#lastGradNorm = norm;
     return true;
+  }
+
+  /**
+   * With `maxGradNorm`: the joint gradient norm of the last applied step,
+   * before clipping (what clip_grad_norm_ returns). Otherwise undefined.
+   */
+  get lastGradNorm(): number | undefined {
+    this.#live('lastGradNorm');
+    return this.#lastGradNorm;
   }
 
   #nonFiniteError(owner: string): NonFiniteGradientError {

@@ -1,4 +1,4 @@
-import { Optimizer, type MethodSpec, type ParamGroupInput, type StepOptions } from './optimizer.js';
+import { Optimizer, gradScale, type MethodSpec, type ParamGroupInput, type StepOptions } from './optimizer.js';
 import { boolean, nonNegative, unitClosed } from './validate.js';
 
 /** Hyperparameters of RMSprop (PyTorch `torch.optim.RMSprop`, camelCase). */
@@ -32,8 +32,8 @@ export const rmspropSpec: MethodSpec<RMSpropOptions> = {
     maximize: boolean,
   },
   buffers: (o) => ['squareAvg', ...(o.momentum > 0 ? ['momentumBuffer'] : []), ...(o.centered ? ['gradAvg'] : [])],
-  run(k, a, o) {
-    const gs = o.maximize ? -1 : 1;
+  run(k, a, o, ctx) {
+    const gs = gradScale(o.maximize, ctx);
     const { squareAvg: sq, momentumBuffer: buf, gradAvg: ga } = a.state as Record<string, number>;
     if (o.centered) {
       if (o.momentum > 0) k.rmspropCenteredMomentum(a.p, a.g, sq!, ga!, buf!, a.n, o.lr, o.alpha, o.eps, o.weightDecay, gs, o.momentum);

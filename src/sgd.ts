@@ -1,4 +1,4 @@
-import { Optimizer, type MethodSpec, type ParamGroupInput, type StepOptions } from './optimizer.js';
+import { Optimizer, gradScale, type MethodSpec, type ParamGroupInput, type StepOptions } from './optimizer.js';
 import { boolean, finiteNumber, nonNegative } from './validate.js';
 
 /** Hyperparameters of SGD (PyTorch `torch.optim.SGD`, camelCase). */
@@ -33,8 +33,9 @@ export const sgdSpec: MethodSpec<SGDOptions> = {
       ? `nesterov: true requires momentum > 0 and dampening = 0, got momentum ${o.momentum} and dampening ${o.dampening}`
       : undefined,
   buffers: (o) => (o.momentum !== 0 ? ['momentumBuffer'] : []),
-  run(k, a, o, { started }) {
-    const gsign = o.maximize ? -1 : 1;
+  run(k, a, o, ctx) {
+    const { started } = ctx;
+    const gsign = gradScale(o.maximize, ctx);
     if (o.momentum === 0) {
       k.sgd(a.p, a.g, a.n, o.lr, o.weightDecay, gsign);
       return;

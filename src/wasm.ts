@@ -5,33 +5,38 @@ import { SCALAR_WASM_BASE64, SIMD_WASM_BASE64 } from './generated/wasm.js';
 /** The exports of assembly/index.ts. Addresses are byte offsets into the instance's memory. */
 export interface Kernels {
   allFinite(x: number, n: number): number;
-  sgd(p: number, g: number, n: number, lr: number, wd: number, gsign: number): void;
+  sgd(p: number, g: number, n: number, lr: number, wd: number, gscale: number): void;
   sgdMomentum(
     p: number, g: number, buf: number, n: number,
-    lr: number, wd: number, gsign: number, mu: number, c: number, nesterov: number, k: number,
+    lr: number, wd: number, gscale: number, mu: number, c: number, nesterov: number, k: number,
   ): void;
-  momentum(p: number, g: number, v: number, n: number, lr: number, beta: number, wd: number, gsign: number): void;
-  adagrad(p: number, g: number, sum: number, n: number, clr: number, eps: number, wd: number, gsign: number): void;
-  rmsprop(p: number, g: number, sq: number, n: number, lr: number, alpha: number, eps: number, wd: number, gsign: number): void;
+  momentum(p: number, g: number, v: number, n: number, lr: number, beta: number, wd: number, gscale: number): void;
+  adagrad(p: number, g: number, sum: number, n: number, clr: number, eps: number, wd: number, gscale: number): void;
+  rmsprop(p: number, g: number, sq: number, n: number, lr: number, alpha: number, eps: number, wd: number, gscale: number): void;
   rmspropMomentum(
     p: number, g: number, sq: number, buf: number, n: number,
-    lr: number, alpha: number, eps: number, wd: number, gsign: number, mu: number,
+    lr: number, alpha: number, eps: number, wd: number, gscale: number, mu: number,
   ): void;
   rmspropCentered(
     p: number, g: number, sq: number, ga: number, n: number,
-    lr: number, alpha: number, eps: number, wd: number, gsign: number,
+    lr: number, alpha: number, eps: number, wd: number, gscale: number,
   ): void;
   rmspropCenteredMomentum(
     p: number, g: number, sq: number, ga: number, buf: number, n: number,
-    lr: number, alpha: number, eps: number, wd: number, gsign: number, mu: number,
+    lr: number, alpha: number, eps: number, wd: number, gscale: number, mu: number,
   ): void;
+  sumSquares(x: number, n: number): number;
+  sumAbs(x: number, n: number): number;
+  maxAbs(x: number, n: number): number;
+  scale(x: number, n: number, c: number): void;
+  clampValue(x: number, n: number, lo: number, hi: number): void;
   adam(
     p: number, g: number, m: number, v: number, n: number,
-    stepSize: number, rsqrtBc2: number, eps: number, b1: number, b2: number, wd: number, decay: number, gsign: number,
+    stepSize: number, rsqrtBc2: number, eps: number, b1: number, b2: number, wd: number, decay: number, gscale: number,
   ): void;
   adamAmsgrad(
     p: number, g: number, m: number, v: number, vmax: number, n: number,
-    stepSize: number, rsqrtBc2: number, eps: number, b1: number, b2: number, wd: number, decay: number, gsign: number,
+    stepSize: number, rsqrtBc2: number, eps: number, b1: number, b2: number, wd: number, decay: number, gscale: number,
   ): void;
 }
 
@@ -96,6 +101,11 @@ function warmUp(module: WebAssembly.Module): void {
   const [p, g, a, b, c] = [0, 1, 2, 3, 4].map((i) => 64 + i * n * 4) as [number, number, number, number, number];
   for (let r = 0; r < 40; r++) {
     k.allFinite(g, n);
+    k.sumSquares(g, n);
+    k.sumAbs(g, n);
+    k.maxAbs(g, n);
+    k.scale(c, n, 1);
+    k.clampValue(c, n, -1, 1);
     k.sgd(p, g, n, 1e-3, 0, 1);
     k.sgd(p, g, n, 1e-3, 1e-4, 1);
     k.sgdMomentum(p, g, a, n, 1e-3, 0, 1, 0.9, 1, 0, 0.9);

@@ -36,6 +36,7 @@ export function conformance(actual: readonly Float32Array[], expected: readonly 
     const e = expected[t]!;
     if (a.length !== e.length) throw new Error(`tensor ${t}: length ${a.length}, expected ${e.length}`);
     for (let i = 0; i < a.length; i++) {
+      if (Object.is(a[i], e[i])) continue;
       const err = Math.abs(a[i]! - e[i]!);
       const ratio = Number.isNaN(err) ? (Number.isNaN(a[i]!) && Number.isNaN(e[i]!) ? 0 : Infinity) : err / tol;
       if (ratio > worst.ratio) worst = { ratio, where: `tensor ${t}[${i}]: got ${a[i]}, expected ${e[i]} (|diff| ${err}, tolerance ${tol})` };

@@ -1,0 +1,113 @@
+// Gradient clipping, as torch.nn.utils.clip_grad_norm_ / clip_grad_value_.
+// The reductions and the in-place updates are SIMD kernels: gradients that
+// are views into an optimizer's memory (opt.grads) are processed in place;
+// other Float32Arrays go through a small scratch memory in chunks (a memcpy
+// in and out is far cheaper than a scalar JS loop).
+import { Arena, kernelsFor } from './arena.js';
+import { checkFloat32Array, checkRule, describe, nonNegative } from './validate.js';
+import type { Kernels } from './wasm.js';
+
+/** The norms clipGradNorm supports: 1, 2 and Infinity (max |g|). */
+export type NormType = 1 | 2 | typeof Infinity;
+
+/** Floats per chunk of the scratch memory used for arrays outside WebAssembly memory. */
+const CHUNK = 1 << 16;
+const SCRATCH = 64;
+let scratch: Arena | undefined;
+
+function scratchArena(owner: string): Arena {
+  scratch ??= Arena.acquire(owner, SCRATCH + 4 * CHUNK);
+  return scratch;
+}
+
+/** Runs `f(kernels, address, length)` over g in place, or chunk by chunk through scratch memory. */
+function forEachChunk(owner: string, g: Float32Array, write: boolean, f: (k: Kernels, addr: number, n: number) => void): void {
+  const k = kernelsFor(g.buffer);
+  if (k) {
+    f(k, g.byteOffset, g.length);
+    return;
+  }
+  const arena = scratchArena(owner);
+  const view = new Float32Array(arena.buffer, SCRATCH, CHUNK);
+  for (let start = 0; start < g.length; start += CHUNK) {
+    const part = g.subarray(start, Math.min(g.length, start + CHUNK));
+    view.set(part);
+    f(arena.kernels, SCRATCH, part.length);
+    if (write) part.set(view.subarray(0, part.length));
+  }
+}
+
+export function checkNormType(owner: string, name: string, v: unknown): NormType {
+  if (v !== 1 && v !== 2 && v !== Infinity) {
+    throw new (typeof v === 'number' ? RangeError : TypeError)(`${owner}: invalid ${name}: expected 1, 2 or Infinity, got ${describe(v)}`);
+  }
+  return v;
+}
+
+/** The norm of all gradients together (computed in double). */
+export function totalNorm(chunks: (f: (k: Kernels, addr: number, n: number) => void) => void, normType: NormType): number {
+  let acc = 0;
+  if (normType === Infinity) {
+    chunks((kk, a, n) => {
+      const m = kk.maxAbs(a, n);
+      acc = Number.isNaN(m) || Number.isNaN(acc) ? NaN : Math.max(acc, m);
+    });
+    return acc;
+  }
+  chunks((kk, a, n) => (acc += normType === 2 ? kk.sumSquares(a, n) : kk.sumAbs(a, n)));
+  return normType === 2 ? Math.sqrt(acc) : acc;
+}
+
+/** PyTorch's clip coefficient: min(1, maxNorm / (total + 1e-6)); NaN when the norm is NaN. */
+export function clipCoefficient(maxNorm: number, total: number): number {
+  const c = maxNorm / (total + 1e-6);
+  return Number.isNaN(c) ? NaN : Math.min(1, c);
+}
+
+function checkGrads(owner: string, grads: unknown): Float32Array[] {
+  if (!Array.isArray(grads)) throw new TypeError(`${owner}: grads must be an array of Float32Arrays, got ${describe(grads)}`);
+  return grads.map((g, i) => checkFloat32Array(owner, `grads[${i}]`, g));
+}
+
+export interface ClipGradNormOptions {
+  /** Throw (changing nothing) when the total norm is NaN or infinite, instead of scaling by NaN or 0 as PyTorch does. Default false. */
+  errorIfNonfinite?: boolean;
+}
+
+/**
+ * Scales all gradients in place so that their joint norm is at most maxNorm,
+ * as torch.nn.utils.clip_grad_norm_:
+ *
+ *     total = ||(||g_1||, ..., ||g_k||)||_normType
+ *     c     = min(1, maxNorm / (total + 1e-6));  g_i = c*g_i   (when c < 1)
+ *
+ * Returns the total norm before clipping. normType is 1, 2 (default) or Infinity.
+ */
+export function clipGradNorm(grads: Float32Array[], maxNorm: number, normType: NormType = 2, options: ClipGradNormOptions = {}): number {
+  const owner = 'clipGradNorm';
+  const gs = checkGrads(owner, grads);
+  checkRule(owner, 'maxNorm', nonNegative, maxNorm);
+  const type = checkNormType(owner, 'normType', normType);
+  if (options === null || typeof options !== 'object') throw new TypeError(`${owner}: options must be an object, got ${describe(options)}`);
+  const total = totalNorm((f) => gs.forEach((g) => forEachChunk(owner, g, false, f)), type);
+  if (!Number.isFinite(total) && options.errorIfNonfinite) {
+    throw new RangeError(
+      `${owner}: the total ${type}-norm of the gradients is ${total}, so they cannot be clipped; nothing was changed ` +
+        `(pass errorIfNonfinite: false to scale by NaN or 0 as PyTorch does)`,
+    );
+  }
+  const c = clipCoefficient(maxNorm, total);
+  if (!(c >= 1)) gs.forEach((g) => forEachChunk(owner, g, true, (k, a, n) => k.scale(a, n, c)));
+  return total;
+}
+
+/**
+ * Clamps every gradient element in place to [-clipValue, clipValue], as
+ * torch.nn.utils.clip_grad_value_ (NaN stays NaN).
+ */
+export function clipGradValue(grads: Float32Array[], clipValue: number): void {
+  const owner = 'clipGradValue';
+  const gs = checkGrads(owner, grads);
+  checkRule(owner, 'clipValue', nonNegative, clipValue);
+  gs.forEach((g) => forEachChunk(owner, g, true, (k, a, n) => k.clampValue(a, n, -clipValue, clipValue)));
+}

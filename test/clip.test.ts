@@ -1,0 +1,119 @@
+// Gradient clipping against torch.nn.utils.clip_grad_norm_ / clip_grad_value_
+// (test/fixtures/clip.json, written by tools/fixtures/generate_clip.py), with
+// both builds, on caller arrays (chunked through scratch memory) and on
+// opt.grads views (in place), and as the optimizers' maxGradNorm option.
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Adagrad, Adam, AdamW, RMSprop, SGD, clipGradNorm, clipGradValue, ready, type Optimizer } from '../src/index.js';
+import { conformance, snapshot } from './helpers.js';
+
+const f32 = (b64: string) => {
+  const bytes = Buffer.from(b64, 'base64');
+  const out = new Float32Array(bytes.length / 4);
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
+};
+const fixture = JSON.parse(readFileSync(new URL('./fixtures/clip.json', import.meta.url), 'utf8'));
+const norm = (t: number | string) => (t === 'Infinity' ? Infinity : (t as number));
+type Ctor = new (p: Float32Array[], o: object) => Optimizer<object>;
+const CLASSES: Record<string, Ctor> = { SGD, Adam, AdamW, RMSprop, Adagrad } as unknown as Record<string, Ctor>;
+const cases = (kind: string) => fixture.cases.filter((c: { kind: string }) => c.kind === kind).map((c: { name: string }) => [c.name, c]);
+
+function closeTotal(got: number, wanted: number | string, where: string) {
+  const want = Number(wanted);
+  if (Number.isNaN(want)) return expect(got, where).toBeNaN();
+  if (!Number.isFinite(want)) return expect(got, where).toBe(want);
+  expect(Math.abs(got - want), where).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(want)));
+}
+
+it('the fixture holds every kind of case', () => {
+  expect(cases('norm').length).toBeGreaterThanOrEqual(18);
+  expect(cases('value').length).toBeGreaterThanOrEqual(4);
+  expect(cases('step').length).toBeGreaterThanOrEqual(14);
+});
+
+describe.each(['simd', 'scalar'] as const)('%s build', (build) => {
+  beforeAll(() => ready({ simd: build === 'simd' }));
+
+  it.each(cases('norm'))('clipGradNorm: %s', (_n, c) => {
+    const expected = c.expected.map(f32);
+    // caller-owned arrays
+    const grads = c.grads.map(f32);
+    closeTotal(clipGradNorm(grads, c.maxNorm, norm(c.normType)), c.total, 'total');
+    let r = conformance(grads, expected);
+    expect(r.ratio, r.where).toBeLessThanOrEqual(1);
+    // views into an optimizer's memory, processed in place
+    const opt = new SGD(c.grads.map(f32), {});
+    opt.grads.forEach((g, i) => g.set(f32(c.grads[i])));
+    closeTotal(clipGradNorm(opt.grads as Float32Array[], c.maxNorm, norm(c.normType)), c.total, 'total (in place)');
+    r = conformance(opt.grads, expected);
+    expect(r.ratio, r.where).toBeLessThanOrEqual(1);
+    opt.dispose();
+  });
+
+  it.each(cases('value'))('clipGradValue: %s', (_n, c) => {
+    const grads = c.grads.map(f32);
+    clipGradValue(grads, c.clipValue);
+    const r = conformance(grads, c.expected.map(f32));
+    expect(r.ratio, r.where).toBeLessThanOrEqual(1);
+  });
+
+  it.each(cases('step'))('maxGradNorm option: %s', (_n, c) => {
+    const params = c.params.map(f32);
+    const opt = new CLASSES[c.optimizer]!(params, { ...c.options, maxGradNorm: c.maxNorm, gradNormType: norm(c.normType) });
+    c.steps.forEach((s: { grads: string[]; params: string[]; total: number }, t: number) => {
+      expect(opt.step(s.grads.map(f32))).toBe(true);
+      closeTotal((opt as unknown as { lastGradNorm: number }).lastGradNorm, s.total, `step ${t} norm`);
+      const r = conformance(params, s.params.map(f32));
+      if (!(r.ratio <= 1)) expect.fail(`step ${t}: ${r.where}`);
+    });
+    opt.dispose();
+  });
+});
+
+describe('clipping: bad input and non-finite norms', () => {
+  beforeAll(() => ready());
+
+  it('validates its arguments and changes nothing on error', () => {
+    const g = new Float32Array([3, 4]);
+    expect(() => clipGradNorm(g as never, 1)).toThrow(/clipGradNorm: grads must be an array of Float32Arrays, got a Float32Array of length 2/);
+    expect(() => clipGradNorm([g], -1)).toThrow(/clipGradNorm: invalid maxNorm: expected a finite number >= 0, got -1/);
+    expect(() => clipGradNorm([g], 1, 3 as never)).toThrow(/invalid normType: expected 1, 2 or Infinity, got 3/);
+    expect(() => clipGradNorm([g, new Float64Array(2) as never], 1)).toThrow(/grads\[1\] must be a Float32Array, got a Float64Array/);
+    expect(() => clipGradValue([g], NaN)).toThrow(/clipGradValue: invalid clipValue/);
+    expect(Array.from(g)).toEqual([3, 4]);
+    expect(() => new Adam([g], { maxGradNorm: -1 })).toThrow(/maxGradNorm: expected a finite number >= 0, got -1/);
+    expect(() => new Adam([g], { gradNormType: 0 as never })).toThrow(/gradNormType: expected 1, 2 or Infinity, got 0/);
+  });
+
+  it('errorIfNonfinite throws and leaves the gradients alone', () => {
+    const g = new Float32Array([3, NaN, 4]);
+    expect(() => clipGradNorm([g], 1, 2, { errorIfNonfinite: true })).toThrow(/total 2-norm of the gradients is NaN/);
+    expect(Array.from(g)).toEqual([3, NaN, 4]);
+  });
+
+  it('with maxGradNorm a non-finite gradient still throws by default, or is skipped, and nothing changes', () => {
+    const w = new Float32Array([1, 2, 3]);
+    const opt = new Adam([w], { maxGradNorm: 1 });
+    opt.step([new Float32Array([1, 1, 1])]);
+    const before = snapshot(opt);
+    expect(() => opt.step([new Float32Array([1, Infinity, 1])])).toThrow(/grads\[0\]\[1\] is Infinity/);
+    expect(snapshot(opt)).toEqual(before);
+    const skip = new Adam([w.slice()], { maxGradNorm: 1, skipNonFinite: true });
+    expect(skip.step([new Float32Array([NaN, 1, 1])])).toBe(false);
+    expect(skip.lastGradNorm).toBeUndefined();
+  });
+
+  it('a large caller array is clipped chunk by chunk exactly like in place', () => {
+    const n = (1 << 16) * 3 + 5;
+    const a = new Float32Array(n).map((_, i) => Math.sin(i));
+    const opt = new SGD([new Float32Array(n)], {});
+    opt.grads[0]!.set(a);
+    const t1 = clipGradNorm([a], 1);
+    const t2 = clipGradNorm(opt.grads as Float32Array[], 1);
+    expect(Math.abs(t1 - t2)).toBeLessThan(1e-12 * t2); // chunked sums associate differently
+    const r = conformance([a], opt.grads);
+    expect(r.ratio, r.where).toBeLessThanOrEqual(0.01);
+    expect(Math.hypot(...a.subarray(0, 1000))).toBeLessThan(1);
+  });
+});
