@@ -4,6 +4,7 @@
 // buffers it needs and a `run` that calls its kernel for one group. This class
 // decides; assembly/ computes.
 import { Arena } from './arena.js';
+import { decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
 import { checkNormType, clipCoefficient, totalNorm, type NormType } from './clip.js';
 import { checkFloat32Array, checkRule, describe, isDetached, isFloat32Array, nonNegative, type Rule } from './validate.js';
 import type { Kernels } from './wasm.js';
@@ -173,7 +174,7 @@ export abstract class Optimizer<O extends object> {
         checkRule(owner, `options.${key}`, STEP_OPTION_RULES[key as keyof typeof STEP_OPTION_RULES], value);
         (stepOpts as Record<string, unknown>)[key] = value;
       } else {
-        (base as Record<string, unknown>)[key] = this.#checkOption(`options.${key}`, key, value);
+        (base as Record<string, unknown>)[key] = this.#checkOption(owner, `options.${key}`, key, value);
       }
     }
     this.#base = base;
@@ -190,9 +191,9 @@ export abstract class Optimizer<O extends object> {
       const o = { ...base };
       for (const [key, value] of Object.entries(gin)) {
         if (key === 'params' || value === undefined) continue;
-        (o as Record<string, unknown>)[key] = this.#checkOption(`params[${gi}].${key}`, key, value);
+        (o as Record<string, unknown>)[key] = this.#checkOption(owner, `params[${gi}].${key}`, key, value);
       }
-      this.#checkGroup(`params[${gi}]`, o);
+      this.#checkGroup(owner, `params[${gi}]`, o);
       const tensors = gin.params.map((t, i) => {
         const name = Array.isArray(params) && isFloat32Array(params[0]) ? `params[${index + i}]` : `params[${gi}].params[${i}]`;
         checkFloat32Array(owner, name, t);
@@ -264,24 +265,24 @@ export abstract class Optimizer<O extends object> {
   }
 
   /** Validates one hyperparameter and returns the value to store (pairs are copied and frozen). */
-  #checkOption(name: string, key: string, value: unknown): unknown {
+  #checkOption(owner: string, name: string, key: string, value: unknown): unknown {
     const rule = (this.#spec.rules as Record<string, Rule | undefined>)[key];
     if (!rule || !Object.prototype.hasOwnProperty.call(this.#spec.rules, key)) {
       const valid = [...Object.keys(this.#spec.rules), ...STEP_OPTIONS].join(', ');
-      throw new TypeError(`${this.#spec.name}: unknown option ${JSON.stringify(key)} in ${name.split('.')[0]} (valid options: ${valid})`);
+      throw new TypeError(`${owner}: unknown option ${JSON.stringify(key)} in ${name.split('.')[0]} (valid options: ${valid})`);
     }
-    checkRule(this.#spec.name, name, rule, value);
+    checkRule(owner, name, rule, value);
     return rule.type === 'pair' ? Object.freeze([...(value as number[])]) : value;
   }
 
-  #checkGroup(where: string, o: O, allocated?: readonly string[]): void {
+  #checkGroup(owner: string, where: string, o: O, allocated?: readonly string[]): void {
     const problem = this.#spec.check?.(o);
-    if (problem) throw new RangeError(`${this.#spec.name}: invalid options in ${where}: ${problem}`);
+    if (problem) throw new RangeError(`${owner}: invalid options in ${where}: ${problem}`);
     if (allocated) {
       const missing = this.#spec.buffers(o).filter((b) => !allocated.includes(b));
       if (missing.length) {
         throw new RangeError(
-          `${this.#spec.name}: invalid options in ${where}: they need the state buffer(s) ${missing.join(', ')}, ` +
+          `${owner}: invalid options in ${where}: they need the state buffer(s) ${missing.join(', ')}, ` +
             `which this group was not created with (state buffers are allocated once, at construction, so that ` +
             `views never move); create the optimizer with these options instead`,
         );
@@ -298,9 +299,9 @@ export abstract class Optimizer<O extends object> {
         get: () => (group.options as Record<string, unknown>)[key],
         set: (value: unknown) => {
           this.#live(`paramGroups[${gi}].${key}`);
-          const stored = this.#checkOption(`paramGroups[${gi}].${key}`, key, value);
+          const stored = this.#checkOption(this.#spec.name, `paramGroups[${gi}].${key}`, key, value);
           const next = { ...group.options, [key]: stored } as O;
-          this.#checkGroup(`paramGroups[${gi}]`, next, group.allocated);
+          this.#checkGroup(this.#spec.name, `paramGroups[${gi}]`, next, group.allocated);
           group.options = next;
         },
       });
@@ -478,8 +479,15 @@ export abstract class Optimizer<O extends object> {
    * Everything is checked before anything is written: on error nothing changes.
    */
   loadStateDict(sd: StateDict<O>): void {
-    const owner = `${this.#spec.name}.loadStateDict`;
-    const arena = this.#live('loadStateDict()');
+    this.#planLoad(`${this.#spec.name}.loadStateDict`, 'loadStateDict()', sd)();
+  }
+
+  /**
+   * Checks a state dict completely and returns the function that writes it:
+   * the check can throw, the write cannot.
+   */
+  #planLoad(owner: string, what: string, sd: StateDict<O>): () => void {
+    const arena = this.#live(what);
     if (sd === null || typeof sd !== 'object') throw new TypeError(`${owner}: expected a state dict object, got ${describe(sd)}`);
     if (sd.kind !== this.#spec.name) {
       throw new TypeError(`${owner}: this state dict belongs to ${describe(sd.kind)}, not ${this.#spec.name}`);
@@ -507,9 +515,9 @@ export abstract class Optimizer<O extends object> {
       const options = { ...group.options };
       for (const key of Object.keys(sg)) {
         if (key === 'params') continue;
-        (options as Record<string, unknown>)[key] = this.#checkOption(`paramGroups[${gi}].${key}`, key, sg[key]);
+        (options as Record<string, unknown>)[key] = this.#checkOption(owner, `paramGroups[${gi}].${key}`, key, sg[key]);
       }
-      this.#checkGroup(`paramGroups[${gi}]`, options, group.allocated);
+      this.#checkGroup(owner, `paramGroups[${gi}]`, options, group.allocated);
       let step: number | undefined;
       let started: Set<string> | undefined;
       const writes: [number, Float32Array | number[]][] = [];
@@ -560,7 +568,7 @@ export abstract class Optimizer<O extends object> {
       plans.push({ options, step: step ?? 0, started: started ?? new Set(), writes });
     });
     // 2. Write: nothing below can fail.
-    this.#groups.forEach((group, gi) => {
+    return () => this.#groups.forEach((group, gi) => {
       const plan = plans[gi]!;
       for (const b of group.allocated) {
         new Float32Array(arena.buffer, group.addr.state[b]!, group.addr.n).fill(this.#spec.initial?.(b, plan.options, this.#base) ?? 0);
@@ -570,6 +578,41 @@ export abstract class Optimizer<O extends object> {
       group.step = plan.step;
       group.started = plan.started;
     });
+  }
+
+  /**
+   * A binary checkpoint: hyperparameters, step counts, parameter shapes, the
+   * state buffers and (unless `{ params: false }`) the parameter values, with a
+   * CRC-32 (format: src/checkpoint.ts, README "Checkpoints").
+   */
+  save(options: { params?: boolean } = {}): Uint8Array {
+    this.#live('save()');
+    if (options === null || typeof options !== 'object') throw new TypeError(`${this.#spec.name}.save: options must be an object, got ${describe(options)}`);
+    const withParams = options.params ?? true;
+    if (typeof withParams !== 'boolean') throw new TypeError(`${this.#spec.name}.save: options.params must be true or false, got ${describe(withParams)}`);
+    return encodeCheckpoint(this.stateDict(), this.#params.map((p) => p.length), withParams ? this.#params : undefined);
+  }
+
+  /**
+   * Restores a checkpoint written by `save()` of an optimizer of the same kind
+   * over parameters of the same shapes: all or nothing. Truncated, corrupted
+   * or foreign bytes, another optimizer kind, other shapes or a future format
+   * version throw a clear error and change nothing.
+   */
+  load(bytes: Uint8Array): void {
+    const owner = `${this.#spec.name}.load`;
+    this.#live('load()');
+    const { stateDict, shapes, params } = decodeCheckpoint(owner, bytes);
+    if (stateDict.kind !== this.#spec.name) {
+      throw new TypeError(`${owner}: this checkpoint belongs to ${describe(stateDict.kind)}, not ${this.#spec.name}`);
+    }
+    const mine = this.#params.map((p) => p.length);
+    if (shapes.length !== mine.length || shapes.some((n, i) => n !== mine[i])) {
+      throw new RangeError(`${owner}: the checkpoint holds parameters of sizes [${shapes.join(', ')}], this optimizer has [${mine.join(', ')}]`);
+    }
+    const apply = this.#planLoad(owner, 'load()', stateDict as StateDict<O>);
+    apply();
+    if (params) params.forEach((p, i) => this.#params[i]!.set(p));
   }
 
   /**

@@ -1,0 +1,141 @@
+// The binary checkpoint format (version 1). All numbers little-endian.
+//
+//   offset  size  content
+//   0       8     magic "WOPTCKPT"
+//   8       4     u32 format version (1)
+//   12      4     u32 H, byte length of the header
+//   16      H     header, UTF-8 JSON:
+//                   { kind, shapes: [n per parameter], params: bool,
+//                     paramGroups: [{ ...hyperparameters, params: [indices] }],
+//                     state: [null | { step, buffers: [names] } per parameter] }
+//   16+H    pad   zero bytes up to a multiple of 4
+//   ...     4*k   float32 data, per parameter in order: its values (when
+//                 header.params), then each state buffer named in the header
+//   end-4   4     u32 CRC-32 (IEEE) of every byte before it
+//
+// A reader checks, in order: length, magic, version, CRC, header, then that
+// the data length matches the header exactly. Nothing is written to an
+// optimizer until everything has been checked (Optimizer.load).
+import CRC32 from 'crc-32';
+import type { ParamState, StateDict } from './optimizer.js';
+import { describe } from './validate.js';
+
+const MAGIC = 'WOPTCKPT';
+export const CHECKPOINT_VERSION = 1;
+const FIXED = 16;
+
+interface Header {
+  kind: string;
+  shapes: number[];
+  params: boolean;
+  paramGroups: Record<string, unknown>[];
+  state: ({ step: number; buffers: string[] } | null)[];
+}
+
+export function encodeCheckpoint(sd: StateDict<object>, shapes: number[], params?: readonly Float32Array[]): Uint8Array {
+  const header: Header = {
+    kind: sd.kind,
+    shapes,
+    params: params !== undefined,
+    paramGroups: sd.paramGroups as Record<string, unknown>[],
+    state: sd.state.map((s) =>
+      s ? { step: s.step, buffers: Object.keys(s).filter((k) => k !== 'step') } : null,
+    ),
+  };
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const dataStart = (FIXED + json.length + 3) & ~3;
+  const arrays: Float32Array[] = [];
+  shapes.forEach((_, i) => {
+    if (params) arrays.push(params[i]!);
+    const s = sd.state[i];
+    for (const b of header.state[i]?.buffers ?? []) arrays.push(s![b] as Float32Array);
+  });
+  const floats = arrays.reduce((acc, a) => acc + a.length, 0);
+  const out = new Uint8Array(dataStart + 4 * floats + 4);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < MAGIC.length; i++) out[i] = MAGIC.charCodeAt(i);
+  view.setUint32(8, CHECKPOINT_VERSION, true);
+  view.setUint32(12, json.length, true);
+  out.set(json, FIXED);
+  let off = dataStart;
+  for (const a of arrays) {
+    // Float32Array is platform-endian; every engine this runs on is little-endian.
+    out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), off);
+    off += a.byteLength;
+  }
+  view.setUint32(off, CRC32.buf(out.subarray(0, off)) >>> 0, true);
+  return out;
+}
+
+export interface DecodedCheckpoint {
+  stateDict: StateDict<object>;
+  shapes: number[];
+  params: Float32Array[] | undefined;
+}
+
+export function decodeCheckpoint(owner: string, bytes: unknown): DecodedCheckpoint {
+  if (!(bytes instanceof Uint8Array)) throw new TypeError(`${owner}: expected the Uint8Array written by save(), got ${describe(bytes)}`);
+  const bad = (why: string) => new RangeError(`${owner}: not a valid wasm-optim checkpoint: ${why}; nothing was changed`);
+  if (bytes.length < FIXED + 4) throw bad(`${bytes.length} bytes is too short`);
+  for (let i = 0; i < MAGIC.length; i++) {
+    if (bytes[i] !== MAGIC.charCodeAt(i)) throw bad('the magic header "WOPTCKPT" is missing (foreign data)');
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = view.getUint32(8, true);
+  if (version !== CHECKPOINT_VERSION) {
+    throw bad(`format version ${version}; this library reads version ${CHECKPOINT_VERSION}${version > CHECKPOINT_VERSION ? ' (written by a newer wasm-optim?)' : ''}`);
+  }
+  const end = bytes.length - 4;
+  const crc = CRC32.buf(bytes.subarray(0, end)) >>> 0;
+  if (crc !== view.getUint32(end, true)) throw bad('the checksum does not match (truncated or corrupted)');
+  const hlen = view.getUint32(12, true);
+  if (FIXED + hlen > end) throw bad(`the header length ${hlen} runs past the end`);
+  let header: Header;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(FIXED, FIXED + hlen)));
+  } catch (e) {
+    throw bad(`the header is not valid JSON (${(e as Error).message})`);
+  }
+  if (header === null || typeof header !== 'object') throw bad('the header is not an object');
+  const { kind, shapes, params, paramGroups, state } = header;
+  if (typeof kind !== 'string') throw bad('the header has no optimizer kind');
+  if (!Array.isArray(shapes) || !shapes.every((n) => Number.isSafeInteger(n) && n >= 0)) throw bad('the header has no valid parameter shapes');
+  if (typeof params !== 'boolean') throw bad('the header does not say whether parameters are included');
+  if (!Array.isArray(paramGroups) || !Array.isArray(state) || state.length !== shapes.length) throw bad('the header has no valid groups or state');
+  let floats = 0;
+  for (const [i, s] of state.entries()) {
+    if (params) floats += shapes[i]!;
+    if (s === null) continue;
+    if (
+      typeof s !== 'object' ||
+      !Array.isArray(s.buffers) ||
+      !s.buffers.every((b) => typeof b === 'string' && /^[a-z][A-Za-z0-9]*$/.test(b) && b !== 'step') ||
+      new Set(s.buffers).size !== s.buffers.length
+    ) {
+      throw bad(`the state of parameter ${i} is malformed`);
+    }
+    floats += s.buffers.length * shapes[i]!;
+  }
+  const dataStart = (FIXED + hlen + 3) & ~3;
+  if (dataStart + 4 * floats !== end) {
+    throw bad(`the header describes ${4 * floats} bytes of data but ${end - dataStart} are present`);
+  }
+  // Copy the data out (this also aligns it).
+  const data = new Float32Array(floats);
+  new Uint8Array(data.buffer).set(bytes.subarray(dataStart, end));
+  let off = 0;
+  const take = (n: number) => data.subarray(off, (off += n));
+  const outParams: Float32Array[] = [];
+  const outState: (ParamState | null)[] = state.map((s, i) => {
+    if (params) outParams.push(take(shapes[i]!));
+    if (s === null) return null;
+    const ps: ParamState = { step: s.step };
+    for (const b of s.buffers) ps[b] = take(shapes[i]!);
+    return ps;
+  });
+  return {
+    stateDict: { kind, version: 1, state: outState, paramGroups: paramGroups as StateDict<object>['paramGroups'] },
+    shapes,
+    params: params ? outParams : undefined,
+  };
+}
