@@ -32,6 +32,27 @@ interface Slot {
 }
 
 const pool: Slot[] = [];
+
+/** Accounting of an arena, kept apart from it so that the registry can settle it after the arena is gone. */
+interface Ticket {
+  bytes: number;
+  live: boolean;
+}
+
+function settle(t: Ticket): void {
+  if (!t.live) return;
+  t.live = false;
+  liveArenas--;
+  liveBytes -= t.bytes;
+}
+
+/**
+ * Optimizers dropped without dispose(): their memory is garbage like any other
+ * (nothing global refers to it), and this registry settles the accounting. It
+ * does not pool such memory, because views the caller still holds would then
+ * alias the next optimizer.
+ */
+const registry = new FinalizationRegistry<Ticket>(settle);
 /** The kernels bound to each live arena's memory, so views into it can be processed in place. */
 const byBuffer = new WeakMap<ArrayBufferLike, Kernels>();
 
@@ -58,9 +79,14 @@ export class Arena {
   readonly build: Build;
   readonly bytes: number;
   #slot: Slot | undefined;
+  readonly #ticket: Ticket;
+  readonly #holder: object | undefined;
 
-  private constructor(slot: Slot, bytes: number) {
+  private constructor(slot: Slot, bytes: number, holder: object | undefined) {
     this.#slot = slot;
+    this.#ticket = { bytes: slot.memory.buffer.byteLength, live: true };
+    this.#holder = holder;
+    if (holder) registry.register(holder, this.#ticket, holder);
     this.memory = slot.memory;
     this.kernels = slot.kernels;
     this.build = slot.build;
@@ -71,7 +97,7 @@ export class Arena {
    * A zeroed memory of at least `bytes` bytes with its own kernel instance.
    * Every page is written once here, so no step pays for page faults.
    */
-  static acquire(owner: string, bytes: number): Arena {
+  static acquire(owner: string, bytes: number, holder?: object): Arena {
     const { build, module } = activeModule(owner);
     if (!(bytes <= MAX_BYTES)) {
       throw new RangeError(
@@ -99,7 +125,7 @@ export class Arena {
     liveArenas++;
     liveBytes += slot.memory.buffer.byteLength;
     byBuffer.set(slot.memory.buffer, slot.kernels);
-    return new Arena(slot, bytes);
+    return new Arena(slot, bytes, holder);
   }
 
   /** The memory's current buffer; it never changes while the arena is held. */
@@ -112,8 +138,8 @@ export class Arena {
     const slot = this.#slot;
     if (!slot) return;
     this.#slot = undefined;
-    liveArenas--;
-    liveBytes -= slot.memory.buffer.byteLength;
+    settle(this.#ticket);
+    if (this.#holder) registry.unregister(this.#holder);
     byBuffer.delete(slot.memory.buffer);
     slot.memory.grow(0);
     if (slot.memory.buffer.byteLength <= POOL_MAX_BYTES) {

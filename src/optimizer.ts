@@ -212,7 +212,7 @@ export abstract class Optimizer<O extends object> {
     const stateFloats = specs.reduce((acc, s, i) => acc + s.allocated.length * sizes[i]!, 0);
     const base0 = 64;
     const bytes = base0 + FLOAT * (2 * totalFloats + stateFloats);
-    const arena = Arena.acquire(owner, bytes);
+    const arena = Arena.acquire(owner, bytes, this);
     this.#arena = arena;
     const buffer = arena.buffer;
 

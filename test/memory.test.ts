@@ -1,0 +1,55 @@
+// Memory: 100,000 optimizer lifetimes keep WebAssembly memory and RSS flat;
+// optimizers dropped without dispose() are settled by the FinalizationRegistry;
+// running out of memory is a clear error that changes nothing.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Adam, SGD, memoryStats, ready } from '../src/index.js';
+import { snapshot } from './helpers.js';
+
+beforeAll(() => ready());
+
+describe('memory', () => {
+  it('100,000 create/step/dispose cycles and 20,000 dropped optimizers leave memory flat (bench/memory.mjs)', () => {
+    const script = fileURLToPath(new URL('../bench/memory.mjs', import.meta.url));
+    const out = execFileSync(process.execPath, ['--expose-gc', script, '100000'], { encoding: 'utf8', timeout: 120_000 });
+    const r = JSON.parse(out);
+    expect(r.cycles).toBe(100000);
+    expect(r.wasmMiB.after).toBeLessThanOrEqual(r.wasmMiB.before + 1);
+    expect(r.liveArenas.after).toBe(0);
+    expect(r.liveArenas.afterDropped).toBe(0); // the FinalizationRegistry settled every dropped optimizer
+    expect(r.wasmMiB.afterDropped).toBeLessThanOrEqual(r.wasmMiB.before + 1);
+    expect(r.jsHeapMiB.after).toBeLessThan(r.jsHeapMiB.before + 8);
+    // RSS settles at a plateau (JIT code, allocator pages) instead of growing with the count
+    expect(r.rssMiB.after - r.rssMiB.before).toBeLessThan(96);
+  });
+
+  it('running out of WebAssembly memory is a clear error and corrupts nothing', () => {
+    const live = new Adam([new Float32Array([1, 2, 3])]);
+    live.step([new Float32Array([1, 1, 1])]);
+    const before = snapshot(live);
+    const stats = memoryStats();
+    const Real = WebAssembly.Memory;
+    // Exhaust: drain the pool so the next optimizer needs a new memory, and make that allocation fail.
+    const holders = Array.from({ length: 12 }, () => new SGD([new Float32Array(10)]));
+    (WebAssembly as { Memory: unknown }).Memory = function () {
+      throw new RangeError('WebAssembly.Memory(): could not allocate memory');
+    };
+    try {
+      expect(() => new Adam([new Float32Array(1 << 20)])).toThrow(/Adam: could not allocate \d+ bytes of WebAssembly memory .*could not allocate memory.*nothing was created/);
+    } finally {
+      (WebAssembly as { Memory: unknown }).Memory = Real;
+    }
+    holders.forEach((h) => h.dispose());
+    expect(memoryStats().liveArenas).toBe(stats.liveArenas);
+    expect(snapshot(live)).toEqual(before);
+    expect(live.step([new Float32Array([1, 1, 1])])).toBe(true);
+  });
+
+  it('more than a WebAssembly memory can hold is refused before anything is allocated', () => {
+    // 4 streams of 2^28 floats exceed 4 GiB; a length-only stand-in avoids allocating the arrays
+    const huge = new Float32Array(new ArrayBuffer(4 * 1024), 0, 1024);
+    Object.defineProperty(huge, 'length', { value: 2 ** 28 });
+    expect(() => new Adam([huge])).toThrow(/more than the 4 GiB a WebAssembly memory can hold/);
+  });
+});
