@@ -301,7 +301,7 @@ export abstract class Optimizer<O extends object> {
           this.#live(`paramGroups[${gi}].${key}`);
           const stored = this.#checkOption(this.#spec.name, `paramGroups[${gi}].${key}`, key, value);
           const next = { ...group.options, [key]: stored } as O;
-          this.#checkGroup(this.#spec.name, `paramGroups[${gi}]`, next, group.allocated);
+          this.#checkGroup(this.#spec.name, `paramGroups[${gi}] (setting ${key} to ${describe(value)})`, next, group.allocated);
           group.options = next;
         },
       });
