@@ -373,10 +373,17 @@ export abstract class Optimizer<O extends object> {
       if (grads.length !== n) {
         throw new RangeError(`${owner}: expected ${n} gradient(s), one per parameter in order across groups, got ${grads.length}`);
       }
-      for (let i = 0; i < n; i++) checkFloat32Array(owner, `grads[${i}]`, grads[i], this.#grads[i]!.length);
+      // Fast path per tensor: a Float32Array of the right non-zero length cannot be
+      // detached (a detached view has length 0); anything else gets the full check.
+      for (let i = 0; i < n; i++) {
+        const g = grads[i];
+        const len = this.#grads[i]!.length;
+        if (!(g instanceof Float32Array && g.length === len && len > 0)) checkFloat32Array(owner, `grads[${i}]`, g, len);
+      }
       for (let i = 0; i < n; i++) {
         const t = this.#callerParams[i]!;
-        if (t.length !== this.#params[i]!.length || isDetached(t)) {
+        const len = this.#params[i]!.length;
+        if (t.length !== len || (len === 0 && isDetached(t))) {
           throw new TypeError(
             `${owner}: params[${i}], the Float32Array this optimizer was created with, was detached or resized, so ` +
               `the updated values cannot be written back; read opt.params[${i}] and use step() without arguments`,
