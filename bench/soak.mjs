@@ -15,7 +15,9 @@ if (!(Number.isSafeInteger(steps) && steps >= 10 && Number.isSafeInteger(size) &
 }
 await ready();
 
-// 8 fixed gradient patterns, rotated, with sparse stretches to reach subnormal state.
+// 8 fixed gradient patterns, switched every 1,000 steps (a copy per step would
+// double the memory traffic), one of them all zeros so state decays toward
+// subnormals.
 const patterns = Array.from({ length: 8 }, (_, k) => {
   const g = new Float32Array(size);
   for (let i = 0; i < size; i++) g[i] = k === 7 ? 0 : Math.sin(i * 0.37 + k) * 10 ** ((i % 7) - 4);
@@ -27,7 +29,7 @@ const make = () => new Adam([init.slice()], { lr: 1e-4, weightDecay: 1e-4, amsgr
 function run(opt, from, to, onCheckpoint) {
   const g = opt.grads[0];
   for (let t = from; t < to; t++) {
-    g.set(patterns[t % 8]);
+    if (t % 1000 === 0 || t === from) g.set(patterns[Math.floor(t / 1000) % 8]);
     opt.step();
     if (onCheckpoint && (t + 1) % every === 0) onCheckpoint(t + 1, opt.save());
     if ((t + 1) % every === 0) process.stderr.write(`  step ${t + 1}/${steps}\n`);
