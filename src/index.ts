@@ -18,3 +18,4 @@ export { Adam, type AdamOptions } from './adam.js';
 export { AdamW } from './adamw.js';
 /** Plain-JS reference implementations: `reference.Adam.step(p, g, state, options)`. */
 export * as reference from './reference/index.js';
+export * from './schedulers/index.js';
