@@ -76,7 +76,7 @@ function phases(o: OneCycleLRResolved, total: number): Phase[] {
 /** What is wrong with the cycle's length options, or undefined. */
 function checkCycle(o: OneCycleLRResolved): string | undefined {
   const total = o.totalSteps;
-  if (total === null) return 'give totalSteps, or both epochs and stepsPerEpoch';
+  if (total === null) return 'missing options.totalSteps: give totalSteps, or both epochs and stepsPerEpoch, e.g. { maxLr: 0.1, totalSteps: 1000 }';
   const ph = phases(o, total);
   // PyTorch divides by a phase's length; only these two can be hit at a step in [0, totalSteps].
   if (ph[0]!.end === 0) {
