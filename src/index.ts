@@ -19,3 +19,5 @@ export { Adam, type AdamOptions } from './adam.js';
 export { AdamW } from './adamw.js';
 /** Plain-JS reference implementations: `reference.Adam.step(p, g, state, options)`. */
 export * as reference from './reference/index.js';
+/** Learning-rate schedulers (torch.optim.lr_scheduler): StepLR, CosineAnnealingLR, OneCycleLR, ... */
+export * from './schedulers/index.js';
