@@ -1,3 +1,5 @@
+import { madd4 } from './common';
+
 /**
  * Adagrad, one fused pass:
  *
@@ -13,8 +15,8 @@
 @inline function adagradVec(p: usize, g: usize, sum: usize, vClr: v128, vEps: v128, vWd: v128, vGs: v128, coupled: bool): void {
   const pv = v128.load(p);
   let d = v128.load(g);
-  if (coupled) d = f32x4.add(f32x4.mul(d, vGs), f32x4.mul(vWd, pv));
-  const s = f32x4.add(v128.load(sum), f32x4.mul(d, d));
+  if (coupled) d = madd4(d, vGs, f32x4.mul(vWd, pv));
+  const s = madd4(d, d, v128.load(sum));
   v128.store(sum, s);
   const std = f32x4.add(f32x4.sqrt(s), vEps);
   v128.store(p, f32x4.sub(pv, f32x4.div(f32x4.mul(vClr, d), std)));

@@ -1,4 +1,4 @@
-import { FLT_MIN, flush, flush4, flushNonNegative, flushNonNegative4 } from './common';
+import { FLT_MIN, flush, flush4, flushNonNegative, flushNonNegative4, madd4 } from './common';
 
 /**
  * Adam and AdamW, one fused pass over n floats (PyTorch semantics):
@@ -24,10 +24,10 @@ import { FLT_MIN, flush, flush4, flushNonNegative, flushNonNegative4 } from './c
 ): void {
   const pv = v128.load(p);
   let d = v128.load(g);
-  if (coupled) d = f32x4.add(f32x4.mul(d, vGs), f32x4.mul(vWd, pv));
-  let mv = f32x4.add(f32x4.mul(v128.load(m), vB1), f32x4.mul(vOmb1, d));
+  if (coupled) d = madd4(d, vGs, f32x4.mul(vWd, pv));
+  let mv = madd4(v128.load(m), vB1, f32x4.mul(vOmb1, d));
   mv = flush4(mv, vTiny);
-  let vv = f32x4.add(f32x4.mul(v128.load(v), vB2), f32x4.mul(f32x4.mul(vOmb2, d), d));
+  let vv = madd4(v128.load(v), vB2, f32x4.mul(f32x4.mul(vOmb2, d), d));
   vv = flushNonNegative4(vv, vTiny);
   v128.store(m, mv);
   v128.store(v, vv);
@@ -35,7 +35,7 @@ import { FLT_MIN, flush, flush4, flushNonNegative, flushNonNegative4 } from './c
     vv = f32x4.max(v128.load(vmax), vv);
     v128.store(vmax, vv);
   }
-  const denom = f32x4.add(f32x4.mul(f32x4.sqrt(vv), vRs), vEps);
+  const denom = madd4(f32x4.sqrt(vv), vRs, vEps);
   v128.store(p, f32x4.sub(f32x4.mul(pv, vDecay), f32x4.div(f32x4.mul(vStep, mv), denom)));
 }
 

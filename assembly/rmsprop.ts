@@ -1,4 +1,4 @@
-import { FLT_MIN, flush, flush4, flushNonNegative, flushNonNegative4 } from './common';
+import { FLT_MIN, flush, flush4, flushNonNegative, flushNonNegative4, madd4 } from './common';
 
 /**
  * RMSprop, one fused pass (PyTorch semantics):
@@ -22,19 +22,19 @@ import { FLT_MIN, flush, flush4, flushNonNegative, flushNonNegative4 } from './c
 ): void {
   const pv = v128.load(p);
   let d = v128.load(g);
-  d = coupled ? f32x4.add(f32x4.mul(d, vGs), f32x4.mul(vWd, pv)) : f32x4.mul(d, vGs);
-  const s = flushNonNegative4(f32x4.add(f32x4.mul(v128.load(sq), vAlpha), f32x4.mul(f32x4.mul(vOma, d), d)), vTiny);
+  d = coupled ? madd4(d, vGs, f32x4.mul(vWd, pv)) : f32x4.mul(d, vGs);
+  const s = flushNonNegative4(madd4(v128.load(sq), vAlpha, f32x4.mul(f32x4.mul(vOma, d), d)), vTiny);
   v128.store(sq, s);
   let avg: v128;
   if (centered) {
-    const a = flush4(f32x4.add(f32x4.mul(v128.load(ga), vAlpha), f32x4.mul(vOma, d)), vTiny);
+    const a = flush4(madd4(v128.load(ga), vAlpha, f32x4.mul(vOma, d)), vTiny);
     v128.store(ga, a);
     avg = f32x4.add(f32x4.sqrt(f32x4.sub(s, f32x4.mul(a, a))), vEps);
   } else {
     avg = f32x4.add(f32x4.sqrt(s), vEps);
   }
   if (withMomentum) {
-    const b = flush4(f32x4.add(f32x4.mul(v128.load(buf), vMu), f32x4.div(d, avg)), vTiny);
+    const b = flush4(madd4(v128.load(buf), vMu, f32x4.div(d, avg)), vTiny);
     v128.store(buf, b);
     v128.store(p, f32x4.sub(pv, f32x4.mul(vLr, b)));
   } else {

@@ -1,4 +1,4 @@
-import { FLT_MIN, flush, flush4 } from './common';
+import { FLT_MIN, flush, flush4, madd4 } from './common';
 
 /**
  * Plain gradient descent (SGD with momentum 0; also full-batch and mini-batch GD):
@@ -12,7 +12,7 @@ import { FLT_MIN, flush, flush4 } from './common';
 @inline function sgdVec(p: usize, g: usize, vLr: v128, vWd: v128, vGs: v128, coupled: bool): void {
   const pv = v128.load(p);
   let d = v128.load(g);
-  if (coupled) d = f32x4.add(f32x4.mul(d, vGs), f32x4.mul(vWd, pv));
+  if (coupled) d = madd4(d, vGs, f32x4.mul(vWd, pv));
   v128.store(p, f32x4.sub(pv, f32x4.mul(vLr, d)));
 }
 
@@ -73,10 +73,10 @@ export function sgd(p: usize, g: usize, n: i32, lr: f64, wd: f64, gscale: f64): 
 ): void {
   const pv = v128.load(p);
   let d = v128.load(g);
-  if (coupled) d = f32x4.add(f32x4.mul(d, vGs), f32x4.mul(vWd, pv));
-  const b = flush4(f32x4.add(f32x4.mul(v128.load(buf), vMu), f32x4.mul(vC, d)), vTiny);
+  if (coupled) d = madd4(d, vGs, f32x4.mul(vWd, pv));
+  const b = flush4(madd4(v128.load(buf), vMu, f32x4.mul(vC, d)), vTiny);
   v128.store(buf, b);
-  const step = nesterov ? f32x4.add(f32x4.mul(vA, d), f32x4.mul(vK, b)) : b;
+  const step = nesterov ? madd4(vA, d, f32x4.mul(vK, b)) : b;
   v128.store(p, f32x4.sub(pv, f32x4.mul(vLr, step)));
 }
 

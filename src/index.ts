@@ -1,5 +1,5 @@
 // wasm-optim: neural-network optimizers as fused SIMD WebAssembly kernels.
-export { ready, simdSupported, backendInfo, type ReadyOptions, type BackendInfo, type Build } from './wasm.js';
+export { ready, simdSupported, relaxedSupported, backendInfo, type ReadyOptions, type BackendInfo, type Build } from './wasm.js';
 export {
   Optimizer,
   NonFiniteGradientError,

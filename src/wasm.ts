@@ -1,6 +1,6 @@
 // Loading the kernel module: compile once (asynchronously, as every engine
 // allows), then instantiate it synchronously for each optimizer's own memory.
-import { SCALAR_WASM_BASE64, SIMD_WASM_BASE64 } from './generated/wasm.js';
+import { RELAXED_WASM_BASE64, SCALAR_WASM_BASE64, SIMD_WASM_BASE64 } from './generated/wasm.js';
 
 /** The exports of assembly/index.ts. Addresses are byte offsets into the instance's memory. */
 export interface Kernels {
@@ -40,8 +40,11 @@ export interface Kernels {
   ): void;
 }
 
-/** Which compiled kernel module new optimizers use. */
-export type Build = 'simd' | 'scalar';
+/**
+ * Which compiled kernel module new optimizers use: 'simd' (f32x4), 'scalar'
+ * (no SIMD), or 'relaxed' (f32x4 with relaxed-SIMD fused multiply-add).
+ */
+export type Build = 'simd' | 'scalar' | 'relaxed';
 
 export interface ReadyOptions {
   /**
@@ -50,6 +53,15 @@ export interface ReadyOptions {
    * first call pick SIMD wherever `WebAssembly.validate` accepts it.
    */
   simd?: boolean;
+  /**
+   * true: the relaxed-SIMD build, whose multiply-adds may be fused (one
+   * rounding instead of two) where the hardware has FMA: faster, within the
+   * conformance tolerance, but its last bits depend on the engine and CPU.
+   * Opt-in, because the default builds give the same bytes everywhere.
+   * Throws where the engine rejects relaxed SIMD (Node 20 without
+   * --experimental-wasm-relaxed-simd).
+   */
+  relaxed?: boolean;
 }
 
 export interface BackendInfo {
@@ -57,6 +69,8 @@ export interface BackendInfo {
   build: Build;
   /** Whether this engine accepts the SIMD build at all. */
   simdSupported: boolean;
+  /** Whether this engine accepts the relaxed-SIMD build. */
+  relaxedSupported: boolean;
 }
 
 function decode(base64: string): Uint8Array<ArrayBuffer> {
@@ -70,7 +84,7 @@ const bytesCache = new Map<Build, Uint8Array<ArrayBuffer>>();
 function bytes(build: Build): Uint8Array<ArrayBuffer> {
   let b = bytesCache.get(build);
   if (!b) {
-    b = decode(build === 'simd' ? SIMD_WASM_BASE64 : SCALAR_WASM_BASE64);
+    b = decode(build === 'simd' ? SIMD_WASM_BASE64 : build === 'relaxed' ? RELAXED_WASM_BASE64 : SCALAR_WASM_BASE64);
     bytesCache.set(build, b);
   }
   return b;
@@ -81,6 +95,13 @@ let simdOk: boolean | undefined;
 export function simdSupported(): boolean {
   if (simdOk === undefined) simdOk = WebAssembly.validate(bytes('simd'));
   return simdOk;
+}
+
+let relaxedOk: boolean | undefined;
+/** Whether this engine validates the relaxed-SIMD build. */
+export function relaxedSupported(): boolean {
+  if (relaxedOk === undefined) relaxedOk = WebAssembly.validate(bytes('relaxed'));
+  return relaxedOk;
 }
 
 const compiled = new Map<Build, Promise<WebAssembly.Module>>();
@@ -130,15 +151,25 @@ export async function ready(options: ReadyOptions = {}): Promise<BackendInfo> {
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`ready: expected options to be an object such as { simd: true }, got ${String(options)}`);
   }
-  const { simd } = options;
-  if (simd !== undefined && typeof simd !== 'boolean') {
-    throw new TypeError(`ready: expected options.simd to be a boolean or undefined, got ${String(simd)}`);
+  const { simd, relaxed } = options;
+  for (const [name, v] of [['simd', simd], ['relaxed', relaxed]] as const) {
+    if (v !== undefined && typeof v !== 'boolean') {
+      throw new TypeError(`ready: expected options.${name} to be a boolean or undefined, got ${String(v)}`);
+    }
   }
+  if (relaxed && simd === false) throw new RangeError('ready: { relaxed: true } needs SIMD, but { simd: false } was given');
   let build: Build;
-  if (simd === undefined) build = active ?? (simdSupported() ? 'simd' : 'scalar');
-  else build = simd ? 'simd' : 'scalar';
+  if (relaxed) build = 'relaxed';
+  else if (simd === undefined && relaxed === undefined) build = active ?? (simdSupported() ? 'simd' : 'scalar');
+  else build = simd === false ? 'scalar' : simdSupported() || simd ? 'simd' : 'scalar';
   if (build === 'simd' && !simdSupported()) {
     throw new Error('ready: the SIMD build was requested ({ simd: true }) but this engine rejects WebAssembly SIMD');
+  }
+  if (build === 'relaxed' && !relaxedSupported()) {
+    throw new Error(
+      'ready: the relaxed-SIMD build was requested ({ relaxed: true }) but this engine rejects relaxed SIMD ' +
+        '(Node 20 needs --experimental-wasm-relaxed-simd)',
+    );
   }
   let pending = compiled.get(build);
   if (!pending) {
@@ -152,7 +183,7 @@ export async function ready(options: ReadyOptions = {}): Promise<BackendInfo> {
   }
   await pending;
   active = build;
-  return { build, simdSupported: simdSupported() };
+  return { build, simdSupported: simdSupported(), relaxedSupported: relaxedSupported() };
 }
 
 /** The compiled module new optimizers instantiate; throws if `ready()` has not completed. */
@@ -166,5 +197,5 @@ export function activeModule(owner: string): { build: Build; module: WebAssembly
 
 /** What `ready()` chose, or undefined before it completed. */
 export function backendInfo(): BackendInfo | undefined {
-  return active ? { build: active, simdSupported: simdSupported() } : undefined;
+  return active ? { build: active, simdSupported: simdSupported(), relaxedSupported: relaxedSupported() } : undefined;
 }

@@ -12,5 +12,7 @@ writeFileSync(
     `/** The kernel module compiled with --enable simd (f32x4 main loops). */\n` +
     `export const SIMD_WASM_BASE64 = '${b64('optim.simd.wasm')}';\n` +
     `/** The same kernels compiled without SIMD, for engines that reject it. */\n` +
-    `export const SCALAR_WASM_BASE64 = '${b64('optim.scalar.wasm')}';\n`,
+    `export const SCALAR_WASM_BASE64 = '${b64('optim.scalar.wasm')}';\n` +
+    `/** The SIMD build with f32x4.relaxed_madd (fused multiply-add where the engine has it); opt-in. */\n` +
+    `export const RELAXED_WASM_BASE64 = '${b64('optim.relaxed.wasm')}';\n`,
 );
