@@ -18,3 +18,25 @@ export { Adam, type AdamOptions } from './adam.js';
 export { AdamW } from './adamw.js';
 /** Plain-JS reference implementations: `reference.Adam.step(p, g, state, options)`. */
 export * as reference from './reference/index.js';
+// The training loop, data and demo models (`npm start` compares the optimizers with them).
+export {
+  fit,
+  Trainer,
+  batchesPerEpoch,
+  type FitOptions,
+  type FitResult,
+  type LossAndGrad,
+  type StepInfo,
+  type EpochInfo,
+  type ScheduleAt,
+  type StopReason,
+} from './train/fit.js';
+export { mulberry32, permutation } from './train/random.js';
+export { trajectory, type Trajectory, type TrajectoryOptions } from './train/trajectory.js';
+export { makeDataset, subset, type Dataset } from './data/dataset.js';
+export { loadDigits, parseDigits, digitsSource, digitsUrl, type Digits } from './data/digits.js';
+export { spiral, type SpiralOptions } from './data/spiral.js';
+export { rosenbrock, beale, saddle, testFunctions, type TestFunction } from './data/functions.js';
+export { SoftmaxRegression, type SoftmaxRegressionOptions } from './models/softmax.js';
+export { MLP, type MLPOptions, type Activation } from './models/mlp.js';
+export type { Classifier, Vec } from './models/model.js';
