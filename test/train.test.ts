@@ -254,8 +254,10 @@ describe('schedule, callbacks and stopping', () => {
     const evaluate = (p: readonly Float32Array[]) => fn(all, p, scratch);
     const start = evaluate(opt.params);
     const target = start * 0.8;
-    const r = fit(opt, 64, fn, { epochs: 100, batchSize: 16, evaluate, targetLoss: target });
+    const seen: (number | undefined)[] = [];
+    const r = fit(opt, 64, fn, { epochs: 100, batchSize: 16, evaluate, targetLoss: target, onEpoch: (e) => { seen.push(e.evalLoss); } });
     expect(r.stopReason).toBe('target');
+    expect(seen).toEqual(r.evalLoss); // onEpoch saw every epoch, the last one too
     expect(r.reached!.epoch).toBe(r.epochs);
     expect(r.reached!.step).toBe(4 * r.epochs);
     expect(r.evalLoss.at(-1)!).toBeLessThanOrEqual(target);

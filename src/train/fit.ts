@@ -334,7 +334,8 @@ export class Trainer {
       r.reached = { epoch: epochNo, step: r.steps, loss: monitored };
       if (o.stopAtTarget) stop = 'target';
     }
-    if (!stop && o.onEpoch?.(info) === false) stop = 'callback';
+    // every completed epoch is reported, the last one too
+    if (o.onEpoch?.(info) === false && !stop) stop = 'callback';
     if (!stop && epochNo >= o.epochs) stop = 'epochs';
     r.wallMs += now() - t2;
     if (stop) this.#finish(stop);
