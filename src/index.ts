@@ -21,3 +21,25 @@ export { AdamW } from './adamw.js';
 export * as reference from './reference/index.js';
 /** Learning-rate schedulers (torch.optim.lr_scheduler): StepLR, CosineAnnealingLR, OneCycleLR, ... */
 export * from './schedulers/index.js';
+// The training loop, data and demo models (`npm start` compares the optimizers with them).
+export {
+  fit,
+  Trainer,
+  batchesPerEpoch,
+  type FitOptions,
+  type FitResult,
+  type LossAndGrad,
+  type StepInfo,
+  type EpochInfo,
+  type ScheduleAt,
+  type StopReason,
+} from './train/fit.js';
+export { mulberry32, permutation } from './train/random.js';
+export { trajectory, type Trajectory, type TrajectoryOptions } from './train/trajectory.js';
+export { makeDataset, subset, type Dataset } from './data/dataset.js';
+export { loadDigits, parseDigits, digitsSource, digitsUrl, type Digits } from './data/digits.js';
+export { spiral, type SpiralOptions } from './data/spiral.js';
+export { rosenbrock, beale, saddle, testFunctions, type TestFunction } from './data/functions.js';
+export { SoftmaxRegression, type SoftmaxRegressionOptions } from './models/softmax.js';
+export { MLP, type MLPOptions, type Activation } from './models/mlp.js';
+export type { Classifier, Vec } from './models/model.js';

@@ -1,0 +1,341 @@
+// The optimizer comparison behind `npm start` and `wasm-optim compare`:
+// the same model from the same initial weights, trained with every method;
+// a learning-rate sweep per method; trajectories on the 2-D test functions.
+// Pure computation: progress is reported through a callback, output is data.
+import { Adagrad } from '../adagrad.js';
+import { Adam } from '../adam.js';
+import { AdamW } from '../adamw.js';
+import type { Dataset } from '../data/dataset.js';
+import { digitsSource, loadDigits } from '../data/digits.js';
+import { testFunctions, type TestFunction } from '../data/functions.js';
+import { spiral } from '../data/spiral.js';
+import { MLP } from '../models/mlp.js';
+import type { Classifier } from '../models/model.js';
+import { SoftmaxRegression } from '../models/softmax.js';
+import { Momentum } from '../momentum.js';
+import type { Optimizer } from '../optimizer.js';
+import { RMSprop } from '../rmsprop.js';
+import { SGD } from '../sgd.js';
+import { Trainer } from '../train/fit.js';
+import { trajectory } from '../train/trajectory.js';
+import { ready } from '../wasm.js';
+
+export const METHODS = ['gd', 'sgd', 'minibatch', 'momentum', 'adagrad', 'rmsprop', 'adam', 'adamw'] as const;
+export type MethodName = (typeof METHODS)[number];
+export const DATASETS = ['digits', 'spiral'] as const;
+export type DatasetName = (typeof DATASETS)[number];
+export const MODELS = ['mlp', 'softmax'] as const;
+export type ModelName = (typeof MODELS)[number];
+export type FunctionName = keyof typeof testFunctions;
+
+interface MethodDef {
+  label: string;
+  /** which batch size the method trains with */
+  batch: 'full' | 'one' | 'mini';
+  /** the centre of the learning-rate sweep on the digits */
+  lr: number;
+  /** the class it uses and how */
+  uses: string;
+  make(params: Float32Array[], lr: number): Optimizer<object>;
+  /** learning rates on the 2-D functions */
+  lr2d: Record<FunctionName, number>;
+}
+
+const sgd = (p: Float32Array[], lr: number) => new SGD(p, { lr });
+export const METHOD_DEFS: Readonly<Record<MethodName, MethodDef>> = {
+  gd: { label: 'GD (full batch)', batch: 'full', lr: 1, uses: 'SGD, batch = all', make: sgd, lr2d: { rosenbrock: 1e-3, beale: 0.01, saddle: 0.01 } },
+  sgd: { label: 'SGD (batch 1)', batch: 'one', lr: 0.03, uses: 'SGD, batch = 1', make: sgd, lr2d: { rosenbrock: 1e-3, beale: 0.01, saddle: 0.01 } },
+  minibatch: { label: 'Mini-batch GD', batch: 'mini', lr: 0.3, uses: 'SGD, batch = B', make: sgd, lr2d: { rosenbrock: 1e-3, beale: 0.01, saddle: 0.01 } },
+  momentum: {
+    label: 'Momentum', batch: 'mini', lr: 0.3, uses: 'Momentum (beta 0.9)',
+    make: (p, lr) => new Momentum(p, { lr }), lr2d: { rosenbrock: 2e-3, beale: 0.03, saddle: 0.01 },
+  },
+  adagrad: {
+    label: 'Adagrad', batch: 'mini', lr: 0.03, uses: 'Adagrad',
+    make: (p, lr) => new Adagrad(p, { lr }), lr2d: { rosenbrock: 0.5, beale: 0.3, saddle: 0.1 },
+  },
+  rmsprop: {
+    label: 'RMSprop', batch: 'mini', lr: 3e-3, uses: 'RMSprop (alpha 0.99)',
+    make: (p, lr) => new RMSprop(p, { lr }), lr2d: { rosenbrock: 3e-3, beale: 0.01, saddle: 0.01 },
+  },
+  adam: {
+    label: 'Adam', batch: 'mini', lr: 0.01, uses: 'Adam (0.9, 0.999)',
+    make: (p, lr) => new Adam(p, { lr }), lr2d: { rosenbrock: 0.03, beale: 0.03, saddle: 0.01 },
+  },
+  adamw: {
+    label: 'AdamW', batch: 'mini', lr: 0.01, uses: 'AdamW (weight decay 0.01)',
+    make: (p, lr) => new AdamW(p, { lr }), lr2d: { rosenbrock: 0.03, beale: 0.03, saddle: 0.01 },
+  },
+};
+
+/** Steps and gradient noise (standard deviation, for SGD; divided by sqrt(B) for mini-batches) on each 2-D function. */
+export const FUNCTION_SETTINGS: Readonly<Record<FunctionName, { steps: number; noise: number }>> = {
+  rosenbrock: { steps: 2000, noise: 20 },
+  beale: { steps: 500, noise: 2 },
+  saddle: { steps: 200, noise: 0.5 },
+};
+
+export interface CompareConfig {
+  dataset: DatasetName;
+  model: ModelName;
+  /** hidden units of the MLP */
+  hidden: number;
+  optimizers: MethodName[];
+  /** fixed learning rates; a method without one takes the best of its sweep (or its default without a sweep) */
+  lr: Partial<Record<MethodName, number>>;
+  /** the mini-batch size of every method but GD and SGD */
+  batchSize: number;
+  epochs: number;
+  /** epochs of each sweep run; 0 skips the sweep */
+  sweepEpochs: number;
+  /** the sweep tries each method's default lr moved by these many half-decades (on the 1-3-10 ladder) */
+  sweepSteps: number[];
+  /** seeds the initial weights, the shuffling and the gradient noise on the 2-D functions */
+  seed: number;
+  /** the training loss whose first crossing is reported */
+  targetLoss: number;
+  /** run the 2-D trajectories */
+  trajectories: boolean;
+}
+
+export const DEFAULT_CONFIG: Readonly<CompareConfig> = Object.freeze({
+  dataset: 'digits',
+  model: 'mlp',
+  hidden: 32,
+  optimizers: [...METHODS],
+  lr: {},
+  batchSize: 32,
+  epochs: 30,
+  sweepEpochs: 10,
+  sweepSteps: [-2, -1, 0, 1, 2],
+  seed: 1,
+  targetLoss: 0.1,
+  trajectories: true,
+});
+
+export interface RunResult {
+  method: MethodName;
+  label: string;
+  uses: string;
+  lr: number;
+  /** 'sweep' when the lr is the sweep's best, 'fixed' when given, 'default' otherwise */
+  lrSource: 'sweep' | 'fixed' | 'default';
+  batchSize: number;
+  stepsPerEpoch: number;
+  /** per epoch, starting with epoch 0 (the initial weights): full training loss */
+  trainLoss: number[];
+  testLoss: number[];
+  testAccuracy: number[];
+  /** every step's mini-batch loss */
+  stepLoss: number[];
+  reached: { epoch: number; step: number } | null;
+  diverged: { epoch: number; step: number } | null;
+  epochs: number;
+  steps: number;
+  wallMs: number;
+  optimizerMs: number;
+}
+
+export interface SweepResult {
+  method: MethodName;
+  lrs: number[];
+  /** final training loss per lr; NaN where the run diverged */
+  loss: number[];
+  best: number;
+}
+
+export interface TrajectoryResult {
+  fn: FunctionName;
+  method: MethodName;
+  lr: number;
+  noise: number;
+  x: number[];
+  y: number[];
+  finalValue: number;
+  diverged: boolean;
+}
+
+export interface CompareResult {
+  config: CompareConfig;
+  datasetName: string;
+  datasetNote: string;
+  modelName: string;
+  params: number;
+  trainSize: number;
+  testSize: number;
+  sweep: SweepResult[];
+  runs: RunResult[];
+  trajectories: TrajectoryResult[];
+  totalMs: number;
+}
+
+/** What the runner reports while it works. */
+export type ProgressEvent =
+  | { kind: 'start'; total: number }
+  | { kind: 'task'; label: string }
+  | { kind: 'tick'; units: number; detail: string }
+  | { kind: 'done'; label: string; summary: string };
+
+async function loadData(name: DatasetName): Promise<{ train: Dataset; test: Dataset; name: string; note: string }> {
+  if (name === 'digits') {
+    const { train, test } = await loadDigits();
+    return {
+      train, test, name: 'UCI hand-written digits (8x8)',
+      note: `${digitsSource.citation} License: ${digitsSource.license}.`,
+    };
+  }
+  return {
+    train: spiral({ perClass: 200, seed: 1 }),
+    test: spiral({ perClass: 100, seed: 2 }),
+    name: 'spiral (3 classes, 2-D)',
+    note: 'Synthetic: three interleaved noisy spirals (train seed 1, test seed 2).',
+  };
+}
+
+function makeModel(config: CompareConfig, data: Dataset): Classifier {
+  return config.model === 'mlp'
+    ? new MLP({ inputs: data.dim, hidden: config.hidden, classes: data.classes })
+    : new SoftmaxRegression({ inputs: data.dim, classes: data.classes });
+}
+
+/**
+ * The learning rate `halfDecades` steps of sqrt(10) away from `lr`, on the
+ * ladder ..., 0.01, 0.03, 0.1, 0.3, 1, 3, ... (mantissa 1 or 3).
+ */
+export function ladder(lr: number, halfDecades: number): number {
+  const k = Math.round(2 * Math.log10(lr)) + halfDecades;
+  const e = Math.floor(k / 2);
+  return Number(((k % 2 === 0 ? 1 : 3) * 10 ** e).toPrecision(1));
+}
+
+function batchOf(def: MethodDef, config: CompareConfig, n: number): number {
+  return def.batch === 'full' ? n : def.batch === 'one' ? 1 : Math.min(config.batchSize, n);
+}
+
+/** Runs the whole comparison. */
+export async function runCompare(config: CompareConfig, onProgress: (e: ProgressEvent) => void = () => {}): Promise<CompareResult> {
+  const t0 = performance.now();
+  await ready();
+  const { train, test, name, note } = await loadData(config.dataset);
+  const model = makeModel(config, train);
+  const init = model.init(config.seed);
+  const params = init.reduce((s, p) => s + p.length, 0);
+  const lossAndGrad = model.lossAndGrad(train);
+
+  const sweepMethods = config.sweepEpochs > 0 ? config.optimizers.filter((m) => config.lr[m] === undefined) : [];
+  const fnNames = config.trajectories ? (Object.keys(testFunctions) as FunctionName[]) : [];
+  const total =
+    sweepMethods.length * config.sweepSteps.length * config.sweepEpochs +
+    config.optimizers.length * config.epochs +
+    fnNames.length * config.optimizers.length;
+  onProgress({ kind: 'start', total });
+
+  // 1. Learning-rate sweep: short runs over a grid around each default.
+  const sweep: SweepResult[] = [];
+  for (const method of sweepMethods) {
+    const def = METHOD_DEFS[method];
+    const lrs = config.sweepSteps.map((k) => ladder(def.lr, k));
+    const loss: number[] = [];
+    for (const lr of lrs) {
+      onProgress({ kind: 'task', label: `sweep ${def.label} lr=${lr}` });
+      const opt = def.make(init.map((p) => p.slice()), lr);
+      const trainer = new Trainer(opt, train, lossAndGrad, {
+        epochs: config.sweepEpochs,
+        batchSize: batchOf(def, config, train.n),
+        seed: config.seed,
+        onEpoch: (e) => onProgress({ kind: 'tick', units: 1, detail: `epoch ${e.epoch}/${config.sweepEpochs}` }),
+      });
+      const r = trainer.run();
+      const final = r.diverged ? NaN : model.loss(opt.params, train);
+      if (r.diverged) onProgress({ kind: 'tick', units: config.sweepEpochs - r.epochs, detail: 'diverged' });
+      loss.push(final);
+      opt.dispose();
+    }
+    let bestI = -1;
+    loss.forEach((l, i) => {
+      if (Number.isFinite(l) && (bestI < 0 || l < loss[bestI]!)) bestI = i;
+    });
+    const best = bestI >= 0 ? lrs[bestI]! : def.lr;
+    sweep.push({ method, lrs, loss, best });
+    onProgress({
+      kind: 'done',
+      label: `lr sweep ${def.label}`,
+      summary: `${lrs.map((lr, i) => `lr ${lr}: ${Number.isFinite(loss[i]!) ? loss[i]!.toFixed(3) : 'diverged'}`).join(', ')}; best ${best}`,
+    });
+  }
+
+  // 2. The comparison: every method at its learning rate, from the same weights.
+  const runs: RunResult[] = [];
+  for (const method of config.optimizers) {
+    const def = METHOD_DEFS[method];
+    const fixed = config.lr[method];
+    const fromSweep = sweep.find((s) => s.method === method);
+    const lr = fixed ?? fromSweep?.best ?? def.lr;
+    const lrSource = fixed !== undefined ? 'fixed' : fromSweep ? 'sweep' : 'default';
+    const label = `${def.label} lr=${lr}`;
+    onProgress({ kind: 'task', label });
+    const opt = def.make(init.map((p) => p.slice()), lr);
+    const trainLoss = [model.loss(opt.params, train)];
+    const testLoss = [model.loss(opt.params, test)];
+    const testAccuracy = [model.accuracy(opt.params, test)];
+    const batchSize = batchOf(def, config, train.n);
+    const trainer = new Trainer(opt, train, lossAndGrad, {
+      epochs: config.epochs,
+      batchSize,
+      seed: config.seed,
+      recordSteps: true,
+      targetLoss: config.targetLoss,
+      stopAtTarget: false,
+      evaluate: (p) => {
+        testLoss.push(model.loss(p, test));
+        testAccuracy.push(model.accuracy(p, test));
+        const l = model.loss(p, train);
+        trainLoss.push(l);
+        return l;
+      },
+      onEpoch: (e) => onProgress({ kind: 'tick', units: 1, detail: `epoch ${e.epoch}/${config.epochs} train loss ${e.evalLoss!.toFixed(4)}` }),
+    });
+    const r = trainer.run();
+    if (r.diverged) onProgress({ kind: 'tick', units: config.epochs - r.epochs, detail: 'diverged' });
+    runs.push({
+      method, label: def.label, uses: def.uses, lr, lrSource, batchSize, stepsPerEpoch: trainer.stepsPerEpoch,
+      trainLoss, testLoss, testAccuracy, stepLoss: r.stepLoss,
+      reached: r.reached && { epoch: r.reached.epoch, step: r.reached.step },
+      diverged: r.diverged, epochs: r.epochs, steps: r.steps, wallMs: r.wallMs, optimizerMs: r.optimizerMs,
+    });
+    opt.dispose();
+    const last = runs.at(-1)!;
+    onProgress({
+      kind: 'done', label,
+      summary: last.diverged ? 'diverged' : `train loss ${last.trainLoss.at(-1)!.toFixed(4)}, test accuracy ${(100 * last.testAccuracy.at(-1)!).toFixed(1)}%`,
+    });
+  }
+
+  // 3. Trajectories on the 2-D functions (stochastic methods see noisy gradients).
+  const trajectories: TrajectoryResult[] = [];
+  for (const fnName of fnNames) {
+    const fn: TestFunction = testFunctions[fnName];
+    const { steps, noise: sigma } = FUNCTION_SETTINGS[fnName];
+    for (const method of config.optimizers) {
+      const def = METHOD_DEFS[method];
+      const noise = def.batch === 'full' ? 0 : def.batch === 'one' ? sigma : sigma / Math.sqrt(config.batchSize);
+      const lr = def.lr2d[fnName];
+      onProgress({ kind: 'task', label: `${fnName} ${def.label}` });
+      const opt = def.make([Float32Array.from(fn.start)], lr);
+      const t = trajectory(opt, fn, { steps, noise, seed: config.seed });
+      opt.dispose();
+      trajectories.push({ fn: fnName, method, lr, noise, x: [...t.x], y: [...t.y], finalValue: t.value[t.steps]!, diverged: t.diverged });
+      onProgress({ kind: 'tick', units: 1, detail: '' });
+    }
+    onProgress({
+      kind: 'done',
+      label: `trajectories on ${fnName} (${steps} steps)`,
+      summary: trajectories.filter((t) => t.fn === fnName).map((t) => `${METHOD_DEFS[t.method].label} f=${t.diverged ? 'diverged' : t.finalValue.toPrecision(3)}`).join(', '),
+    });
+  }
+
+  return {
+    config, datasetName: name, datasetNote: note, modelName: model.name, params,
+    trainSize: train.n, testSize: test.n, sweep, runs, trajectories, totalMs: performance.now() - t0,
+  };
+}

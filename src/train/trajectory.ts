@@ -1,0 +1,80 @@
+// Runs an optimizer on a 2-D test function and records the path it takes.
+import type { TestFunction } from '../data/functions.js';
+import { Optimizer } from '../optimizer.js';
+import { describe } from '../validate.js';
+import { mulberry32, normal } from './random.js';
+
+export interface TrajectoryOptions {
+  /** optimizer steps, an integer >= 0 */
+  steps: number;
+  /**
+   * standard deviation of Gaussian noise added to each gradient component,
+   * to mimic a stochastic gradient (default 0: the exact gradient)
+   */
+  noise?: number;
+  /** seed of the noise; default 0 */
+  seed?: number;
+  /** stop (and mark the path diverged) once |x| or |y| exceeds this; default 1e3 */
+  bound?: number;
+}
+
+export interface Trajectory {
+  /** x of the start and of every point after a step */
+  x: Float64Array;
+  /** y, likewise */
+  y: Float64Array;
+  /** f(x, y) at each point */
+  value: Float64Array;
+  /** steps taken (fewer than asked when it diverged) */
+  steps: number;
+  diverged: boolean;
+}
+
+/**
+ * Steps `opt`, whose single parameter is the point (x, y) (create it as
+ * `new Adam([Float32Array.from(fn.start)], ...)`), down `fn`. Each step writes
+ * the gradient (plus noise) into `opt.grads[0]` and calls `opt.step()`.
+ */
+export function trajectory(opt: Optimizer<object>, fn: TestFunction, options: TrajectoryOptions): Trajectory {
+  if (!(opt instanceof Optimizer)) throw new TypeError(`trajectory: opt must be an optimizer, got ${describe(opt)}`);
+  const params = opt.params;
+  if (params.length !== 1 || params[0]!.length !== 2) {
+    throw new RangeError(`trajectory: opt must have exactly one parameter of length 2 (the point x, y), got ${params.length} parameter(s) of lengths ${params.map((p) => p.length).join(', ')}`);
+  }
+  const { steps, noise = 0, seed = 0, bound = 1e3 } = options ?? ({} as TrajectoryOptions);
+  if (!Number.isSafeInteger(steps) || steps < 0) throw new RangeError(`trajectory: options.steps must be an integer >= 0, got ${describe(steps)}`);
+  if (typeof noise !== 'number' || !Number.isFinite(noise) || noise < 0) throw new RangeError(`trajectory: options.noise must be a finite number >= 0, got ${describe(noise)}`);
+  if (typeof bound !== 'number' || !(bound > 0)) throw new RangeError(`trajectory: options.bound must be a number > 0, got ${describe(bound)}`);
+  const p = params[0]!;
+  const g = opt.grads[0]!;
+  const random = mulberry32(seed);
+  const x = new Float64Array(steps + 1);
+  const y = new Float64Array(steps + 1);
+  const value = new Float64Array(steps + 1);
+  x[0] = p[0]!;
+  y[0] = p[1]!;
+  value[0] = fn.value(x[0]!, y[0]!);
+  let t = 0;
+  let diverged = false;
+  while (t < steps) {
+    fn.gradient(p[0]!, p[1]!, g);
+    if (noise > 0) {
+      g[0] = g[0]! + noise * normal(random);
+      g[1] = g[1]! + noise * normal(random);
+    }
+    if (!Number.isFinite(g[0]!) || !Number.isFinite(g[1]!)) {
+      diverged = true;
+      break;
+    }
+    opt.step();
+    t++;
+    x[t] = p[0]!;
+    y[t] = p[1]!;
+    value[t] = fn.value(x[t]!, y[t]!);
+    if (!(Math.abs(x[t]!) <= bound && Math.abs(y[t]!) <= bound)) {
+      diverged = true;
+      break;
+    }
+  }
+  return { x: x.subarray(0, t + 1), y: y.subarray(0, t + 1), value: value.subarray(0, t + 1), steps: t, diverged };
+}

@@ -1,0 +1,107 @@
+// The real `wasm-optim` bin (built dist/, spawned as a user would run it):
+// help, the error paths (exit code 2, a clear message on stderr, nothing
+// written) and one small end-to-end run.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const bin = fileURLToPath(new URL('../bin/wasm-optim.js', import.meta.url));
+
+function run(args: string[], cwd = mkdtempSync(join(tmpdir(), 'wasm-optim-cli-'))): Promise<{ code: number | null; stdout: string; stderr: string; cwd: string }> {
+  return new Promise((done) => {
+    execFile(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
+      done({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr, cwd });
+    });
+  });
+}
+
+describe('wasm-optim', () => {
+  it('--help prints the commands', async () => {
+    const r = await run(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Usage: wasm-optim <command>/);
+    expect(r.stdout).toMatch(/compare/);
+  });
+  it('compare --help prints every flag', async () => {
+    const r = await run(['compare', '--help']);
+    expect(r.code).toBe(0);
+    for (const flag of ['--dataset', '--optimizers', '--lr', '--batch-size', '--epochs', '--seed', '--out']) expect(r.stdout).toContain(flag);
+    expect(r.stderr).toBe('');
+  });
+  it('--version prints the package version', async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect((await run(['--version'])).stdout.trim()).toBe(pkg.version);
+  });
+});
+
+describe.concurrent('bad command lines exit with 2, say what is wrong on stderr and write nothing', () => {
+  it.each([
+    [[], /Usage: wasm-optim <command>/],
+    [['frobnicate'], /wasm-optim: unknown command "frobnicate" \(commands: compare\)/],
+    [['--frobnicate'], /wasm-optim: unknown option "--frobnicate"/],
+    [['compare', '--bogus'], /wasm-optim compare: unknown option --bogus\nRun 'wasm-optim compare --help' for usage\./],
+    [['compare', '-x'], /unknown option -x/],
+    [['compare', 'digits'], /unexpected argument "digits"/],
+    [['compare', '--epochs'], /option --epochs needs a value/],
+    [['compare', '--epochs', '0'], /invalid --epochs: expected an integer in 1\.\.100000, got "0"/],
+    [['compare', '--epochs', 'ten'], /invalid --epochs: expected an integer in 1\.\.100000, got "ten"/],
+    [['compare', '--batch-size', '2.5'], /invalid --batch-size: expected an integer >= 1, got "2\.5"/],
+    [['compare', '--lr', '-1'], /option --lr is followed by a value starting with '-'/],
+    [['compare', '--lr=-1'], /invalid --lr: expected a number > 0, got "-1"/],
+    [['compare', '--lr', 'fast'], /invalid --lr: expected a number > 0, got "fast"/],
+    [['compare', '--lr', 'adam=0.1,nadam=1'], /invalid --lr: expected one number or method=number pairs .* got "nadam=1"/],
+    [['compare', '--optimizers', 'adam,lion'], /invalid --optimizers: unknown optimizer "lion" \(expected some of gd, sgd, minibatch/],
+    [['compare', '--optimizers', ''], /invalid --optimizers: expected a comma-separated list/],
+    [['compare', '--dataset', 'mnist'], /invalid --dataset: expected one of digits, spiral, got "mnist"/],
+    [['compare', '--model', 'cnn'], /invalid --model: expected one of mlp, softmax, got "cnn"/],
+    [['compare', '--seed', '-3'], /option --seed is followed by a value starting with '-'/],
+    [['compare', '--target', '0'], /invalid --target: expected a number > 0, got "0"/],
+    [['compare', '--out', ''], /invalid --out: expected a file path, got ""/],
+    [['compare', '--quiet=yes'], /Option '--quiet' does not take an argument/],
+  ])('%j', async (args, message) => {
+    const r = await run(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout).toBe('');
+    expect(readdirSync(r.cwd)).toEqual([]);
+  });
+});
+
+describe('wasm-optim compare, end to end', () => {
+  it('prints the table, writes the report and the JSON, and shows plain progress lines without a TTY', async () => {
+    const r = await run([
+      'compare', '--dataset', 'spiral', '--optimizers', 'gd,sgd,adam', '--epochs', '3', '--sweep-epochs', '1',
+      '--lr', 'adam=0.02', '--seed', '4', '--out', 'reports/spiral.html', '--json', 'spiral.json',
+    ]);
+    expect(r.stderr).not.toMatch(/Error/);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    const header = lines.findIndex((l) => l.startsWith('| method'));
+    expect(lines[header]).toMatch(/\| train loss \| test loss \| test acc \| epochs to 0\.1 \| steps to 0\.1 \| wall time \| +in opt\.step \|/);
+    expect(lines.slice(header + 2, header + 5).map((l) => l.split('|')[1]!.trim())).toEqual(['GD (full batch)', 'SGD (batch 1)', 'Adam']);
+    expect(lines[header + 4]).toMatch(/\|\s+0\.02 \|\s+32 \|/); // fixed lr, mini-batch of the default size 32
+    expect(r.stdout).toContain(join(r.cwd, 'reports', 'spiral.html'));
+    // progress without a terminal: plain lines, ending at 100%
+    expect(r.stderr).toMatch(/^\[\s*\d+%\] lr sweep GD \(full batch\): lr 0\.1: [\d.]+, /m);
+    expect(r.stderr.trim().split('\n').at(-1)).toMatch(/^\[100%\] trajectories on saddle/);
+    expect(r.stderr).not.toMatch(/\x1b\[/); // no terminal escape codes
+    const html = readFileSync(join(r.cwd, 'reports', 'spiral.html'), 'utf8');
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(html).not.toMatch(/<script|<link|<img|<iframe|@import|\b(src|href)\s*=|url\((?!#)/i); // only local url(#clip) references
+    const json = JSON.parse(readFileSync(join(r.cwd, 'spiral.json'), 'utf8'));
+    expect(json.runs.map((x: { method: string }) => x.method)).toEqual(['gd', 'sgd', 'adam']);
+    expect(json.runs[0].steps).toBe(3); // full batch: one step per epoch
+    expect(json.runs[1].steps).toBe(3 * 600); // batch 1 over 600 spiral examples
+    expect(json.sweep.map((s: { method: string }) => s.method)).toEqual(['gd', 'sgd']); // adam's lr was given
+  });
+  it('reports a failure to write with exit code 1', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'wasm-optim-cli-'));
+    const r = await run(['compare', '--optimizers', 'gd', '--epochs', '1', '--sweep-epochs', '0', '--no-trajectories', '--quiet', '--out', join(bin, 'x.html')], cwd);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^wasm-optim compare: .*(ENOTDIR|EEXIST)/);
+    expect(existsSync(join(cwd, 'wasm-optim-report.html'))).toBe(false);
+  });
+});

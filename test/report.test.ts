@@ -1,0 +1,141 @@
+// The comparison behind `npm start`, run small in-process: every method from
+// the same initial weights, the sweep, the table and the self-contained report.
+import { PassThrough } from 'node:stream';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG, METHODS, ladder, runCompare, type CompareResult, type ProgressEvent } from '../src/cli/compare.js';
+import { progressSink } from '../src/cli/progress.js';
+import { envelope, renderReport } from '../src/cli/report.js';
+import { formatTable } from '../src/cli/table.js';
+
+let result: CompareResult;
+const events: ProgressEvent[] = [];
+beforeAll(async () => {
+  result = await runCompare(
+    { ...DEFAULT_CONFIG, model: 'softmax', epochs: 2, sweepEpochs: 1, optimizers: [...METHODS], lr: { adamw: 0.005 } },
+    (e) => events.push(e),
+  );
+});
+
+describe('runCompare', () => {
+  it('trains every method from the same initial weights', () => {
+    expect(result.runs.map((r) => r.method)).toEqual([...METHODS]);
+    const start = result.runs[0]!.trainLoss[0]!;
+    expect(start).toBeGreaterThan(2); // about log(10) for small initial weights
+    for (const r of result.runs) {
+      expect(r.trainLoss[0]).toBe(start);
+      expect(r.testLoss[0]).toBe(result.runs[0]!.testLoss[0]);
+      expect(r.trainLoss).toHaveLength(3);
+    }
+  });
+  it('uses batch N for GD, 1 for SGD and B for the rest', () => {
+    const by = Object.fromEntries(result.runs.map((r) => [r.method, r]));
+    expect(by.gd!.batchSize).toBe(1438);
+    expect(by.gd!.steps).toBe(2);
+    expect(by.sgd!.batchSize).toBe(1);
+    expect(by.sgd!.steps).toBe(2 * 1438);
+    expect(by.minibatch!.batchSize).toBe(32);
+    expect(by.adam!.steps).toBe(2 * Math.ceil(1438 / 32));
+    expect(by.sgd!.stepLoss).toHaveLength(2 * 1438);
+  });
+  it('takes each lr from the sweep unless given', () => {
+    expect(result.sweep.map((s) => s.method)).toEqual(METHODS.filter((m) => m !== 'adamw'));
+    for (const s of result.sweep) {
+      const run = result.runs.find((r) => r.method === s.method)!;
+      expect(run.lrSource).toBe('sweep');
+      expect(run.lr).toBe(s.best);
+      const finite = s.loss.filter(Number.isFinite);
+      expect(s.loss[s.lrs.indexOf(s.best)]).toBe(Math.min(...finite));
+    }
+    const adamw = result.runs.find((r) => r.method === 'adamw')!;
+    expect([adamw.lr, adamw.lrSource]).toEqual([0.005, 'fixed']);
+  });
+  it('reports the first epoch at or below the target loss', () => {
+    for (const r of result.runs) {
+      const first = r.trainLoss.findIndex((l, e) => e > 0 && l <= result.config.targetLoss);
+      expect(r.reached?.epoch ?? -1).toBe(first);
+      if (r.reached) expect(r.reached.step).toBe(r.reached.epoch * r.stepsPerEpoch);
+    }
+  });
+  it('runs every method on every 2-D function', () => {
+    expect(result.trajectories).toHaveLength(3 * METHODS.length);
+    const gd = result.trajectories.find((t) => t.fn === 'rosenbrock' && t.method === 'gd')!;
+    expect(gd.noise).toBe(0);
+    expect(gd.x).toHaveLength(2001);
+    const sgd = result.trajectories.find((t) => t.fn === 'beale' && t.method === 'sgd')!;
+    const mini = result.trajectories.find((t) => t.fn === 'beale' && t.method === 'minibatch')!;
+    expect(mini.noise).toBeCloseTo(sgd.noise / Math.sqrt(32), 12);
+  });
+  it('reports progress that adds up to the total', () => {
+    const start = events.find((e) => e.kind === 'start') as { total: number };
+    const ticks = events.reduce((s, e) => s + (e.kind === 'tick' ? e.units : 0), 0);
+    expect(ticks).toBe(start.total);
+  });
+});
+
+describe('the table and the report', () => {
+  it('formats one aligned Markdown row per method', () => {
+    const lines = formatTable(result).split('\n');
+    expect(lines).toHaveLength(2 + METHODS.length);
+    expect(new Set(lines.map((l) => l.length)).size).toBe(1);
+    expect(lines[0]).toMatch(/^\| method +\| +lr \| batch \| train loss \| test loss \| test acc \| epochs to 0\.1 \| steps to 0\.1 \| wall time \| +in opt\.step \|$/);
+    const gd = result.runs[0]!;
+    expect(lines[2]!.split('|').map((c) => c.trim())[4]).toBe(gd.trainLoss.at(-1)!.toFixed(4));
+    expect(lines[2]).toContain(`${(100 * gd.testAccuracy.at(-1)!).toFixed(1)}%`);
+  });
+  it('is one self-contained HTML file', () => {
+    const html = renderReport(result, { command: 'wasm-optim compare', versions: 'test' });
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(html).not.toMatch(/<script|<link|<img|<iframe|@import|\b(src|href)\s*=|url\((?!#)/i);
+    // 5 loss charts + the sweep + 8 noise panels + 3 trajectory plots
+    expect(html.match(/<svg /g)).toHaveLength(5 + 1 + 8 + 3);
+    expect(html.match(/<polyline /g)).toHaveLength(3 * METHODS.length);
+    for (const r of result.runs) expect(html).toContain(r.label);
+    expect(html).toContain('CC BY 4.0');
+  });
+  it('keeps the noise of long series: per-bin mean and range', () => {
+    const e = envelope([1, 3, 2, 8, 4, 4], 3, (i) => i);
+    expect(e.mean).toEqual([[0.5, 2], [2.5, 5], [4.5, 4]]);
+    expect(e.band).toEqual([[0.5, 1, 3], [2.5, 2, 8], [4.5, 4, 4]]);
+  });
+  it('sweeps learning rates on the 1-3-10 ladder', () => {
+    expect([-2, -1, 0, 1, 2].map((k) => ladder(1, k))).toEqual([0.1, 0.3, 1, 3, 10]);
+    expect([-2, -1, 0, 1, 2].map((k) => ladder(0.03, k))).toEqual([0.003, 0.01, 0.03, 0.1, 0.3]);
+  });
+});
+
+describe('progress', () => {
+  const feed = (sink: (e: ProgressEvent) => void) => {
+    sink({ kind: 'start', total: 4 });
+    sink({ kind: 'task', label: 'Adam lr=0.01' });
+    sink({ kind: 'tick', units: 2, detail: 'epoch 2/4' });
+    sink({ kind: 'done', label: 'Adam lr=0.01', summary: 'train loss 0.5' });
+    sink({ kind: 'tick', units: 2, detail: 'epoch 4/4' });
+    sink({ kind: 'done', label: 'Adam lr=0.01', summary: 'train loss 0.1' });
+  };
+  const capture = (tty: boolean) => {
+    const stream = Object.assign(new PassThrough(), { isTTY: tty, columns: 120, cursorTo: () => true, clearLine: () => true, moveCursor: () => true });
+    let text = '';
+    stream.on('data', (d: Buffer) => (text += d.toString()));
+    return { stream: stream as unknown as NodeJS.WriteStream, text: () => text };
+  };
+  it('writes plain lines when the stream is not a terminal', () => {
+    const c = capture(false);
+    const sink = progressSink(c.stream);
+    feed(sink);
+    sink.stop();
+    expect(c.text()).toBe('[ 50%] Adam lr=0.01: train loss 0.5\n[100%] Adam lr=0.01: train loss 0.1\n');
+  });
+  it('draws a cli-progress bar on a terminal', () => {
+    const c = capture(true);
+    const sink = progressSink(c.stream);
+    feed(sink);
+    sink.stop();
+    expect(c.text()).toMatch(/█+░*\s+\d+% \| .* left \| /);
+    expect(c.text()).toContain('100%');
+  });
+  it('writes nothing when quiet', () => {
+    const c = capture(false);
+    feed(progressSink(c.stream, true));
+    expect(c.text()).toBe('');
+  });
+});
