@@ -10,3 +10,11 @@ export { rmsprop, rmspropMomentum, rmspropCentered, rmspropCenteredMomentum } fr
 export { adam, adamAmsgrad } from './adam';
 export { sumSquares, sumAbs, maxAbs } from './norm';
 export { scale, clampValue } from './clip';
+export { adadelta } from './adadelta';
+export { adamax } from './adamax';
+export { nadam } from './nadam';
+export { radam, radamUnrectified } from './radam';
+export { rprop, rpropFirst } from './rprop';
+export { asgd, asgdAverage } from './asgd';
+export { lion } from './lion';
+export { lambMoments, lambApply, lambParamSumSq, lambUpdateSumSq } from './lamb';

@@ -11,6 +11,8 @@
 //   16+H    pad   zero bytes up to a multiple of 4
 //   ...     4*k   float32 data, per parameter in order: its values (when
 //                 header.params), then each state buffer named in the header
+//                 (per-parameter numbers other than buffers, such as NAdam's
+//                 muProduct, travel in the header as `scalars`)
 //   end-4   4     u32 CRC-32 (IEEE) of every byte before it
 //
 // A reader checks, in order: length, magic, version, CRC, header, then that
@@ -29,7 +31,7 @@ interface Header {
   shapes: number[];
   params: boolean;
   paramGroups: Record<string, unknown>[];
-  state: ({ step: number; buffers: string[] } | null)[];
+  state: ({ step: number; buffers: string[]; scalars?: Record<string, number> } | null)[];
 }
 
 export function encodeCheckpoint(sd: StateDict<object>, shapes: number[], params?: readonly Float32Array[]): Uint8Array {
@@ -38,9 +40,15 @@ export function encodeCheckpoint(sd: StateDict<object>, shapes: number[], params
     shapes,
     params: params !== undefined,
     paramGroups: sd.paramGroups as Record<string, unknown>[],
-    state: sd.state.map((s) =>
-      s ? { step: s.step, buffers: Object.keys(s).filter((k) => k !== 'step') } : null,
-    ),
+    state: sd.state.map((s) => {
+      if (!s) return null;
+      const keys = Object.keys(s).filter((k) => k !== 'step');
+      const buffers = keys.filter((k) => typeof s[k] !== 'number');
+      const numbers = keys.filter((k) => typeof s[k] === 'number');
+      const entry: { step: number; buffers: string[]; scalars?: Record<string, number> } = { step: s.step, buffers };
+      if (numbers.length) entry.scalars = Object.fromEntries(numbers.map((k) => [k, s[k] as number]));
+      return entry;
+    }),
   };
   const json = new TextEncoder().encode(JSON.stringify(header));
   const dataStart = (FIXED + json.length + 3) & ~3;
@@ -110,7 +118,12 @@ export function decodeCheckpoint(owner: string, bytes: unknown): DecodedCheckpoi
       typeof s !== 'object' ||
       !Array.isArray(s.buffers) ||
       !s.buffers.every((b) => typeof b === 'string' && /^[a-z][A-Za-z0-9]*$/.test(b) && b !== 'step') ||
-      new Set(s.buffers).size !== s.buffers.length
+      new Set(s.buffers).size !== s.buffers.length ||
+      (s.scalars !== undefined &&
+        (s.scalars === null ||
+          typeof s.scalars !== 'object' ||
+          Array.isArray(s.scalars) ||
+          !Object.entries(s.scalars).every(([k, v]) => /^[a-z][A-Za-z0-9]*$/.test(k) && k !== 'step' && !s.buffers.includes(k) && typeof v === 'number')))
     ) {
       throw bad(`the state of parameter ${i} is malformed`);
     }
@@ -129,7 +142,7 @@ export function decodeCheckpoint(owner: string, bytes: unknown): DecodedCheckpoi
   const outState: (ParamState | null)[] = state.map((s, i) => {
     if (params) outParams.push(take(shapes[i]!));
     if (s === null) return null;
-    const ps: ParamState = { step: s.step };
+    const ps: ParamState = { step: s.step, ...(s.scalars ?? {}) };
     for (const b of s.buffers) ps[b] = take(shapes[i]!);
     return ps;
   });

@@ -43,3 +43,11 @@ export { rosenbrock, beale, saddle, testFunctions, type TestFunction } from './d
 export { SoftmaxRegression, type SoftmaxRegressionOptions } from './models/softmax.js';
 export { MLP, type MLPOptions, type Activation } from './models/mlp.js';
 export type { Classifier, Vec } from './models/model.js';
+export { Adadelta, type AdadeltaOptions } from './adadelta.js';
+export { Adamax, type AdamaxOptions } from './adamax.js';
+export { NAdam, type NAdamOptions } from './nadam.js';
+export { RAdam, type RAdamOptions } from './radam.js';
+export { Rprop, type RpropOptions } from './rprop.js';
+export { ASGD, type ASGDOptions } from './asgd.js';
+export { Lion, type LionOptions } from './lion.js';
+export { Lamb, type LambOptions } from './lamb.js';

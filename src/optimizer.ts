@@ -486,7 +486,16 @@ export abstract class Optimizer<O extends object> {
    * Everything is checked before anything is written: on error nothing changes.
    */
   loadStateDict(sd: StateDict<O>): void {
-    this.#planLoad(`${this.#spec.name}.loadStateDict`, 'loadStateDict()', sd)();
+    this.planStateDict(`${this.#spec.name}.loadStateDict`, sd)();
+  }
+
+  /**
+   * Checks a state dict completely and returns the function that writes it
+   * (the check may throw, the write cannot). `owner` names the public call in
+   * error messages. Subclasses with state of their own extend this.
+   */
+  protected planStateDict(owner: string, sd: StateDict<O>): () => void {
+    return this.#planLoad(owner, 'loadStateDict()', sd);
   }
 
   /**
@@ -617,9 +626,21 @@ export abstract class Optimizer<O extends object> {
     if (shapes.length !== mine.length || shapes.some((n, i) => n !== mine[i])) {
       throw new RangeError(`${owner}: the checkpoint holds parameters of sizes [${shapes.join(', ')}], this optimizer has [${mine.join(', ')}]`);
     }
-    const apply = this.#planLoad(owner, 'load()', stateDict as StateDict<O>);
-    apply();
-    if (params) params.forEach((p, i) => this.#params[i]!.set(p));
+    if (params) {
+      // the caller's arrays are synced too, so check them before anything is written
+      this.#callerParams.forEach((t, i) => {
+        if (t.length !== mine[i] || (mine[i] === 0 && isDetached(t))) {
+          throw new TypeError(`${owner}: params[${i}], the Float32Array this optimizer was created with, was detached or resized; nothing was changed`);
+        }
+      });
+    }
+    this.planStateDict(owner, stateDict as StateDict<O>)();
+    if (params) {
+      params.forEach((p, i) => {
+        this.#params[i]!.set(p);
+        this.#callerParams[i]!.set(p);
+      });
+    }
   }
 
   /**

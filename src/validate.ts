@@ -120,3 +120,17 @@ export function checkFloat32Array(owner: string, name: string, v: unknown, lengt
   }
   return v;
 }
+
+/** Rprop's etas: multiplicative decrease and increase of the step sizes. */
+export const etasRule: Rule = {
+  expected: 'a pair [etaminus, etaplus] of finite numbers with 0 < etaminus < 1 < etaplus',
+  type: 'pair',
+  test: (v: readonly number[]) => v[0]! > 0 && v[0]! < 1 && v[1]! > 1 && Number.isFinite(v[1]!),
+};
+
+/** Rprop's stepSizes: bounds of the per-element step sizes. */
+export const stepSizesRule: Rule = {
+  expected: 'a pair [min, max] of finite numbers with 0 <= min <= max',
+  type: 'pair',
+  test: (v: readonly number[]) => v[0]! >= 0 && v[0]! <= v[1]! && Number.isFinite(v[1]!),
+};

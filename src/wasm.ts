@@ -38,6 +38,44 @@ export interface Kernels {
     p: number, g: number, m: number, v: number, vmax: number, n: number,
     stepSize: number, rsqrtBc2: number, eps: number, b1: number, b2: number, wd: number, decay: number, gscale: number,
   ): void;
+  adadelta(
+    p: number, g: number, sq: number, acc: number, n: number,
+    lr: number, rho: number, eps: number, wd: number, gsign: number,
+  ): void;
+  adamax(
+    p: number, g: number, m: number, u: number, n: number,
+    clr: number, b1: number, b2: number, eps: number, wd: number, gsign: number,
+  ): void;
+  nadam(
+    p: number, g: number, m: number, v: number, n: number,
+    cg: number, cm: number, rsqrtBc2: number, eps: number, b1: number, b2: number, wd: number, decay: number, gsign: number,
+  ): void;
+  radam(
+    p: number, g: number, m: number, v: number, n: number,
+    step: number, eps: number, b1: number, b2: number, wd: number, decay: number, gsign: number,
+  ): void;
+  radamUnrectified(
+    p: number, g: number, m: number, v: number, n: number,
+    step: number, b1: number, b2: number, wd: number, decay: number, gsign: number,
+  ): void;
+  rprop(
+    p: number, g: number, prev: number, step: number, n: number,
+    etaminus: number, etaplus: number, smin: number, smax: number, gsign: number,
+  ): void;
+  rpropFirst(
+    p: number, g: number, prev: number, step: number, n: number,
+    lr: number, etaminus: number, etaplus: number, smin: number, smax: number, gsign: number,
+  ): void;
+  asgd(p: number, g: number, ax: number, n: number, eta: number, decay: number, wd: number, gsign: number): void;
+  asgdAverage(p: number, g: number, ax: number, n: number, eta: number, decay: number, wd: number, gsign: number, mu: number): void;
+  lion(p: number, g: number, m: number, n: number, lr: number, b1: number, b2: number, decay: number, gscale: number): void;
+  lambMoments(
+    p: number, g: number, m: number, v: number, n: number,
+    c1: number, c2: number, eps: number, b1: number, b2: number, wd: number, gscale: number,
+  ): void;
+  lambParamSumSq(): number;
+  lambUpdateSumSq(): number;
+  lambApply(p: number, m: number, v: number, n: number, scale: number, c1: number, c2: number, eps: number, wd: number): void;
 }
 
 /**
@@ -140,6 +178,20 @@ function warmUp(module: WebAssembly.Module): void {
     k.adam(p, g, a, b, n, 1e-3, 1, 1e-8, 0.9, 0.999, 0, 1, 1);
     k.adam(p, g, a, b, n, 1e-3, 1, 1e-8, 0.9, 0.999, 1e-4, 1, 1);
     k.adamAmsgrad(p, g, a, b, c, n, 1e-3, 1, 1e-8, 0.9, 0.999, 0, 1, 1);
+    k.adadelta(p, g, a, b, n, 1, 0.9, 1e-6, 0, 1);
+    k.adamax(p, g, a, b, n, 1e-3, 0.9, 0.999, 1e-8, 0, 1);
+    k.nadam(p, g, a, b, n, 1e-3, 1e-3, 1, 1e-8, 0.9, 0.999, 0, 1, 1);
+    k.radam(p, g, a, b, n, 1e-3, 1e-8, 0.9, 0.999, 0, 1, 1);
+    k.radamUnrectified(p, g, a, b, n, 1e-3, 0.9, 0.999, 0, 1, 1);
+    k.rpropFirst(p, g, a, b, n, 1e-2, 0.5, 1.2, 1e-6, 50, 1);
+    k.rprop(p, g, a, b, n, 0.5, 1.2, 1e-6, 50, 1);
+    k.asgd(p, g, a, n, 1e-3, 1, 0, 1);
+    k.asgdAverage(p, g, a, n, 1e-3, 1, 0, 1, 0.5);
+    k.lion(p, g, a, n, 1e-4, 0.9, 0.99, 1, 1);
+    k.lambMoments(p, g, a, b, n, 10, 30, 1e-6, 0.9, 0.999, 0, 1);
+    k.lambParamSumSq();
+    k.lambUpdateSumSq();
+    k.lambApply(p, a, b, n, 1e-3, 10, 30, 1e-6, 0);
   }
 }
 

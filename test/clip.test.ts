@@ -4,6 +4,7 @@
 // opt.grads views (in place), and as the optimizers' maxGradNorm option.
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import * as lib from '../src/index.js';
 import { Adagrad, Adam, AdamW, RMSprop, SGD, clipGradNorm, clipGradValue, ready, type Optimizer } from '../src/index.js';
 import { conformance, snapshot } from './helpers.js';
 
@@ -115,5 +116,28 @@ describe('clipping: bad input and non-finite norms', () => {
     const r = conformance([a], opt.grads);
     expect(r.ratio, r.where).toBeLessThanOrEqual(0.01);
     expect(Math.hypot(...a.subarray(0, 1000))).toBeLessThan(1);
+  });
+});
+
+describe('maxGradNorm on every optimizer class equals clipGradNorm before an unclipped step', () => {
+  beforeAll(() => ready());
+  const classes = Object.entries(lib).filter(([, v]) => typeof v === 'function' && v.prototype instanceof lib.Optimizer) as [string, Ctor][];
+  it.each(classes)('%s', (_name, C) => {
+    const sizes = [3, 17, 64];
+    const init = sizes.map((n, i) => Float32Array.from({ length: n }, (_, j) => Math.sin(i * 7 + j)));
+    const a = new C(init.map((x) => x.slice()), { maxGradNorm: 0.5 });
+    const b = new C(init.map((x) => x.slice()), {});
+    for (let t = 0; t < 12; t++) {
+      const grads = sizes.map((n, i) => Float32Array.from({ length: n }, (_, j) => Math.cos(t * 3 + i * 5 + j) * (t % 3 === 0 ? 0.01 : 3)));
+      a.step(grads);
+      const clipped = grads.map((g) => g.slice());
+      const total = clipGradNorm(clipped, 0.5);
+      b.step(clipped);
+      closeTotal((a as unknown as { lastGradNorm: number }).lastGradNorm, total, `step ${t} norm`);
+    }
+    const r = conformance(a.params, b.params);
+    expect(r.ratio, r.where).toBeLessThanOrEqual(1);
+    a.dispose();
+    b.dispose();
   });
 });

@@ -48,6 +48,25 @@ const cases: KernelCase[] = [
   { kernel: 'adam', state: ['any', 'pos'], args: [0.01, 3.1, 1e-8, 0.8, 0.99, 0.1, 1, -1] },
   { kernel: 'adamAmsgrad', state: ['any', 'pos', 'pos'], args: [0.01, 1.2, 1e-8, 0.9, 0.999, 0.01, 1, -1] },
   { kernel: 'adamAmsgrad', state: ['any', 'pos', 'pos'], args: [0.01, 1.2, 1e-8, 0.9, 0.999, 0, 1, 1] },
+  { kernel: 'adadelta', state: ['pos', 'pos'], args: [1.0, 0.9, 1e-6, 0.01, 1] },
+  { kernel: 'adadelta', state: ['pos', 'pos'], args: [0.5, 0.5, 1e-3, 0, -1] },
+  { kernel: 'adamax', state: ['any', 'pos'], args: [0.01, 0.9, 0.999, 1e-8, 0.01, 1] },
+  { kernel: 'adamax', state: ['any', 'pos'], args: [0.05, 0.8, 0.95, 1e-3, 0, -1] },
+  { kernel: 'nadam', state: ['any', 'pos'], args: [0.01, 0.02, 1.2, 1e-8, 0.9, 0.999, 0.01, 1, 1] },
+  { kernel: 'nadam', state: ['any', 'pos'], args: [0.01, 0.02, 3.1, 1e-8, 0.8, 0.99, 0, 0.999, -1] },
+  { kernel: 'radam', state: ['any', 'pos'], args: [0.01, 1e-8, 0.9, 0.999, 0.01, 1, 1] },
+  { kernel: 'radam', state: ['any', 'pos'], args: [0.02, 1e-3, 0.8, 0.9, 0, 0.999, -1] },
+  { kernel: 'radamUnrectified', state: ['any', 'pos'], args: [0.01, 0.9, 0.999, 0.01, 1, 1] },
+  // Rprop does not move an element whose gradient changed sign; with this data and gsign -1
+  // some element of every length keeps its sign, so the check that p moved holds.
+  { kernel: 'rprop', state: ['any', 'pos'], args: [0.5, 1.2, 1e-6, 50, -1] },
+  { kernel: 'rprop', state: ['any', 'pos'], args: [0.3, 1.5, 0.05, 0.2, -1] },
+  { kernel: 'rpropFirst', state: ['any', 'pos'], args: [0.01, 0.5, 1.2, 1e-6, 50, -1] },
+  { kernel: 'asgd', state: ['any'], args: [0.01, 0.999, 0.01, 1] },
+  { kernel: 'asgdAverage', state: ['any'], args: [0.01, 0.999, 0.01, -1, 0.25] },
+  { kernel: 'lion', state: ['any'], args: [1e-3, 0.9, 0.99, 0.999, 1] },
+  { kernel: 'lion', state: ['any'], args: [1e-3, 0.9, 0.99, 0.999, 0.3] },
+  { kernel: 'lion', state: ['any'], args: [0.1, 0, 0.5, 1, 1] },
 ];
 
 const SIZES = [0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 64, 1000, 1023];

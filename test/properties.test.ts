@@ -3,7 +3,9 @@
 // of its plain-JS reference over several steps.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Adagrad, Adam, AdamW, Momentum, RMSprop, SGD, ready, reference } from '../src/index.js';
+import {
+  ASGD, Adadelta, Adagrad, Adam, AdamW, Adamax, Lamb, Lion, Momentum, NAdam, RAdam, RMSprop, Rprop, SGD, ready, reference,
+} from '../src/index.js';
 import { conformance, randn, rng } from './helpers.js';
 
 const lr = fc.double({ min: 1e-4, max: 0.2, noNaN: true });
@@ -63,6 +65,99 @@ const methods: { name: string; ctor: Ctor; ref: Ref; options: fc.Arbitrary<objec
       maximize: fc.boolean(),
     }),
   })),
+  {
+    name: 'Adadelta',
+    ctor: Adadelta as unknown as Ctor,
+    ref: reference.Adadelta as unknown as Ref,
+    options: fc.record({
+      lr: fc.double({ min: 1e-3, max: 1, noNaN: true }),
+      rho: fc.double({ min: 0, max: 0.99, noNaN: true }),
+      eps: fc.constantFrom(1e-6, 1e-4),
+      weightDecay: wd,
+      maximize: fc.boolean(),
+    }),
+  },
+  {
+    name: 'Adamax',
+    ctor: Adamax as unknown as Ctor,
+    ref: reference.Adamax as unknown as Ref,
+    options: fc.record({
+      lr,
+      betas: fc.tuple(unit(0.99), fc.double({ min: 0.9, max: 0.9999, noNaN: true })),
+      eps: fc.constantFrom(1e-8, 1e-6),
+      weightDecay: wd,
+      maximize: fc.boolean(),
+    }),
+  },
+  {
+    name: 'NAdam',
+    ctor: NAdam as unknown as Ctor,
+    ref: reference.NAdam as unknown as Ref,
+    options: fc.record({
+      lr,
+      betas: fc.tuple(unit(0.99), fc.double({ min: 0.9, max: 0.9999, noNaN: true })),
+      eps: fc.constantFrom(1e-8, 1e-6),
+      weightDecay: wd,
+      momentumDecay: fc.double({ min: 0, max: 0.05, noNaN: true }),
+      decoupledWeightDecay: fc.boolean(),
+      maximize: fc.boolean(),
+    }),
+  },
+  {
+    name: 'RAdam',
+    ctor: RAdam as unknown as Ctor,
+    ref: reference.RAdam as unknown as Ref,
+    options: fc.record({
+      lr,
+      // beta2 down to 0.5 reaches the rectified regime (rho_t > 5) within the 1-6 steps
+      betas: fc.tuple(unit(0.99), fc.double({ min: 0.5, max: 0.9999, noNaN: true })),
+      eps: fc.constantFrom(1e-8, 1e-6),
+      weightDecay: wd,
+      decoupledWeightDecay: fc.boolean(),
+      maximize: fc.boolean(),
+    }),
+  },
+  {
+    name: 'Rprop',
+    ctor: Rprop as unknown as Ctor,
+    ref: reference.Rprop as unknown as Ref,
+    options: fc.record({
+      lr: fc.double({ min: 1e-4, max: 0.1, noNaN: true }),
+      etas: fc.tuple(fc.double({ min: 0.1, max: 0.9, noNaN: true }), fc.double({ min: 1.05, max: 2, noNaN: true })),
+      stepSizes: fc.tuple(fc.double({ min: 0, max: 1e-3, noNaN: true }), fc.double({ min: 1e-3, max: 50, noNaN: true })),
+      maximize: fc.boolean(),
+    }),
+  },
+  {
+    name: 'ASGD',
+    ctor: ASGD as unknown as Ctor,
+    ref: reference.ASGD as unknown as Ref,
+    options: fc.record({
+      lr,
+      lambd: fc.double({ min: 0, max: 0.1, noNaN: true }),
+      alpha: fc.double({ min: 0, max: 1, noNaN: true }),
+      t0: fc.oneof(fc.constant(1e6), fc.double({ min: 0, max: 5, noNaN: true })),
+      weightDecay: wd,
+      maximize: fc.boolean(),
+    }),
+  },
+  {
+    name: 'Lion',
+    ctor: Lion as unknown as Ctor,
+    ref: reference.Lion as unknown as Ref,
+    options: fc.record({ lr, betas: fc.tuple(unit(0.99), unit(0.999)), weightDecay: wd }),
+  },
+  {
+    name: 'Lamb',
+    ctor: Lamb as unknown as Ctor,
+    ref: reference.Lamb as unknown as Ref,
+    options: fc.record({
+      lr,
+      betas: fc.tuple(unit(0.99), fc.double({ min: 0.9, max: 0.9999, noNaN: true })),
+      eps: fc.constantFrom(1e-6, 1e-8),
+      weightDecay: wd,
+    }),
+  },
 ];
 
 describe.each(['simd', 'scalar'] as const)('%s build', (build) => {

@@ -1,7 +1,10 @@
 // Bad input: every path gets a clear error that names the argument, what was
 // expected and what was given, and changes nothing.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Adagrad, Adam, AdamW, Momentum, NonFiniteGradientError, RMSprop, SGD, ready, type Optimizer } from '../src/index.js';
+import {
+  ASGD, Adadelta, Adagrad, Adam, AdamW, Adamax, Lamb, Lion, Momentum, NAdam, NonFiniteGradientError, RAdam, RMSprop, Rprop, SGD, ready,
+  type Optimizer,
+} from '../src/index.js';
 import { snapshot } from './helpers.js';
 
 beforeAll(() => ready());
@@ -17,6 +20,8 @@ const bad = {
   unitClosed: [[1.5, RangeError], [-0.1, RangeError], [NaN, RangeError]],
   boolean: [[1, TypeError], ['true', TypeError], [null, TypeError]],
   betas: [[[0.9, 1], RangeError], [[-0.1, 0.9], RangeError], [[NaN, 0.9], RangeError], [[0.9], TypeError], ['x', TypeError], [[0.9, '0.9'], TypeError]],
+  etas: [[[0.5, 1], RangeError], [[0, 1.2], RangeError], [[1, 1.2], RangeError], [[0.5, Infinity], RangeError], [[NaN, 1.2], RangeError], [[0.5], TypeError], ['x', TypeError]],
+  stepSizes: [[[-1e-6, 50], RangeError], [[1, 0.5], RangeError], [[0, Infinity], RangeError], [[NaN, 1], RangeError], [[1e-6], TypeError], [[1e-6, '50'], TypeError]],
 } as const;
 
 const table: [string, Ctor, Record<string, keyof typeof bad>][] = [
@@ -26,6 +31,14 @@ const table: [string, Ctor, Record<string, keyof typeof bad>][] = [
   ['RMSprop', RMSprop as unknown as Ctor, { lr: 'nonNegative', alpha: 'unitClosed', eps: 'nonNegative', weightDecay: 'nonNegative', momentum: 'nonNegative', centered: 'boolean', maximize: 'boolean' }],
   ['Adam', Adam as unknown as Ctor, { lr: 'nonNegative', betas: 'betas', eps: 'nonNegative', weightDecay: 'nonNegative', amsgrad: 'boolean', maximize: 'boolean' }],
   ['AdamW', AdamW as unknown as Ctor, { lr: 'nonNegative', betas: 'betas', eps: 'nonNegative', weightDecay: 'nonNegative', amsgrad: 'boolean', maximize: 'boolean' }],
+  ['Adadelta', Adadelta as unknown as Ctor, { lr: 'nonNegative', rho: 'unitClosed', eps: 'nonNegative', weightDecay: 'nonNegative', maximize: 'boolean' }],
+  ['Adamax', Adamax as unknown as Ctor, { lr: 'nonNegative', betas: 'betas', eps: 'nonNegative', weightDecay: 'nonNegative', maximize: 'boolean' }],
+  ['NAdam', NAdam as unknown as Ctor, { lr: 'nonNegative', betas: 'betas', eps: 'nonNegative', weightDecay: 'nonNegative', momentumDecay: 'nonNegative', decoupledWeightDecay: 'boolean', maximize: 'boolean' }],
+  ['RAdam', RAdam as unknown as Ctor, { lr: 'nonNegative', betas: 'betas', eps: 'nonNegative', weightDecay: 'nonNegative', decoupledWeightDecay: 'boolean', maximize: 'boolean' }],
+  ['Rprop', Rprop as unknown as Ctor, { lr: 'nonNegative', etas: 'etas', stepSizes: 'stepSizes', maximize: 'boolean' }],
+  ['ASGD', ASGD as unknown as Ctor, { lr: 'nonNegative', lambd: 'nonNegative', alpha: 'nonNegative', t0: 'nonNegative', weightDecay: 'nonNegative', maximize: 'boolean' }],
+  ['Lion', Lion as unknown as Ctor, { lr: 'nonNegative', betas: 'betas', weightDecay: 'nonNegative' }],
+  ['Lamb', Lamb as unknown as Ctor, { lr: 'nonNegative', betas: 'betas', eps: 'nonNegative', weightDecay: 'nonNegative' }],
 ];
 
 const fmt = (v: unknown) => (Array.isArray(v) ? `[${v.map(fmt).join(', ')}]` : typeof v === 'string' ? JSON.stringify(v) : String(v));
