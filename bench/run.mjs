@@ -180,13 +180,21 @@ console.log(
 if (missing.length) console.log(`not exported by this build (skipped): ${missing.join(', ')}`);
 if (unlisted.length) console.log(`exported but without a line in bench/optimizers.mjs (not measured): ${unlisted.join(', ')}`);
 const results = { probe: [], kernels: [], many: [], mlp: [] };
+const errors = [];
 let done = 0;
 for (const job of jobs) {
   console.log(`\n${job.label}`);
-  const records = await runWorker(job.file, job.data, (record) => {
-    done++;
-    console.log(progressLine(record, done, total, (performance.now() - t0) / 1000));
-  });
+  let records = [];
+  try {
+    records = await runWorker(job.file, job.data, (record) => {
+      done++;
+      console.log(progressLine(record, done, total, (performance.now() - t0) / 1000));
+    });
+  } catch (e) {
+    // One failing worker (e.g. a TF.js backend that does not load) leaves a gap, not a lost run.
+    console.error(`  FAILED: ${job.label}: ${e?.stack ?? e}`);
+    errors.push({ job: job.label, error: String(e?.message ?? e) });
+  }
   if (job.section === 'probe') records.forEach((r) => (r.run = results.probe.filter((x) => x.variant === r.variant).length + 1));
   results[job.section].push(...records);
 }
@@ -198,6 +206,7 @@ const meta = {
   argv: process.argv.slice(2),
   started: started.toISOString(),
   wallSec,
+  errors,
   commit: gitCommit(),
   node: process.version,
   v8: process.versions.v8,
@@ -223,6 +232,10 @@ writeFileSync(`${base}.json`, JSON.stringify({ meta, summary: analysis.summary, 
 const charts = await writeCharts(analysis, base);
 console.log(`\nwrote ${base}.json${charts.map((c) => `\nwrote ${c}`).join('')}`);
 console.log(`wall time ${formatDuration(wallSec)}`);
+if (errors.length) {
+  console.error(`${errors.length} worker(s) failed: ${errors.map((e) => e.job).join('; ')}`);
+  process.exitCode = 1;
+}
 
 function formatDuration(s) {
   return `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')} (${s.toFixed(1)} s)`;
