@@ -70,9 +70,11 @@ function parseArgs(argv) {
     else if (key === '--only') args.sections = value.split(',');
     else if (key === '--no-tfjs') args.noTfjs = true;
     else if (key === '--out') args.out = value;
+    else if (key === '--report') args.report = value;
     else if (key === '--help' || key === '-h') {
       console.log(
-        'npm run bench -- [--quick] [--sizes=1K,16K,...] [--optimizers=Adam,SGD] [--only=probe,kernels,many,mlp] [--no-tfjs] [--out=dir]',
+        'npm run bench -- [--quick] [--sizes=1K,16K,...] [--optimizers=Adam,SGD] [--only=probe,kernels,many,mlp] [--no-tfjs] [--out=dir]\n' +
+          'npm run bench -- --report=bench/results/<run>.json   (print the report and redraw the charts of a saved run)',
       );
       process.exit(0);
     } else throw new Error(`bench: unknown argument ${a} (try --help)`);
@@ -94,7 +96,22 @@ function gitCommit() {
 
 const pkgVersion = (name) => JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), 'utf8')).version;
 
+/** Prints the report of a run and writes <base>.md and the charts next to <base>.json. */
+async function report(results, meta, base) {
+  const analysis = analyse(results, meta);
+  const text = printReport(analysis);
+  writeFileSync(`${base}.md`, `${text}\n`);
+  const charts = await writeCharts(analysis, base);
+  return { analysis, written: [`${base}.md`, ...charts] };
+}
+
 const args = parseArgs(process.argv.slice(2));
+if (args.report) {
+  const saved = JSON.parse(readFileSync(args.report, 'utf8'));
+  const { written } = await report(saved.results, saved.meta, args.report.replace(/\.json$/, ''));
+  console.log(`\n${written.map((f) => `wrote ${f}`).join('\n')}`);
+  process.exit(0);
+}
 const profile = PROFILES[args.profile];
 const sizes = args.sizes ?? profile.sizes;
 const missing = OPTIMIZERS.filter((o) => typeof lib[o.name] !== 'function').map((o) => o.name);
@@ -223,14 +240,12 @@ const meta = {
   byteModel: Object.fromEntries(OPTIMIZERS.map((o) => [o.name, o.bytes])),
   tfjs: { cpuMaxN: profile.tfjsCpuMaxN, wasmMaxN: profile.tfjsWasmMaxN },
 };
-const analysis = analyse(results, meta);
-printReport(analysis);
 mkdirSync(args.out, { recursive: true });
 const stamp = started.toISOString().replace(/[:.]/g, '-');
 const base = `${args.out}/bench-${args.profile}-${stamp}`;
+const { analysis, written } = await report(results, meta, base);
 writeFileSync(`${base}.json`, JSON.stringify({ meta, summary: analysis.summary, targets: analysis.targets, results }, null, 1));
-const charts = await writeCharts(analysis, base);
-console.log(`\nwrote ${base}.json${charts.map((c) => `\nwrote ${c}`).join('')}`);
+console.log(`\nwrote ${base}.json${written.map((f) => `\nwrote ${f}`).join('')}`);
 console.log(`wall time ${formatDuration(wallSec)}`);
 if (errors.length) {
   console.error(`${errors.length} worker(s) failed: ${errors.map((e) => e.job).join('; ')}`);
