@@ -1,0 +1,22 @@
+// The memory-bandwidth probe on its own (bench/lib/probe.mjs): streams over
+// 256 MB of WebAssembly memory with trivial arithmetic, so their speed is the
+// memory system's.
+//
+//   rmw         one 256 MB array, x = x*a + b: 8 bytes per element (the issue's "RMW bandwidth")
+//   pattern B   one array read (g) and k arrays read and written, 256 MB in all:
+//               B = 4 + 8k bytes per element, the access pattern of SGD (12),
+//               Momentum/Adagrad/RMSprop (20) and Adam (28; exactly Adam's memory at 16M)
+import { workerData, parentPort } from 'node:worker_threads';
+import { createProbe } from './lib/probe.mjs';
+import { runCases } from './lib/suite.mjs';
+
+const { timing, megabytes } = workerData;
+const probe = await createProbe(megabytes);
+const cases = probe.cases.map((c) => ({
+  name: c.name,
+  meta: { impl: 'probe', variant: c.variant, n: c.n, bytesPerElem: c.bytesPerElem },
+  setup: () => ({ fn: c.fn }),
+}));
+// benchmark.js's calibration cycles warm each stream up before its samples.
+const records = await runCases(`memory bandwidth, ${megabytes} MB`, cases, timing);
+parentPort.postMessage({ type: 'done', records });

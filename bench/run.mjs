@@ -1,0 +1,257 @@
+// The benchmark suite: `npm run bench` (full, < 10 minutes on 2 cores) or
+// `npm run bench -- --quick` (a subset, about a minute). See bench/README.md.
+//
+// Every implementation runs in its own worker (its own V8 isolate), one
+// worker per size and implementation, in this order for each size:
+// plain JS, wasm-optim, TF.js wasm, TF.js cpu, plain JS again (full run), so
+// the ratios compare measurements taken minutes apart at most. The main
+// thread only plans, prints and writes the results.
+import os from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as lib from 'wasm-optim';
+import { OPTIMIZERS } from './optimizers.mjs';
+import { SIZES, parseSize, sizeLabel } from './lib/common.mjs';
+import { runWorker } from './lib/pool.mjs';
+import { analyse, printReport, progressLine } from './lib/report.mjs';
+import { writeCharts } from './lib/charts.mjs';
+
+const VARIANTS = ['copy', 'copy-nocheck', 'zero-copy', 'zero-copy-nocheck'];
+/** From this size on, each kernel is also timed in rounds paired with the bandwidth probe. */
+const PROBE_AT_N = 1 << 24;
+const MLP = { sizes: [784, 256, 10], batch: 32 };
+const MANY = [
+  { tensors: 1, size: 1_000_000 },
+  { tensors: 50, size: 20_000 },
+  { tensors: 1, size: 100_000 },
+  { tensors: 1000, size: 100 },
+];
+
+/** What each run measures and how long each measurement may take. */
+const PROFILES = {
+  full: {
+    // benchmark.js per case: samples of >= minTime s each, until maxTime s have passed and minSamples were taken
+    timing: { minTime: 0.01, maxTime: 0.4, minSamples: 8, delay: 0.001 },
+    sizes: SIZES,
+    /** optimizers measured at a size (all of them unless listed) */
+    onlyAt: {},
+    tfjsCpuMaxN: 1 << 20, // TF.js cpu needs ~2 s per Adam step at 16M: left out there
+    tfjsWasmMaxN: 1 << 24,
+    jsIsolates: 2, // the plain-JS loop's speed varies between isolates: best of two
+    scalar: 'all',
+    probeRuns: 2, // the bandwidth probe runs first and last: the ceiling is the higher
+    pairedRounds: 15,
+    many: MANY,
+    mlp: { seconds: 6, warmupSteps: 10, blockSteps: 5, minBlocks: 4 },
+  },
+  quick: {
+    timing: { minTime: 0.005, maxTime: 0.1, minSamples: 5, delay: 0.001 },
+    sizes: [1 << 14, 1 << 20, 1 << 24],
+    onlyAt: { [1 << 24]: ['Adam'] },
+    tfjsCpuMaxN: 1 << 20,
+    tfjsWasmMaxN: 1 << 24,
+    jsIsolates: 1,
+    scalar: ['Adam'],
+    probeRuns: 1,
+    pairedRounds: 7,
+    many: MANY,
+    mlp: { seconds: 2, warmupSteps: 3, blockSteps: 3, minBlocks: 2 },
+  },
+};
+
+function parseArgs(argv) {
+  const args = { profile: 'full', sections: ['probe', 'kernels', 'many', 'mlp'], out: 'bench/results' };
+  for (const a of argv) {
+    const [key, value] = a.split('=');
+    if (key === '--quick') args.profile = 'quick';
+    else if (key === '--full') args.profile = 'full';
+    else if (key === '--sizes') args.sizes = value.split(',').map(parseSize);
+    else if (key === '--optimizers') args.optimizers = value.split(',');
+    else if (key === '--only') args.sections = value.split(',');
+    else if (key === '--no-tfjs') args.noTfjs = true;
+    else if (key === '--out') args.out = value;
+    else if (key === '--report') args.report = value;
+    else if (key === '--help' || key === '-h') {
+      console.log(
+        'npm run bench -- [--quick] [--sizes=1K,16K,...] [--optimizers=Adam,SGD] [--only=probe,kernels,many,mlp] [--no-tfjs] [--out=dir]\n' +
+          'npm run bench -- --report=bench/results/<run>.json   (print the report and redraw the charts of a saved run)',
+      );
+      process.exit(0);
+    } else throw new Error(`bench: unknown argument ${a} (try --help)`);
+  }
+  for (const s of args.sections) {
+    if (!['probe', 'kernels', 'many', 'mlp'].includes(s)) throw new Error(`bench: --only takes probe, kernels, many, mlp; got ${s}`);
+  }
+  return args;
+}
+
+function gitCommit() {
+  try {
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim() !== '';
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim() + (dirty ? '+changes' : '');
+  } catch {
+    return 'unknown';
+  }
+}
+
+const pkgVersion = (name) => JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), 'utf8')).version;
+
+/** Prints the report of a run and writes <base>.md and the charts next to <base>.json. */
+async function report(results, meta, base) {
+  const analysis = analyse(results, meta);
+  const text = printReport(analysis);
+  writeFileSync(`${base}.md`, `${text}\n`);
+  const charts = await writeCharts(analysis, base);
+  return { analysis, written: [`${base}.md`, ...charts] };
+}
+
+const args = parseArgs(process.argv.slice(2));
+if (args.report) {
+  const saved = JSON.parse(readFileSync(args.report, 'utf8'));
+  const { written } = await report(saved.results, saved.meta, args.report.replace(/\.json$/, ''));
+  console.log(`\n${written.map((f) => `wrote ${f}`).join('\n')}`);
+  process.exit(0);
+}
+const profile = PROFILES[args.profile];
+const sizes = args.sizes ?? profile.sizes;
+const missing = OPTIMIZERS.filter((o) => typeof lib[o.name] !== 'function').map((o) => o.name);
+const chosen = OPTIMIZERS.filter((o) => !missing.includes(o.name) && (!args.optimizers || args.optimizers.includes(o.name)));
+for (const name of args.optimizers ?? []) {
+  if (!OPTIMIZERS.some((o) => o.name === name)) throw new Error(`bench: --optimizers: no line for ${name} in bench/optimizers.mjs`);
+}
+const exported = Object.entries(lib)
+  .filter(([, v]) => typeof v === 'function' && v.prototype instanceof lib.Optimizer)
+  .map(([k]) => k);
+const unlisted = exported.filter((k) => !OPTIMIZERS.some((o) => o.name === k));
+
+// ---- the plan: one job per worker, in run order ----
+const worker = (name) => new URL(`./${name}`, import.meta.url);
+const jobs = [];
+const at = (n) => chosen.filter((o) => !profile.onlyAt[n] || profile.onlyAt[n].includes(o.name)).map((o) => o.name);
+const probe = () => ({ label: 'memory bandwidth probe', file: worker('bandwidth-worker.mjs'), data: { timing: profile.timing, megabytes: 256 }, cases: 4, section: 'probe' });
+if (args.sections.includes('probe')) jobs.push(probe());
+if (args.sections.includes('kernels')) {
+  for (const n of sizes) {
+    const names = at(n);
+    const js = (isolate) => ({
+      label: `plain JS, n=${sizeLabel(n)} (isolate ${isolate})`,
+      file: worker('js-worker.mjs'),
+      data: { n, optimizers: names, timing: profile.timing, isolate },
+      cases: names.filter((k) => lib.reference[k]).length,
+      section: 'kernels',
+    });
+    jobs.push(js(1));
+    const scalar = profile.scalar === 'all' ? names : names.filter((k) => profile.scalar.includes(k));
+    jobs.push({
+      label: `wasm-optim, n=${sizeLabel(n)}`,
+      file: worker('wasm-worker.mjs'),
+      data: { task: 'kernels', n, optimizers: names, variants: VARIANTS, scalar, timing: profile.timing, probeAtN: PROBE_AT_N, pairedRounds: profile.pairedRounds },
+      cases: names.length * VARIANTS.length + scalar.length + (n >= PROBE_AT_N ? names.length : 0),
+      section: 'kernels',
+    });
+    for (const backend of ['wasm', 'cpu']) {
+      if (args.noTfjs || n > (backend === 'cpu' ? profile.tfjsCpuMaxN : profile.tfjsWasmMaxN)) continue;
+      const tfNames = names.filter((k) => OPTIMIZERS.find((o) => o.name === k).tfjs);
+      if (!tfNames.length) continue;
+      jobs.push({
+        label: `TF.js ${backend}, n=${sizeLabel(n)}`,
+        file: worker('tfjs-worker.mjs'),
+        data: { backend, n, optimizers: tfNames, timing: profile.timing },
+        cases: tfNames.length,
+        section: 'kernels',
+      });
+    }
+    for (let i = 2; i <= profile.jsIsolates; i++) jobs.push(js(i));
+  }
+}
+if (args.sections.includes('many')) {
+  jobs.push({
+    label: 'wasm-optim Adam, many tensors',
+    file: worker('wasm-worker.mjs'),
+    data: { task: 'many', layouts: profile.many, variants: ['copy', 'zero-copy'], timing: profile.timing },
+    cases: profile.many.length * 2,
+    section: 'many',
+  });
+}
+if (args.sections.includes('mlp')) {
+  jobs.push({
+    label: `MLP ${MLP.sizes.join('-')}, batch ${MLP.batch}: one training step with plain-JS Adam, wasm-optim Adam zero-copy and copy (interleaved)`,
+    file: worker('mlp-worker.mjs'),
+    data: { ...MLP, ...profile.mlp },
+    cases: 3,
+    section: 'mlp',
+  });
+}
+if (args.sections.includes('probe')) for (let i = 2; i <= profile.probeRuns; i++) jobs.push(probe());
+
+// ---- run ----
+const started = new Date();
+const t0 = performance.now();
+const load0 = os.loadavg();
+const total = jobs.reduce((s, j) => s + j.cases, 0);
+console.log(
+  `wasm-optim benchmark (${args.profile}): ${total} measurements in ${jobs.length} workers\n` +
+    `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.availableParallelism()} cores, Node ${process.version} (V8 ${process.versions.v8}), ` +
+    `load average ${load0.map((x) => x.toFixed(2)).join(' ')}`,
+);
+if (missing.length) console.log(`not exported by this build (skipped): ${missing.join(', ')}`);
+if (unlisted.length) console.log(`exported but without a line in bench/optimizers.mjs (not measured): ${unlisted.join(', ')}`);
+const results = { probe: [], kernels: [], many: [], mlp: [] };
+const errors = [];
+let done = 0;
+for (const job of jobs) {
+  console.log(`\n${job.label}`);
+  let records = [];
+  try {
+    records = await runWorker(job.file, job.data, (record) => {
+      done++;
+      console.log(progressLine(record, done, total, (performance.now() - t0) / 1000));
+    });
+  } catch (e) {
+    // One failing worker (e.g. a TF.js backend that does not load) leaves a gap, not a lost run.
+    console.error(`  FAILED: ${job.label}: ${e?.stack ?? e}`);
+    errors.push({ job: job.label, error: String(e?.message ?? e) });
+  }
+  if (job.section === 'probe') records.forEach((r) => (r.run = results.probe.filter((x) => x.variant === r.variant).length + 1));
+  results[job.section].push(...records);
+}
+const wallSec = (performance.now() - t0) / 1000;
+
+// ---- report ----
+const meta = {
+  profile: args.profile,
+  argv: process.argv.slice(2),
+  started: started.toISOString(),
+  wallSec,
+  errors,
+  commit: gitCommit(),
+  node: process.version,
+  v8: process.versions.v8,
+  cpu: os.cpus()[0]?.model,
+  cores: os.availableParallelism(),
+  memoryGB: os.totalmem() / 2 ** 30,
+  loadavgStart: load0,
+  loadavgEnd: os.loadavg(),
+  versions: Object.fromEntries(
+    ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm', 'assemblyscript', 'benny'].map((k) => [k, pkgVersion(k)]),
+  ),
+  wasmOptim: { version: JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version, simdSupported: lib.simdSupported() },
+  timing: profile.timing,
+  byteModel: Object.fromEntries(OPTIMIZERS.map((o) => [o.name, o.bytes])),
+  tfjs: { cpuMaxN: profile.tfjsCpuMaxN, wasmMaxN: profile.tfjsWasmMaxN },
+};
+mkdirSync(args.out, { recursive: true });
+const stamp = started.toISOString().replace(/[:.]/g, '-');
+const base = `${args.out}/bench-${args.profile}-${stamp}`;
+const { analysis, written } = await report(results, meta, base);
+writeFileSync(`${base}.json`, JSON.stringify({ meta, summary: analysis.summary, targets: analysis.targets, results }, null, 1));
+console.log(`\nwrote ${base}.json${written.map((f) => `\nwrote ${f}`).join('')}`);
+console.log(`wall time ${formatDuration(wallSec)}`);
+if (errors.length) {
+  console.error(`${errors.length} worker(s) failed: ${errors.map((e) => e.job).join('; ')}`);
+  process.exitCode = 1;
+}
+
+function formatDuration(s) {
+  return `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')} (${s.toFixed(1)} s)`;
+}
