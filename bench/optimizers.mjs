@@ -24,6 +24,16 @@ export const OPTIMIZERS = [
   { name: 'RMSprop', bytes: 20, adaptive: true, options: { lr: 1e-2 }, tfjs: (tf) => tf.train.rmsprop(1e-2) },
   { name: 'Adam', bytes: 28, adaptive: true, options: { lr: 1e-3 }, tfjs: (tf) => tf.train.adam(1e-3) },
   { name: 'AdamW', bytes: 28, adaptive: true, options: { lr: 1e-3 }, tfjs: null },
+  { name: 'Adadelta', bytes: 28, adaptive: true, options: { lr: 1 }, tfjs: (tf) => tf.train.adadelta(1) },
+  { name: 'Adamax', bytes: 28, adaptive: true, options: { lr: 2e-3 }, tfjs: (tf) => tf.train.adamax(2e-3) },
+  { name: 'NAdam', bytes: 28, adaptive: true, options: { lr: 2e-3 }, tfjs: null },
+  { name: 'RAdam', bytes: 28, adaptive: true, options: { lr: 1e-3 }, tfjs: null },
+  { name: 'Rprop', bytes: 28, adaptive: false, options: { lr: 1e-2 }, tfjs: null },
+  // ASGD touches its average ax only once averaging starts (t > t0): t0 = 0 measures that case
+  { name: 'ASGD', bytes: 20, adaptive: false, options: { lr: 1e-2, t0: 0 }, tfjs: null },
+  { name: 'Lion', bytes: 20, adaptive: false, options: { lr: 1e-4 }, tfjs: null },
+  // Lamb makes a second pass per tensor (trust ratio), reading p, m and v again: the model counts one
+  { name: 'Lamb', bytes: 28, adaptive: true, options: { lr: 1e-3 }, tfjs: null },
 ];
 
 /** @param {string} name */
