@@ -1,4 +1,4 @@
-import { FLT_MIN, flush, flush4, grad, grad4 } from './common';
+import { flushTiny, flush, flush4, grad, grad4 } from './common';
 
 /**
  * Adadelta, one fused pass (PyTorch semantics; Zeiler 2012):
@@ -24,7 +24,7 @@ export function adadelta(
     const vEps = f32x4.splat(eps);
     const vWd = f32x4.splat(wd);
     const vGs = f32x4.splat(gsign);
-    const vTiny = f32x4.splat(FLT_MIN);
+    const vTiny = f32x4.splat(flushTiny);
     const bytes4 = (<usize>n & ~3) << 2;
     for (let o: usize = 0; o < bytes4; o += 16) {
       const pv = v128.load(p + o);

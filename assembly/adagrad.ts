@@ -1,4 +1,4 @@
-import { madd4 } from './common';
+import { flushNonNegative, flushNonNegative4, flushTiny, madd4 } from './common';
 
 /**
  * Adagrad, one fused pass:
@@ -8,15 +8,16 @@ import { madd4 } from './common';
  *   p   = p - clr*d / (sqrt(sum) + eps)
  *
  * clr = lr / (1 + (t-1)*lrDecay) is computed in double by the caller. sum
- * only grows, so it needs no flush to zero. Without weight decay the sign of g
+ * starts below FLT_MIN when |g| < 1e-19 and stays there under zero
+ * gradients, so it is flushed like every other state. Without weight decay the sign of g
  * folds into clr (exact). The main loop is unrolled twice.
  */
 // @ts-ignore: decorator
-@inline function adagradVec(p: usize, g: usize, sum: usize, vClr: v128, vEps: v128, vWd: v128, vGs: v128, coupled: bool): void {
+@inline function adagradVec(p: usize, g: usize, sum: usize, vClr: v128, vEps: v128, vWd: v128, vGs: v128, vTiny: v128, coupled: bool): void {
   const pv = v128.load(p);
   let d = v128.load(g);
   if (coupled) d = madd4(d, vGs, f32x4.mul(vWd, pv));
-  const s = madd4(d, d, v128.load(sum));
+  const s = flushNonNegative4(madd4(d, d, v128.load(sum)), vTiny);
   v128.store(sum, s);
   const std = f32x4.add(f32x4.sqrt(s), vEps);
   v128.store(p, f32x4.sub(pv, f32x4.div(f32x4.mul(vClr, d), std)));
@@ -32,14 +33,15 @@ import { madd4 } from './common';
     const vEps = f32x4.splat(eps);
     const vWd = f32x4.splat(wd);
     const vGs = f32x4.splat(gscale);
+    const vTiny = f32x4.splat(flushTiny);
     const end8 = (<usize>n & ~7) << 2;
     const end4 = (<usize>n & ~3) << 2;
     let o: usize = 0;
     for (; o < end8; o += 32) {
-      adagradVec(p + o, g + o, sum + o, vClr, vEps, vWd, vGs, coupled);
-      adagradVec(p + o + 16, g + o + 16, sum + o + 16, vClr, vEps, vWd, vGs, coupled);
+      adagradVec(p + o, g + o, sum + o, vClr, vEps, vWd, vGs, vTiny, coupled);
+      adagradVec(p + o + 16, g + o + 16, sum + o + 16, vClr, vEps, vWd, vGs, vTiny, coupled);
     }
-    for (; o < end4; o += 16) adagradVec(p + o, g + o, sum + o, vClr, vEps, vWd, vGs, coupled);
+    for (; o < end4; o += 16) adagradVec(p + o, g + o, sum + o, vClr, vEps, vWd, vGs, vTiny, coupled);
     i = n & ~3;
   }
   for (; i < n; i++) {
@@ -47,7 +49,7 @@ import { madd4 } from './common';
     const pv = load<f32>(p + o);
     let d = load<f32>(g + o);
     if (coupled) d = d * gscale + wd * pv;
-    const s = load<f32>(sum + o) + d * d;
+    const s = flushNonNegative(load<f32>(sum + o) + d * d);
     store<f32>(sum + o, s);
     store<f32>(p + o, pv - (clr * d) / (sqrt<f32>(s) + eps));
   }

@@ -1,4 +1,4 @@
-import { FLT_MIN, flush, flush4, flushNonNegative, flushNonNegative4, madd4 } from './common';
+import { flushTiny, flush, flush4, flushNonNegative, flushNonNegative4, madd4 } from './common';
 
 /**
  * Adam and AdamW, one fused pass over n floats (PyTorch semantics):
@@ -61,7 +61,7 @@ import { FLT_MIN, flush, flush4, flushNonNegative, flushNonNegative4, madd4 } fr
     const vWd = f32x4.splat(wd);
     const vDecay = f32x4.splat(decay);
     const vGs = f32x4.splat(gscale);
-    const vTiny = f32x4.splat(FLT_MIN);
+    const vTiny = f32x4.splat(flushTiny);
     const end8 = (<usize>n & ~7) << 2;
     const end4 = (<usize>n & ~3) << 2;
     let o: usize = 0;

@@ -2,8 +2,22 @@
 // addresses into linear memory: the TypeScript layer owns the layout and
 // never lets a kernel allocate.
 
-/** Smallest positive normal float32. State below it is flushed to zero. */
+/** Smallest positive normal float32. */
 export const FLT_MIN: f32 = 1.17549435e-38;
+
+/**
+ * State whose magnitude is below this is flushed to zero: FLT_MIN by default,
+ * 0 (no flushing) where flushing could change a result visibly, e.g. Adam with
+ * eps = 0, where m/sqrt(v) of two subnormals is an ordinary number. Each
+ * optimizer has its own instance, so the TypeScript layer sets it per group
+ * (setFlushThreshold) before calling a kernel.
+ */
+export let flushTiny: f32 = FLT_MIN;
+
+/** Sets the flush threshold of this instance: FLT_MIN or 0. */
+export function setFlushThreshold(t: f64): void {
+  flushTiny = <f32>t;
+}
 
 /**
  * Flush a subnormal to +0. WebAssembly has no flush-to-zero mode, and x86
@@ -14,13 +28,13 @@ export const FLT_MIN: f32 = 1.17549435e-38;
  */
 // @ts-ignore: decorator
 @inline export function flush(x: f32): f32 {
-  return abs<f32>(x) < FLT_MIN ? 0 : x;
+  return abs<f32>(x) < flushTiny ? 0 : x;
 }
 
 /** `flush` for a value that cannot be negative (a sum of squares): one compare fewer. */
 // @ts-ignore: decorator
 @inline export function flushNonNegative(x: f32): f32 {
-  return x < FLT_MIN ? 0 : x;
+  return x < flushTiny ? 0 : x;
 }
 
 /** `flushNonNegative` on four lanes. */

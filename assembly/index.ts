@@ -3,6 +3,7 @@
 // reads top to bottom: splat constants, an f32x4 main loop, a scalar tail.
 // The scalar build (no SIMD) compiles only the scalar loops.
 export { allFinite } from './finite';
+export { setFlushThreshold } from './common';
 export { sgd, sgdMomentum } from './sgd';
 export { momentum } from './momentum';
 export { adagrad } from './adagrad';

@@ -1,4 +1,4 @@
-import { FLT_MIN, flush, flush4 } from './common';
+import { flushTiny, flush, flush4 } from './common';
 
 // LAMB (You et al. 2020, "Large Batch Optimization for Deep Learning: Training
 // BERT in 76 minutes", arXiv:1904.00962, Algorithm 2), per tensor (layer):
@@ -67,7 +67,7 @@ export function lambMoments(
     const vB2 = f32x4.splat(b2);
     const vOmb1 = f32x4.splat(omb1);
     const vOmb2 = f32x4.splat(omb2);
-    const vTiny = f32x4.splat(FLT_MIN);
+    const vTiny = f32x4.splat(flushTiny);
     let accP01 = f64x2.splat(0), accP23 = f64x2.splat(0);
     let accU01 = f64x2.splat(0), accU23 = f64x2.splat(0);
     const bytes4 = (<usize>n & ~3) << 2;

@@ -1,4 +1,4 @@
-import { FLT_MIN, flush, flush4 } from './common';
+import { flushTiny, flush, flush4 } from './common';
 
 /**
  * Lion, one fused pass (Chen et al. 2023, "Symbolic Discovery of Optimization
@@ -27,7 +27,7 @@ export function lion(p: usize, g: usize, m: usize, n: i32, lr_: f64, b1_: f64, b
     const vOne = f32x4.splat(1);
     const vZero = f32x4.splat(0);
     const vSignBit = i32x4.splat(0x80000000);
-    const vTiny = f32x4.splat(FLT_MIN);
+    const vTiny = f32x4.splat(flushTiny);
     const bytes4 = (<usize>n & ~3) << 2;
     for (let o: usize = 0; o < bytes4; o += 16) {
       const gv = f32x4.mul(v128.load(g + o), vGs);

@@ -1,4 +1,4 @@
-import { FLT_MIN, flush, flush4, grad, grad4 } from './common';
+import { flushTiny, flush, flush4, grad, grad4 } from './common';
 
 /**
  * RAdam, one fused pass (PyTorch semantics; Liu et al. 2020):
@@ -33,7 +33,7 @@ import { FLT_MIN, flush, flush4, grad, grad4 } from './common';
     const vWd = f32x4.splat(wd);
     const vDecay = f32x4.splat(decay);
     const vGs = f32x4.splat(gsign);
-    const vTiny = f32x4.splat(FLT_MIN);
+    const vTiny = f32x4.splat(flushTiny);
     const bytes4 = (<usize>n & ~3) << 2;
     for (let o: usize = 0; o < bytes4; o += 16) {
       const pv = v128.load(p + o);

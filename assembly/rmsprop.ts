@@ -1,4 +1,4 @@
-import { FLT_MIN, flush, flush4, flushNonNegative, flushNonNegative4, madd4 } from './common';
+import { flushTiny, flush, flush4, flushNonNegative, flushNonNegative4, madd4 } from './common';
 
 /**
  * RMSprop, one fused pass (PyTorch semantics):
@@ -23,11 +23,14 @@ import { FLT_MIN, flush, flush4, flushNonNegative, flushNonNegative4, madd4 } fr
   const pv = v128.load(p);
   let d = v128.load(g);
   d = coupled ? madd4(d, vGs, f32x4.mul(vWd, pv)) : f32x4.mul(d, vGs);
-  const s = flushNonNegative4(madd4(v128.load(sq), vAlpha, f32x4.mul(f32x4.mul(vOma, d), d)), vTiny);
+  const sRaw = madd4(v128.load(sq), vAlpha, f32x4.mul(f32x4.mul(vOma, d), d));
+  // where sq is flushed, ga (|ga| <= sqrt(sq)) is too, so that sq - ga*ga stays >= 0
+  const small = f32x4.lt(sRaw, vTiny);
+  const s = v128.andnot(sRaw, small);
   v128.store(sq, s);
   let avg: v128;
   if (centered) {
-    const a = flush4(madd4(v128.load(ga), vAlpha, f32x4.mul(vOma, d)), vTiny);
+    const a = v128.andnot(flush4(madd4(v128.load(ga), vAlpha, f32x4.mul(vOma, d)), vTiny), small);
     v128.store(ga, a);
     avg = f32x4.add(f32x4.sqrt(f32x4.sub(s, f32x4.mul(a, a))), vEps);
   } else {
@@ -59,7 +62,7 @@ import { FLT_MIN, flush, flush4, flushNonNegative, flushNonNegative4, madd4 } fr
     const vWd = f32x4.splat(wd);
     const vGs = f32x4.splat(gscale);
     const vMu = f32x4.splat(mu);
-    const vTiny = f32x4.splat(FLT_MIN);
+    const vTiny = f32x4.splat(flushTiny);
     const end8 = (<usize>n & ~7) << 2;
     const end4 = (<usize>n & ~3) << 2;
     let o: usize = 0;
@@ -77,11 +80,13 @@ import { FLT_MIN, flush, flush4, flushNonNegative, flushNonNegative4, madd4 } fr
     const pv = load<f32>(p + o);
     let d = load<f32>(g + o);
     d = coupled ? d * gscale + wd * pv : d * gscale;
-    const s = flushNonNegative(load<f32>(sq + o) * alpha + oma * d * d);
+    const sRaw = load<f32>(sq + o) * alpha + oma * d * d;
+    const small = sRaw < flushTiny;
+    const s: f32 = small ? 0 : sRaw;
     store<f32>(sq + o, s);
     let avg: f32;
     if (centered) {
-      const a = flush(load<f32>(ga + o) * alpha + oma * d);
+      const a: f32 = small ? 0 : flush(load<f32>(ga + o) * alpha + oma * d);
       store<f32>(ga + o, a);
       avg = sqrt<f32>(s - a * a) + eps;
     } else {

@@ -1,4 +1,4 @@
-import { FLT_MIN, flush, flush4 } from './common';
+import { flushTiny, flush, flush4 } from './common';
 
 /**
  * Rprop, one fused pass (PyTorch semantics; Riedmiller & Braun 1993):
@@ -36,7 +36,7 @@ import { FLT_MIN, flush, flush4 } from './common';
     const vOne = f32x4.splat(1);
     const vNegOne = f32x4.splat(-1);
     const vZero = f32x4.splat(0);
-    const vTiny = f32x4.splat(FLT_MIN);
+    const vTiny = f32x4.splat(flushTiny);
     const bytes4 = (<usize>n & ~3) << 2;
     for (let o: usize = 0; o < bytes4; o += 16) {
       const d = f32x4.mul(v128.load(g + o), vGs);

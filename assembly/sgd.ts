@@ -1,4 +1,4 @@
-import { FLT_MIN, flush, flush4, madd4 } from './common';
+import { flushTiny, flush, flush4, madd4 } from './common';
 
 /**
  * Plain gradient descent (SGD with momentum 0; also full-batch and mini-batch GD):
@@ -99,7 +99,7 @@ export function sgd(p: usize, g: usize, n: i32, lr: f64, wd: f64, gscale: f64): 
     const vC = f32x4.splat(c);
     const vA = f32x4.splat(a);
     const vK = f32x4.splat(k);
-    const vTiny = f32x4.splat(FLT_MIN);
+    const vTiny = f32x4.splat(flushTiny);
     const end16 = (<usize>n & ~15) << 2;
     const end4 = (<usize>n & ~3) << 2;
     let o: usize = 0;

@@ -1,4 +1,4 @@
-import { Optimizer, type MethodSpec, type ParamGroupInput, type StepOptions, gradScale } from './optimizer.js';
+import { Optimizer, type MethodSpec, type ParamGroupInput, type StepOptions, gradScale, FLUSH_MIN_EPS } from './optimizer.js';
 import { boolean, nonNegative, unitClosed } from './validate.js';
 
 /** Hyperparameters of Adadelta (PyTorch `torch.optim.Adadelta`, camelCase). */
@@ -19,6 +19,7 @@ export const adadeltaSpec: MethodSpec<AdadeltaOptions> = {
   name: 'Adadelta',
   defaults: { lr: 1.0, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false },
   rules: { lr: nonNegative, rho: unitClosed, eps: nonNegative, weightDecay: nonNegative, maximize: boolean },
+  flushes: (o) => o.eps >= FLUSH_MIN_EPS,
   buffers: () => ['squareAvg', 'accDelta'],
   run(k, a, o, ctx) {
     const { squareAvg: sq, accDelta: acc } = a.state as Record<string, number>;

@@ -1,4 +1,4 @@
-import { Optimizer, gradScale, type MethodSpec, type ParamGroupInput, type StepOptions } from './optimizer.js';
+import { Optimizer, gradScale, type MethodSpec, type ParamGroupInput, type StepOptions, FLUSH_MIN_EPS } from './optimizer.js';
 import { boolean, nonNegative } from './validate.js';
 
 /** Hyperparameters of Adagrad (PyTorch `torch.optim.Adagrad`, camelCase). */
@@ -28,6 +28,7 @@ export const adagradSpec: MethodSpec<AdagradOptions> = {
     eps: nonNegative,
     maximize: boolean,
   },
+  flushes: (o) => o.eps >= FLUSH_MIN_EPS,
   buffers: () => ['sum'],
   // As PyTorch: the accumulator starts from the constructor's value; a
   // per-group initialAccumulatorValue is reported but not used.

@@ -1,4 +1,4 @@
-import { Optimizer, gradScale, type MethodSpec, type ParamGroupInput, type StepOptions } from './optimizer.js';
+import { FLUSH_MIN_EPS, Optimizer, gradScale, type MethodSpec, type ParamGroupInput, type StepOptions } from './optimizer.js';
 import { betasRule, boolean, nonNegative } from './validate.js';
 
 /** Hyperparameters of Adam and AdamW (PyTorch `torch.optim.Adam`/`AdamW`, camelCase). */
@@ -23,6 +23,7 @@ export function makeAdamSpec(name: string, decoupled: boolean): MethodSpec<AdamO
     name,
     defaults: { lr: 1e-3, betas: Object.freeze([0.9, 0.999]) as readonly [number, number], eps: 1e-8, weightDecay: decoupled ? 1e-2 : 0, amsgrad: false, maximize: false },
     rules: { lr: nonNegative, betas: betasRule, eps: nonNegative, weightDecay: nonNegative, amsgrad: boolean, maximize: boolean },
+    flushes: (o) => o.eps >= FLUSH_MIN_EPS,
     buffers: (o) => (o.amsgrad ? ['expAvg', 'expAvgSq', 'maxExpAvgSq'] : ['expAvg', 'expAvgSq']),
     run(k, a, o, ctx) {
     const { t } = ctx;

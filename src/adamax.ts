@@ -1,4 +1,4 @@
-import { Optimizer, type MethodSpec, type ParamGroupInput, type StepOptions, gradScale } from './optimizer.js';
+import { Optimizer, type MethodSpec, type ParamGroupInput, type StepOptions, gradScale, FLUSH_MIN_EPS } from './optimizer.js';
 import { betasRule, boolean, nonNegative } from './validate.js';
 
 /** Hyperparameters of Adamax (PyTorch `torch.optim.Adamax`, camelCase). */
@@ -19,6 +19,7 @@ export const adamaxSpec: MethodSpec<AdamaxOptions> = {
   name: 'Adamax',
   defaults: { lr: 2e-3, betas: Object.freeze([0.9, 0.999]) as readonly [number, number], eps: 1e-8, weightDecay: 0, maximize: false },
   rules: { lr: nonNegative, betas: betasRule, eps: nonNegative, weightDecay: nonNegative, maximize: boolean },
+  flushes: (o) => o.eps >= FLUSH_MIN_EPS,
   buffers: () => ['expAvg', 'expInf'],
   run(k, a, o, ctx) {
     const { t } = ctx;

@@ -1,3 +1,4 @@
+import { FLUSH_MIN_EPS } from './optimizer.js';
 import { GroupStateOptimizer, type GroupMethodSpec } from './group-state.js';
 import type { ParamGroupInput, StepOptions } from './optimizer.js';
 import { betasRule, nonNegative } from './validate.js';
@@ -23,6 +24,7 @@ export const lambSpec: GroupMethodSpec<LambOptions, Record<string, never>> = {
   name: 'Lamb',
   defaults: { lr: 1e-3, betas: Object.freeze([0.9, 0.999]) as readonly [number, number], eps: 1e-6, weightDecay: 0 },
   rules: { lr: nonNegative, betas: betasRule, eps: nonNegative, weightDecay: nonNegative },
+  flushes: (o) => o.eps >= FLUSH_MIN_EPS,
   buffers: () => ['expAvg', 'expAvgSq'],
   scalarNames: [],
   initScalars: () => ({}),

@@ -15,6 +15,9 @@ export const lionSpec: MethodSpec<LionOptions> = {
   name: 'Lion',
   defaults: { lr: 1e-4, betas: Object.freeze([0.9, 0.99]) as readonly [number, number], weightDecay: 0 },
   rules: { lr: nonNegative, betas: betasRule, weightDecay: nonNegative },
+  // sign(b1*m + (1-b1)*g) of a subnormal m is still +-1: flushing m would stop a
+  // parameter that PyTorch-style Lion keeps moving, so Lion keeps subnormals.
+  flushes: () => false,
   buffers: () => ['expAvg'],
   run(k, a, o, ctx) {
     const [b1, b2] = o.betas;

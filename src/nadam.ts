@@ -1,4 +1,4 @@
-import { gradScale } from './optimizer.js';
+import { gradScale, FLUSH_MIN_EPS } from './optimizer.js';
 import { GroupStateOptimizer, type GroupMethodSpec } from './group-state.js';
 import type { ParamGroupInput, StepOptions } from './optimizer.js';
 import { betasRule, boolean, nonNegative } from './validate.js';
@@ -46,6 +46,7 @@ export const nadamSpec: GroupMethodSpec<NAdamOptions, NAdamScalars> = {
     decoupledWeightDecay: boolean,
     maximize: boolean,
   },
+  flushes: (o) => o.eps >= FLUSH_MIN_EPS,
   buffers: () => ['expAvg', 'expAvgSq'],
   scalarNames: ['muProduct'],
   initScalars: () => ({ muProduct: 1 }),

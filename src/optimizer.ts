@@ -53,6 +53,12 @@ export interface MethodSpec<O extends object> {
   initial?(buffer: string, o: O, base: O): number;
   /** State exists from construction, as in PyTorch's Adagrad (otherwise from the first step). */
   eager?: boolean;
+  /**
+   * Whether flushing subnormal state to zero is invisible with these options
+   * (default true). A method that divides by an eps-sized term answers false
+   * for eps < 1e-12, where a ratio of two subnormals is an ordinary number.
+   */
+  flushes?(o: O): boolean;
   /** Applies one step to one group: calls exactly one kernel. */
   run(k: Kernels, a: GroupAddresses, o: Readonly<O>, progress: GroupProgress): void;
 }
@@ -136,6 +142,10 @@ interface Group<O> {
 }
 
 const FLOAT = 4;
+/** Smallest positive normal float32, the kernels' flush threshold. */
+const FLT_MIN = 2 ** -126;
+/** eps below which the adaptive methods keep subnormal state (see MethodSpec.flushes). */
+export const FLUSH_MIN_EPS = 1e-12;
 /** Every tensor starts on a 16-byte boundary, so SIMD loads are aligned. */
 const pad4 = (n: number) => (n + 3) & ~3;
 
@@ -155,6 +165,8 @@ export abstract class Optimizer<O extends object> {
   readonly #maxGradNorm: number | undefined;
   readonly #gradNormType: NormType;
   #lastGradNorm: number | undefined;
+  /** the flush threshold last set in this optimizer's kernel instance */
+  #tiny = FLT_MIN;
   /** the constructor-level options (defaults merged with `options`) */
   readonly #base: O;
 
@@ -214,6 +226,7 @@ export abstract class Optimizer<O extends object> {
     const bytes = base0 + FLOAT * (2 * totalFloats + stateFloats);
     const arena = Arena.acquire(owner, bytes, this);
     this.#arena = arena;
+    arena.kernels.setFlushThreshold(FLT_MIN); // a pooled instance may carry another's setting
     const buffer = arena.buffer;
 
     const gradBase = base0 + FLOAT * totalFloats;
@@ -416,6 +429,11 @@ export abstract class Optimizer<O extends object> {
     }
     for (const group of this.#groups) {
       const t = group.step + 1;
+      const tiny = this.#spec.flushes?.(group.options) === false ? 0 : FLT_MIN;
+      if (tiny !== this.#tiny) {
+        k.setFlushThreshold(tiny);
+        this.#tiny = tiny;
+      }
       this.#spec.run(k, group.addr, group.options, { t, started: group.started, gradScale: scale });
       group.step = t;
       for (const b of this.#spec.uses?.(group.options) ?? this.#spec.buffers(group.options)) group.started.add(b);

@@ -1,4 +1,4 @@
-import { Optimizer, type MethodSpec, type ParamGroupInput, type StepOptions, gradScale } from './optimizer.js';
+import { Optimizer, type MethodSpec, type ParamGroupInput, type StepOptions, gradScale, FLUSH_MIN_EPS } from './optimizer.js';
 import { betasRule, boolean, nonNegative } from './validate.js';
 
 /** Hyperparameters of RAdam (PyTorch 2.x `torch.optim.RAdam`, camelCase). */
@@ -43,6 +43,7 @@ export const radamSpec: MethodSpec<RAdamOptions> = {
     decoupledWeightDecay: boolean,
     maximize: boolean,
   },
+  flushes: (o) => o.eps >= FLUSH_MIN_EPS,
   buffers: () => ['expAvg', 'expAvgSq'],
   run(k, a, o, ctx) {
     const { t } = ctx;

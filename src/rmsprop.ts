@@ -1,4 +1,4 @@
-import { Optimizer, gradScale, type MethodSpec, type ParamGroupInput, type StepOptions } from './optimizer.js';
+import { Optimizer, gradScale, type MethodSpec, type ParamGroupInput, type StepOptions, FLUSH_MIN_EPS } from './optimizer.js';
 import { boolean, nonNegative, unitClosed } from './validate.js';
 
 /** Hyperparameters of RMSprop (PyTorch `torch.optim.RMSprop`, camelCase). */
@@ -31,6 +31,7 @@ export const rmspropSpec: MethodSpec<RMSpropOptions> = {
     centered: boolean,
     maximize: boolean,
   },
+  flushes: (o) => o.eps >= FLUSH_MIN_EPS,
   buffers: (o) => ['squareAvg', ...(o.momentum > 0 ? ['momentumBuffer'] : []), ...(o.centered ? ['gradAvg'] : [])],
   run(k, a, o, ctx) {
     const gs = gradScale(o.maximize, ctx);

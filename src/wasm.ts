@@ -5,6 +5,7 @@ import { RELAXED_WASM_BASE64, SCALAR_WASM_BASE64, SIMD_WASM_BASE64 } from './gen
 /** The exports of assembly/index.ts. Addresses are byte offsets into the instance's memory. */
 export interface Kernels {
   allFinite(x: number, n: number): number;
+  setFlushThreshold(t: number): void;
   sgd(p: number, g: number, n: number, lr: number, wd: number, gscale: number): void;
   sgdMomentum(
     p: number, g: number, buf: number, n: number,

@@ -48,7 +48,9 @@ const CLASSES = { SGD, Momentum, Adagrad, RMSprop, Adam, AdamW } as unknown as R
 >;
 
 const fixture = JSON.parse(readFileSync(new URL('./fixtures/classic.json', import.meta.url), 'utf8')) as Fixture;
-const cases = fixture.cases;
+/** Gradients small enough to drive state into subnormals, eps down to 0 (tools/fixtures/generate_tiny.py). */
+const tiny = JSON.parse(readFileSync(new URL('./fixtures/tiny.json', import.meta.url), 'utf8')) as Fixture;
+const cases = [...fixture.cases, ...tiny.cases];
 
 /** base64 of little-endian float32 bytes -> Float32Array (a fresh, aligned copy). */
 function f32(b64: string): Float32Array {
@@ -127,7 +129,9 @@ function replay(c: FixtureCase): string | undefined {
 describe('PyTorch fixture', () => {
   it(`holds at least ${GENERATED_CASES} cases`, () => {
     expect(fixture.generator).toBe('tools/fixtures/generate_classic.py');
-    expect(cases.length).toBeGreaterThanOrEqual(GENERATED_CASES);
+    expect(fixture.cases.length).toBeGreaterThanOrEqual(GENERATED_CASES);
+    expect(tiny.generator).toBe('tools/fixtures/generate_tiny.py');
+    expect(tiny.cases.length).toBeGreaterThanOrEqual(40);
     expect(new Set(cases.map((c) => c.name)).size).toBe(cases.length);
     for (const c of cases) {
       expect(Object.keys(CLASSES)).toContain(c.optimizer);
