@@ -10,6 +10,9 @@ import type { Kernels } from './wasm.js';
 /** The norms clipGradNorm supports: 1, 2 and Infinity (max |g|). */
 export type NormType = 1 | 2 | typeof Infinity;
 
+/** As PyTorch: any number >= 0; Infinity measures the norm without clipping. */
+const maxNormRule = { expected: 'a number >= 0 (Infinity measures the norm without clipping)', type: 'number' as const, test: (v: number) => v >= 0 };
+
 /** Floats per chunk of the scratch memory used for arrays outside WebAssembly memory. */
 const CHUNK = 1 << 16;
 const SCRATCH = 64;
@@ -86,9 +89,12 @@ export interface ClipGradNormOptions {
 export function clipGradNorm(grads: Float32Array[], maxNorm: number, normType: NormType = 2, options: ClipGradNormOptions = {}): number {
   const owner = 'clipGradNorm';
   const gs = checkGrads(owner, grads);
-  checkRule(owner, 'maxNorm', nonNegative, maxNorm);
+  checkRule(owner, 'maxNorm', maxNormRule, maxNorm);
   const type = checkNormType(owner, 'normType', normType);
   if (options === null || typeof options !== 'object') throw new TypeError(`${owner}: options must be an object, got ${describe(options)}`);
+  if (options.errorIfNonfinite !== undefined && typeof options.errorIfNonfinite !== 'boolean') {
+    throw new TypeError(`${owner}: options.errorIfNonfinite must be true or false, got ${describe(options.errorIfNonfinite)}`);
+  }
   const total = totalNorm((f) => gs.forEach((g) => forEachChunk(owner, g, false, f)), type);
   if (!Number.isFinite(total) && options.errorIfNonfinite) {
     throw new RangeError(

@@ -54,6 +54,12 @@ export interface MethodSpec<O extends object> {
   /** State exists from construction, as in PyTorch's Adagrad (otherwise from the first step). */
   eager?: boolean;
   /**
+   * State buffers start on first use (SGD's momentum buffer, Rprop's step
+   * sizes), so a state dict with step > 0 may lack them. Otherwise every buffer
+   * a step uses must be present once step > 0.
+   */
+  lazy?: boolean;
+  /**
    * Whether flushing subnormal state to zero is invisible with these options
    * (default true). A method that divides by an eps-sized term answers false
    * for eps < 1e-12, where a ratio of two subnormals is an ordinary number.
@@ -125,7 +131,7 @@ export class NonFiniteGradientError extends RangeError {
 const STEP_OPTION_RULES: Record<Exclude<keyof StepOptions, 'gradNormType'>, Rule> = {
   checkFinite: { expected: 'true or false', type: 'boolean', test: () => true },
   skipNonFinite: { expected: 'true or false', type: 'boolean', test: () => true },
-  maxGradNorm: nonNegative,
+  maxGradNorm: { expected: 'a number >= 0 (Infinity measures the norm without clipping)', type: 'number', test: (v: number) => v >= 0 },
 };
 const STEP_OPTIONS = [...Object.keys(STEP_OPTION_RULES), 'gradNormType'];
 
@@ -192,6 +198,9 @@ export abstract class Optimizer<O extends object> {
     this.#base = base;
     this.#checkFinite = stepOpts.checkFinite ?? true;
     this.#skipNonFinite = stepOpts.skipNonFinite ?? false;
+    if (stepOpts.gradNormType !== undefined && stepOpts.maxGradNorm === undefined) {
+      throw new TypeError(`${owner}: options.gradNormType needs options.maxGradNorm (it chooses the norm to clip by), got gradNormType ${stepOpts.gradNormType} alone`);
+    }
     this.#maxGradNorm = stepOpts.maxGradNorm;
     this.#gradNormType = stepOpts.gradNormType ?? 2;
 
@@ -281,8 +290,15 @@ export abstract class Optimizer<O extends object> {
   #checkOption(owner: string, name: string, key: string, value: unknown): unknown {
     const rule = (this.#spec.rules as Record<string, Rule | undefined>)[key];
     if (!rule || !Object.prototype.hasOwnProperty.call(this.#spec.rules, key)) {
-      const valid = [...Object.keys(this.#spec.rules), ...STEP_OPTIONS].join(', ');
-      throw new TypeError(`${owner}: unknown option ${JSON.stringify(key)} in ${name.split('.')[0]} (valid options: ${valid})`);
+      const where = name.split('.')[0];
+      if (STEP_OPTIONS.includes(key) && where !== 'options') {
+        throw new TypeError(
+          `${owner}: ${JSON.stringify(key)} in ${where} is an optimizer-wide option, not a per-group hyperparameter: ` +
+            `pass it in the constructor's options (the second argument)`,
+        );
+      }
+      const valid = [...Object.keys(this.#spec.rules), ...(where === 'options' ? STEP_OPTIONS : [])].join(', ');
+      throw new TypeError(`${owner}: unknown option ${JSON.stringify(key)} in ${where} (valid options: ${valid})`);
     }
     checkRule(owner, name, rule, value);
     return rule.type === 'pair' ? Object.freeze([...(value as number[])]) : value;
@@ -403,8 +419,12 @@ export abstract class Optimizer<O extends object> {
           );
         }
       }
+      // A gradient that is a view of this optimizer's own memory (another slot,
+      // say) could be overwritten by an earlier copy: take those out first.
+      const buffer = arena.buffer;
+      const sources = grads.map((g, i) => (g.buffer === buffer && g !== this.#grads[i] ? g.slice() : g));
       for (let i = 0; i < n; i++) {
-        const g = grads[i]!;
+        const g = sources[i]!;
         const slot = this.#grads[i]!;
         if (g !== slot) slot.set(g);
       }
@@ -587,6 +607,12 @@ export abstract class Optimizer<O extends object> {
           }
         } else if (this.#spec.eager) {
           throw new RangeError(`${owner}: ${where} is missing; ${this.#spec.name} keeps state for every parameter from construction`);
+        }
+        if (thisStep > 0 && !this.#spec.lazy) {
+          const missing = (this.#spec.uses?.(options) ?? this.#spec.buffers(options)).filter((b) => !thisStarted.has(b));
+          if (missing.length) {
+            throw new RangeError(`${owner}: ${where} has step ${thisStep} but no ${missing.join(', ')}; a state dict after a step must hold every state buffer`);
+          }
         }
         if (step === undefined) {
           step = thisStep;

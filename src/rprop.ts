@@ -22,6 +22,7 @@ export const rpropSpec: MethodSpec<RpropOptions> = {
     maximize: false,
   },
   rules: { lr: nonNegative, etas: etasRule, stepSizes: stepSizesRule, maximize: boolean },
+  lazy: true,
   buffers: () => ['prev', 'stepSize'],
   run(k, a, o, ctx) {
     const { started } = ctx;

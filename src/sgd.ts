@@ -33,6 +33,7 @@ export const sgdSpec: MethodSpec<SGDOptions> = {
       ? `nesterov: true requires momentum > 0 and dampening = 0, got momentum ${o.momentum} and dampening ${o.dampening}`
       : undefined,
   buffers: (o) => (o.momentum !== 0 ? ['momentumBuffer'] : []),
+  lazy: true,
   run(k, a, o, ctx) {
     const { started } = ctx;
     const gsign = gradScale(o.maximize, ctx);

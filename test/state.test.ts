@@ -142,6 +142,16 @@ describe('zero-copy views', () => {
     keep.dispose();
   });
 
+  it('step(grads) with views of its own gradient slots, in any order, copies as if from separate arrays', () => {
+    const a = new SGD([new Float32Array([0, 0]), new Float32Array([0, 0])], { lr: 1 });
+    a.grads[0]!.set([1, 1]);
+    a.grads[1]!.set([2, 2]);
+    a.step([a.grads[1]!, a.grads[0]!]); // swapped
+    expect(Array.from(a.params[0]!)).toEqual([-2, -2]);
+    expect(Array.from(a.params[1]!)).toEqual([-1, -1]);
+    a.dispose();
+  });
+
   it('dispose detaches the optimizer\'s own views, so they can never alias a later optimizer', () => {
     const a = new Adam([new Float32Array(64).fill(1)]);
     const oldP = a.params[0]!;

@@ -270,6 +270,7 @@ describe('loadStateDict refuses foreign or broken state and changes nothing', ()
     ['steps that differ within a group', (sd) => ({ ...sd, state: [sd.state[0], { ...sd.state[1], step: 3 }] }), /share one step count/],
     ['a negative step', (sd) => ({ ...sd, state: [{ ...sd.state[0], step: -1 }, sd.state[1]] }), /step must be an integer >= 0/],
     ['other param indices', (sd) => ({ ...sd, paramGroups: [{ ...sd.paramGroups[0], params: [1, 0] }] }), /params must be \[0, 1\]/],
+    ['a step without its state buffers', (sd) => ({ ...sd, state: [{ step: 1 }, { step: 1 }] }), /state\[0\] has step 1 but no expAvg, expAvgSq/],
     ['amsgrad without its buffer', (sd) => ({ ...sd, paramGroups: [{ ...sd.paramGroups[0], amsgrad: true }] }), /maxExpAvgSq/],
   ];
   it.each(mutations)('%s', (_name, mutate, re) => {
