@@ -11,8 +11,8 @@ import { flushTiny, flush, flush4, flushNonNegative, flushNonNegative4, madd4 } 
  *   p   = p - lr*d/avg                              momentum = 0
  *
  * Four exports, one per state layout, so no kernel streams a buffer it does
- * not use. sq, ga and buf are flushed to zero below FLT_MIN. The main loop is
- * unrolled twice.
+ * not use. sq, ga and buf are flushed to zero below the flush threshold. The
+ * main loop is unrolled four times.
  */
 // @ts-ignore: decorator
 @inline function rmspropVec(
@@ -63,12 +63,14 @@ import { flushTiny, flush, flush4, flushNonNegative, flushNonNegative4, madd4 } 
     const vGs = f32x4.splat(gscale);
     const vMu = f32x4.splat(mu);
     const vTiny = f32x4.splat(flushTiny);
-    const end8 = (<usize>n & ~7) << 2;
+    const end16 = (<usize>n & ~15) << 2;
     const end4 = (<usize>n & ~3) << 2;
     let o: usize = 0;
-    for (; o < end8; o += 32) {
+    for (; o < end16; o += 64) {
       rmspropVec(p + o, g + o, sq + o, ga + o, buf + o, vLr, vAlpha, vOma, vEps, vWd, vGs, vMu, vTiny, coupled, centered, withMomentum);
       rmspropVec(p + o + 16, g + o + 16, sq + o + 16, ga + o + 16, buf + o + 16, vLr, vAlpha, vOma, vEps, vWd, vGs, vMu, vTiny, coupled, centered, withMomentum);
+      rmspropVec(p + o + 32, g + o + 32, sq + o + 32, ga + o + 32, buf + o + 32, vLr, vAlpha, vOma, vEps, vWd, vGs, vMu, vTiny, coupled, centered, withMomentum);
+      rmspropVec(p + o + 48, g + o + 48, sq + o + 48, ga + o + 48, buf + o + 48, vLr, vAlpha, vOma, vEps, vWd, vGs, vMu, vTiny, coupled, centered, withMomentum);
     }
     for (; o < end4; o += 16) {
       rmspropVec(p + o, g + o, sq + o, ga + o, buf + o, vLr, vAlpha, vOma, vEps, vWd, vGs, vMu, vTiny, coupled, centered, withMomentum);
