@@ -1,16 +1,7 @@
 // Shared test utilities: a seeded generator and the conformance tolerance.
 
-/** mulberry32: a small seeded PRNG, so every test run sees the same numbers. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The library's seeded PRNG (mulberry32), so every test run sees the same numbers. */
+export { mulberry32 as rng } from '../src/train/random.js';
 
 /** n standard-normal float32 values (Box-Muller) times `scale`. */
 export function randn(next: () => number, n: number, scale = 1): Float32Array {
