@@ -1,0 +1,140 @@
+// The playground page (dist/playground, built by `npm run build`) end to end
+// in Debian's headless Chromium, served under the strict CSP: it loads
+// cleanly and offline, races optimizers across the contour plot (with the
+// same numbers as the library in Node), reports bad hyperparameters, trains
+// on the digits with live loss curves, and benchmarks. The last test writes
+// the screenshot the README shows (docs/playground.png).
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as lib from '../../dist/index.js';
+import { launch, openPage, ROOT, serve } from './harness.js';
+
+let browser: Browser;
+let server: Awaited<ReturnType<typeof serve>>;
+let page: Page;
+let errors: string[];
+const requests: string[] = [];
+
+beforeAll(async () => {
+  browser = await launch();
+  server = await serve(join(ROOT, 'dist', 'playground'));
+  ({ page, errors } = await openPage(browser, 'about:blank'));
+  await page.setViewportSize({ width: 1280, height: 900 });
+  page.on('request', (r) => requests.push(r.url()));
+  await page.goto(`${server.url}/`);
+  await page.waitForSelector('body[data-ready=true]', { timeout: 20_000 });
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const attr = async (selector: string, name: string): Promise<string | null> => page.getAttribute(selector, name);
+/** The checked optimizers' ids, in table order. */
+const checked = (): Promise<string[]> =>
+  page.$$eval('#optimizers tbody tr', (rows) => rows.filter((r) => r.querySelector<HTMLInputElement>('input[type=checkbox]')!.checked).map((r) => (r as HTMLElement).dataset.optimizer!));
+
+describe('the playground in Chromium', () => {
+  it('loads with no console errors, fetches nothing from elsewhere, and draws the contours of the function', async () => {
+    expect(errors).toEqual([]);
+    expect(requests.length).toBeGreaterThan(2);
+    for (const url of requests) expect(url.startsWith(`${server.url}/`), url).toBe(true);
+    expect(await page.textContent('#backend')).toMatch(/simd build/);
+    expect(await page.$$eval('#optimizers tbody tr', (rows) => rows.map((r) => (r as HTMLElement).dataset.optimizer))).toEqual([
+      'sgd', 'nesterov', 'momentum', 'adagrad', 'rmsprop', 'adadelta', 'adam', 'adamw', 'adamax', 'nadam', 'radam', 'lion', 'lamb', 'rprop', 'asgd',
+    ]);
+    expect(await page.$$eval('svg.contour path[fill]', (ps) => ps.length)).toBeGreaterThan(10);
+    expect(await page.$$eval('svg.contour polyline', (ps) => ps.length)).toBe(0);
+    expect(await attr('svg.contour', 'data-step')).toBe('0');
+  });
+
+  it('a bad hyperparameter is reported on the page, naming the optimizer and the option, and nothing runs', async () => {
+    const lr = page.locator('tr[data-optimizer=adam] input.lr').first();
+    const before = await lr.inputValue();
+    await lr.fill('-1');
+    await page.click('#run');
+    await page.waitForSelector('#error:not([hidden])');
+    expect(await page.textContent('#error')).toMatch(/^Adam: .*lr.*-1/);
+    expect(await page.$$eval('svg.contour polyline', (ps) => ps.length)).toBe(0);
+    expect(await attr('svg.contour', 'data-state')).toBe('idle');
+    await lr.fill(before);
+    expect(errors).toEqual([]);
+  });
+
+  it('Run races the chosen optimizers across the contour plot, step by step, with the numbers of the library in Node', async () => {
+    await page.selectOption('#function', 'beale');
+    expect(await page.inputValue('#steps')).toBe('500');
+    await page.click('#run');
+    expect(await page.isHidden('#error')).toBe(true);
+    // while it runs, the step count and the paths grow
+    await page.waitForFunction(() => {
+      const svg = document.querySelector<SVGSVGElement>('svg.contour')!;
+      return svg.dataset.state === 'running' && Number(svg.dataset.step) > 0;
+    });
+    const midway = Number(await attr('svg.contour', 'data-step'));
+    await page.waitForSelector('svg.contour[data-state=done]', { timeout: 20_000 });
+    expect(midway).toBeLessThan(500);
+    expect(await attr('svg.contour', 'data-step')).toBe('500');
+
+    const ids = await checked();
+    expect(ids).toEqual(['sgd', 'nesterov', 'momentum', 'adagrad', 'rmsprop', 'adam', 'adamw', 'lion']);
+    const drawn = await page.$$eval('svg.contour polyline', (ps) => ps.map((p) => p.getAttribute('points')!.split(' ').length));
+    expect(drawn).toHaveLength(ids.length);
+    for (const n of drawn) expect(n).toBeGreaterThan(20);
+    const legend = await page.$$eval('#race-legend li', (lis) => lis.map((li) => ({
+      id: li.dataset.optimizer!, f: Number(li.querySelector<HTMLElement>('.value')!.dataset.f), step: li.querySelector<HTMLElement>('.value')!.dataset.step,
+    })));
+    expect(legend.map((l) => l.id)).toEqual(ids);
+
+    // Adam (lr 0.1, betas 0.9/0.999) from Beale's start, in Node: the page shows exactly its f after 500 steps.
+    await lib.ready();
+    const fn = lib.testFunctions.beale;
+    const adam = new lib.Adam([Float32Array.from(fn.start)], { lr: Number(await page.inputValue('tr[data-optimizer=adam] input.lr')), betas: [0.9, 0.999] });
+    const t = lib.trajectory(adam, fn, { steps: 500 });
+    adam.dispose();
+    const shown = legend.find((l) => l.id === 'adam')!;
+    expect(shown.step).toBe('500');
+    expect(shown.f).toBe(t.value[500]);
+    expect(shown.f).toBeLessThan(1e-3); // near the minimum 0 at (3, 0.5)
+    expect(errors).toEqual([]);
+  });
+
+  it('Train trains on the digits with live loss curves and a results table', async () => {
+    const ids = await checked();
+    await page.click('#train');
+    // live: points appear while the run is still going
+    await page.waitForFunction(() => {
+      const box = document.querySelector<HTMLElement>('#loss-chart')!;
+      return box.dataset.state === 'running' && Number(box.dataset.points) > 8 * 1;
+    }, null, { timeout: 20_000 });
+    const epochs = Number(await page.inputValue('#epochs'));
+    await page.waitForSelector('#loss-chart[data-state=done]', { timeout: 60_000 });
+    expect(Number(await attr('#loss-chart', 'data-points'))).toBe(ids.length * (epochs + 1));
+    expect(await page.$$eval('#loss-chart canvas', (cs) => cs.length)).toBeGreaterThan(0);
+    const rows = await page.$$eval('#train-table tbody tr', (trs) => trs.map((tr) => ({
+      id: (tr as HTMLElement).dataset.optimizer!, cells: [...(tr as HTMLTableRowElement).cells].map((c) => c.textContent ?? ''),
+    })));
+    expect(rows.map((r) => r.id)).toEqual(ids);
+    for (const { id, cells } of rows) {
+      expect(cells[2], id).toBe(String(epochs));
+      expect(Number(cells[3]), id).toBeLessThan(0.2); // from about 2.3 (ln 10) at the start
+      expect(parseFloat(cells[5]!), id).toBeGreaterThan(90); // test accuracy, %
+    }
+    expect(errors).toEqual([]);
+  });
+
+  it('Benchmark times wasm-optim against the plain-JS loop and reports the ratio; the screenshot is written', async () => {
+    await page.click('#bench');
+    await page.waitForSelector('#bench-result[data-ratio]', { timeout: 60_000 });
+    const text = (await page.textContent('#bench-result'))!;
+    expect(text).toMatch(/^wasm-optim \d+(\.\d)?x (faster than|the speed of) plain JS \([\d.]+ vs [\d.]+ ns\/param\)$/);
+    const ratio = Number(await attr('#bench-result', 'data-ratio'));
+    expect(ratio).toBeGreaterThan(0);
+    expect(Number.isFinite(ratio)).toBe(true);
+    expect(await page.$$eval('#bench-bars .bar-row', (rs) => rs.length)).toBe(3);
+    console.log(`playground benchmark in headless Chromium: ${text}`);
+    expect(errors).toEqual([]);
+    await page.screenshot({ path: join(ROOT, 'docs', 'playground.png'), fullPage: true });
+  });
+});

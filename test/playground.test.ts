@@ -1,0 +1,124 @@
+// The playground's parts that run without a browser: its menu of optimizers
+// (every row constructs with its defaults; the suggested learning rates make
+// progress without diverging), the benchmark's summary line, and
+// `npm run playground` (tools/playground.mjs) serving dist/playground with
+// the strict CSP. The page itself is tested in Chromium
+// (test/browser/playground.test.ts).
+import { spawn, spawnSync } from 'node:child_process';
+import { get } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { Adam, loadDigits, MLP, ready, testFunctions, Trainer, trajectory } from '../dist/index.js';
+import { summary } from '../playground/benchmark.js';
+import { create } from '../playground/controls.js';
+import { DEFAULT_STEPS, OPTIMIZERS, type FunctionName } from '../playground/optimizers.js';
+import { CSP } from '../tools/static-server.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const defaults = (def: (typeof OPTIMIZERS)[number]) => Object.fromEntries(def.fields.map((f) => [f.key, f.value]));
+
+describe('the playground menu', () => {
+  it('every optimizer constructs with its default hyperparameters; ids and colours are unique', async () => {
+    await ready();
+    expect(new Set(OPTIMIZERS.map((d) => d.id)).size).toBe(OPTIMIZERS.length);
+    expect(new Set(OPTIMIZERS.map((d) => d.color)).size).toBe(OPTIMIZERS.length);
+    for (const def of OPTIMIZERS) {
+      const opt = create({ def, lr: def.lrDigits, h: defaults(def) }, [new Float32Array(3)]);
+      expect(opt.paramGroups[0]!.lr).toBe(def.lrDigits);
+      opt.dispose();
+    }
+    // Adam's betas come from the two fields
+    const adam = OPTIMIZERS.find((d) => d.id === 'adam')!;
+    const opt = create({ def: adam, lr: 0.1, h: { beta1: 0.8, beta2: 0.99 } }, [new Float32Array(1)]) as Adam;
+    expect(opt.paramGroups[0]!.betas).toEqual([0.8, 0.99]);
+    opt.dispose();
+  });
+
+  it('a rejected value names the row and the option', () => {
+    const nesterov = OPTIMIZERS.find((d) => d.id === 'nesterov')!;
+    expect(() => create({ def: nesterov, lr: 0.1, h: { momentum: 0 } }, [new Float32Array(1)])).toThrow(/^Nesterov: SGD: .*momentum/);
+    const adam = OPTIMIZERS.find((d) => d.id === 'adam')!;
+    expect(() => create({ def: adam, lr: Number.NaN, h: defaults(adam) }, [new Float32Array(1)])).toThrow(/^Adam: .*lr.*NaN/);
+  });
+
+  it.each(Object.keys(DEFAULT_STEPS) as FunctionName[])('the suggested learning rates on %s go downhill without diverging', async (name) => {
+    await ready();
+    const fn = testFunctions[name];
+    const start = fn.value(fn.start[0], fn.start[1]);
+    for (const def of OPTIMIZERS) {
+      const opt = create({ def, lr: def.lr2d[name], h: defaults(def) }, [Float32Array.from(fn.start)]);
+      const t = trajectory(opt, fn, { steps: DEFAULT_STEPS[name] });
+      opt.dispose();
+      expect(t.diverged, def.label).toBe(false);
+      const end = t.value[t.steps]!;
+      // at least a tenth of the way from the start's value to the minimum
+      expect(end - fn.minValue, def.label).toBeLessThan(0.9 * (start - fn.minValue));
+    }
+  });
+
+  it('the suggested learning rates on the digits lower the training loss of the MLP in 2 epochs', async () => {
+    await ready();
+    const { train } = await loadDigits();
+    for (const def of OPTIMIZERS) {
+      const model = new MLP({ inputs: 64, hidden: 32, classes: 10 });
+      const opt = create({ def, lr: def.lrDigits, h: defaults(def) }, model.init(1));
+      const before = model.loss(opt.params, train);
+      const res = new Trainer(opt, train, model.lossAndGrad(train), { epochs: 2, batchSize: 32, seed: 1 }).run();
+      const after = model.loss(opt.params, train);
+      opt.dispose();
+      expect(res.diverged, def.label).toBeNull();
+      expect(after, def.label).toBeLessThan(0.5 * before);
+    }
+  });
+});
+
+describe('the benchmark summary', () => {
+  it('states the ratio and both speeds', () => {
+    expect(summary({ n: 1e6, simd: 0.61, scalar: 2.5, js: 3.2 })).toEqual({ ratio: 3.2 / 0.61, text: 'wasm-optim 5.2x faster than plain JS (0.61 vs 3.2 ns/param)' });
+    expect(summary({ n: 1e6, simd: undefined, scalar: 1, js: 12.5 }).text).toBe('wasm-optim 13x faster than plain JS (1.0 vs 13 ns/param)');
+    expect(summary({ n: 1e6, simd: 4, scalar: 5, js: 3 }).text).toBe('wasm-optim 0.8x the speed of plain JS (4.0 vs 3.0 ns/param)');
+  });
+});
+
+describe('npm run playground', () => {
+  it('rejects a bad --port with exit code 2 and a message naming the flag', () => {
+    const r = spawnSync(process.execPath, ['tools/playground.mjs', '--port', '99999'], { cwd: root, encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--port: expected an integer from 0 to 65535, got "99999"/);
+    const u = spawnSync(process.execPath, ['tools/playground.mjs', '--bogus'], { cwd: root, encoding: 'utf8' });
+    expect(u.status).toBe(2);
+    expect(u.stderr).toMatch(/unknown argument "--bogus"/);
+  });
+
+  it('serves the built page, its script and the digits on 127.0.0.1 with the strict CSP, and prints the URL', async () => {
+    const child = spawn(process.execPath, ['tools/playground.mjs', '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = await new Promise<string>((ok, fail) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d;
+          const m = /(http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
+          if (m) ok(m[1]!);
+        });
+        child.on('exit', (code) => fail(new Error(`exited with ${code}`)));
+      });
+      const page = await fetch(`${url}/`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-security-policy')).toBe(CSP);
+      const html = await page.text();
+      expect(html).toContain('<script type="module" src="playground.js"></script>');
+      expect(html).not.toMatch(/<script>|<script type="module">/); // no inline script
+      const js = await fetch(`${url}/playground.js`);
+      expect(js.headers.get('content-type')).toMatch(/^text\/javascript/);
+      const digits = await fetch(`${url}/digits.bin`);
+      expect((await digits.arrayBuffer()).byteLength).toBe(118_602);
+      // a path that climbs out of dist/playground (sent raw: fetch would normalise it)
+      const climb = await new Promise<number>((ok, fail) => {
+        get(`${url}/`, { path: '/../../package.json' }, (res) => ok(res.statusCode!)).on('error', fail);
+      });
+      expect(climb).toBe(404);
+    } finally {
+      child.kill();
+    }
+  });
+});
