@@ -134,6 +134,12 @@ const STEP_OPTION_RULES: Record<Exclude<keyof StepOptions, 'gradNormType'>, Rule
   maxGradNorm: { expected: 'a number >= 0 (Infinity measures the norm without clipping)', type: 'number', test: (v: number) => v >= 0 },
 };
 const STEP_OPTIONS = [...Object.keys(STEP_OPTION_RULES), 'gradNormType'];
+/**
+ * PyTorch's implementation switches, accepted (true, false or null) so that
+ * option objects written for torch.optim carry over, and ignored: they choose
+ * between code paths that compute the same update, and here there is one.
+ */
+const TORCH_IMPLEMENTATION_FLAGS = ['foreach', 'fused', 'capturable', 'differentiable'];
 
 interface Group<O> {
   options: O;
@@ -186,6 +192,12 @@ export abstract class Optimizer<O extends object> {
     const stepOpts: StepOptions = {};
     for (const [key, value] of Object.entries(options)) {
       if (value === undefined) continue;
+      if (TORCH_IMPLEMENTATION_FLAGS.includes(key)) {
+        if (value !== null && typeof value !== 'boolean') {
+          throw new TypeError(`${owner}: invalid options.${key}: expected true, false or null (PyTorch's implementation switch, ignored here), got ${describe(value)}`);
+        }
+        continue;
+      }
       if (key === 'gradNormType') {
         stepOpts.gradNormType = checkNormType(owner, 'options.gradNormType', value);
       } else if (key in STEP_OPTION_RULES) {

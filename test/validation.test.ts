@@ -77,6 +77,13 @@ describe.each(table)('%s hyperparameters', (name, Ctor, rules) => {
     opt.dispose();
   });
 
+  it("accepts and ignores PyTorch's implementation switches (foreach, fused, capturable, differentiable)", () => {
+    const opt = new Ctor([new Float32Array(2)], { foreach: false, fused: null, capturable: false, differentiable: false });
+    expect(Object.keys(opt.paramGroups[0]!)).not.toContain('foreach');
+    expect(() => new Ctor([new Float32Array(2)], { foreach: 1 })).toThrow(/options.foreach: expected true, false or null/);
+    opt.dispose();
+  });
+
   it('rejects unknown options and typos, listing the valid ones', () => {
     expect(() => new Ctor([new Float32Array(1)], { learningRate: 0.1 })).toThrow(/unknown option "learningRate".*valid options: lr/);
     expect(() => new Ctor([{ params: [new Float32Array(1)], lR: 0.1 }])).toThrow(/unknown option "lR"/);
