@@ -35,7 +35,10 @@ for (let i = 0; i < 2000; i++) cycle(i, true);
 await settle();
 const t0 = performance.now();
 const before = { wasm: wasmBytes(), rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed, stats: memoryStats() };
-for (let i = 0; i < cycles; i++) cycle(i, true);
+for (let i = 0; i < cycles / 2; i++) cycle(i, true);
+await settle();
+const half = { rss: process.memoryUsage().rss };
+for (let i = cycles / 2; i < cycles; i++) cycle(i, true);
 await settle();
 const after = { wasm: wasmBytes(), rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed, stats: memoryStats() };
 const t1 = performance.now();
@@ -49,7 +52,7 @@ console.log(
     cycles,
     secondsForCycles: Math.round(t1 - t0) / 1000,
     wasmMiB: { before: mb(before.wasm), after: mb(after.wasm), afterDropped: mb(afterDrop.wasm) },
-    rssMiB: { before: mb(before.rss), after: mb(after.rss), afterDropped: mb(afterDrop.rss) },
+    rssMiB: { before: mb(before.rss), half: mb(half.rss), after: mb(after.rss), afterDropped: mb(afterDrop.rss) },
     jsHeapMiB: { before: mb(before.heap), after: mb(after.heap) },
     liveArenas: { before: before.stats.liveArenas, after: after.stats.liveArenas, afterDropped: afterDrop.stats.liveArenas },
     dropped,
