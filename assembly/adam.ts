@@ -26,15 +26,15 @@ import { flushTiny, flush, flush4, flushNonNegative, flushNonNegative4, madd4 } 
 @inline function adamVec(
   p: usize, g: usize, m: usize, v: usize, vmax: usize,
   vStep: v128, vEps: v128, vB1: v128, vB2: v128, vOmb1: v128, vOmb2: v128,
-  vWd: v128, vDecay: v128, vGs: v128, vTiny: v128, coupled: bool, amsgrad: bool, decoupled: bool,
+  vWd: v128, vDecay: v128, vGs: v128, vTiny: v128, coupled: bool, amsgrad: bool, decoupled: bool, flushing: bool,
 ): void {
   const pv = v128.load(p);
   let d = v128.load(g);
   if (coupled) d = madd4(d, vGs, f32x4.mul(vWd, pv));
   let mv = madd4(v128.load(m), vB1, f32x4.mul(vOmb1, d));
-  mv = flush4(mv, vTiny);
+  if (flushing) mv = flush4(mv, vTiny);
   let vv = madd4(v128.load(v), vB2, f32x4.mul(f32x4.mul(vOmb2, d), d));
-  vv = flushNonNegative4(vv, vTiny);
+  if (flushing) vv = flushNonNegative4(vv, vTiny);
   v128.store(m, mv);
   v128.store(v, vv);
   if (amsgrad) {
@@ -50,7 +50,7 @@ import { flushTiny, flush, flush4, flushNonNegative, flushNonNegative4, madd4 } 
 @inline function adamCore(
   p: usize, g: usize, m: usize, v: usize, vmax: usize, n: i32,
   stepSize_: f64, rsqrtBc2_: f64, eps_: f64, b1_: f64, b2_: f64, wd_: f64, decay_: f64, gscale_: f64,
-  coupled: bool, amsgrad: bool, decoupled: bool,
+  coupled: bool, amsgrad: bool, decoupled: bool, flushing: bool,
 ): void {
   // p - stepSize*m/(sqrt(v)*rs + eps) = p - (stepSize/rs)*m/(sqrt(v) + eps/rs)
   const stepSize = <f32>(stepSize_ / rsqrtBc2_), eps = <f32>(eps_ / rsqrtBc2_), wd = <f32>wd_, decay = <f32>decay_;
@@ -73,13 +73,13 @@ import { flushTiny, flush, flush4, flushNonNegative, flushNonNegative4, madd4 } 
     const end4 = (<usize>n & ~3) << 2;
     let o: usize = 0;
     for (; o < end16; o += 64) {
-      adamVec(p + o, g + o, m + o, v + o, vmax + o, vStep, vEps, vB1, vB2, vOmb1, vOmb2, vWd, vDecay, vGs, vTiny, coupled, amsgrad, decoupled);
-      adamVec(p + o + 16, g + o + 16, m + o + 16, v + o + 16, vmax + o + 16, vStep, vEps, vB1, vB2, vOmb1, vOmb2, vWd, vDecay, vGs, vTiny, coupled, amsgrad, decoupled);
-      adamVec(p + o + 32, g + o + 32, m + o + 32, v + o + 32, vmax + o + 32, vStep, vEps, vB1, vB2, vOmb1, vOmb2, vWd, vDecay, vGs, vTiny, coupled, amsgrad, decoupled);
-      adamVec(p + o + 48, g + o + 48, m + o + 48, v + o + 48, vmax + o + 48, vStep, vEps, vB1, vB2, vOmb1, vOmb2, vWd, vDecay, vGs, vTiny, coupled, amsgrad, decoupled);
+      adamVec(p + o, g + o, m + o, v + o, vmax + o, vStep, vEps, vB1, vB2, vOmb1, vOmb2, vWd, vDecay, vGs, vTiny, coupled, amsgrad, decoupled, flushing);
+      adamVec(p + o + 16, g + o + 16, m + o + 16, v + o + 16, vmax + o + 16, vStep, vEps, vB1, vB2, vOmb1, vOmb2, vWd, vDecay, vGs, vTiny, coupled, amsgrad, decoupled, flushing);
+      adamVec(p + o + 32, g + o + 32, m + o + 32, v + o + 32, vmax + o + 32, vStep, vEps, vB1, vB2, vOmb1, vOmb2, vWd, vDecay, vGs, vTiny, coupled, amsgrad, decoupled, flushing);
+      adamVec(p + o + 48, g + o + 48, m + o + 48, v + o + 48, vmax + o + 48, vStep, vEps, vB1, vB2, vOmb1, vOmb2, vWd, vDecay, vGs, vTiny, coupled, amsgrad, decoupled, flushing);
     }
     for (; o < end4; o += 16) {
-      adamVec(p + o, g + o, m + o, v + o, vmax + o, vStep, vEps, vB1, vB2, vOmb1, vOmb2, vWd, vDecay, vGs, vTiny, coupled, amsgrad, decoupled);
+      adamVec(p + o, g + o, m + o, v + o, vmax + o, vStep, vEps, vB1, vB2, vOmb1, vOmb2, vWd, vDecay, vGs, vTiny, coupled, amsgrad, decoupled, flushing);
     }
     i = n & ~3;
   }
@@ -100,17 +100,30 @@ import { flushTiny, flush, flush4, flushNonNegative, flushNonNegative4, madd4 } 
   }
 }
 
-/** Adam / AdamW without AMSGrad (state: m, v). */
+// @ts-ignore: decorator
+@inline function adamDispatch(
+  p: usize, g: usize, m: usize, v: usize, vmax: usize, n: i32,
+  stepSize: f64, rsqrtBc2: f64, eps: f64, b1: f64, b2: f64, wd: f64, decay: f64, gscale: f64,
+  amsgrad: bool, flushing: bool,
+): void {
+  const coupled = wd != 0 || abs(gscale) != 1;
+  if (decay != 1) {
+    if (coupled) adamCore(p, g, m, v, vmax, n, stepSize, rsqrtBc2, eps, b1, b2, wd, decay, gscale, true, amsgrad, true, flushing);
+    else adamCore(p, g, m, v, vmax, n, stepSize, rsqrtBc2, eps, b1, b2, 0, decay, gscale, false, amsgrad, true, flushing);
+  } else if (coupled) adamCore(p, g, m, v, vmax, n, stepSize, rsqrtBc2, eps, b1, b2, wd, 1, gscale, true, amsgrad, false, flushing);
+  else adamCore(p, g, m, v, vmax, n, stepSize, rsqrtBc2, eps, b1, b2, 0, 1, gscale, false, amsgrad, false, flushing);
+}
+
+/**
+ * Adam / AdamW without AMSGrad (state: m, v). With a flush threshold of 0 the
+ * flush operations are compiled out (the caller flushes every few steps).
+ */
 export function adam(
   p: usize, g: usize, m: usize, v: usize, n: i32,
   stepSize: f64, rsqrtBc2: f64, eps: f64, b1: f64, b2: f64, wd: f64, decay: f64, gscale: f64,
 ): void {
-  const coupled = wd != 0 || abs(gscale) != 1;
-  if (decay != 1) {
-    if (coupled) adamCore(p, g, m, v, 0, n, stepSize, rsqrtBc2, eps, b1, b2, wd, decay, gscale, true, false, true);
-    else adamCore(p, g, m, v, 0, n, stepSize, rsqrtBc2, eps, b1, b2, 0, decay, gscale, false, false, true);
-  } else if (coupled) adamCore(p, g, m, v, 0, n, stepSize, rsqrtBc2, eps, b1, b2, wd, 1, gscale, true, false, false);
-  else adamCore(p, g, m, v, 0, n, stepSize, rsqrtBc2, eps, b1, b2, 0, 1, gscale, false, false, false);
+  if (flushTiny != 0) adamDispatch(p, g, m, v, 0, n, stepSize, rsqrtBc2, eps, b1, b2, wd, decay, gscale, false, true);
+  else adamDispatch(p, g, m, v, 0, n, stepSize, rsqrtBc2, eps, b1, b2, wd, decay, gscale, false, false);
 }
 
 /** Adam / AdamW with AMSGrad (state: m, v, vmax). */
@@ -118,10 +131,6 @@ export function adamAmsgrad(
   p: usize, g: usize, m: usize, v: usize, vmax: usize, n: i32,
   stepSize: f64, rsqrtBc2: f64, eps: f64, b1: f64, b2: f64, wd: f64, decay: f64, gscale: f64,
 ): void {
-  const coupled = wd != 0 || abs(gscale) != 1;
-  if (decay != 1) {
-    if (coupled) adamCore(p, g, m, v, vmax, n, stepSize, rsqrtBc2, eps, b1, b2, wd, decay, gscale, true, true, true);
-    else adamCore(p, g, m, v, vmax, n, stepSize, rsqrtBc2, eps, b1, b2, 0, decay, gscale, false, true, true);
-  } else if (coupled) adamCore(p, g, m, v, vmax, n, stepSize, rsqrtBc2, eps, b1, b2, wd, 1, gscale, true, true, false);
-  else adamCore(p, g, m, v, vmax, n, stepSize, rsqrtBc2, eps, b1, b2, 0, 1, gscale, false, true, false);
+  if (flushTiny != 0) adamDispatch(p, g, m, v, vmax, n, stepSize, rsqrtBc2, eps, b1, b2, wd, decay, gscale, true, true);
+  else adamDispatch(p, g, m, v, vmax, n, stepSize, rsqrtBc2, eps, b1, b2, wd, decay, gscale, true, false);
 }

@@ -23,6 +23,8 @@ interface KernelCase {
   state: ('pos' | 'any')[];
   /** scalar arguments after n */
   args: number[];
+  /** flush threshold set before the call (default: the module's FLT_MIN) */
+  tiny?: number;
 }
 
 const cases: KernelCase[] = [
@@ -48,6 +50,8 @@ const cases: KernelCase[] = [
   { kernel: 'adam', state: ['any', 'pos'], args: [0.01, 3.1, 1e-8, 0.8, 0.99, 0.1, 1, -1] },
   { kernel: 'adamAmsgrad', state: ['any', 'pos', 'pos'], args: [0.01, 1.2, 1e-8, 0.9, 0.999, 0.01, 1, -1] },
   { kernel: 'adamAmsgrad', state: ['any', 'pos', 'pos'], args: [0.01, 1.2, 1e-8, 0.9, 0.999, 0, 1, 1] },
+  { kernel: 'adam', state: ['any', 'pos'], args: [0.01, 3.1, 1e-8, 0.8, 0.99, 0, 0.999, -1], tiny: 0 },
+  { kernel: 'adamAmsgrad', state: ['any', 'pos', 'pos'], args: [0.01, 1.2, 1e-8, 0.9, 0.999, 0.01, 1, -1], tiny: 0 },
   { kernel: 'adadelta', state: ['pos', 'pos'], args: [1.0, 0.9, 1e-6, 0.01, 1] },
   { kernel: 'adadelta', state: ['pos', 'pos'], args: [0.5, 0.5, 1e-3, 0, -1] },
   { kernel: 'adamax', state: ['any', 'pos'], args: [0.01, 0.9, 0.999, 1e-8, 0.01, 1] },
@@ -93,6 +97,7 @@ function run(build: 'simd' | 'scalar', c: KernelCase, n: number, misalign: numbe
     for (let i = 0; i < n; i++) ga[i] = ga[i]! * 0.1;
     for (let i = 0; i < n; i++) sq[i] = sq[i]! + ga[i]! * ga[i]!;
   }
+  if (c.tiny !== undefined) k.setFlushThreshold(c.tiny);
   (k[c.kernel] as (...a: number[]) => void)(...addr, n, ...c.args);
   return [views[0]!, ...views.slice(2)].map((v) => v.slice());
 }
