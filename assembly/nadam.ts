@@ -1,5 +1,21 @@
 import { flushTiny, flush, flush4, grad, grad4 } from './common';
 
+// One f32x4 vector of the kernel below (inlined; its main loop runs four per iteration).
+// @ts-ignore: decorator
+@inline function nadamVec(
+  o: usize, p: usize, g: usize, vGs: v128, vWd: v128, m: usize, vB1: v128, vOmb1: v128, vTiny: v128, v: usize, vB2: v128, vOmb2: v128, vRs: v128, vEps: v128, vCg: v128, vCm: v128, vDecay: v128,
+): void {
+  const pv = v128.load(p + o);
+  const d = grad4(v128.load(g + o), pv, vGs, vWd);
+  const mv = flush4(f32x4.add(f32x4.mul(v128.load(m + o), vB1), f32x4.mul(vOmb1, d)), vTiny);
+  const vv = flush4(f32x4.add(f32x4.mul(v128.load(v + o), vB2), f32x4.mul(f32x4.mul(vOmb2, d), d)), vTiny);
+  v128.store(m + o, mv);
+  v128.store(v + o, vv);
+  const denom = f32x4.add(f32x4.mul(f32x4.sqrt(vv), vRs), vEps);
+  const num = f32x4.add(f32x4.mul(vCg, d), f32x4.mul(vCm, mv));
+  v128.store(p + o, f32x4.sub(f32x4.mul(pv, vDecay), f32x4.div(num, denom)));
+}
+
 /**
  * NAdam, one fused pass (PyTorch >= 2.0 semantics; Dozat 2016):
  *
@@ -37,18 +53,16 @@ export function nadam(
     const vDecay = f32x4.splat(decay);
     const vGs = f32x4.splat(gsign);
     const vTiny = f32x4.splat(flushTiny);
+    const end16 = (<usize>n & ~15) << 2;
     const bytes4 = (<usize>n & ~3) << 2;
-    for (let o: usize = 0; o < bytes4; o += 16) {
-      const pv = v128.load(p + o);
-      const d = grad4(v128.load(g + o), pv, vGs, vWd);
-      const mv = flush4(f32x4.add(f32x4.mul(v128.load(m + o), vB1), f32x4.mul(vOmb1, d)), vTiny);
-      const vv = flush4(f32x4.add(f32x4.mul(v128.load(v + o), vB2), f32x4.mul(f32x4.mul(vOmb2, d), d)), vTiny);
-      v128.store(m + o, mv);
-      v128.store(v + o, vv);
-      const denom = f32x4.add(f32x4.mul(f32x4.sqrt(vv), vRs), vEps);
-      const num = f32x4.add(f32x4.mul(vCg, d), f32x4.mul(vCm, mv));
-      v128.store(p + o, f32x4.sub(f32x4.mul(pv, vDecay), f32x4.div(num, denom)));
+    let o: usize = 0;
+    for (; o < end16; o += 64) {
+      nadamVec(o, p, g, vGs, vWd, m, vB1, vOmb1, vTiny, v, vB2, vOmb2, vRs, vEps, vCg, vCm, vDecay);
+      nadamVec(o + 16, p, g, vGs, vWd, m, vB1, vOmb1, vTiny, v, vB2, vOmb2, vRs, vEps, vCg, vCm, vDecay);
+      nadamVec(o + 32, p, g, vGs, vWd, m, vB1, vOmb1, vTiny, v, vB2, vOmb2, vRs, vEps, vCg, vCm, vDecay);
+      nadamVec(o + 48, p, g, vGs, vWd, m, vB1, vOmb1, vTiny, v, vB2, vOmb2, vRs, vEps, vCg, vCm, vDecay);
     }
+    for (; o < bytes4; o += 16) nadamVec(o, p, g, vGs, vWd, m, vB1, vOmb1, vTiny, v, vB2, vOmb2, vRs, vEps, vCg, vCm, vDecay);
     i = n & ~3;
   }
   for (; i < n; i++) {

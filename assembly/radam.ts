@@ -1,5 +1,22 @@
 import { flushTiny, flush, flush4, grad, grad4 } from './common';
 
+// One f32x4 vector of the kernel below (inlined; its main loop runs four per iteration).
+// @ts-ignore: decorator
+@inline function radamVec(
+  o: usize, p: usize, g: usize, vGs: v128, vWd: v128, m: usize, vB1: v128, vOmb1: v128, vTiny: v128, v: usize, vB2: v128, vOmb2: v128, rectified: bool, vStep: v128, vEps: v128, vDecay: v128,
+): void {
+  const pv = v128.load(p + o);
+  const d = grad4(v128.load(g + o), pv, vGs, vWd);
+  const mv = flush4(f32x4.add(f32x4.mul(v128.load(m + o), vB1), f32x4.mul(vOmb1, d)), vTiny);
+  const vv = flush4(f32x4.add(f32x4.mul(v128.load(v + o), vB2), f32x4.mul(f32x4.mul(vOmb2, d), d)), vTiny);
+  v128.store(m + o, mv);
+  v128.store(v + o, vv);
+  const upd = rectified
+    ? f32x4.div(f32x4.mul(vStep, mv), f32x4.add(f32x4.sqrt(vv), vEps))
+    : f32x4.mul(vStep, mv);
+  v128.store(p + o, f32x4.sub(f32x4.mul(pv, vDecay), upd));
+}
+
 /**
  * RAdam, one fused pass (PyTorch semantics; Liu et al. 2020):
  *
@@ -34,19 +51,16 @@ import { flushTiny, flush, flush4, grad, grad4 } from './common';
     const vDecay = f32x4.splat(decay);
     const vGs = f32x4.splat(gsign);
     const vTiny = f32x4.splat(flushTiny);
+    const end16 = (<usize>n & ~15) << 2;
     const bytes4 = (<usize>n & ~3) << 2;
-    for (let o: usize = 0; o < bytes4; o += 16) {
-      const pv = v128.load(p + o);
-      const d = grad4(v128.load(g + o), pv, vGs, vWd);
-      const mv = flush4(f32x4.add(f32x4.mul(v128.load(m + o), vB1), f32x4.mul(vOmb1, d)), vTiny);
-      const vv = flush4(f32x4.add(f32x4.mul(v128.load(v + o), vB2), f32x4.mul(f32x4.mul(vOmb2, d), d)), vTiny);
-      v128.store(m + o, mv);
-      v128.store(v + o, vv);
-      const upd = rectified
-        ? f32x4.div(f32x4.mul(vStep, mv), f32x4.add(f32x4.sqrt(vv), vEps))
-        : f32x4.mul(vStep, mv);
-      v128.store(p + o, f32x4.sub(f32x4.mul(pv, vDecay), upd));
+    let o: usize = 0;
+    for (; o < end16; o += 64) {
+      radamVec(o, p, g, vGs, vWd, m, vB1, vOmb1, vTiny, v, vB2, vOmb2, rectified, vStep, vEps, vDecay);
+      radamVec(o + 16, p, g, vGs, vWd, m, vB1, vOmb1, vTiny, v, vB2, vOmb2, rectified, vStep, vEps, vDecay);
+      radamVec(o + 32, p, g, vGs, vWd, m, vB1, vOmb1, vTiny, v, vB2, vOmb2, rectified, vStep, vEps, vDecay);
+      radamVec(o + 48, p, g, vGs, vWd, m, vB1, vOmb1, vTiny, v, vB2, vOmb2, rectified, vStep, vEps, vDecay);
     }
+    for (; o < bytes4; o += 16) radamVec(o, p, g, vGs, vWd, m, vB1, vOmb1, vTiny, v, vB2, vOmb2, rectified, vStep, vEps, vDecay);
     i = n & ~3;
   }
   for (; i < n; i++) {
