@@ -1,24 +1,5 @@
 import { flushTiny, flush, flush4 } from './common';
 
-// One f32x4 vector of the kernel below (inlined; its main loop runs four per iteration).
-// @ts-ignore: decorator
-@inline function rpropVec(
-  o: usize, g: usize, vGs: v128, prev: usize, vZero: v128, vMinus: v128, vPlus: v128, vOne: v128, first: bool, vLr: v128, step: usize, vMin: v128, vMax: v128, vTiny: v128, vNegOne: v128, p: usize,
-): void {
-  const d = f32x4.mul(v128.load(g + o), vGs);
-  const prod = f32x4.mul(d, v128.load(prev + o));
-  const up = f32x4.gt(prod, vZero);
-  const down = f32x4.lt(prod, vZero);
-  const f = v128.bitselect(vMinus, v128.bitselect(vPlus, vOne, up), down);
-  const s0 = first ? vLr : v128.load(step + o);
-  const s = flush4(f32x4.min(f32x4.max(f32x4.mul(s0, f), vMin), vMax), vTiny);
-  v128.store(step + o, s);
-  const dz = v128.andnot(d, down);
-  const sign = v128.or(v128.and(f32x4.gt(dz, vZero), vOne), v128.and(f32x4.lt(dz, vZero), vNegOne));
-  v128.store(p + o, f32x4.sub(v128.load(p + o), f32x4.mul(sign, s)));
-  v128.store(prev + o, dz);
-}
-
 /**
  * Rprop, one fused pass (PyTorch semantics; Riedmiller & Braun 1993):
  *
@@ -56,16 +37,23 @@ import { flushTiny, flush, flush4 } from './common';
     const vNegOne = f32x4.splat(-1);
     const vZero = f32x4.splat(0);
     const vTiny = f32x4.splat(flushTiny);
-    const end16 = (<usize>n & ~15) << 2;
+    // not unrolled: four vectors in flight over this kernel's ten constants made it
+    // 40% slower out of cache (2.4 vs 1.7 ns/element at 16M), for 10% in cache
     const bytes4 = (<usize>n & ~3) << 2;
-    let o: usize = 0;
-    for (; o < end16; o += 64) {
-      rpropVec(o, g, vGs, prev, vZero, vMinus, vPlus, vOne, first, vLr, step, vMin, vMax, vTiny, vNegOne, p);
-      rpropVec(o + 16, g, vGs, prev, vZero, vMinus, vPlus, vOne, first, vLr, step, vMin, vMax, vTiny, vNegOne, p);
-      rpropVec(o + 32, g, vGs, prev, vZero, vMinus, vPlus, vOne, first, vLr, step, vMin, vMax, vTiny, vNegOne, p);
-      rpropVec(o + 48, g, vGs, prev, vZero, vMinus, vPlus, vOne, first, vLr, step, vMin, vMax, vTiny, vNegOne, p);
+    for (let o: usize = 0; o < bytes4; o += 16) {
+      const d = f32x4.mul(v128.load(g + o), vGs);
+      const prod = f32x4.mul(d, v128.load(prev + o));
+      const up = f32x4.gt(prod, vZero);
+      const down = f32x4.lt(prod, vZero);
+      const f = v128.bitselect(vMinus, v128.bitselect(vPlus, vOne, up), down);
+      const s0 = first ? vLr : v128.load(step + o);
+      const s = flush4(f32x4.min(f32x4.max(f32x4.mul(s0, f), vMin), vMax), vTiny);
+      v128.store(step + o, s);
+      const dz = v128.andnot(d, down);
+      const sign = v128.or(v128.and(f32x4.gt(dz, vZero), vOne), v128.and(f32x4.lt(dz, vZero), vNegOne));
+      v128.store(p + o, f32x4.sub(v128.load(p + o), f32x4.mul(sign, s)));
+      v128.store(prev + o, dz);
     }
-    for (; o < bytes4; o += 16) rpropVec(o, g, vGs, prev, vZero, vMinus, vPlus, vOne, first, vLr, step, vMin, vMax, vTiny, vNegOne, p);
     i = n & ~3;
   }
   for (; i < n; i++) {
