@@ -4,7 +4,8 @@ import type { LossAndGrad } from '../train/fit.js';
 import { mulberry32 } from '../train/random.js';
 import { describe } from '../validate.js';
 import {
-  argmax, checkData, checkSize, checkVecs, normalInit, softmaxCrossEntropy, uniformInit, type Classifier, type Vec,
+  argmax,
+  fractionCorrect, checkData, checkSize, checkVecs, normalInit, softmaxCrossEntropy, uniformInit, type Classifier, type Vec,
 } from './model.js';
 
 export type Activation = 'tanh' | 'relu';
@@ -190,9 +191,6 @@ export class MLP implements Classifier {
   }
 
   accuracy(params: readonly Vec[], data: Dataset): number {
-    const p = this.predict(params, data);
-    let ok = 0;
-    for (let i = 0; i < data.n; i++) if (p[i] === data.y[i]) ok++;
-    return ok / data.n;
+    return fractionCorrect(this.predict(params, data), data);
   }
 }

@@ -98,3 +98,10 @@ export function argmax(z: Float64Array): number {
   for (let c = 1; c < z.length; c++) if (z[c]! > z[best]!) best = c;
   return best;
 }
+
+/** The fraction of examples whose predicted class equals the label. */
+export function fractionCorrect(predictions: Uint8Array, data: Dataset): number {
+  let ok = 0;
+  for (let i = 0; i < data.n; i++) if (predictions[i] === data.y[i]) ok++;
+  return ok / data.n;
+}

@@ -3,7 +3,8 @@
 import type { Dataset } from '../data/dataset.js';
 import type { LossAndGrad } from '../train/fit.js';
 import { mulberry32 } from '../train/random.js';
-import { argmax, checkData, checkSize, checkVecs, normalInit, softmaxCrossEntropy, type Classifier, type Vec } from './model.js';
+import { argmax,
+  fractionCorrect, checkData, checkSize, checkVecs, normalInit, softmaxCrossEntropy, type Classifier, type Vec } from './model.js';
 
 export interface SoftmaxRegressionOptions {
   /** features per example */
@@ -133,9 +134,6 @@ export class SoftmaxRegression implements Classifier {
   }
 
   accuracy(params: readonly Vec[], data: Dataset): number {
-    const p = this.predict(params, data);
-    let ok = 0;
-    for (let i = 0; i < data.n; i++) if (p[i] === data.y[i]) ok++;
-    return ok / data.n;
+    return fractionCorrect(this.predict(params, data), data);
   }
 }
