@@ -146,6 +146,8 @@ export function relaxedSupported(): boolean {
 const compiled = new Map<Build, Promise<WebAssembly.Module>>();
 const modules = new Map<Build, WebAssembly.Module>();
 let active: Build | undefined;
+/** The build of the latest ready() call, set at once, so overlapping calls resolve to the last request. */
+let requested: Build | undefined;
 
 /**
  * Runs every kernel a few dozen times on a scratch memory so that V8 tiers
@@ -211,10 +213,13 @@ export async function ready(options: ReadyOptions = {}): Promise<BackendInfo> {
     }
   }
   if (relaxed && simd === false) throw new RangeError('ready: { relaxed: true } needs SIMD, but { simd: false } was given');
+  const auto: Build = simdSupported() ? 'simd' : 'scalar';
+  const current = requested ?? active;
   let build: Build;
   if (relaxed) build = 'relaxed';
-  else if (simd === undefined && relaxed === undefined) build = active ?? (simdSupported() ? 'simd' : 'scalar');
-  else build = simd === false ? 'scalar' : simdSupported() || simd ? 'simd' : 'scalar';
+  else if (simd !== undefined) build = simd ? 'simd' : 'scalar';
+  else if (relaxed === false) build = current && current !== 'relaxed' ? current : auto;
+  else build = current ?? auto;
   if (build === 'simd' && !simdSupported()) {
     throw new Error('ready: the SIMD build was requested ({ simd: true }) but this engine rejects WebAssembly SIMD');
   }
@@ -224,6 +229,7 @@ export async function ready(options: ReadyOptions = {}): Promise<BackendInfo> {
         '(Node 20 needs --experimental-wasm-relaxed-simd)',
     );
   }
+  requested = build;
   let pending = compiled.get(build);
   if (!pending) {
     pending = WebAssembly.compile(bytes(build)).then((m) => {
@@ -235,7 +241,7 @@ export async function ready(options: ReadyOptions = {}): Promise<BackendInfo> {
     pending.catch(() => compiled.delete(build));
   }
   await pending;
-  active = build;
+  if (requested === build) active = build; // overlapping calls: the latest request wins
   return { build, simdSupported: simdSupported(), relaxedSupported: relaxedSupported() };
 }
 

@@ -22,4 +22,13 @@ describe('ready', () => {
     const opt = new Adam([new Float32Array(2)]);
     expect(opt.step([new Float32Array([1, 1])])).toBe(true);
   });
+
+  it('overlapping calls end on the latest request, and relaxed: false keeps a scalar choice', async () => {
+    await Promise.all([ready({ simd: true }), ready({ simd: false }), ready()]);
+    expect(backendInfo()?.build).toBe('scalar');
+    await Promise.all([ready({ simd: false }), ready({ simd: true })]);
+    expect(backendInfo()?.build).toBe('simd');
+    await ready({ simd: false });
+    expect((await ready({ relaxed: false })).build).toBe('scalar');
+  });
 });
