@@ -82,9 +82,9 @@ export class Arena {
   readonly #ticket: Ticket;
   readonly #holder: object | undefined;
 
-  private constructor(slot: Slot, bytes: number, holder: object | undefined) {
+  private constructor(slot: Slot, bytes: number, holder: object | undefined, counted: boolean) {
     this.#slot = slot;
-    this.#ticket = { bytes: slot.memory.buffer.byteLength, live: true };
+    this.#ticket = { bytes: slot.memory.buffer.byteLength, live: counted };
     this.#holder = holder;
     if (holder) registry.register(holder, this.#ticket, holder);
     this.memory = slot.memory;
@@ -97,7 +97,7 @@ export class Arena {
    * A zeroed memory of at least `bytes` bytes with its own kernel instance.
    * Every page is written once here, so no step pays for page faults.
    */
-  static acquire(owner: string, bytes: number, holder?: object): Arena {
+  static acquire(owner: string, bytes: number, holder?: object, counted = true): Arena {
     const { build, module } = activeModule(owner);
     if (!(bytes <= MAX_BYTES)) {
       throw new RangeError(
@@ -122,10 +122,12 @@ export class Arena {
       );
     }
     new Uint8Array(slot.memory.buffer, 0, pages * PAGE).fill(0);
-    liveArenas++;
-    liveBytes += slot.memory.buffer.byteLength;
+    if (counted) {
+      liveArenas++;
+      liveBytes += slot.memory.buffer.byteLength;
+    }
     byBuffer.set(slot.memory.buffer, slot.kernels);
-    return new Arena(slot, bytes, holder);
+    return new Arena(slot, bytes, holder, counted);
   }
 
   /** The memory's current buffer; it never changes while the arena is held. */

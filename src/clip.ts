@@ -19,7 +19,8 @@ const SCRATCH = 64;
 let scratch: Arena | undefined;
 
 function scratchArena(owner: string): Arena {
-  scratch ??= Arena.acquire(owner, SCRATCH + 4 * CHUNK);
+  // library-internal: not counted among the optimizers' memories in memoryStats()
+  scratch ??= Arena.acquire(owner, SCRATCH + 4 * CHUNK, undefined, false);
   return scratch;
 }
 

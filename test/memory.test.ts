@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Adam, SGD, memoryStats, ready } from '../src/index.js';
+import { Adam, SGD, clipGradNorm, memoryStats, ready } from '../src/index.js';
 import { snapshot } from './helpers.js';
 
 beforeAll(() => ready());
@@ -24,6 +24,13 @@ describe('memory', () => {
     // the second 50,000 cycles add (almost) nothing
     expect(r.rssMiB.after - r.rssMiB.half).toBeLessThan(32);
     expect(r.rssMiB.after - r.rssMiB.before).toBeLessThan(192);
+  });
+
+  it("clipGradNorm's scratch memory is not counted as an optimizer's", () => {
+    const before = memoryStats();
+    clipGradNorm([new Float32Array(100).fill(1)], 1);
+    expect(memoryStats().liveArenas).toBe(before.liveArenas);
+    expect(memoryStats().liveBytes).toBe(before.liveBytes);
   });
 
   it('running out of WebAssembly memory is a clear error and corrupts nothing', () => {
