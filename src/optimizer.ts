@@ -442,8 +442,15 @@ export abstract class Optimizer<O extends object> {
       }
       // A gradient that is a view of this optimizer's own memory (another slot,
       // say) could be overwritten by an earlier copy: take those out first.
+      // (Rare: checked without allocating, so the common step allocates nothing.)
       const buffer = arena.buffer;
-      const sources = grads.map((g, i) => (g.buffer === buffer && g !== this.#grads[i] ? g.slice() : g));
+      let sources: readonly Float32Array[] = grads;
+      for (let i = 0; i < n; i++) {
+        if (grads[i]!.buffer === buffer && grads[i] !== this.#grads[i]) {
+          sources = grads.map((g, j) => (g.buffer === buffer && g !== this.#grads[j] ? g.slice() : g));
+          break;
+        }
+      }
       for (let i = 0; i < n; i++) {
         const g = sources[i]!;
         const slot = this.#grads[i]!;
@@ -477,7 +484,9 @@ export abstract class Optimizer<O extends object> {
       }
       this.#spec.run(k, group.addr, group.options, { t, started: group.started, gradScale: scale });
       group.step = t;
-      for (const b of this.#spec.uses?.(group.options) ?? this.#spec.buffers(group.options)) group.started.add(b);
+      if (group.started.size < group.allocated.length) {
+        for (const b of this.#spec.uses?.(group.options) ?? this.#spec.buffers(group.options)) group.started.add(b);
+      }
     }
     if (grads !== undefined) {
       for (let i = 0; i < n; i++) this.#callerParams[i]!.set(this.#params[i]!);
