@@ -11,12 +11,12 @@ export {
 } from './optimizer.js';
 export { memoryStats } from './arena.js';
 export { clipGradNorm, clipGradValue, type ClipGradNormOptions, type NormType } from './clip.js';
-export { SGD, type SGDOptions } from './sgd.js';
-export { Momentum, type MomentumOptions } from './momentum.js';
-export { Adagrad, type AdagradOptions } from './adagrad.js';
-export { RMSprop, type RMSpropOptions } from './rmsprop.js';
-export { Adam, type AdamOptions } from './adam.js';
-export { AdamW } from './adamw.js';
+export { SGD, type SGDOptions } from './optimizers/sgd.js';
+export { Momentum, type MomentumOptions } from './optimizers/momentum.js';
+export { Adagrad, type AdagradOptions } from './optimizers/adagrad.js';
+export { RMSprop, type RMSpropOptions } from './optimizers/rmsprop.js';
+export { Adam, type AdamOptions } from './optimizers/adam.js';
+export { AdamW } from './optimizers/adamw.js';
 /** Plain-JS reference implementations: `reference.Adam.step(p, g, state, options)`. */
 export * as reference from './reference/index.js';
 /** Learning-rate schedulers (torch.optim.lr_scheduler): StepLR, CosineAnnealingLR, OneCycleLR, ... */
@@ -43,11 +43,11 @@ export { rosenbrock, beale, saddle, testFunctions, type TestFunction } from './d
 export { SoftmaxRegression, type SoftmaxRegressionOptions } from './models/softmax.js';
 export { MLP, type MLPOptions, type Activation } from './models/mlp.js';
 export type { Classifier, Vec } from './models/model.js';
-export { Adadelta, type AdadeltaOptions } from './adadelta.js';
-export { Adamax, type AdamaxOptions } from './adamax.js';
-export { NAdam, type NAdamOptions } from './nadam.js';
-export { RAdam, type RAdamOptions } from './radam.js';
-export { Rprop, type RpropOptions } from './rprop.js';
-export { ASGD, type ASGDOptions } from './asgd.js';
-export { Lion, type LionOptions } from './lion.js';
-export { Lamb, type LambOptions } from './lamb.js';
+export { Adadelta, type AdadeltaOptions } from './optimizers/adadelta.js';
+export { Adamax, type AdamaxOptions } from './optimizers/adamax.js';
+export { NAdam, type NAdamOptions } from './optimizers/nadam.js';
+export { RAdam, type RAdamOptions } from './optimizers/radam.js';
+export { Rprop, type RpropOptions } from './optimizers/rprop.js';
+export { ASGD, type ASGDOptions } from './optimizers/asgd.js';
+export { Lion, type LionOptions } from './optimizers/lion.js';
+export { Lamb, type LambOptions } from './optimizers/lamb.js';

@@ -2,9 +2,9 @@
 // the same model from the same initial weights, trained with every method;
 // a learning-rate sweep per method; trajectories on the 2-D test functions.
 // Pure computation: progress is reported through a callback, output is data.
-import { Adagrad } from '../adagrad.js';
-import { Adam } from '../adam.js';
-import { AdamW } from '../adamw.js';
+import { Adagrad } from '../optimizers/adagrad.js';
+import { Adam } from '../optimizers/adam.js';
+import { AdamW } from '../optimizers/adamw.js';
 import type { Dataset } from '../data/dataset.js';
 import { digitsSource, loadDigits } from '../data/digits.js';
 import { testFunctions, type TestFunction } from '../data/functions.js';
@@ -12,10 +12,10 @@ import { spiral } from '../data/spiral.js';
 import { MLP } from '../models/mlp.js';
 import type { Classifier } from '../models/model.js';
 import { SoftmaxRegression } from '../models/softmax.js';
-import { Momentum } from '../momentum.js';
+import { Momentum } from '../optimizers/momentum.js';
 import type { Optimizer } from '../optimizer.js';
-import { RMSprop } from '../rmsprop.js';
-import { SGD } from '../sgd.js';
+import { RMSprop } from '../optimizers/rmsprop.js';
+import { SGD } from '../optimizers/sgd.js';
 import { Trainer } from '../train/fit.js';
 import { trajectory } from '../train/trajectory.js';
 import { ready } from '../wasm.js';

@@ -1,4 +1,4 @@
-import { adadeltaSpec, type AdadeltaOptions } from '../adadelta.js';
+import { adadeltaSpec, type AdadeltaOptions } from '../optimizers/adadelta.js';
 import type { ReferenceMethod } from './types.js';
 
 export interface AdadeltaReferenceState {

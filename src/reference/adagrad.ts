@@ -1,4 +1,4 @@
-import { adagradSpec, type AdagradOptions } from '../adagrad.js';
+import { adagradSpec, type AdagradOptions } from '../optimizers/adagrad.js';
 import type { ReferenceMethod } from './types.js';
 
 export interface AdagradReferenceState {

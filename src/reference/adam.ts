@@ -1,5 +1,5 @@
-import { adamSpec, type AdamOptions } from '../adam.js';
-import { adamwSpec } from '../adamw.js';
+import { adamSpec, type AdamOptions } from '../optimizers/adam.js';
+import { adamwSpec } from '../optimizers/adamw.js';
 import type { ReferenceMethod } from './types.js';
 
 export interface AdamReferenceState {

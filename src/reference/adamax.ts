@@ -1,4 +1,4 @@
-import { adamaxSpec, type AdamaxOptions } from '../adamax.js';
+import { adamaxSpec, type AdamaxOptions } from '../optimizers/adamax.js';
 import type { ReferenceMethod } from './types.js';
 
 export interface AdamaxReferenceState {

@@ -1,4 +1,4 @@
-import { asgdSpec, type ASGDOptions } from '../asgd.js';
+import { asgdSpec, type ASGDOptions } from '../optimizers/asgd.js';
 import type { ReferenceMethod } from './types.js';
 
 export interface ASGDReferenceState {

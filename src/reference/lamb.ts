@@ -1,4 +1,4 @@
-import { lambSpec, type LambOptions } from '../lamb.js';
+import { lambSpec, type LambOptions } from '../optimizers/lamb.js';
 import type { ReferenceMethod } from './types.js';
 
 export interface LambReferenceState {

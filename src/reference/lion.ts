@@ -1,4 +1,4 @@
-import { lionSpec, type LionOptions } from '../lion.js';
+import { lionSpec, type LionOptions } from '../optimizers/lion.js';
 import type { ReferenceMethod } from './types.js';
 
 export interface LionReferenceState {

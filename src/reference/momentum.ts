@@ -1,4 +1,4 @@
-import { momentumSpec, type MomentumOptions } from '../momentum.js';
+import { momentumSpec, type MomentumOptions } from '../optimizers/momentum.js';
 import type { ReferenceMethod } from './types.js';
 
 export interface MomentumReferenceState {

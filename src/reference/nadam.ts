@@ -1,4 +1,4 @@
-import { nadamSpec, type NAdamOptions } from '../nadam.js';
+import { nadamSpec, type NAdamOptions } from '../optimizers/nadam.js';
 import type { ReferenceMethod } from './types.js';
 
 export interface NAdamReferenceState {

@@ -1,4 +1,4 @@
-import { radamSpec, type RAdamOptions } from '../radam.js';
+import { radamSpec, type RAdamOptions } from '../optimizers/radam.js';
 import type { ReferenceMethod } from './types.js';
 
 export interface RAdamReferenceState {

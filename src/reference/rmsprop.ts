@@ -1,4 +1,4 @@
-import { rmspropSpec, type RMSpropOptions } from '../rmsprop.js';
+import { rmspropSpec, type RMSpropOptions } from '../optimizers/rmsprop.js';
 import type { ReferenceMethod } from './types.js';
 
 export interface RMSpropReferenceState {

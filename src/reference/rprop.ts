@@ -1,4 +1,4 @@
-import { rpropSpec, type RpropOptions } from '../rprop.js';
+import { rpropSpec, type RpropOptions } from '../optimizers/rprop.js';
 import type { ReferenceMethod } from './types.js';
 
 export interface RpropReferenceState {

@@ -1,4 +1,4 @@
-import { sgdSpec, type SGDOptions } from '../sgd.js';
+import { sgdSpec, type SGDOptions } from '../optimizers/sgd.js';
 import type { ReferenceMethod } from './types.js';
 
 export interface SGDReferenceState {

@@ -18,9 +18,9 @@ import {
   type ParamState,
   type StateDict,
   type StepOptions,
-} from './optimizer.js';
-import { describe } from './validate.js';
-import type { Kernels } from './wasm.js';
+} from '../optimizer.js';
+import { describe } from '../validate.js';
+import type { Kernels } from '../wasm.js';
 
 /** One tensor of a group: byte offset from the start of each of the group's buffers, and length. */
 export interface TensorSlot {

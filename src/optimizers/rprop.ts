@@ -1,5 +1,5 @@
-import { Optimizer, type MethodSpec, type ParamGroupInput, type StepOptions, gradScale } from './optimizer.js';
-import { boolean, etasRule, nonNegative, stepSizesRule } from './validate.js';
+import { Optimizer, type MethodSpec, type ParamGroupInput, type StepOptions, gradScale } from '../optimizer.js';
+import { boolean, etasRule, nonNegative, stepSizesRule } from '../validate.js';
 
 /** Hyperparameters of Rprop (PyTorch `torch.optim.Rprop`, camelCase). */
 export interface RpropOptions {

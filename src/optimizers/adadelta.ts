@@ -1,5 +1,5 @@
-import { Optimizer, type MethodSpec, type ParamGroupInput, type StepOptions, gradScale, FLUSH_MIN_EPS } from './optimizer.js';
-import { boolean, nonNegative, unitClosed } from './validate.js';
+import { Optimizer, type MethodSpec, type ParamGroupInput, type StepOptions, gradScale, FLUSH_MIN_EPS } from '../optimizer.js';
+import { boolean, nonNegative, unitClosed } from '../validate.js';
 
 /** Hyperparameters of Adadelta (PyTorch `torch.optim.Adadelta`, camelCase). */
 export interface AdadeltaOptions {

@@ -1,5 +1,5 @@
 import { makeAdamSpec, type AdamOptions } from './adam.js';
-import { Optimizer, type ParamGroupInput, type StepOptions } from './optimizer.js';
+import { Optimizer, type ParamGroupInput, type StepOptions } from '../optimizer.js';
 
 export const adamwSpec = makeAdamSpec('AdamW', true);
 

@@ -1,5 +1,5 @@
-import { FLUSH_MIN_EPS, Optimizer, gradScale, type MethodSpec, type ParamGroupInput, type StepOptions } from './optimizer.js';
-import { betasRule, boolean, nonNegative } from './validate.js';
+import { FLUSH_MIN_EPS, Optimizer, gradScale, type MethodSpec, type ParamGroupInput, type StepOptions } from '../optimizer.js';
+import { betasRule, boolean, nonNegative } from '../validate.js';
 
 /** Hyperparameters of Adam and AdamW (PyTorch `torch.optim.Adam`/`AdamW`, camelCase). */
 export interface AdamOptions {

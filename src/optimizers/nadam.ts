@@ -1,7 +1,7 @@
-import { gradScale, FLUSH_MIN_EPS } from './optimizer.js';
+import { gradScale, FLUSH_MIN_EPS } from '../optimizer.js';
 import { GroupStateOptimizer, type GroupMethodSpec } from './group-state.js';
-import type { ParamGroupInput, StepOptions } from './optimizer.js';
-import { betasRule, boolean, nonNegative } from './validate.js';
+import type { ParamGroupInput, StepOptions } from '../optimizer.js';
+import { betasRule, boolean, nonNegative } from '../validate.js';
 
 /** Hyperparameters of NAdam (PyTorch 2.x `torch.optim.NAdam`, camelCase). */
 export interface NAdamOptions {

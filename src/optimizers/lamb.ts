@@ -1,7 +1,7 @@
-import { FLUSH_MIN_EPS } from './optimizer.js';
+import { FLUSH_MIN_EPS } from '../optimizer.js';
 import { GroupStateOptimizer, type GroupMethodSpec } from './group-state.js';
-import type { ParamGroupInput, StepOptions } from './optimizer.js';
-import { betasRule, nonNegative } from './validate.js';
+import type { ParamGroupInput, StepOptions } from '../optimizer.js';
+import { betasRule, nonNegative } from '../validate.js';
 
 /** Hyperparameters of LAMB (You et al. 2020; names as Optax, camelCase). */
 export interface LambOptions {

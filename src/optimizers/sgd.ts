@@ -1,5 +1,5 @@
-import { Optimizer, gradScale, type MethodSpec, type ParamGroupInput, type StepOptions } from './optimizer.js';
-import { boolean, finiteNumber, nonNegative } from './validate.js';
+import { Optimizer, gradScale, type MethodSpec, type ParamGroupInput, type StepOptions } from '../optimizer.js';
+import { boolean, finiteNumber, nonNegative } from '../validate.js';
 
 /** Hyperparameters of SGD (PyTorch `torch.optim.SGD`, camelCase). */
 export interface SGDOptions {

@@ -1,5 +1,5 @@
-import { Optimizer, gradScale, type MethodSpec, type ParamGroupInput, type StepOptions, FLUSH_MIN_EPS } from './optimizer.js';
-import { boolean, nonNegative, unitClosed } from './validate.js';
+import { Optimizer, gradScale, type MethodSpec, type ParamGroupInput, type StepOptions, FLUSH_MIN_EPS } from '../optimizer.js';
+import { boolean, nonNegative, unitClosed } from '../validate.js';
 
 /** Hyperparameters of RMSprop (PyTorch `torch.optim.RMSprop`, camelCase). */
 export interface RMSpropOptions {

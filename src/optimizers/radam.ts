@@ -1,5 +1,5 @@
-import { Optimizer, type MethodSpec, type ParamGroupInput, type StepOptions, gradScale, FLUSH_MIN_EPS } from './optimizer.js';
-import { betasRule, boolean, nonNegative } from './validate.js';
+import { Optimizer, type MethodSpec, type ParamGroupInput, type StepOptions, gradScale, FLUSH_MIN_EPS } from '../optimizer.js';
+import { betasRule, boolean, nonNegative } from '../validate.js';
 
 /** Hyperparameters of RAdam (PyTorch 2.x `torch.optim.RAdam`, camelCase). */
 export interface RAdamOptions {

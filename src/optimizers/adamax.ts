@@ -1,5 +1,5 @@
-import { Optimizer, type MethodSpec, type ParamGroupInput, type StepOptions, gradScale, FLUSH_MIN_EPS } from './optimizer.js';
-import { betasRule, boolean, nonNegative } from './validate.js';
+import { Optimizer, type MethodSpec, type ParamGroupInput, type StepOptions, gradScale, FLUSH_MIN_EPS } from '../optimizer.js';
+import { betasRule, boolean, nonNegative } from '../validate.js';
 
 /** Hyperparameters of Adamax (PyTorch `torch.optim.Adamax`, camelCase). */
 export interface AdamaxOptions {

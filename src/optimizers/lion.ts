@@ -1,5 +1,5 @@
-import { Optimizer, type MethodSpec, type ParamGroupInput, type StepOptions } from './optimizer.js';
-import { betasRule, nonNegative } from './validate.js';
+import { Optimizer, type MethodSpec, type ParamGroupInput, type StepOptions } from '../optimizer.js';
+import { betasRule, nonNegative } from '../validate.js';
 
 /** Hyperparameters of Lion (Chen et al. 2023; names as Optax and lion-pytorch, camelCase). */
 export interface LionOptions {

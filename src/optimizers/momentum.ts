@@ -1,5 +1,5 @@
-import { Optimizer, gradScale, type MethodSpec, type ParamGroupInput, type StepOptions } from './optimizer.js';
-import { boolean, nonNegative, unitHalfOpen } from './validate.js';
+import { Optimizer, gradScale, type MethodSpec, type ParamGroupInput, type StepOptions } from '../optimizer.js';
+import { boolean, nonNegative, unitHalfOpen } from '../validate.js';
 
 /** Hyperparameters of Momentum (the moving-average form). */
 export interface MomentumOptions {

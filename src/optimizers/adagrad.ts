@@ -1,5 +1,5 @@
-import { Optimizer, gradScale, type MethodSpec, type ParamGroupInput, type StepOptions, FLUSH_MIN_EPS } from './optimizer.js';
-import { boolean, nonNegative } from './validate.js';
+import { Optimizer, gradScale, type MethodSpec, type ParamGroupInput, type StepOptions, FLUSH_MIN_EPS } from '../optimizer.js';
+import { boolean, nonNegative } from '../validate.js';
 
 /** Hyperparameters of Adagrad (PyTorch `torch.optim.Adagrad`, camelCase). */
 export interface AdagradOptions {

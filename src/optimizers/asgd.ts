@@ -1,7 +1,7 @@
-import { gradScale } from './optimizer.js';
+import { gradScale } from '../optimizer.js';
 import { GroupStateOptimizer, type GroupMethodSpec } from './group-state.js';
-import type { ParamGroupInput, StepOptions } from './optimizer.js';
-import { boolean, nonNegative } from './validate.js';
+import type { ParamGroupInput, StepOptions } from '../optimizer.js';
+import { boolean, nonNegative } from '../validate.js';
 
 /** Hyperparameters of ASGD (PyTorch `torch.optim.ASGD`, camelCase). */
 export interface ASGDOptions {
