@@ -10,13 +10,31 @@ export {
   type StepOptions,
 } from './optimizer.js';
 export { memoryStats } from './arena.js';
+/** The registry: every optimizer by name (`optimizers.Adam === Adam`), `createOptimizer(name, params, options)`, defaults. */
+export {
+  optimizers,
+  createOptimizer,
+  defaultOptions,
+  optimizerNames,
+  optimizerEntry,
+  isOptimizerName,
+  registry,
+  type OptimizerName,
+  type OptimizerOptions,
+  type OptimizerClassOf,
+  type OptimizerClass,
+  type OptimizerEntry,
+  type HyperparametersOf,
+  type TfjsEquivalent,
+  type DemoFunction,
+} from './registry.js';
 export { clipGradNorm, clipGradValue, type ClipGradNormOptions, type NormType } from './clip.js';
 export { SGD, type SGDOptions } from './optimizers/sgd.js';
 export { Momentum, type MomentumOptions } from './optimizers/momentum.js';
 export { Adagrad, type AdagradOptions } from './optimizers/adagrad.js';
 export { RMSprop, type RMSpropOptions } from './optimizers/rmsprop.js';
 export { Adam, type AdamOptions } from './optimizers/adam.js';
-export { AdamW } from './optimizers/adamw.js';
+export { AdamW, type AdamWOptions } from './optimizers/adamw.js';
 /** Plain-JS reference implementations: `reference.Adam.step(p, g, state, options)`. */
 export * as reference from './reference/index.js';
 /** Learning-rate schedulers (torch.optim.lr_scheduler): StepLR, CosineAnnealingLR, OneCycleLR, ... */

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { optimizerNames } from '../src/index.js';
 
 const bin = fileURLToPath(new URL('../bin/wasm-optim.js', import.meta.url));
 
@@ -28,7 +29,9 @@ describe('wasm-optim', () => {
   it('compare --help prints every flag', async () => {
     const r = await run(['compare', '--help']);
     expect(r.code).toBe(0);
-    for (const flag of ['--dataset', '--optimizers', '--lr', '--batch-size', '--epochs', '--seed', '--out']) expect(r.stdout).toContain(flag);
+    for (const flag of ['--dataset', '--methods', '--optimizers', '--lr', '--batch-size', '--epochs', '--seed', '--out']) expect(r.stdout).toContain(flag);
+    // every registered optimizer is listed as a method
+    for (const name of optimizerNames) expect(r.stdout).toMatch(new RegExp(`^ +${name.toLowerCase()} +${name}\\b`, 'm'));
     expect(r.stderr).toBe('');
   });
   it('--version prints the package version', async () => {
@@ -52,8 +55,10 @@ describe.concurrent('bad command lines exit with 2, say what is wrong on stderr 
     [['compare', '--lr', '-1'], /option --lr is followed by a value starting with '-'/],
     [['compare', '--lr=-1'], /invalid --lr: expected a number > 0, got "-1"/],
     [['compare', '--lr', 'fast'], /invalid --lr: expected a number > 0, got "fast"/],
-    [['compare', '--lr', 'adam=0.1,nadam=1'], /invalid --lr: expected one number or method=number pairs .* got "nadam=1"/],
-    [['compare', '--optimizers', 'adam,lion'], /invalid --optimizers: unknown optimizer "lion" \(expected some of gd, sgd, minibatch/],
+    [['compare', '--lr', 'adam=0.1,nadam2=1'], /invalid --lr: expected one number or method=number pairs .* got "nadam2=1"/],
+    [['compare', '--optimizers', 'adam,lino'], /invalid --optimizers: unknown method "lino" \(expected some of gd, sgd, minibatch, .*, lion, lamb\)/],
+    [['compare', '--methods', 'adam,adamz'], /invalid --methods: unknown method "adamz" \(expected some of gd, sgd, minibatch, .*, lion, lamb\)/],
+    [['compare', '--methods', 'adam', '--optimizers', 'sgd'], /give --methods or --optimizers \(another name for it\), not both/],
     [['compare', '--optimizers', ''], /invalid --optimizers: expected a comma-separated list/],
     [['compare', '--dataset', 'mnist'], /invalid --dataset: expected one of digits, spiral, got "mnist"/],
     [['compare', '--model', 'cnn'], /invalid --model: expected one of mlp, softmax, got "cnn"/],
@@ -96,6 +101,19 @@ describe('wasm-optim compare, end to end', () => {
     expect(json.runs[0].steps).toBe(3); // full batch: one step per epoch
     expect(json.runs[1].steps).toBe(3 * 600); // batch 1 over 600 spiral examples
     expect(json.sweep.map((s: { method: string }) => s.method)).toEqual(['gd', 'sgd']); // adam's lr was given
+  });
+  it('--methods runs any registered optimizer, every one of them in one run', async () => {
+    const all = ['gd', 'minibatch', ...optimizerNames];
+    const r = await run(['compare', '--dataset', 'spiral', '--methods', all.join(','), '--epochs', '1', '--sweep-epochs', '0', '--quiet', '--json', 'all.json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const json = JSON.parse(readFileSync(join(r.cwd, 'all.json'), 'utf8'));
+    const expected = ['gd', 'sgd', 'minibatch', ...optimizerNames.filter((n) => n !== 'SGD').map((n) => n.toLowerCase())];
+    expect(json.runs.map((x: { method: string }) => x.method)).toEqual(expected);
+    expect(json.runs.slice(3).map((x: { label: string }) => x.label)).toEqual(optimizerNames.filter((n) => n !== 'SGD'));
+    // every method also ran on each 2-D function
+    expect(json.trajectories.length).toBe(3 * expected.length);
+    for (const run of json.runs) expect(run.diverged).toBe(null);
   });
   it('reports a failure to write with exit code 1', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'wasm-optim-cli-'));

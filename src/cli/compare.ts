@@ -2,9 +2,6 @@
 // the same model from the same initial weights, trained with every method;
 // a learning-rate sweep per method; trajectories on the 2-D test functions.
 // Pure computation: progress is reported through a callback, output is data.
-import { Adagrad } from '../optimizers/adagrad.js';
-import { Adam } from '../optimizers/adam.js';
-import { AdamW } from '../optimizers/adamw.js';
 import type { Dataset } from '../data/dataset.js';
 import { digitsSource, loadDigits } from '../data/digits.js';
 import { testFunctions, type TestFunction } from '../data/functions.js';
@@ -12,23 +9,34 @@ import { spiral } from '../data/spiral.js';
 import { MLP } from '../models/mlp.js';
 import type { Classifier } from '../models/model.js';
 import { SoftmaxRegression } from '../models/softmax.js';
-import { Momentum } from '../optimizers/momentum.js';
 import type { Optimizer } from '../optimizer.js';
-import { RMSprop } from '../optimizers/rmsprop.js';
-import { SGD } from '../optimizers/sgd.js';
+import { createOptimizer, registry, type OptimizerEntry, type OptimizerName } from '../registry.js';
 import { Trainer } from '../train/fit.js';
 import { trajectory } from '../train/trajectory.js';
 import { ready } from '../wasm.js';
 
-export const METHODS = ['gd', 'sgd', 'minibatch', 'momentum', 'adagrad', 'rmsprop', 'adam', 'adamw'] as const;
-export type MethodName = (typeof METHODS)[number];
+/**
+ * A method of the comparison: one of the three ways of feeding SGD (`gd`
+ * full batch, `sgd` batch 1, `minibatch`), or any registered optimizer by its
+ * lower-case name (`adam`, `nadam`, `lion`, ...) on mini-batches.
+ */
+export type MethodName = string;
+/** The three ways of feeding plain SGD; `sgd` doubles as the registry's SGD. */
+const SGD_METHODS = ['gd', 'sgd', 'minibatch'] as const;
+/** Every method `--methods` accepts: the SGD variants, then every registered optimizer. */
+export const METHODS: readonly MethodName[] = Object.freeze([
+  ...SGD_METHODS,
+  ...registry.map((e) => e.name.toLowerCase()).filter((m) => m !== 'sgd'),
+]);
+/** The methods compared by default (the classic family, as `npm start` has always run). */
+export const DEFAULT_METHODS: readonly MethodName[] = Object.freeze(['gd', 'sgd', 'minibatch', 'momentum', 'adagrad', 'rmsprop', 'adam', 'adamw']);
 export const DATASETS = ['digits', 'spiral'] as const;
 export type DatasetName = (typeof DATASETS)[number];
 export const MODELS = ['mlp', 'softmax'] as const;
 export type ModelName = (typeof MODELS)[number];
 export type FunctionName = keyof typeof testFunctions;
 
-interface MethodDef {
+export interface MethodDef {
   label: string;
   /** which batch size the method trains with */
   batch: 'full' | 'one' | 'mini';
@@ -38,35 +46,44 @@ interface MethodDef {
   uses: string;
   make(params: Float32Array[], lr: number): Optimizer<object>;
   /** learning rates on the 2-D functions */
-  lr2d: Record<FunctionName, number>;
+  lr2d: Readonly<Record<FunctionName, number>>;
 }
 
-const sgd = (p: Float32Array[], lr: number) => new SGD(p, { lr });
-export const METHOD_DEFS: Readonly<Record<MethodName, MethodDef>> = {
-  gd: { label: 'GD (full batch)', batch: 'full', lr: 1, uses: 'SGD, batch = all', make: sgd, lr2d: { rosenbrock: 1e-3, beale: 0.01, saddle: 0.01 } },
-  sgd: { label: 'SGD (batch 1)', batch: 'one', lr: 0.03, uses: 'SGD, batch = 1', make: sgd, lr2d: { rosenbrock: 1e-3, beale: 0.01, saddle: 0.01 } },
-  minibatch: { label: 'Mini-batch GD', batch: 'mini', lr: 0.3, uses: 'SGD, batch = B', make: sgd, lr2d: { rosenbrock: 1e-3, beale: 0.01, saddle: 0.01 } },
-  momentum: {
-    label: 'Momentum', batch: 'mini', lr: 0.3, uses: 'Momentum (beta 0.9)',
-    make: (p, lr) => new Momentum(p, { lr }), lr2d: { rosenbrock: 2e-3, beale: 0.03, saddle: 0.01 },
-  },
-  adagrad: {
-    label: 'Adagrad', batch: 'mini', lr: 0.03, uses: 'Adagrad',
-    make: (p, lr) => new Adagrad(p, { lr }), lr2d: { rosenbrock: 0.5, beale: 0.3, saddle: 0.1 },
-  },
-  rmsprop: {
-    label: 'RMSprop', batch: 'mini', lr: 3e-3, uses: 'RMSprop (alpha 0.99)',
-    make: (p, lr) => new RMSprop(p, { lr }), lr2d: { rosenbrock: 3e-3, beale: 0.01, saddle: 0.01 },
-  },
-  adam: {
-    label: 'Adam', batch: 'mini', lr: 0.01, uses: 'Adam (0.9, 0.999)',
-    make: (p, lr) => new Adam(p, { lr }), lr2d: { rosenbrock: 0.03, beale: 0.03, saddle: 0.01 },
-  },
-  adamw: {
-    label: 'AdamW', batch: 'mini', lr: 0.01, uses: 'AdamW (weight decay 0.01)',
-    make: (p, lr) => new AdamW(p, { lr }), lr2d: { rosenbrock: 0.03, beale: 0.03, saddle: 0.01 },
-  },
-};
+/** "Adam (betas 0.9, 0.999)": the class and the defaults of the hyperparameters its demo exposes. */
+function usesOf(e: OptimizerEntry): string {
+  const shown = e.demo.fields.map((k) => {
+    const v = (e.defaults as Record<string, unknown>)[k];
+    return `${k} ${Array.isArray(v) ? v.join(', ') : String(v)}`;
+  });
+  return shown.length ? `${e.name} (${shown.join(', ')})` : e.name;
+}
+
+function defOf(e: OptimizerEntry): MethodDef {
+  const name = e.name as OptimizerName;
+  return {
+    label: e.name, batch: 'mini', lr: e.demo.lr, uses: usesOf(e), lr2d: e.demo.lr2d,
+    make: (p, lr) => createOptimizer(name, p, { lr }) as Optimizer<object>,
+  };
+}
+
+const sgdEntry = registry.find((e) => e.name === 'SGD')!;
+const sgdDef = defOf(sgdEntry);
+/** Every method's definition, by method name (read from the registry). */
+export const METHOD_DEFS: Readonly<Record<MethodName, MethodDef>> = Object.freeze({
+  gd: { ...sgdDef, label: 'GD (full batch)', batch: 'full', lr: 1, uses: 'SGD, batch = all' },
+  sgd: { ...sgdDef, label: 'SGD (batch 1)', batch: 'one', lr: 0.03, uses: 'SGD, batch = 1' },
+  minibatch: { ...sgdDef, label: 'Mini-batch GD', uses: 'SGD, batch = B' },
+  ...Object.fromEntries(registry.filter((e) => e !== sgdEntry).map((e) => [e.name.toLowerCase(), defOf(e)])),
+});
+
+/**
+ * The method named `name` (case-insensitive: `NAdam` and `nadam` are one
+ * method), or undefined.
+ */
+export function methodOf(name: string): MethodName | undefined {
+  const m = name.trim().toLowerCase();
+  return Object.prototype.hasOwnProperty.call(METHOD_DEFS, m) ? m : undefined;
+}
 
 /** Steps and gradient noise (standard deviation, for SGD; divided by sqrt(B) for mini-batches) on each 2-D function. */
 export const FUNCTION_SETTINGS: Readonly<Record<FunctionName, { steps: number; noise: number }>> = {
@@ -102,7 +119,7 @@ export const DEFAULT_CONFIG: Readonly<CompareConfig> = Object.freeze({
   dataset: 'digits',
   model: 'mlp',
   hidden: 32,
-  optimizers: [...METHODS],
+  optimizers: [...DEFAULT_METHODS],
   lr: {},
   batchSize: 32,
   epochs: 30,
@@ -233,7 +250,7 @@ export async function runCompare(config: CompareConfig, onProgress: (e: Progress
   // 1. Learning-rate sweep: short runs over a grid around each default.
   const sweep: SweepResult[] = [];
   for (const method of sweepMethods) {
-    const def = METHOD_DEFS[method];
+    const def = METHOD_DEFS[method]!;
     const lrs = config.sweepSteps.map((k) => ladder(def.lr, k));
     const loss: number[] = [];
     for (const lr of lrs) {
@@ -267,7 +284,7 @@ export async function runCompare(config: CompareConfig, onProgress: (e: Progress
   // 2. The comparison: every method at its learning rate, from the same weights.
   const runs: RunResult[] = [];
   for (const method of config.optimizers) {
-    const def = METHOD_DEFS[method];
+    const def = METHOD_DEFS[method]!;
     const fixed = config.lr[method];
     const fromSweep = sweep.find((s) => s.method === method);
     const lr = fixed ?? fromSweep?.best ?? def.lr;
@@ -317,7 +334,7 @@ export async function runCompare(config: CompareConfig, onProgress: (e: Progress
     const fn: TestFunction = testFunctions[fnName];
     const { steps, noise: sigma } = FUNCTION_SETTINGS[fnName];
     for (const method of config.optimizers) {
-      const def = METHOD_DEFS[method];
+      const def = METHOD_DEFS[method]!;
       const noise = def.batch === 'full' ? 0 : def.batch === 'one' ? sigma : sigma / Math.sqrt(config.batchSize);
       const lr = def.lr2d[fnName];
       onProgress({ kind: 'task', label: `${fnName} ${def.label}` });
@@ -330,7 +347,7 @@ export async function runCompare(config: CompareConfig, onProgress: (e: Progress
     onProgress({
       kind: 'done',
       label: `trajectories on ${fnName} (${steps} steps)`,
-      summary: trajectories.filter((t) => t.fn === fnName).map((t) => `${METHOD_DEFS[t.method].label} f=${t.diverged ? 'diverged' : t.finalValue.toPrecision(3)}`).join(', '),
+      summary: trajectories.filter((t) => t.fn === fnName).map((t) => `${METHOD_DEFS[t.method]!.label} f=${t.diverged ? 'diverged' : t.finalValue.toPrecision(3)}`).join(', '),
     });
   }
 

@@ -5,28 +5,37 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { backendInfo } from '../wasm.js';
-import { DATASETS, DEFAULT_CONFIG, METHODS, MODELS, runCompare, type CompareConfig, type MethodName } from './compare.js';
+import { DATASETS, DEFAULT_CONFIG, DEFAULT_METHODS, METHOD_DEFS, METHODS, MODELS, methodOf, runCompare, type CompareConfig, type MethodName } from './compare.js';
 import { progressSink } from './progress.js';
 import { renderReport } from './report.js';
 import { formatTable } from './table.js';
 
 const DEFAULT_OUT = 'wasm-optim-report.html';
 
+/** The help's list of methods: name and what it runs, one per line. */
+function methodList(): string {
+  const width = Math.max(...METHODS.map((m) => m.length));
+  return METHODS.map((m) => `                          ${m.padEnd(width)}  ${METHOD_DEFS[m]!.uses}`).join('\n');
+}
+
 export const HELP = `Usage: wasm-optim compare [options]
 
-Trains the same model from the same initial weights with full-batch gradient
-descent (GD), stochastic gradient descent (SGD, batch 1), mini-batch gradient
-descent, Momentum, Adagrad, RMSprop, Adam and AdamW; prints a table (final
-train and test loss, test accuracy, epochs and steps to the target loss, wall
-time, time inside opt.step) and writes a self-contained HTML report with the
-loss curves, a learning-rate sweep and trajectories on 2-D test functions.
+Trains the same model from the same initial weights with each method (by
+default full-batch gradient descent (GD), stochastic gradient descent (SGD,
+batch 1), mini-batch gradient descent, Momentum, Adagrad, RMSprop, Adam and
+AdamW); prints a table (final train and test loss, test accuracy, epochs and
+steps to the target loss, wall time, time inside opt.step) and writes a
+self-contained HTML report with the loss curves, a learning-rate sweep and
+trajectories on 2-D test functions.
 
 Options:
   --dataset <name>      ${DATASETS.join(' | ')} (default ${DEFAULT_CONFIG.dataset})
   --model <name>        ${MODELS.join(' | ')} (default ${DEFAULT_CONFIG.model})
   --hidden <n>          hidden units of the MLP (default ${DEFAULT_CONFIG.hidden})
-  --optimizers <list>   comma-separated subset of
-                        ${METHODS.join(',')} (default: all)
+  --methods <list>      comma-separated methods, any of (case-insensitive):
+${methodList()}
+                        (default: ${DEFAULT_METHODS.join(',')};
+                        --optimizers is another name for this option)
   --lr <lr|list>        one learning rate for every method, or per method,
                         e.g. adam=0.003,sgd=0.02 (default: the best of a sweep
                         around each method's default)
@@ -44,7 +53,7 @@ Options:
 
 Examples:
   wasm-optim compare
-  wasm-optim compare --optimizers sgd,adam --epochs 10 --out adam-vs-sgd.html
+  wasm-optim compare --methods sgd,adam,nadam,lion --epochs 10 --out adam-vs-sgd.html
   wasm-optim compare --dataset spiral --model mlp --hidden 64 --lr adam=0.01
 `;
 
@@ -73,6 +82,7 @@ const OPTIONS = {
   dataset: { type: 'string' },
   model: { type: 'string' },
   hidden: { type: 'string' },
+  methods: { type: 'string' },
   optimizers: { type: 'string' },
   lr: { type: 'string' },
   'batch-size': { type: 'string' },
@@ -137,15 +147,20 @@ export function parseCompareArgs(args: string[]): { config: CompareConfig; out: 
   if (s('dataset') !== undefined) config.dataset = oneOf('dataset', s('dataset')!, DATASETS);
   if (s('model') !== undefined) config.model = oneOf('model', s('model')!, MODELS);
   if (s('hidden') !== undefined) config.hidden = int('hidden', s('hidden')!, 1, 4096);
-  if (s('optimizers') !== undefined) {
-    const list = s('optimizers')!.split(',').map((x) => x.trim()).filter(Boolean);
-    if (list.length === 0) throw new UsageError(`invalid --optimizers: expected a comma-separated list of ${METHODS.join(', ')}, got ""`);
+  if (s('methods') !== undefined && s('optimizers') !== undefined) {
+    throw new UsageError('give --methods or --optimizers (another name for it), not both');
+  }
+  const flag = s('methods') !== undefined ? 'methods' : 'optimizers';
+  if (s(flag) !== undefined) {
+    const list = s(flag)!.split(',').map((x) => x.trim()).filter(Boolean);
+    if (list.length === 0) throw new UsageError(`invalid --${flag}: expected a comma-separated list of ${METHODS.join(', ')}, got ""`);
     const seen = new Set<MethodName>();
     for (const name of list) {
-      if (!(METHODS as readonly string[]).includes(name)) {
-        throw new UsageError(`invalid --optimizers: unknown optimizer ${JSON.stringify(name)} (expected some of ${METHODS.join(', ')})`);
+      const m = methodOf(name);
+      if (m === undefined) {
+        throw new UsageError(`invalid --${flag}: unknown method ${JSON.stringify(name)} (expected some of ${METHODS.join(', ')})`);
       }
-      seen.add(name as MethodName);
+      seen.add(m);
     }
     config.optimizers = METHODS.filter((m) => seen.has(m));
   }
@@ -154,10 +169,11 @@ export function parseCompareArgs(args: string[]): { config: CompareConfig; out: 
     if (v.includes('=')) {
       for (const part of v.split(',')) {
         const [name, value, ...rest] = part.split('=');
-        if (rest.length || name === undefined || value === undefined || !(METHODS as readonly string[]).includes(name.trim())) {
+        const m = name === undefined ? undefined : methodOf(name);
+        if (rest.length || m === undefined || value === undefined) {
           throw new UsageError(`invalid --lr: expected one number or method=number pairs such as adam=0.003,sgd=0.02 (methods: ${METHODS.join(', ')}), got ${JSON.stringify(part)}`);
         }
-        config.lr[name.trim() as MethodName] = positive('lr', value);
+        config.lr[m] = positive('lr', value);
       }
     } else {
       const lr = positive('lr', v);

@@ -1,22 +1,23 @@
 // The comparison's HTML report: one self-contained file (inline CSS and
 // SVG, no script, no external resource), so it opens offline anywhere.
 import type { CompareResult, MethodName, RunResult } from './compare.js';
-import { FUNCTION_SETTINGS, METHOD_DEFS } from './compare.js';
+import { FUNCTION_SETTINGS, METHOD_DEFS, METHODS } from './compare.js';
 import { contourChart, lineChart, type Marker, type Point, type Series } from './svg.js';
 import { tableRows } from './table.js';
 import { testFunctions } from '../data/functions.js';
 
-/** One colour per method (Tableau 10), fixed so every chart agrees. */
-export const COLORS: Readonly<Record<MethodName, string>> = {
-  gd: '#4e79a7',
-  sgd: '#f28e2b',
-  minibatch: '#e15759',
-  momentum: '#76b7b2',
-  adagrad: '#59a14f',
-  rmsprop: '#edc948',
-  adam: '#b07aa1',
-  adamw: '#9c755f',
-};
+/** One colour per method (Tableau 10, then Tableau 20's light tones), fixed so every chart agrees. */
+export const COLORS: Readonly<Record<MethodName, string>> = Object.freeze(
+  Object.fromEntries(
+    METHODS.map((m, i) => [
+      m,
+      [
+        '#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#9c755f', '#ff9da7', '#bab0ac',
+        '#1f3b73', '#a0cbe8', '#8cd17d', '#499894', '#86bcb6', '#f1ce63', '#d37295',
+      ][i % 17]!,
+    ]),
+  ),
+);
 
 export interface ReportMeta {
   /** the command line that produced it */
@@ -89,7 +90,7 @@ function epochSeries(r: RunResult, values: readonly number[]): Point[] {
 export function renderReport(result: CompareResult, meta: ReportMeta): string {
   const cfg = result.config;
   const runs = result.runs;
-  const color = (m: MethodName) => COLORS[m];
+  const color = (m: MethodName) => COLORS[m] ?? '#888888';
   const W = 430;
   const Hc = 300;
   const target = { y: cfg.targetLoss, label: `target ${cfg.targetLoss}` };
@@ -154,11 +155,11 @@ export function renderReport(result: CompareResult, meta: ReportMeta): string {
     const series: Series[] = result.sweep.map((s) => {
       s.lrs.forEach((lr, i) => {
         const l = s.loss[i]!;
-        if (!Number.isFinite(l)) markers.push({ x: lr, y: top * 1.6, color: color(s.method), shape: 'cross', title: `${METHOD_DEFS[s.method].label} lr=${lr}: diverged` });
-        else if (lr === s.best) markers.push({ x: lr, y: l, color: color(s.method), shape: 'ring', title: `${METHOD_DEFS[s.method].label}: chosen lr=${lr}` });
+        if (!Number.isFinite(l)) markers.push({ x: lr, y: top * 1.6, color: color(s.method), shape: 'cross', title: `${METHOD_DEFS[s.method]!.label} lr=${lr}: diverged` });
+        else if (lr === s.best) markers.push({ x: lr, y: l, color: color(s.method), shape: 'ring', title: `${METHOD_DEFS[s.method]!.label}: chosen lr=${lr}` });
       });
       return {
-        label: METHOD_DEFS[s.method].label, color: color(s.method), dots: true,
+        label: METHOD_DEFS[s.method]!.label, color: color(s.method), dots: true,
         points: s.lrs.map((lr, i) => [lr, s.loss[i]!] as const),
       };
     });
@@ -195,7 +196,7 @@ export function renderReport(result: CompareResult, meta: ReportMeta): string {
         width: W, height: 440, domain: fn.domain, value: fn.value, minValue: fn.minValue, minima: fn.minima, start: fn.start,
         // the noisiest paths first, so the others stay visible on top
         paths: [...ts].sort((a, b) => b.noise - a.noise).map((t) => ({
-          label: `${METHOD_DEFS[t.method].label}, lr ${t.lr}${t.noise ? `, noise ${+t.noise.toFixed(3)}` : ''}: f = ${t.finalValue.toPrecision(3)}${t.diverged ? ' (diverged)' : ''}`,
+          label: `${METHOD_DEFS[t.method]!.label}, lr ${t.lr}${t.noise ? `, noise ${+t.noise.toFixed(3)}` : ''}: f = ${t.finalValue.toPrecision(3)}${t.diverged ? ' (diverged)' : ''}`,
           color: color(t.method), x: t.x, y: t.y,
         })),
       });
@@ -206,7 +207,7 @@ export function renderReport(result: CompareResult, meta: ReportMeta): string {
         .join('')}</tr>${cfg.optimizers
         .map(
           (m) =>
-            `<tr><td><span class="swatch" style="background:${color(m)}"></span>${esc(METHOD_DEFS[m].label)}</td>${Object.keys(FUNCTION_SETTINGS)
+            `<tr><td><span class="swatch" style="background:${color(m)}"></span>${esc(METHOD_DEFS[m]!.label)}</td>${Object.keys(FUNCTION_SETTINGS)
               .map((f) => {
                 const t = result.trajectories.find((q) => q.fn === f && q.method === m);
                 return t ? `<td class="num">${t.lr}</td><td class="num">${t.diverged ? 'diverged' : t.finalValue.toPrecision(3)}</td>` : '<td></td><td></td>';

@@ -3,6 +3,9 @@ import { Optimizer, type ParamGroupInput, type StepOptions } from '../optimizer.
 
 export const adamwSpec = makeAdamSpec('AdamW', true);
 
+/** Hyperparameters of AdamW: Adam's, with `weightDecay` decoupled and 1e-2 by default. */
+export type AdamWOptions = AdamOptions;
+
 /**
  * AdamW, as PyTorch: Adam with decoupled weight decay (default 1e-2), applied
  * to the parameters before the moments:
@@ -10,8 +13,8 @@ export const adamwSpec = makeAdamSpec('AdamW', true);
  *     p = p*(1 - lr*weightDecay)
  *     then Adam's update with d = (maximize ? -g : g)
  */
-export class AdamW extends Optimizer<AdamOptions> {
-  constructor(params: Float32Array[] | ParamGroupInput<AdamOptions>[], options?: Partial<AdamOptions> & StepOptions) {
+export class AdamW extends Optimizer<AdamWOptions> {
+  constructor(params: Float32Array[] | ParamGroupInput<AdamWOptions>[], options?: Partial<AdamWOptions> & StepOptions) {
     super(adamwSpec, params, options);
   }
 }

@@ -1,0 +1,284 @@
+// The one list of optimizers. Everything that needs "every optimizer" reads
+// it: the package entry (`optimizers`, `createOptimizer`), the `compare` CLI,
+// the benchmarks, the playground, the tests' tables and the README's generated
+// table. Adding an optimizer touches its own files (src/optimizers/<name>.ts,
+// src/reference/<name>.ts, assembly/<name>.ts, its test) and one entry here.
+import type { Optimizer, ParamGroupInput, StepOptions } from './optimizer.js';
+import { Adadelta, adadeltaSpec } from './optimizers/adadelta.js';
+import { Adagrad, adagradSpec } from './optimizers/adagrad.js';
+import { Adam, adamSpec } from './optimizers/adam.js';
+import { Adamax, adamaxSpec } from './optimizers/adamax.js';
+import { AdamW, adamwSpec } from './optimizers/adamw.js';
+import { ASGD, asgdSpec } from './optimizers/asgd.js';
+import { Lamb, lambSpec } from './optimizers/lamb.js';
+import { Lion, lionSpec } from './optimizers/lion.js';
+import { Momentum, momentumSpec } from './optimizers/momentum.js';
+import { NAdam, nadamSpec } from './optimizers/nadam.js';
+import { RAdam, radamSpec } from './optimizers/radam.js';
+import { RMSprop, rmspropSpec } from './optimizers/rmsprop.js';
+import { Rprop, rpropSpec } from './optimizers/rprop.js';
+import { SGD, sgdSpec } from './optimizers/sgd.js';
+import * as reference from './reference/index.js';
+import type { ReferenceMethod } from './reference/types.js';
+import { describe, type Rule } from './validate.js';
+import type { Kernels } from './wasm.js';
+
+/** Any optimizer class: `new C(params, options)`. */
+export type OptimizerClass = abstract new (params: never, options?: never) => Optimizer<object>;
+
+/** The hyperparameters an optimizer class takes (`AdamOptions` for Adam and AdamW). */
+export type HyperparametersOf<C> = C extends abstract new (params: never, options?: never) => Optimizer<infer O> ? O : never;
+
+/** The 2-D test functions of the demos (src/data/functions.ts). */
+export type DemoFunction = 'rosenbrock' | 'beale' | 'saddle';
+
+/** A TF.js optimizer factory and its arguments, e.g. `{ factory: 'momentum', args: [0.01, 0.9] }` for `tf.train.momentum(0.01, 0.9)`. */
+export interface TfjsEquivalent {
+  factory: 'sgd' | 'momentum' | 'adagrad' | 'adadelta' | 'adam' | 'adamax' | 'rmsprop';
+  args: readonly number[];
+}
+
+/** Everything the library and its tools know about one optimizer. */
+export interface OptimizerEntry<C extends OptimizerClass = OptimizerClass> {
+  /** the class's name, the same in assembly/, src/, test/ and bench/ */
+  readonly name: string;
+  readonly class: C;
+  /** the defaults of every hyperparameter (frozen) */
+  readonly defaults: Readonly<HyperparametersOf<C>>;
+  /** one validation rule per hyperparameter */
+  readonly rules: { readonly [K in keyof HyperparametersOf<C>]: Rule };
+  /** the state buffers a group with these options keeps (PyTorch's state names, camelCase) */
+  buffers(options: HyperparametersOf<C>): readonly string[];
+  /** the kernels of assembly/ its step calls */
+  readonly kernels: readonly (keyof Kernels)[];
+  /** the plain-JS reference loop (`reference.<name>`) */
+  readonly reference: ReferenceMethod<never, unknown>;
+  /** one line for tables and `--help` */
+  readonly summary: string;
+  /** the paper or PyTorch class it follows */
+  readonly follows: string;
+  /** settings of the demos: the CLI's comparison and the playground */
+  readonly demo: {
+    /** learning rate on the digits with mini-batches of 32 (the centre of the CLI's sweep) */
+    readonly lr: number;
+    /** learning rates on the 2-D test functions */
+    readonly lr2d: Readonly<Record<DemoFunction, number>>;
+    /** hyperparameters (besides lr) the playground lets the user edit */
+    readonly fields: readonly (keyof HyperparametersOf<C> & string)[];
+  };
+  /** settings of the benchmark suite */
+  readonly bench: {
+    /** constructor options, the same for wasm-optim and the plain-JS loop */
+    readonly options: Readonly<Partial<HyperparametersOf<C>>>;
+    /** true for kernels with a square root and a division per element */
+    readonly adaptive: boolean;
+    /** the closest tf.train optimizer, where TF.js has one */
+    readonly tfjs?: TfjsEquivalent;
+    /** why the options differ from the defaults, if they do */
+    readonly note?: string;
+  };
+}
+
+interface SpecLike<O> {
+  defaults: Readonly<O>;
+  rules: { readonly [K in keyof O]: Rule };
+  buffers(o: O): readonly string[];
+}
+
+type EntryInput<C extends OptimizerClass> = Omit<OptimizerEntry<C>, 'defaults' | 'rules' | 'buffers' | 'class' | 'name' | 'reference'> & {
+  reference: ReferenceMethod<never, unknown> | object;
+};
+
+function entry<C extends OptimizerClass>(name: string, cls: C, spec: SpecLike<HyperparametersOf<C>>, rest: EntryInput<C>): OptimizerEntry<C> {
+  return Object.freeze({
+    ...rest,
+    name,
+    class: cls,
+    defaults: Object.freeze({ ...spec.defaults }),
+    rules: spec.rules,
+    buffers: (o: HyperparametersOf<C>) => spec.buffers(o),
+    reference: rest.reference as ReferenceMethod<never, unknown>,
+    kernels: Object.freeze([...rest.kernels]),
+    demo: Object.freeze({ ...rest.demo, lr2d: Object.freeze({ ...rest.demo.lr2d }), fields: Object.freeze([...rest.demo.fields]) }),
+    bench: Object.freeze({ ...rest.bench, options: Object.freeze({ ...rest.bench.options }) }),
+  });
+}
+
+const ENTRIES = {
+  SGD: entry('SGD', SGD, sgdSpec, {
+    kernels: ['sgd', 'sgdMomentum'],
+    reference: reference.SGD,
+    summary: 'stochastic gradient descent, with optional (Nesterov) momentum',
+    follows: 'torch.optim.SGD',
+    demo: { lr: 0.3, lr2d: { rosenbrock: 1e-3, beale: 0.01, saddle: 0.01 }, fields: ['momentum'] },
+    bench: { options: { lr: 1e-3 }, adaptive: false, tfjs: { factory: 'sgd', args: [1e-3] } },
+  }),
+  Momentum: entry('Momentum', Momentum, momentumSpec, {
+    kernels: ['momentum'],
+    reference: reference.Momentum,
+    summary: 'the moving-average form of momentum, v = beta*v + (1-beta)*g',
+    follows: 'the exponential moving average of gradients (Qian 1999)',
+    demo: { lr: 0.3, lr2d: { rosenbrock: 2e-3, beale: 0.03, saddle: 0.01 }, fields: ['beta'] },
+    bench: { options: { lr: 1e-2, beta: 0.9 }, adaptive: false, tfjs: { factory: 'momentum', args: [1e-2, 0.9] } },
+  }),
+  Adagrad: entry('Adagrad', Adagrad, adagradSpec, {
+    kernels: ['adagrad'],
+    reference: reference.Adagrad,
+    summary: 'per-element steps scaled by the root of the summed squared gradients',
+    follows: 'torch.optim.Adagrad',
+    demo: { lr: 0.03, lr2d: { rosenbrock: 0.5, beale: 0.3, saddle: 0.1 }, fields: [] },
+    bench: { options: { lr: 1e-2 }, adaptive: true, tfjs: { factory: 'adagrad', args: [1e-2] } },
+  }),
+  RMSprop: entry('RMSprop', RMSprop, rmspropSpec, {
+    kernels: ['rmsprop', 'rmspropMomentum', 'rmspropCentered', 'rmspropCenteredMomentum'],
+    reference: reference.RMSprop,
+    summary: 'steps scaled by a running root mean square of the gradients',
+    follows: 'torch.optim.RMSprop',
+    demo: { lr: 3e-3, lr2d: { rosenbrock: 3e-3, beale: 0.01, saddle: 0.01 }, fields: ['alpha', 'momentum'] },
+    bench: { options: { lr: 1e-2 }, adaptive: true, tfjs: { factory: 'rmsprop', args: [1e-2] } },
+  }),
+  Adam: entry('Adam', Adam, adamSpec, {
+    kernels: ['adam', 'adamAmsgrad'],
+    reference: reference.Adam,
+    summary: 'bias-corrected running moments of g and g², coupled (L2) weight decay',
+    follows: 'torch.optim.Adam',
+    demo: { lr: 0.01, lr2d: { rosenbrock: 0.03, beale: 0.03, saddle: 0.01 }, fields: ['betas'] },
+    bench: { options: { lr: 1e-3 }, adaptive: true, tfjs: { factory: 'adam', args: [1e-3] } },
+  }),
+  AdamW: entry('AdamW', AdamW, adamwSpec, {
+    kernels: ['adam', 'adamAmsgrad'],
+    reference: reference.AdamW,
+    summary: 'Adam with decoupled weight decay',
+    follows: 'torch.optim.AdamW',
+    demo: { lr: 0.01, lr2d: { rosenbrock: 0.03, beale: 0.03, saddle: 0.01 }, fields: ['betas', 'weightDecay'] },
+    bench: { options: { lr: 1e-3 }, adaptive: true },
+  }),
+  Adadelta: entry('Adadelta', Adadelta, adadeltaSpec, {
+    kernels: ['adadelta'],
+    reference: reference.Adadelta,
+    summary: 'steps from running averages of squared gradients and squared updates',
+    follows: 'torch.optim.Adadelta',
+    demo: { lr: 1, lr2d: { rosenbrock: 1, beale: 3, saddle: 1 }, fields: ['rho'] },
+    bench: { options: { lr: 1 }, adaptive: true, tfjs: { factory: 'adadelta', args: [1] } },
+  }),
+  Adamax: entry('Adamax', Adamax, adamaxSpec, {
+    kernels: ['adamax'],
+    reference: reference.Adamax,
+    summary: 'Adam with the infinity norm of past gradients in the denominator',
+    follows: 'torch.optim.Adamax',
+    demo: { lr: 0.03, lr2d: { rosenbrock: 0.3, beale: 0.3, saddle: 0.03 }, fields: ['betas'] },
+    bench: { options: { lr: 2e-3 }, adaptive: true, tfjs: { factory: 'adamax', args: [2e-3] } },
+  }),
+  NAdam: entry('NAdam', NAdam, nadamSpec, {
+    kernels: ['nadam'],
+    reference: reference.NAdam,
+    summary: 'Adam with Nesterov momentum and momentum decay',
+    follows: 'torch.optim.NAdam',
+    demo: { lr: 0.01, lr2d: { rosenbrock: 0.03, beale: 0.1, saddle: 0.01 }, fields: ['betas'] },
+    bench: { options: { lr: 2e-3 }, adaptive: true },
+  }),
+  RAdam: entry('RAdam', RAdam, radamSpec, {
+    kernels: ['radam', 'radamUnrectified'],
+    reference: reference.RAdam,
+    summary: 'Adam with the variance of the adaptive rate rectified',
+    follows: 'torch.optim.RAdam',
+    demo: { lr: 0.03, lr2d: { rosenbrock: 0.01, beale: 0.01, saddle: 0.1 }, fields: ['betas'] },
+    bench: { options: { lr: 1e-3 }, adaptive: true },
+  }),
+  Rprop: entry('Rprop', Rprop, rpropSpec, {
+    kernels: ['rprop', 'rpropFirst'],
+    reference: reference.Rprop,
+    summary: 'per-element step sizes grown or shrunk by the sign of the gradient',
+    follows: 'torch.optim.Rprop',
+    demo: { lr: 0.01, lr2d: { rosenbrock: 0.01, beale: 0.01, saddle: 0.01 }, fields: ['etas'] },
+    bench: { options: { lr: 1e-2 }, adaptive: false },
+  }),
+  ASGD: entry('ASGD', ASGD, asgdSpec, {
+    kernels: ['asgd', 'asgdAverage'],
+    reference: reference.ASGD,
+    summary: 'SGD with a decaying step and a running average of the iterates',
+    follows: 'torch.optim.ASGD',
+    demo: { lr: 0.3, lr2d: { rosenbrock: 1e-3, beale: 0.01, saddle: 0.01 }, fields: [] },
+    bench: { options: { lr: 1e-2, t0: 0 }, adaptive: false, note: 't0 = 0: ASGD touches its average only once averaging starts' },
+  }),
+  Lion: entry('Lion', Lion, lionSpec, {
+    kernels: ['lion'],
+    reference: reference.Lion,
+    summary: 'the sign of an interpolated momentum, decoupled weight decay',
+    follows: 'Chen et al. 2023, "Symbolic Discovery of Optimization Algorithms"',
+    demo: { lr: 1e-3, lr2d: { rosenbrock: 0.01, beale: 0.03, saddle: 0.01 }, fields: ['betas'] },
+    bench: { options: { lr: 1e-4 }, adaptive: false },
+  }),
+  Lamb: entry('Lamb', Lamb, lambSpec, {
+    kernels: ['lambMoments', 'lambApply', 'lambParamSumSq', 'lambUpdateSumSq'],
+    reference: reference.Lamb,
+    summary: 'Adam-style update scaled per tensor by the trust ratio ||p|| / ||u||',
+    follows: 'You et al. 2020, "Large Batch Optimization for Deep Learning"',
+    demo: { lr: 0.01, lr2d: { rosenbrock: 0.03, beale: 0.01, saddle: 0.01 }, fields: ['betas'] },
+    bench: { options: { lr: 1e-3 }, adaptive: true, note: 'a second pass per tensor reads p, m and v again for the trust ratio' },
+  }),
+} as const;
+
+type Entries = typeof ENTRIES;
+
+/** The name of a registered optimizer: 'SGD', 'Adam', ... */
+export type OptimizerName = keyof Entries;
+
+/** The class of a registered optimizer, by name. */
+export type OptimizerClassOf<N extends OptimizerName> = Entries[N]['class'];
+
+/** The constructor options of a registered optimizer, by name (hyperparameters and step options). */
+export type OptimizerOptions<N extends OptimizerName> = Partial<HyperparametersOf<OptimizerClassOf<N>>> & StepOptions;
+
+/** Every registered optimizer, in the order of the README's table. */
+export const registry: readonly OptimizerEntry[] = Object.freeze(Object.values(ENTRIES) as OptimizerEntry[]);
+
+/** The names of every registered optimizer, in registry order. */
+export const optimizerNames: readonly OptimizerName[] = Object.freeze(Object.keys(ENTRIES) as OptimizerName[]);
+
+/** Every optimizer class by name, frozen: `optimizers.Adam === Adam`. */
+export const optimizers: { readonly [N in OptimizerName]: OptimizerClassOf<N> } = Object.freeze(
+  Object.fromEntries(Object.entries(ENTRIES).map(([name, e]) => [name, e.class])),
+) as { readonly [N in OptimizerName]: OptimizerClassOf<N> };
+
+/** Each optimizer's default hyperparameters, by name, frozen: `defaultOptions.AdamW.weightDecay === 0.01`. */
+export const defaultOptions: { readonly [N in OptimizerName]: Readonly<HyperparametersOf<OptimizerClassOf<N>>> } = Object.freeze(
+  Object.fromEntries(Object.entries(ENTRIES).map(([name, e]) => [name, e.defaults])),
+) as { readonly [N in OptimizerName]: Readonly<HyperparametersOf<OptimizerClassOf<N>>> };
+
+/** Whether `name` is a registered optimizer's name (exact spelling). */
+export function isOptimizerName(name: unknown): name is OptimizerName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(ENTRIES, name);
+}
+
+/** The registry entry of `name`; a clear error listing the valid names otherwise. */
+export function optimizerEntry<N extends OptimizerName>(name: N): Entries[N];
+export function optimizerEntry(name: string): OptimizerEntry;
+export function optimizerEntry(name: string): OptimizerEntry {
+  if (!isOptimizerName(name)) throw unknownName('optimizerEntry', name);
+  return ENTRIES[name] as OptimizerEntry;
+}
+
+function unknownName(owner: string, name: unknown): Error {
+  const valid = optimizerNames.join(', ');
+  if (typeof name !== 'string') return new TypeError(`${owner}: name must be the name of an optimizer (one of ${valid}), got ${describe(name)}`);
+  const near = optimizerNames.find((n) => n.toLowerCase() === name.toLowerCase());
+  return new RangeError(
+    `${owner}: unknown optimizer ${JSON.stringify(name)}${near ? ` (did you mean ${JSON.stringify(near)}?)` : ''}; valid names: ${valid}`,
+  );
+}
+
+/**
+ * Builds a registered optimizer by name: `createOptimizer('AdamW', params,
+ * { lr: 1e-3 })` is `new AdamW(params, { lr: 1e-3 })`, typed by the name. An
+ * unknown name throws a RangeError that lists the valid ones.
+ */
+export function createOptimizer<N extends OptimizerName>(
+  name: N,
+  params: Float32Array[] | ParamGroupInput<HyperparametersOf<OptimizerClassOf<N>>>[],
+  options?: OptimizerOptions<N>,
+): InstanceType<OptimizerClassOf<N>> {
+  if (!isOptimizerName(name)) throw unknownName('createOptimizer', name);
+  const Cls = ENTRIES[name].class as unknown as new (p: unknown, o?: unknown) => InstanceType<OptimizerClassOf<N>>;
+  return new Cls(params, options);
+}

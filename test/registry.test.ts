@@ -1,0 +1,149 @@
+// The registry (src/registry.ts): one list of optimizers, read by everything.
+// These tests check that it is complete (every exported optimizer class and
+// every kernel of the module belongs to an entry), that what it says about
+// each class is what the class does, and the types of `optimizers`,
+// `createOptimizer` and the option types.
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import * as lib from '../src/index.js';
+import {
+  Adam,
+  AdamW,
+  Lion,
+  Optimizer,
+  createOptimizer,
+  defaultOptions,
+  optimizerEntry,
+  optimizerNames,
+  optimizers,
+  ready,
+  reference,
+  registry,
+  type AdamOptions,
+  type AdamWOptions,
+  type OptimizerName,
+  type OptimizerOptions,
+} from '../src/index.js';
+import { SCALAR_WASM_BASE64, SIMD_WASM_BASE64 } from '../src/generated/wasm.js';
+
+await ready();
+
+/** Kernels that are not one optimizer's update: shared by the step pipeline (finiteness, clipping, flushing). */
+const SHARED_KERNELS = ['allFinite', 'setFlushThreshold', 'sumSquares', 'sumAbs', 'maxAbs', 'scale', 'clampValue'];
+
+function moduleExports(base64: string): string[] {
+  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  return WebAssembly.Module.exports(new WebAssembly.Module(bytes))
+    .filter((e) => e.kind === 'function')
+    .map((e) => e.name);
+}
+
+describe('the registry is complete', () => {
+  it('every optimizer class the package exports is registered, under its own name', () => {
+    const exported = Object.entries(lib)
+      .filter(([, v]) => typeof v === 'function' && v.prototype instanceof Optimizer)
+      .map(([k]) => k)
+      .sort();
+    expect(exported.length).toBeGreaterThanOrEqual(14);
+    expect([...optimizerNames].sort()).toEqual(exported);
+    for (const name of optimizerNames) {
+      expect(optimizers[name]).toBe((lib as Record<string, unknown>)[name]);
+      expect(optimizers[name].name).toBe(name);
+    }
+  });
+  it('every kernel of the module belongs to an entry or to the shared step pipeline, and every listed kernel exists', () => {
+    for (const base64 of [SIMD_WASM_BASE64, SCALAR_WASM_BASE64]) {
+      const exportsOf = moduleExports(base64);
+      const claimed = new Set([...SHARED_KERNELS, ...registry.flatMap((e) => e.kernels)]);
+      expect(exportsOf.filter((k) => !claimed.has(k))).toEqual([]);
+      for (const e of registry) for (const k of e.kernels) expect(exportsOf, `${e.name}: ${k}`).toContain(k);
+    }
+  });
+  it('every entry names its plain-JS reference', () => {
+    for (const e of registry) expect(e.reference).toBe((reference as Record<string, unknown>)[e.name]);
+  });
+  it('optimizers, defaultOptions, registry and its entries are frozen', () => {
+    expect(Object.isFrozen(optimizers)).toBe(true);
+    expect(Object.isFrozen(defaultOptions)).toBe(true);
+    expect(Object.isFrozen(registry)).toBe(true);
+    for (const e of registry) {
+      expect(Object.isFrozen(e)).toBe(true);
+      expect(Object.isFrozen(e.defaults)).toBe(true);
+    }
+    expect(() => {
+      (optimizers as Record<string, unknown>).Adam = class {};
+    }).toThrow(TypeError);
+    expect(optimizers.Adam).toBe(Adam);
+  });
+});
+
+describe('what the registry says is what each class does', () => {
+  it.each(optimizerNames)('%s: kind, default hyperparameters and state buffers', (name) => {
+    const e = optimizerEntry(name);
+    const p = new Float32Array([1, -2, 3]);
+    const opt = createOptimizer(name, [p]);
+    try {
+      expect(opt).toBeInstanceOf(optimizers[name]);
+      expect(opt.kind).toBe(name);
+      const { params: _params, ...hyper } = opt.paramGroups[0] as unknown as Record<string, unknown>;
+      expect(hyper).toEqual({ ...defaultOptions[name] });
+      expect(Object.keys(e.rules).sort()).toEqual(Object.keys(e.defaults).sort());
+      opt.step([new Float32Array([0.5, 0.25, -1])]);
+      const st = opt.stateDict().state[0]!;
+      const buffers = Object.keys(st).filter((k) => st[k] instanceof Float32Array);
+      // lazily started buffers (SGD without momentum has none) are a subset of what is allocated
+      for (const b of buffers) expect(e.buffers(e.defaults as never)).toContain(b);
+    } finally {
+      opt.dispose();
+    }
+  });
+  it('AdamW defaults to decoupled weight decay 1e-2, Adam to none', () => {
+    expect(defaultOptions.AdamW.weightDecay).toBe(0.01);
+    expect(defaultOptions.Adam.weightDecay).toBe(0);
+  });
+});
+
+describe('createOptimizer', () => {
+  it('builds the class by name with the options given', () => {
+    const opt = createOptimizer('AdamW', [new Float32Array(4)], { lr: 0.5, weightDecay: 0.1, maxGradNorm: 1 });
+    expect(opt).toBeInstanceOf(AdamW);
+    expect(opt.paramGroups[0]!.lr).toBe(0.5);
+    expect(opt.paramGroups[0]!.weightDecay).toBe(0.1);
+    opt.dispose();
+  });
+  it('refuses an unknown name with a RangeError that lists every valid one', () => {
+    let err: Error | undefined;
+    try {
+      createOptimizer('Adamm' as OptimizerName, [new Float32Array(1)]);
+    } catch (e) {
+      err = e as Error;
+    }
+    expect(err).toBeInstanceOf(RangeError);
+    expect(err!.message).toMatch(/^createOptimizer: unknown optimizer "Adamm"; valid names: SGD, Momentum, Adagrad, RMSprop, Adam, AdamW, /);
+    for (const n of optimizerNames) expect(err!.message).toContain(n);
+    expect(() => createOptimizer('adam' as OptimizerName, [new Float32Array(1)])).toThrow(/unknown optimizer "adam" \(did you mean "Adam"\?\)/);
+    expect(() => createOptimizer(7 as unknown as OptimizerName, [new Float32Array(1)])).toThrow(TypeError);
+    // inherited names are not optimizers
+    expect(() => createOptimizer('toString' as OptimizerName, [new Float32Array(1)])).toThrow(/unknown optimizer "toString"/);
+  });
+  it("passes the class's own validation through", () => {
+    expect(() => createOptimizer('Lion', [new Float32Array(1)], { lr: -1 })).toThrow(/Lion: invalid options\.lr: expected a finite number >= 0, got -1/);
+  });
+});
+
+describe('types', () => {
+  it('optimizers.X is typeof X; createOptimizer is typed by the name', () => {
+    expectTypeOf(optimizers.AdamW).toEqualTypeOf<typeof AdamW>();
+    expectTypeOf(optimizers.Lion).toEqualTypeOf<typeof Lion>();
+    expectTypeOf<OptimizerOptions<'AdamW'>>().toMatchTypeOf<Partial<AdamWOptions>>();
+    expectTypeOf<AdamWOptions>().toEqualTypeOf<AdamOptions>();
+    expectTypeOf(defaultOptions.AdamW).toEqualTypeOf<Readonly<AdamWOptions>>();
+    const p = [new Float32Array(2)];
+    const a = createOptimizer('AdamW', p, { weightDecay: 0.1 });
+    expectTypeOf(a).toEqualTypeOf<AdamW>();
+    // @ts-expect-error momentum is not an AdamW option
+    expect(() => createOptimizer('AdamW', p, { momentum: 0.9 })).toThrow(/unknown option "momentum"/);
+    // @ts-expect-error not a registered name
+    expect(() => createOptimizer('Adamm', p)).toThrow(RangeError);
+    a.dispose();
+  });
+});
