@@ -1,44 +1,40 @@
-// The optimizers the benchmark suite measures: one line per class, named as
-// in src/, assembly/ and test/. To benchmark a new optimizer, add its line.
+// The optimizers the benchmark suite measures: every entry of the library's
+// registry (src/registry.ts), in its order, named as in src/, assembly/ and
+// test/. A new optimizer is benchmarked once it is registered; nothing here
+// lists optimizers by hand.
 //
-//   name     the class exported by wasm-optim (its plain-JS loop is reference[name])
+//   name     the registered name (its plain-JS loop is reference[name])
 //   bytes    bytes one step moves per element (the byte model): p read and
-//            written (8), g read (4), every state buffer read and written (8)
-//            = 12 + 8 * (state buffers)
+//            written (8), g read (4), every state buffer the step uses read
+//            and written (8) = 12 + 8 * (state buffers)
 //   adaptive true for kernels with a square root and a division per element
-//            (the issue's in-cache target of 0.5 ns/element applies to them)
-//   options  constructor options (the same for wasm-optim and the JS loop)
-//   tfjs     the closest tf.train.* optimizer, or null where TF.js has none
-//
-// Options are the defaults unless a line says otherwise; TF.js runs its own
-// defaults at the same learning rate (its formulas differ in the details the
-// README lists, not in the memory traffic).
+//            (the in-cache target of 0.5 ns/element applies to them)
+//   options  constructor options (the same for wasm-optim and the JS loop),
+//            the registry's `bench.options`
+//   tfjs     builds the closest tf.train.* optimizer, or null where TF.js has none
+//   note     why the options or the byte model need a word, if they do
+import { registry } from 'wasm-optim';
 
-/** @typedef {{ name: string, bytes: number, adaptive: boolean, options: object, tfjs: ((tf: any) => any) | null }} BenchOptimizer */
+/** @typedef {{ name: string, bytes: number, adaptive: boolean, options: object, tfjs: ((tf: any) => any) | null, note?: string }} BenchOptimizer */
 
 /** @type {BenchOptimizer[]} */
-export const OPTIMIZERS = [
-  { name: 'SGD', bytes: 12, adaptive: false, options: { lr: 1e-3 }, tfjs: (tf) => tf.train.sgd(1e-3) },
-  { name: 'Momentum', bytes: 20, adaptive: false, options: { lr: 1e-2, beta: 0.9 }, tfjs: (tf) => tf.train.momentum(1e-2, 0.9) },
-  { name: 'Adagrad', bytes: 20, adaptive: true, options: { lr: 1e-2 }, tfjs: (tf) => tf.train.adagrad(1e-2) },
-  { name: 'RMSprop', bytes: 20, adaptive: true, options: { lr: 1e-2 }, tfjs: (tf) => tf.train.rmsprop(1e-2) },
-  { name: 'Adam', bytes: 28, adaptive: true, options: { lr: 1e-3 }, tfjs: (tf) => tf.train.adam(1e-3) },
-  { name: 'AdamW', bytes: 28, adaptive: true, options: { lr: 1e-3 }, tfjs: null },
-  { name: 'Adadelta', bytes: 28, adaptive: true, options: { lr: 1 }, tfjs: (tf) => tf.train.adadelta(1) },
-  { name: 'Adamax', bytes: 28, adaptive: true, options: { lr: 2e-3 }, tfjs: (tf) => tf.train.adamax(2e-3) },
-  { name: 'NAdam', bytes: 28, adaptive: true, options: { lr: 2e-3 }, tfjs: null },
-  { name: 'RAdam', bytes: 28, adaptive: true, options: { lr: 1e-3 }, tfjs: null },
-  { name: 'Rprop', bytes: 28, adaptive: false, options: { lr: 1e-2 }, tfjs: null },
-  // ASGD touches its average ax only once averaging starts (t > t0): t0 = 0 measures that case
-  { name: 'ASGD', bytes: 20, adaptive: false, options: { lr: 1e-2, t0: 0 }, tfjs: null },
-  { name: 'Lion', bytes: 20, adaptive: false, options: { lr: 1e-4 }, tfjs: null },
-  // Lamb makes a second pass per tensor (trust ratio), reading p, m and v again: the model counts one
-  { name: 'Lamb', bytes: 28, adaptive: true, options: { lr: 1e-3 }, tfjs: null },
-];
+export const OPTIMIZERS = registry.map((e) => {
+  const options = { ...e.bench.options };
+  const buffers = e.buffers({ ...e.defaults, ...options });
+  const tfjs = e.bench.tfjs;
+  return {
+    name: e.name,
+    bytes: 12 + 8 * buffers.length,
+    adaptive: e.bench.adaptive,
+    options,
+    tfjs: tfjs ? (tf) => tf.train[tfjs.factory](...tfjs.args) : null,
+    ...(e.bench.note ? { note: e.bench.note } : {}),
+  };
+});
 
 /** @param {string} name */
 export function optimizerByName(name) {
   const o = OPTIMIZERS.find((x) => x.name === name);
-  if (!o) throw new Error(`bench: no optimizer named ${JSON.stringify(name)} in bench/optimizers.mjs (have: ${OPTIMIZERS.map((x) => x.name).join(', ')})`);
+  if (!o) throw new Error(`bench: no optimizer named ${JSON.stringify(name)} in the registry (have: ${OPTIMIZERS.map((x) => x.name).join(', ')})`);
   return o;
 }

@@ -114,15 +114,11 @@ if (args.report) {
 }
 const profile = PROFILES[args.profile];
 const sizes = args.sizes ?? profile.sizes;
-const missing = OPTIMIZERS.filter((o) => typeof lib[o.name] !== 'function').map((o) => o.name);
-const chosen = OPTIMIZERS.filter((o) => !missing.includes(o.name) && (!args.optimizers || args.optimizers.includes(o.name)));
+// every registered optimizer (bench/optimizers.mjs reads the registry), or the ones asked for
+const chosen = OPTIMIZERS.filter((o) => !args.optimizers || args.optimizers.includes(o.name));
 for (const name of args.optimizers ?? []) {
-  if (!OPTIMIZERS.some((o) => o.name === name)) throw new Error(`bench: --optimizers: no line for ${name} in bench/optimizers.mjs`);
+  if (!OPTIMIZERS.some((o) => o.name === name)) throw new Error(`bench: --optimizers: ${name} is not a registered optimizer (have: ${lib.optimizerNames.join(', ')})`);
 }
-const exported = Object.entries(lib)
-  .filter(([, v]) => typeof v === 'function' && v.prototype instanceof lib.Optimizer)
-  .map(([k]) => k);
-const unlisted = exported.filter((k) => !OPTIMIZERS.some((o) => o.name === k));
 
 // ---- the plan: one job per worker, in run order ----
 const worker = (name) => new URL(`./${name}`, import.meta.url);
@@ -194,8 +190,6 @@ console.log(
     `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.availableParallelism()} cores, Node ${process.version} (V8 ${process.versions.v8}), ` +
     `load average ${load0.map((x) => x.toFixed(2)).join(' ')}`,
 );
-if (missing.length) console.log(`not exported by this build (skipped): ${missing.join(', ')}`);
-if (unlisted.length) console.log(`exported but without a line in bench/optimizers.mjs (not measured): ${unlisted.join(', ')}`);
 const results = { probe: [], kernels: [], many: [], mlp: [] };
 const errors = [];
 let done = 0;

@@ -49,6 +49,13 @@ export interface OptimizerEntry<C extends OptimizerClass = OptimizerClass> {
   readonly rules: { readonly [K in keyof HyperparametersOf<C>]: Rule };
   /** the state buffers a group with these options keeps (PyTorch's state names, camelCase) */
   buffers(options: HyperparametersOf<C>): readonly string[];
+  /**
+   * Options under which a step uses every state buffer the optimizer can
+   * have (SGD with momentum, RMSprop centered with momentum, Adam with
+   * AMSGrad, ...): the generic tests of state, checkpoints and lifetimes run
+   * each optimizer with them.
+   */
+  readonly allState: Readonly<Partial<HyperparametersOf<C>>>;
   /** the kernels of assembly/ its step calls */
   readonly kernels: readonly (keyof Kernels)[];
   /** the plain-JS reference loop (`reference.<name>`) */
@@ -99,6 +106,7 @@ function entry<C extends OptimizerClass>(name: string, cls: C, spec: SpecLike<Hy
     buffers: (o: HyperparametersOf<C>) => spec.buffers(o),
     reference: rest.reference as ReferenceMethod<never, unknown>,
     kernels: Object.freeze([...rest.kernels]),
+    allState: Object.freeze({ ...rest.allState }),
     demo: Object.freeze({ ...rest.demo, lr2d: Object.freeze({ ...rest.demo.lr2d }), fields: Object.freeze([...rest.demo.fields]) }),
     bench: Object.freeze({ ...rest.bench, options: Object.freeze({ ...rest.bench.options }) }),
   });
@@ -106,6 +114,7 @@ function entry<C extends OptimizerClass>(name: string, cls: C, spec: SpecLike<Hy
 
 const ENTRIES = {
   SGD: entry('SGD', SGD, sgdSpec, {
+    allState: { momentum: 0.9, nesterov: true },
     kernels: ['sgd', 'sgdMomentum'],
     reference: reference.SGD,
     summary: 'stochastic gradient descent, with optional (Nesterov) momentum',
@@ -114,6 +123,7 @@ const ENTRIES = {
     bench: { options: { lr: 1e-3 }, adaptive: false, tfjs: { factory: 'sgd', args: [1e-3] } },
   }),
   Momentum: entry('Momentum', Momentum, momentumSpec, {
+    allState: {},
     kernels: ['momentum'],
     reference: reference.Momentum,
     summary: 'the moving-average form of momentum, v = beta*v + (1-beta)*g',
@@ -122,6 +132,7 @@ const ENTRIES = {
     bench: { options: { lr: 1e-2, beta: 0.9 }, adaptive: false, tfjs: { factory: 'momentum', args: [1e-2, 0.9] } },
   }),
   Adagrad: entry('Adagrad', Adagrad, adagradSpec, {
+    allState: {},
     kernels: ['adagrad'],
     reference: reference.Adagrad,
     summary: 'per-element steps scaled by the root of the summed squared gradients',
@@ -130,6 +141,7 @@ const ENTRIES = {
     bench: { options: { lr: 1e-2 }, adaptive: true, tfjs: { factory: 'adagrad', args: [1e-2] } },
   }),
   RMSprop: entry('RMSprop', RMSprop, rmspropSpec, {
+    allState: { centered: true, momentum: 0.5 },
     kernels: ['rmsprop', 'rmspropMomentum', 'rmspropCentered', 'rmspropCenteredMomentum'],
     reference: reference.RMSprop,
     summary: 'steps scaled by a running root mean square of the gradients',
@@ -138,6 +150,7 @@ const ENTRIES = {
     bench: { options: { lr: 1e-2 }, adaptive: true, tfjs: { factory: 'rmsprop', args: [1e-2] } },
   }),
   Adam: entry('Adam', Adam, adamSpec, {
+    allState: { amsgrad: true },
     kernels: ['adam', 'adamAmsgrad'],
     reference: reference.Adam,
     summary: 'bias-corrected running moments of g and g², coupled (L2) weight decay',
@@ -146,6 +159,7 @@ const ENTRIES = {
     bench: { options: { lr: 1e-3 }, adaptive: true, tfjs: { factory: 'adam', args: [1e-3] } },
   }),
   AdamW: entry('AdamW', AdamW, adamwSpec, {
+    allState: { amsgrad: true },
     kernels: ['adam', 'adamAmsgrad'],
     reference: reference.AdamW,
     summary: 'Adam with decoupled weight decay',
@@ -154,6 +168,7 @@ const ENTRIES = {
     bench: { options: { lr: 1e-3 }, adaptive: true },
   }),
   Adadelta: entry('Adadelta', Adadelta, adadeltaSpec, {
+    allState: {},
     kernels: ['adadelta'],
     reference: reference.Adadelta,
     summary: 'steps from running averages of squared gradients and squared updates',
@@ -162,6 +177,7 @@ const ENTRIES = {
     bench: { options: { lr: 1 }, adaptive: true, tfjs: { factory: 'adadelta', args: [1] } },
   }),
   Adamax: entry('Adamax', Adamax, adamaxSpec, {
+    allState: {},
     kernels: ['adamax'],
     reference: reference.Adamax,
     summary: 'Adam with the infinity norm of past gradients in the denominator',
@@ -170,6 +186,7 @@ const ENTRIES = {
     bench: { options: { lr: 2e-3 }, adaptive: true, tfjs: { factory: 'adamax', args: [2e-3] } },
   }),
   NAdam: entry('NAdam', NAdam, nadamSpec, {
+    allState: {},
     kernels: ['nadam'],
     reference: reference.NAdam,
     summary: 'Adam with Nesterov momentum and momentum decay',
@@ -178,6 +195,7 @@ const ENTRIES = {
     bench: { options: { lr: 2e-3 }, adaptive: true },
   }),
   RAdam: entry('RAdam', RAdam, radamSpec, {
+    allState: {},
     kernels: ['radam', 'radamUnrectified'],
     reference: reference.RAdam,
     summary: 'Adam with the variance of the adaptive rate rectified',
@@ -186,6 +204,7 @@ const ENTRIES = {
     bench: { options: { lr: 1e-3 }, adaptive: true },
   }),
   Rprop: entry('Rprop', Rprop, rpropSpec, {
+    allState: {},
     kernels: ['rprop', 'rpropFirst'],
     reference: reference.Rprop,
     summary: 'per-element step sizes grown or shrunk by the sign of the gradient',
@@ -194,6 +213,7 @@ const ENTRIES = {
     bench: { options: { lr: 1e-2 }, adaptive: false },
   }),
   ASGD: entry('ASGD', ASGD, asgdSpec, {
+    allState: { t0: 0 },
     kernels: ['asgd', 'asgdAverage'],
     reference: reference.ASGD,
     summary: 'SGD with a decaying step and a running average of the iterates',
@@ -202,6 +222,7 @@ const ENTRIES = {
     bench: { options: { lr: 1e-2, t0: 0 }, adaptive: false, note: 't0 = 0: ASGD touches its average only once averaging starts' },
   }),
   Lion: entry('Lion', Lion, lionSpec, {
+    allState: {},
     kernels: ['lion'],
     reference: reference.Lion,
     summary: 'the sign of an interpolated momentum, decoupled weight decay',
@@ -210,6 +231,7 @@ const ENTRIES = {
     bench: { options: { lr: 1e-4 }, adaptive: false },
   }),
   Lamb: entry('Lamb', Lamb, lambSpec, {
+    allState: {},
     kernels: ['lambMoments', 'lambApply', 'lambParamSumSq', 'lambUpdateSumSq'],
     reference: reference.Lamb,
     summary: 'Adam-style update scaled per tensor by the trust ratio ||p|| / ||u||',

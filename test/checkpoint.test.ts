@@ -3,24 +3,15 @@
 // future version), all or nothing, fuzzed.
 import { beforeAll, describe, expect, it } from 'vitest';
 import CRC32 from 'crc-32';
-import { ASGD, Adagrad, Adam, AdamW, Lamb, Momentum, NAdam, RMSprop, Rprop, SGD, ready, type Optimizer } from '../src/index.js';
+import { Adam, SGD, ready, type Optimizer } from '../src/index.js';
+import { everyOptimizer } from './registry-cases.js';
 import { bytesOf, randn, rng, snapshot } from './helpers.js';
 
 beforeAll(() => ready());
 
 type Make = (p: Float32Array[]) => Optimizer<object>;
-const makers: [string, Make][] = [
-  ['SGD', (p) => new SGD([{ params: p.slice(0, 2), momentum: 0.9 }, { params: p.slice(2) }], { lr: 0.05 }) as Optimizer<object>],
-  ['Momentum', (p) => new Momentum(p) as Optimizer<object>],
-  ['Adagrad', (p) => new Adagrad(p, { initialAccumulatorValue: 0.1 }) as Optimizer<object>],
-  ['RMSprop', (p) => new RMSprop(p, { centered: true, momentum: 0.5 }) as Optimizer<object>],
-  ['Adam', (p) => new Adam(p, { amsgrad: true }) as Optimizer<object>],
-  ['AdamW', (p) => new AdamW([{ params: [p[0]!] }, { params: p.slice(1), lr: 0.1 }]) as Optimizer<object>],
-  ['NAdam', (p) => new NAdam([{ params: p.slice(0, 2) }, { params: p.slice(2), lr: 0.01 }]) as Optimizer<object>],
-  ['ASGD', (p) => new ASGD(p, { t0: 3 }) as Optimizer<object>],
-  ['Rprop', (p) => new Rprop(p) as Optimizer<object>],
-  ['Lamb', (p) => new Lamb(p, { weightDecay: 0.01 }) as Optimizer<object>],
-];
+/** Every registered optimizer, over two param groups, with every state buffer in use. */
+const makers: [string, Make][] = everyOptimizer.map((c) => [c.name, (p) => c.makeGroups(p)]);
 const SIZES = [3, 17, 1, 64];
 const init = (seed: number) => SIZES.map((n) => randn(rng(seed + n), n));
 const grads = (seed: number) => SIZES.map((n) => randn(rng(seed * 7 + n), n));

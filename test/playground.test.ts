@@ -29,7 +29,7 @@ describe('the playground menu', () => {
     }
     // Adam's betas come from the two fields
     const adam = OPTIMIZERS.find((d) => d.id === 'adam')!;
-    const opt = create({ def: adam, lr: 0.1, h: { beta1: 0.8, beta2: 0.99 } }, [new Float32Array(1)]) as Adam;
+    const opt = create({ def: adam, lr: 0.1, h: { 'betas.0': 0.8, 'betas.1': 0.99 } }, [new Float32Array(1)]) as Adam;
     expect(opt.paramGroups[0]!.betas).toEqual([0.8, 0.99]);
     opt.dispose();
   });

@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  ASGD, Adadelta, Adagrad, Adam, AdamW, Adamax, Lamb, Lion, Momentum, NAdam, RAdam, RMSprop, Rprop, SGD, ready, reference,
+  ASGD, Adadelta, Adagrad, Adam, AdamW, Adamax, Lamb, Lion, Momentum, NAdam, RAdam, RMSprop, Rprop, SGD, optimizerEntry, optimizerNames, ready, reference,
 } from '../src/index.js';
 import { conformance, randn, rng } from './helpers.js';
 
@@ -159,6 +159,11 @@ const methods: { name: string; ctor: Ctor; ref: Ref; options: fc.Arbitrary<objec
     }),
   },
 ];
+
+it('covers every registered optimizer, against the reference the registry names', () => {
+  expect(methods.map((m) => m.name)).toEqual([...optimizerNames]);
+  for (const m of methods) expect(m.ref, m.name).toBe(optimizerEntry(m.name).reference);
+});
 
 describe.each(['simd', 'scalar'] as const)('%s build', (build) => {
   it.each(methods.map((m) => [m.name, m] as const))('%s equals its plain-JS reference', async (_name, m) => {

@@ -96,6 +96,24 @@ describe('what the registry says is what each class does', () => {
       opt.dispose();
     }
   });
+  it.each(optimizerNames)('%s: with allState a step starts every state buffer the optimizer can have', (name) => {
+    const e = optimizerEntry(name);
+    const opt = createOptimizer(name, [new Float32Array([1, -2, 3])], e.allState as never);
+    try {
+      opt.step([new Float32Array([0.5, 0.25, -1])]);
+      const st = opt.stateDict().state[0]!;
+      const started = Object.keys(st).filter((k) => st[k] instanceof Float32Array).sort();
+      expect(started).toEqual([...e.buffers({ ...e.defaults, ...e.allState } as never)].sort());
+      // and no option turns on a buffer that allState leaves off: toggling each boolean adds nothing
+      for (const [k, v] of Object.entries(e.defaults)) {
+        if (typeof v !== 'boolean') continue;
+        const more = e.buffers({ ...e.defaults, ...e.allState, [k]: !v } as never);
+        for (const b of more) expect(started, `${name} ${k}: ${!v}`).toContain(b);
+      }
+    } finally {
+      opt.dispose();
+    }
+  });
   it('AdamW defaults to decoupled weight decay 1e-2, Adam to none', () => {
     expect(defaultOptions.AdamW.weightDecay).toBe(0.01);
     expect(defaultOptions.Adam.weightDecay).toBe(0);

@@ -2,11 +2,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Adagrad, Adam, AdamW, Momentum, RMSprop, SGD, memoryStats, ready, reference, type Optimizer } from '../src/index.js';
 import { bytesOf, conformance, randn, rng } from './helpers.js';
+import { everyOptimizer } from './registry-cases.js';
 
 type AnyOpt = Optimizer<object>;
 type Make = (params: Float32Array[]) => AnyOpt;
 
 const makers: [string, Make][] = [
+  // every registered optimizer with every state buffer in use, then variants of the classic ones
+  ...everyOptimizer.map((c): [string, Make] => [c.name, (p) => c.make(p, { lr: 0.01 })]),
   ['SGD nesterov', (p) => new SGD(p, { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-3 }) as AnyOpt],
   ['SGD dampening', (p) => new SGD(p, { lr: 0.05, momentum: 0.8, dampening: 0.3 }) as AnyOpt],
   ['Momentum', (p) => new Momentum(p, { lr: 0.05, beta: 0.8 }) as AnyOpt],

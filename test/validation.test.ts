@@ -2,7 +2,7 @@
 // expected and what was given, and changes nothing.
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  ASGD, Adadelta, Adagrad, Adam, AdamW, Adamax, Lamb, Lion, Momentum, NAdam, NonFiniteGradientError, RAdam, RMSprop, Rprop, SGD, ready,
+  ASGD, Adadelta, Adagrad, Adam, AdamW, Adamax, Lamb, Lion, Momentum, NAdam, NonFiniteGradientError, RAdam, RMSprop, Rprop, SGD, optimizerEntry, optimizerNames, ready,
   type Optimizer,
 } from '../src/index.js';
 import { snapshot } from './helpers.js';
@@ -40,6 +40,11 @@ const table: [string, Ctor, Record<string, keyof typeof bad>][] = [
   ['Lion', Lion as unknown as Ctor, { lr: 'nonNegative', betas: 'betas', weightDecay: 'nonNegative' }],
   ['Lamb', Lamb as unknown as Ctor, { lr: 'nonNegative', betas: 'betas', eps: 'nonNegative', weightDecay: 'nonNegative' }],
 ];
+
+it('the table states the rules of every registered optimizer, and the registry declares the same options', () => {
+  expect(table.map(([name]) => name)).toEqual([...optimizerNames]);
+  for (const [name, , rules] of table) expect(Object.keys(optimizerEntry(name).rules).sort(), name).toEqual(Object.keys(rules).sort());
+});
 
 const fmt = (v: unknown) => (Array.isArray(v) ? `[${v.map(fmt).join(', ')}]` : typeof v === 'string' ? JSON.stringify(v) : String(v));
 
