@@ -155,7 +155,7 @@ const ENTRIES = {
     reference: reference.Adam,
     summary: 'bias-corrected running moments of g and g², coupled (L2) weight decay',
     follows: 'torch.optim.Adam',
-    demo: { lr: 0.01, lr2d: { rosenbrock: 0.03, beale: 0.03, saddle: 0.01 }, fields: ['betas'] },
+    demo: { lr: 0.01, lr2d: { rosenbrock: 0.1, beale: 0.1, saddle: 0.01 }, fields: ['betas'] },
     bench: { options: { lr: 1e-3 }, adaptive: true, tfjs: { factory: 'adam', args: [1e-3] } },
   }),
   AdamW: entry('AdamW', AdamW, adamwSpec, {
@@ -164,7 +164,7 @@ const ENTRIES = {
     reference: reference.AdamW,
     summary: 'Adam with decoupled weight decay',
     follows: 'torch.optim.AdamW',
-    demo: { lr: 0.01, lr2d: { rosenbrock: 0.03, beale: 0.03, saddle: 0.01 }, fields: ['betas', 'weightDecay'] },
+    demo: { lr: 0.01, lr2d: { rosenbrock: 0.1, beale: 0.1, saddle: 0.01 }, fields: ['betas', 'weightDecay'] },
     bench: { options: { lr: 1e-3 }, adaptive: true },
   }),
   Adadelta: entry('Adadelta', Adadelta, adadeltaSpec, {
@@ -234,7 +234,7 @@ const ENTRIES = {
     allState: {},
     kernels: ['lambMoments', 'lambApply', 'lambParamSumSq', 'lambUpdateSumSq'],
     reference: reference.Lamb,
-    summary: 'Adam-style update scaled per tensor by the trust ratio ||p|| / ||u||',
+    summary: 'Adam-style update scaled per tensor by the trust ratio ‖p‖ / ‖u‖',
     follows: 'You et al. 2020, "Large Batch Optimization for Deep Learning"',
     demo: { lr: 0.01, lr2d: { rosenbrock: 0.03, beale: 0.01, saddle: 0.01 }, fields: ['betas'] },
     bench: { options: { lr: 1e-3 }, adaptive: true, note: 'a second pass per tensor reads p, m and v again for the trust ratio' },

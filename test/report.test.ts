@@ -86,7 +86,6 @@ describe('the table and the report', () => {
     const html = renderReport(result, { command: 'wasm-optim compare', versions: 'test' });
     expect(html.startsWith('<!doctype html>')).toBe(true);
     expect(html).not.toMatch(/<script|<link|<img|<iframe|@import|\b(src|href)\s*=|url\((?!#)/i);
-    // 5 loss charts + the sweep + 8 noise panels + 3 trajectory plots
     expect(html.match(/<svg /g)).toHaveLength(5 + 1 + METHODS.length + 3); // one noise panel per method
     expect(html.match(/<polyline /g)).toHaveLength(3 * METHODS.length);
     for (const r of result.runs) expect(html).toContain(r.label);
