@@ -10,31 +10,13 @@ export {
   type StepOptions,
 } from './optimizer.js';
 export { memoryStats } from './arena.js';
-/** The registry: every optimizer by name (`optimizers.Adam === Adam`), `createOptimizer(name, params, options)`, defaults. */
-export {
-  optimizers,
-  createOptimizer,
-  defaultOptions,
-  optimizerNames,
-  optimizerEntry,
-  isOptimizerName,
-  registry,
-  type OptimizerName,
-  type OptimizerOptions,
-  type OptimizerClassOf,
-  type OptimizerClass,
-  type OptimizerEntry,
-  type HyperparametersOf,
-  type TfjsEquivalent,
-  type DemoFunction,
-} from './registry.js';
+/**
+ * The registry: every optimizer class and its options type (`Adam`,
+ * `AdamOptions`, ...), every optimizer by name (`optimizers.Adam === Adam`),
+ * `createOptimizer(name, params, options)`, defaults.
+ */
+export * from './registry.js';
 export { clipGradNorm, clipGradValue, type ClipGradNormOptions, type NormType } from './clip.js';
-export { SGD, type SGDOptions } from './optimizers/sgd.js';
-export { Momentum, type MomentumOptions } from './optimizers/momentum.js';
-export { Adagrad, type AdagradOptions } from './optimizers/adagrad.js';
-export { RMSprop, type RMSpropOptions } from './optimizers/rmsprop.js';
-export { Adam, type AdamOptions } from './optimizers/adam.js';
-export { AdamW, type AdamWOptions } from './optimizers/adamw.js';
 /** Plain-JS reference implementations: `reference.Adam.step(p, g, state, options)`. */
 export * as reference from './reference/index.js';
 /** Learning-rate schedulers (torch.optim.lr_scheduler): StepLR, CosineAnnealingLR, OneCycleLR, ... */
@@ -61,11 +43,3 @@ export { rosenbrock, beale, saddle, testFunctions, type TestFunction } from './d
 export { SoftmaxRegression, type SoftmaxRegressionOptions } from './models/softmax.js';
 export { MLP, type MLPOptions, type Activation } from './models/mlp.js';
 export type { Classifier, Vec } from './models/model.js';
-export { Adadelta, type AdadeltaOptions } from './optimizers/adadelta.js';
-export { Adamax, type AdamaxOptions } from './optimizers/adamax.js';
-export { NAdam, type NAdamOptions } from './optimizers/nadam.js';
-export { RAdam, type RAdamOptions } from './optimizers/radam.js';
-export { Rprop, type RpropOptions } from './optimizers/rprop.js';
-export { ASGD, type ASGDOptions } from './optimizers/asgd.js';
-export { Lion, type LionOptions } from './optimizers/lion.js';
-export { Lamb, type LambOptions } from './optimizers/lamb.js';

@@ -19,6 +19,22 @@ import { RMSprop, rmspropSpec } from './optimizers/rmsprop.js';
 import { Rprop, rpropSpec } from './optimizers/rprop.js';
 import { SGD, sgdSpec } from './optimizers/sgd.js';
 import * as reference from './reference/index.js';
+
+// Every optimizer class and its options type, as the package exports them.
+export { Adadelta, type AdadeltaOptions } from './optimizers/adadelta.js';
+export { Adagrad, type AdagradOptions } from './optimizers/adagrad.js';
+export { Adam, type AdamOptions } from './optimizers/adam.js';
+export { Adamax, type AdamaxOptions } from './optimizers/adamax.js';
+export { AdamW, type AdamWOptions } from './optimizers/adamw.js';
+export { ASGD, type ASGDOptions } from './optimizers/asgd.js';
+export { Lamb, type LambOptions } from './optimizers/lamb.js';
+export { Lion, type LionOptions } from './optimizers/lion.js';
+export { Momentum, type MomentumOptions } from './optimizers/momentum.js';
+export { NAdam, type NAdamOptions } from './optimizers/nadam.js';
+export { RAdam, type RAdamOptions } from './optimizers/radam.js';
+export { RMSprop, type RMSpropOptions } from './optimizers/rmsprop.js';
+export { Rprop, type RpropOptions } from './optimizers/rprop.js';
+export { SGD, type SGDOptions } from './optimizers/sgd.js';
 import type { ReferenceMethod } from './reference/types.js';
 import { describe, type Rule } from './validate.js';
 import type { Kernels } from './wasm.js';
