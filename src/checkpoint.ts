@@ -19,7 +19,7 @@
 // the data length matches the header exactly. Nothing is written to an
 // optimizer until everything has been checked (Optimizer.load).
 import CRC32 from 'crc-32';
-import type { ParamState, StateDict } from './optimizer.js';
+import type { ParamState, StateDict } from './state-dict.js';
 import { describe } from './validate.js';
 
 const MAGIC = 'WOPTCKPT';
