@@ -3,7 +3,8 @@
 // steps each group through its method's `run` (src/method.ts). The concepts
 // it puts together live in their own files: options.ts (validation),
 // layout.ts (memory), group-view.ts (paramGroups), step.ts (the step
-// pipeline), state-dict.ts (state dicts) and checkpoint.ts (the binary format).
+// pipeline), state-dict.ts (state dicts), checkpoint.ts (the binary format)
+// and schedulers/resume.ts (schedulers in checkpoints).
 import type { Arena } from './arena.js';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
 import { makeGroupView, type ParamGroup } from './group-view.js';
@@ -12,6 +13,8 @@ import type { MethodSpec, Scalars } from './method.js';
 import { parseGroups, parseOptions, type ParamGroupInput, type StepOptions } from './options.js';
 import { buildStateDict, planLoad, type StateDict } from './state-dict.js';
 import { applyStep, type StepTarget } from './step.js';
+import { planSchedule, saveSchedule } from './schedulers/resume.js';
+import type { Scheduler } from './schedulers/scheduler.js';
 import { describe, isDetached } from './validate.js';
 
 export { FLUSH_MIN_EPS, gradScale, type GroupAddresses, type GroupProgress, type MethodSpec, type Scalars, type TensorSlot } from './method.js';
@@ -129,15 +132,19 @@ export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
   /**
    * A binary checkpoint: hyperparameters, step counts, parameter shapes, the
    * state buffers and (unless `{ params: false }`) the parameter values, with a
-   * CRC-32 (format: src/checkpoint.ts, README "Checkpoints").
+   * CRC-32 (format: src/checkpoint.ts, README "Checkpoints"). With
+   * `{ schedulers: [s1, s2] }` it also holds each scheduler's state, for
+   * `load(bytes, { schedulers })`.
    */
-  save(options: { params?: boolean } = {}): Uint8Array {
+  save(options: { params?: boolean; schedulers?: readonly Scheduler[] } = {}): Uint8Array {
+    const owner = `${this.#spec.name}.save`;
     this.#live('save()');
-    if (options === null || typeof options !== 'object') throw new TypeError(`${this.#spec.name}.save: options must be an object, got ${describe(options)}`);
+    if (options === null || typeof options !== 'object') throw new TypeError(`${owner}: options must be an object, got ${describe(options)}`);
     const withParams = options.params ?? true;
-    if (typeof withParams !== 'boolean') throw new TypeError(`${this.#spec.name}.save: options.params must be true or false, got ${describe(withParams)}`);
+    if (typeof withParams !== 'boolean') throw new TypeError(`${owner}: options.params must be true or false, got ${describe(withParams)}`);
+    const schedule = saveSchedule(owner, this, options.schedulers);
     const params = this.#layout.params;
-    return encodeCheckpoint(this.stateDict(), params.map((p) => p.length), withParams ? params : undefined);
+    return encodeCheckpoint(this.stateDict(), params.map((p) => p.length), withParams ? params : undefined, schedule);
   }
 
   /**
@@ -145,11 +152,21 @@ export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
    * over parameters of the same shapes: all or nothing. Truncated, corrupted
    * or foreign bytes, another optimizer kind, other shapes or a future format
    * version throw a clear error and change nothing.
+   *
+   * A checkpoint saved with `{ schedulers }` restores them too: create the
+   * optimizer and its schedulers as in the saved run, then
+   * `load(bytes, { schedulers: [s1, s2] })` (same kinds, same order). Such a
+   * checkpoint refuses to load without them, since a scheduler created after
+   * load would restart its schedule and overwrite the restored lr; pass
+   * `{ schedulers: false }` to restore the optimizer alone.
    */
-  load(bytes: Uint8Array): void {
+  load(bytes: Uint8Array, options: { schedulers?: readonly Scheduler[] | false } = {}): void {
     const owner = `${this.#spec.name}.load`;
     this.#live('load()');
-    const { stateDict, shapes, params } = decodeCheckpoint(owner, bytes);
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+      throw new TypeError(`${owner}: options must be an object such as { schedulers: [sched] }, got ${describe(options)}`);
+    }
+    const { stateDict, shapes, params, schedule } = decodeCheckpoint(owner, bytes);
     if (stateDict.kind !== this.#spec.name) {
       throw new TypeError(`${owner}: this checkpoint belongs to ${describe(stateDict.kind)}, not ${this.#spec.name}`);
     }
@@ -166,13 +183,17 @@ export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
         }
       });
     }
-    planLoad(this.#spec, this.#layout, this.#base, owner, stateDict as StateDict<O>)();
+    const writeState = planLoad(this.#spec, this.#layout, this.#base, owner, stateDict as StateDict<O>);
+    const writeSchedule = planSchedule(owner, this, options.schedulers, schedule);
+    // Everything is checked: nothing below can fail.
+    writeState();
     if (params) {
       params.forEach((p, i) => {
         views[i]!.set(p);
         this.#callerParams[i]!.set(p);
       });
     }
+    writeSchedule();
   }
 
   /**
