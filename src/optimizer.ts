@@ -140,11 +140,12 @@ export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
     const owner = `${this.#spec.name}.save`;
     this.#live('save()');
     if (options === null || typeof options !== 'object') throw new TypeError(`${owner}: options must be an object, got ${describe(options)}`);
-    const withParams = options.params ?? true;
+    const { params, schedulers } = checkKeys(owner, options, ['params', 'schedulers']);
+    const withParams = params ?? true;
     if (typeof withParams !== 'boolean') throw new TypeError(`${owner}: options.params must be true or false, got ${describe(withParams)}`);
-    const schedule = saveSchedule(owner, this, options.schedulers);
-    const params = this.#layout.params;
-    return encodeCheckpoint(this.stateDict(), params.map((p) => p.length), withParams ? params : undefined, schedule);
+    const schedule = saveSchedule(owner, this, schedulers);
+    const views = this.#layout.params;
+    return encodeCheckpoint(this.stateDict(), views.map((p) => p.length), withParams ? views : undefined, schedule);
   }
 
   /**
@@ -166,6 +167,7 @@ export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
     if (options === null || typeof options !== 'object' || Array.isArray(options)) {
       throw new TypeError(`${owner}: options must be an object such as { schedulers: [sched] }, got ${describe(options)}`);
     }
+    const { schedulers } = checkKeys(owner, options, ['schedulers']);
     const { stateDict, shapes, params, schedule } = decodeCheckpoint(owner, bytes);
     if (stateDict.kind !== this.#spec.name) {
       throw new TypeError(`${owner}: this checkpoint belongs to ${describe(stateDict.kind)}, not ${this.#spec.name}`);
@@ -184,7 +186,7 @@ export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
       });
     }
     const writeState = planLoad(this.#spec, this.#layout, this.#base, owner, stateDict as StateDict<O>);
-    const writeSchedule = planSchedule(owner, this, options.schedulers, schedule);
+    const writeSchedule = planSchedule(owner, this, schedulers, schedule);
     // Everything is checked: nothing below can fail.
     writeState();
     if (params) {
@@ -212,4 +214,13 @@ export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
   get disposed(): boolean {
     return this.#arena === undefined;
   }
+}
+
+/** A copy of an options object whose keys are all in `valid` (a misspelt option is an error, not ignored). */
+function checkKeys(owner: string, options: object, valid: readonly string[]): Record<string, unknown> {
+  const copy: Record<string, unknown> = { ...options };
+  for (const key of Object.keys(copy)) {
+    if (!valid.includes(key)) throw new TypeError(`${owner}: unknown option ${JSON.stringify(key)} in options (valid options: ${valid.join(', ')})`);
+  }
+  return copy;
 }

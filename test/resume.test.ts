@@ -264,6 +264,9 @@ describe('bad schedulers for save and load change nothing', () => {
     expect(() => a.save({ schedulers: [mine, {} as Scheduler] })).toThrow(/SGD\.save: options\.schedulers\[1\] must be a scheduler such as new StepLR\(opt, \.\.\.\), got/);
     expect(() => a.save({ schedulers: [foreign] })).toThrow(/SGD\.save: options\.schedulers\[0\] \(StepLR\) belongs to another optimizer/);
     expect(() => a.save({ schedulers: [mine, mine] })).toThrow(/options\.schedulers\[1\] is the same scheduler as options\.schedulers\[0\]/);
+    expect(() => a.save({ scheduler: [mine] } as never)).toThrow(/SGD\.save: unknown option "scheduler" in options \(valid options: params, schedulers\)/);
+    expect(() => a.load(a.save(), { scheduler: [mine] } as never)).toThrow(/SGD\.load: unknown option "scheduler" in options \(valid options: schedulers\)/);
+    expect(() => a.load(a.save(), null as never)).toThrow(/SGD\.load: options must be an object such as \{ schedulers: \[sched\] \}, got null/);
     // no schedulers: the bytes of a plain checkpoint
     expect(a.save({ schedulers: [] })).toEqual(a.save());
   });
