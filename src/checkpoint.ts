@@ -7,7 +7,9 @@
 //   16      H     header, UTF-8 JSON:
 //                   { kind, shapes: [n per parameter], params: bool,
 //                     paramGroups: [{ ...hyperparameters, params: [indices] }],
-//                     state: [null | { step, buffers: [names] } per parameter] }
+//                     state: [null | { step, buffers: [names] } per parameter],
+//                     schedule (optional): { schedulers: [state dicts],
+//                       initialLr: [per group] | null } }
 //   16+H    pad   zero bytes up to a multiple of 4
 //   ...     4*k   float32 data, per parameter in order: its values (when
 //                 header.params), then each state buffer named in the header
@@ -15,16 +17,25 @@
 //                 muProduct, travel in the header as `scalars`)
 //   end-4   4     u32 CRC-32 (IEEE) of every byte before it
 //
-// A reader checks, in order: length, magic, version, CRC, header, then that
-// the data length matches the header exactly. Nothing is written to an
-// optimizer until everything has been checked (Optimizer.load).
+// `schedule` is present only when save() was given schedulers, so a
+// checkpoint without them is byte for byte what earlier releases wrote (and
+// earlier releases read one with it, ignoring it). A reader checks, in order:
+// length, magic, version, CRC, header, then that the data length matches the
+// header exactly. Nothing is written to an optimizer until everything has
+// been checked (Optimizer.load).
 import CRC32 from 'crc-32';
-import type { ParamState, StateDict } from './optimizer.js';
+import type { ParamState, StateDict } from './state-dict.js';
 import { describe } from './validate.js';
 
 const MAGIC = 'WOPTCKPT';
 export const CHECKPOINT_VERSION = 1;
 const FIXED = 16;
+
+/** The schedulers' part of a checkpoint (plain JSON data; Optimizer.load has the schedulers check it). */
+export interface CheckpointSchedule {
+  schedulers: ({ kind: string } & Record<string, unknown>)[];
+  initialLr: number[] | null;
+}
 
 interface Header {
   kind: string;
@@ -32,9 +43,10 @@ interface Header {
   params: boolean;
   paramGroups: Record<string, unknown>[];
   state: ({ step: number; buffers: string[]; scalars?: Record<string, number> } | null)[];
+  schedule?: CheckpointSchedule;
 }
 
-export function encodeCheckpoint(sd: StateDict<object>, shapes: number[], params?: readonly Float32Array[]): Uint8Array {
+export function encodeCheckpoint(sd: StateDict<object>, shapes: number[], params?: readonly Float32Array[], schedule?: CheckpointSchedule): Uint8Array {
   const header: Header = {
     kind: sd.kind,
     shapes,
@@ -50,6 +62,7 @@ export function encodeCheckpoint(sd: StateDict<object>, shapes: number[], params
       return entry;
     }),
   };
+  if (schedule) header.schedule = schedule;
   const json = new TextEncoder().encode(JSON.stringify(header));
   const dataStart = (FIXED + json.length + 3) & ~3;
   const arrays: Float32Array[] = [];
@@ -79,6 +92,8 @@ export interface DecodedCheckpoint {
   stateDict: StateDict<object>;
   shapes: number[];
   params: Float32Array[] | undefined;
+  /** the schedulers' state, if save() was given schedulers */
+  schedule: CheckpointSchedule | undefined;
 }
 
 export function decodeCheckpoint(owner: string, bytes: unknown): DecodedCheckpoint {
@@ -105,11 +120,12 @@ export function decodeCheckpoint(owner: string, bytes: unknown): DecodedCheckpoi
     throw bad(`the header is not valid JSON (${(e as Error).message})`);
   }
   if (header === null || typeof header !== 'object') throw bad('the header is not an object');
-  const { kind, shapes, params, paramGroups, state } = header;
+  const { kind, shapes, params, paramGroups, state, schedule } = header;
   if (typeof kind !== 'string') throw bad('the header has no optimizer kind');
   if (!Array.isArray(shapes) || !shapes.every((n) => Number.isSafeInteger(n) && n >= 0)) throw bad('the header has no valid parameter shapes');
   if (typeof params !== 'boolean') throw bad('the header does not say whether parameters are included');
   if (!Array.isArray(paramGroups) || !Array.isArray(state) || state.length !== shapes.length) throw bad('the header has no valid groups or state');
+  if (schedule !== undefined && !validSchedule(schedule)) throw bad('the header has no valid schedule');
   let floats = 0;
   for (const [i, s] of state.entries()) {
     if (params) floats += shapes[i]!;
@@ -150,5 +166,18 @@ export function decodeCheckpoint(owner: string, bytes: unknown): DecodedCheckpoi
     stateDict: { kind, version: 1, state: outState, paramGroups: paramGroups as StateDict<object>['paramGroups'] },
     shapes,
     params: params ? outParams : undefined,
+    schedule,
   };
+}
+
+/** The shape of a schedule: scheduler state dicts (objects with a kind) and null or an array of numbers. */
+function validSchedule(s: unknown): s is CheckpointSchedule {
+  if (s === null || typeof s !== 'object' || Array.isArray(s)) return false;
+  const { schedulers, initialLr } = s as Record<string, unknown>;
+  return (
+    Array.isArray(schedulers) &&
+    schedulers.length > 0 &&
+    schedulers.every((d) => d !== null && typeof d === 'object' && !Array.isArray(d) && typeof (d as { kind?: unknown }).kind === 'string') &&
+    (initialLr === null || (Array.isArray(initialLr) && initialLr.every((v) => typeof v === 'number')))
+  );
 }

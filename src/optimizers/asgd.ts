@@ -1,6 +1,4 @@
-import { gradScale } from '../optimizer.js';
-import { GroupStateOptimizer, type GroupMethodSpec } from './group-state.js';
-import type { ParamGroupInput, StepOptions } from '../optimizer.js';
+import { Optimizer, gradScale, type MethodSpec, type ParamGroupInput, type StepOptions } from '../optimizer.js';
 import { boolean, nonNegative } from '../validate.js';
 
 /** Hyperparameters of ASGD (PyTorch `torch.optim.ASGD`, camelCase). */
@@ -25,15 +23,15 @@ export interface ASGDScalars extends Record<string, number> {
   mu: number;
 }
 
-export const asgdSpec: GroupMethodSpec<ASGDOptions, ASGDScalars> = {
+export const asgdSpec: MethodSpec<ASGDOptions, ASGDScalars> = {
   name: 'ASGD',
   defaults: { lr: 1e-2, lambd: 1e-4, alpha: 0.75, t0: 1e6, weightDecay: 0, maximize: false },
   rules: { lr: nonNegative, lambd: nonNegative, alpha: nonNegative, t0: nonNegative, weightDecay: nonNegative, maximize: boolean },
   buffers: () => ['ax'],
   scalarNames: ['eta', 'mu'],
   initScalars: (o) => ({ eta: o.lr, mu: 1 }),
-  run(k, a, o, ctx, { scalars }) {
-    const { t } = ctx;
+  run(k, a, o, ctx) {
+    const { t, scalars } = ctx;
     const { eta, mu } = scalars;
     const decay = 1 - o.lambd * eta;
     const gs = gradScale(o.maximize, ctx);
@@ -61,7 +59,7 @@ export const asgdSpec: GroupMethodSpec<ASGDOptions, ASGDScalars> = {
  * in the state dict (`stateDict().state[i].ax`); the parameters themselves
  * follow plain SGD with the eta schedule.
  */
-export class ASGD extends GroupStateOptimizer<ASGDOptions, ASGDScalars> {
+export class ASGD extends Optimizer<ASGDOptions, ASGDScalars> {
   constructor(params: Float32Array[] | ParamGroupInput<ASGDOptions>[], options?: Partial<ASGDOptions> & StepOptions) {
     super(asgdSpec, params, options);
   }

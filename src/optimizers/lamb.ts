@@ -1,6 +1,4 @@
-import { FLUSH_MIN_EPS } from '../optimizer.js';
-import { GroupStateOptimizer, type GroupMethodSpec } from './group-state.js';
-import type { ParamGroupInput, StepOptions } from '../optimizer.js';
+import { Optimizer, FLUSH_MIN_EPS, type MethodSpec, type ParamGroupInput, type StepOptions } from '../optimizer.js';
 import { betasRule, nonNegative } from '../validate.js';
 
 /** Hyperparameters of LAMB (You et al. 2020; names as Optax, camelCase). */
@@ -20,16 +18,14 @@ export function lambTrustRatio(paramNorm: number, updateNorm: number): number {
   return paramNorm === 0 || updateNorm === 0 ? 1 : paramNorm / updateNorm;
 }
 
-export const lambSpec: GroupMethodSpec<LambOptions, Record<string, never>> = {
+export const lambSpec: MethodSpec<LambOptions> = {
   name: 'Lamb',
   defaults: { lr: 1e-3, betas: Object.freeze([0.9, 0.999]) as readonly [number, number], eps: 1e-6, weightDecay: 0 },
   rules: { lr: nonNegative, betas: betasRule, eps: nonNegative, weightDecay: nonNegative },
   flushes: (o) => o.eps >= FLUSH_MIN_EPS,
   buffers: () => ['expAvg', 'expAvgSq'],
-  scalarNames: [],
-  initScalars: () => ({}),
-  run(k, a, o, ctx, { tensors }) {
-    const { t } = ctx;
+  run(k, a, o, ctx) {
+    const { t, tensors } = ctx;
     const [b1, b2] = o.betas;
     const c1 = 1 / (1 - b1 ** t);
     const c2 = 1 / Math.sqrt(1 - b2 ** t);
@@ -57,7 +53,7 @@ export const lambSpec: GroupMethodSpec<LambOptions, Record<string, never>> = {
  *
  * Each tensor given to the optimizer is one layer for the trust ratio.
  */
-export class Lamb extends GroupStateOptimizer<LambOptions, Record<string, never>> {
+export class Lamb extends Optimizer<LambOptions> {
   constructor(params: Float32Array[] | ParamGroupInput<LambOptions>[], options?: Partial<LambOptions> & StepOptions) {
     super(lambSpec, params, options);
   }

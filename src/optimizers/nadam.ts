@@ -1,6 +1,4 @@
-import { gradScale, FLUSH_MIN_EPS } from '../optimizer.js';
-import { GroupStateOptimizer, type GroupMethodSpec } from './group-state.js';
-import type { ParamGroupInput, StepOptions } from '../optimizer.js';
+import { Optimizer, gradScale, FLUSH_MIN_EPS, type MethodSpec, type ParamGroupInput, type StepOptions } from '../optimizer.js';
 import { betasRule, boolean, nonNegative } from '../validate.js';
 
 /** Hyperparameters of NAdam (PyTorch 2.x `torch.optim.NAdam`, camelCase). */
@@ -26,7 +24,7 @@ export interface NAdamScalars extends Record<string, number> {
   muProduct: number;
 }
 
-export const nadamSpec: GroupMethodSpec<NAdamOptions, NAdamScalars> = {
+export const nadamSpec: MethodSpec<NAdamOptions, NAdamScalars> = {
   name: 'NAdam',
   defaults: {
     lr: 2e-3,
@@ -50,8 +48,8 @@ export const nadamSpec: GroupMethodSpec<NAdamOptions, NAdamScalars> = {
   buffers: () => ['expAvg', 'expAvgSq'],
   scalarNames: ['muProduct'],
   initScalars: () => ({ muProduct: 1 }),
-  run(k, a, o, ctx, { scalars }) {
-    const { t } = ctx;
+  run(k, a, o, ctx) {
+    const { t, scalars } = ctx;
     const [b1, b2] = o.betas;
     const mu = b1 * (1 - 0.5 * 0.96 ** (t * o.momentumDecay));
     const muNext = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * o.momentumDecay));
@@ -83,7 +81,7 @@ export const nadamSpec: GroupMethodSpec<NAdamOptions, NAdamScalars> = {
  * torch 1.13's single-tensor code multiplied one extra mu_t into the second
  * denominator; 2.x (and 1.13's foreach code) do not, and neither does this.
  */
-export class NAdam extends GroupStateOptimizer<NAdamOptions, NAdamScalars> {
+export class NAdam extends Optimizer<NAdamOptions, NAdamScalars> {
   constructor(params: Float32Array[] | ParamGroupInput<NAdamOptions>[], options?: Partial<NAdamOptions> & StepOptions) {
     super(nadamSpec, params, options);
   }

@@ -62,6 +62,12 @@ export function setInitialLrs(opt: SchedulableOptimizer, lrs: readonly number[])
   initialLrs.set(opt, [...lrs]);
 }
 
+/** Restores what `initialLrsOf` returned (undefined: none recorded), as a checkpoint restores PyTorch's param groups. */
+export function restoreInitialLrs(opt: SchedulableOptimizer, lrs: readonly number[] | undefined): void {
+  if (lrs) initialLrs.set(opt, [...lrs]);
+  else initialLrs.delete(opt);
+}
+
 /** The optimizer's recorded `initial_lr` per group, if a scheduler has recorded them. */
 export function initialLrsOf(opt: SchedulableOptimizer): number[] | undefined {
   const lrs = initialLrs.get(opt);

@@ -1,0 +1,38 @@
+// The objects of `opt.paramGroups`: the group's parameter views and one
+// accessor per hyperparameter, whose setter validates before it assigns.
+import type { Group } from './layout.js';
+import type { MethodSpec, Scalars } from './method.js';
+import { checkGroup, checkOption } from './options.js';
+import { describe } from './validate.js';
+
+/** A param group as exposed on `opt.paramGroups`: options are validated when assigned. */
+export type ParamGroup<O> = O & { readonly params: readonly Float32Array[] };
+
+/**
+ * The view of group `gi`. `live(what)` throws once the optimizer is disposed.
+ * A rejected value leaves the group's options as they were.
+ */
+export function makeGroupView<O extends object, S extends Scalars>(
+  spec: MethodSpec<O, S>,
+  gi: number,
+  group: Group<O, S>,
+  views: readonly Float32Array[],
+  live: (what: string) => void,
+): ParamGroup<O> {
+  const obj = {} as Record<string, unknown>;
+  Object.defineProperty(obj, 'params', { value: views, enumerable: true });
+  for (const key of Object.keys(spec.rules)) {
+    Object.defineProperty(obj, key, {
+      enumerable: true,
+      get: () => (group.options as Record<string, unknown>)[key],
+      set: (value: unknown) => {
+        live(`paramGroups[${gi}].${key}`);
+        const stored = checkOption(spec, spec.name, `paramGroups[${gi}].${key}`, key, value);
+        const next = { ...group.options, [key]: stored } as O;
+        checkGroup(spec, spec.name, `paramGroups[${gi}] (setting ${key} to ${describe(value)})`, next, group.allocated);
+        group.options = next;
+      },
+    });
+  }
+  return Object.preventExtensions(obj) as ParamGroup<O>;
+}

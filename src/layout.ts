@@ -1,0 +1,133 @@
+// Memory layout of an optimizer in its WebAssembly memory: every group's
+// parameters, then every group's gradients (one contiguous region, checked in
+// one pass), then each group's state buffers. Every tensor starts on a
+// 16-byte boundary, so SIMD loads are aligned. Also the per-group record the
+// rest of the optimizer works on.
+import { Arena } from './arena.js';
+import type { GroupAddresses, GroupProgress, MethodSpec, Scalars, TensorSlot } from './method.js';
+import type { GroupInput } from './options.js';
+
+export const FLOAT = 4;
+/** Smallest positive normal float32, the kernels' flush threshold. */
+export const FLT_MIN = 2 ** -126;
+/** Every tensor starts on a 16-byte boundary, so SIMD loads are aligned. */
+export const pad4 = (n: number) => (n + 3) & ~3;
+
+/** The `run` context of a group, reused at every step (the hot path allocates nothing). */
+export type MutableProgress<S extends Scalars> = { -readonly [K in keyof GroupProgress<S>]: GroupProgress<S>[K] };
+
+/** One param group as the optimizer keeps it. */
+export interface Group<O, S extends Scalars> {
+  options: O;
+  /** global indices of this group's parameters */
+  indices: number[];
+  addr: GroupAddresses;
+  /** the group's tensors (offset and length within each of its buffers) */
+  tensors: readonly TensorSlot[];
+  /** buffers allocated for this group */
+  allocated: readonly string[];
+  step: number;
+  started: Set<string>;
+  /** running scalars (MethodSpec.scalarNames); undefined before the group's first step */
+  scalars: S | undefined;
+  /** what `run` is passed, updated in place at every step */
+  ctx: MutableProgress<S>;
+}
+
+/** An optimizer's memory and everything laid out in it. */
+export interface Layout<O, S extends Scalars> {
+  arena: Arena;
+  groups: Group<O, S>[];
+  /** views of the parameters in memory, in order across groups */
+  params: readonly Float32Array[];
+  /** views of the gradient slots */
+  grads: readonly Float32Array[];
+  /** the views of each group's parameters */
+  groupParams: readonly (readonly Float32Array[])[];
+  /** [address, length] of every gradient, for the finiteness check */
+  gradRegion: [number, number];
+  /** the flush threshold last set in this layout's kernel instance */
+  tiny: number;
+}
+
+const NO_SCALARS = Object.freeze({}) as Scalars;
+
+/**
+ * Allocates the memory for `groups`, copies the parameters in and fills the
+ * state buffers with their initial values. `base` is the constructor-level
+ * options (MethodSpec.initial); `owner` the object that owns the arena.
+ */
+export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, S>, groups: GroupInput<O>[], base: O, owner: object): Layout<O, S> {
+  const specs = groups.map((g) => ({ ...g, allocated: spec.buffers(g.options) }));
+  const sizes = specs.map((s) => s.tensors.reduce((acc, t) => acc + pad4(t.length), 0));
+  const totalFloats = sizes.reduce((a, b) => a + b, 0);
+  const stateFloats = specs.reduce((acc, s, i) => acc + s.allocated.length * sizes[i]!, 0);
+  const base0 = 64;
+  const bytes = base0 + FLOAT * (2 * totalFloats + stateFloats);
+  const arena = Arena.acquire(spec.name, bytes, owner);
+  arena.kernels.setFlushThreshold(FLT_MIN); // a pooled instance may carry another's setting
+  const buffer = arena.buffer;
+
+  const gradBase = base0 + FLOAT * totalFloats;
+  let pOff = base0;
+  let sOff = base0 + FLOAT * 2 * totalFloats;
+  const params: Float32Array[] = [];
+  const grads: Float32Array[] = [];
+  const groupParams: (readonly Float32Array[])[] = [];
+  const out: Group<O, S>[] = [];
+  let gIndex = 0;
+  specs.forEach((s, gi) => {
+    const n = sizes[gi]!;
+    const state: Record<string, number> = {};
+    for (const b of s.allocated) {
+      state[b] = sOff;
+      const init = spec.initial?.(b, s.options, base) ?? 0;
+      if (init !== 0) new Float32Array(buffer, sOff, n).fill(init);
+      sOff += FLOAT * n;
+    }
+    const addr: GroupAddresses = { p: pOff, g: pOff + (gradBase - base0), state, n };
+    const indices: number[] = [];
+    const tensors: TensorSlot[] = [];
+    const views: Float32Array[] = [];
+    let off = 0;
+    for (const t of s.tensors) {
+      const pv = new Float32Array(buffer, addr.p + FLOAT * off, t.length);
+      pv.set(t);
+      views.push(pv);
+      params.push(pv);
+      grads.push(new Float32Array(buffer, addr.g + FLOAT * off, t.length));
+      tensors.push(Object.freeze({ offset: FLOAT * off, length: t.length }));
+      indices.push(gIndex++);
+      off += pad4(t.length);
+    }
+    pOff += FLOAT * n;
+    groupParams.push(Object.freeze(views));
+    const started = new Set(spec.eager ? s.allocated : []);
+    const frozenTensors = Object.freeze(tensors);
+    out.push({
+      options: s.options,
+      indices,
+      addr,
+      tensors: frozenTensors,
+      allocated: s.allocated,
+      step: 0,
+      started,
+      scalars: undefined,
+      ctx: { t: 0, started, gradScale: 1, group: gi, tensors: frozenTensors, scalars: NO_SCALARS as S },
+    });
+  });
+  return {
+    arena,
+    groups: out,
+    params: Object.freeze(params),
+    grads: Object.freeze(grads),
+    groupParams: Object.freeze(groupParams),
+    gradRegion: [gradBase, totalFloats],
+    tiny: FLT_MIN,
+  };
+}
+
+/** The scalars a group starts its first step with (a shared empty object for a method without any). */
+export function initialScalars<O extends object, S extends Scalars>(spec: MethodSpec<O, S>, o: O): S {
+  return spec.initScalars ? { ...spec.initScalars(o) } : (NO_SCALARS as S);
+}

@@ -1,0 +1,94 @@
+// The contract a method (SGD, Adam, ...) implements: its defaults, one Rule
+// per hyperparameter, the state buffers it needs, any running scalars, and a
+// `run` that calls its kernel for one group. The Optimizer class decides
+// everything else (validation, layout, state dicts); assembly/ computes.
+import type { Rule } from './validate.js';
+import type { Kernels } from './wasm.js';
+
+/** Byte addresses of one group's buffers in its optimizer's memory. */
+export interface GroupAddresses {
+  /** parameters */
+  p: number;
+  /** gradients */
+  g: number;
+  /** state buffers, by name, in the order `buffers()` lists them */
+  state: Record<string, number>;
+  /** floats in each buffer (the group's tensors back to back, each padded to 4) */
+  n: number;
+}
+
+/** One tensor of a group: byte offset from the start of each of the group's buffers, and length. */
+export interface TensorSlot {
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** A method's running scalars (NAdam's muProduct, ASGD's eta and mu), kept per group. */
+export type Scalars = Record<string, number>;
+
+/** What a method's `run` sees of a group and its progress. */
+export interface GroupProgress<S extends Scalars = Scalars> {
+  /** 1-based count of the step being applied */
+  readonly t: number;
+  /** state buffers that already hold data (SGD's momentum buffer starts on first use) */
+  readonly started: ReadonlySet<string>;
+  /** the clip-by-norm coefficient of this step (1 without clipping), to multiply into the gradient */
+  readonly gradScale: number;
+  /** index of the group in `paramGroups` */
+  readonly group: number;
+  /** the group's tensors, in order (every buffer of the group shares this layout) */
+  readonly tensors: readonly TensorSlot[];
+  /** the group's running scalars (see MethodSpec.scalarNames); `run` updates them in place */
+  readonly scalars: S;
+}
+
+/** The kernels' gradient scale: -1 to maximize, +1 to minimize, times the clip coefficient. */
+export function gradScale(maximize: boolean, ctx: GroupProgress<Scalars>): number {
+  return maximize ? -ctx.gradScale : ctx.gradScale;
+}
+
+/** eps below which the adaptive methods keep subnormal state (see MethodSpec.flushes). */
+export const FLUSH_MIN_EPS = 1e-12;
+
+export interface MethodSpec<O extends object, S extends Scalars = Scalars> {
+  name: string;
+  defaults: Readonly<O>;
+  rules: { readonly [K in keyof O]: Rule };
+  /** Constraints between options; returns what is wrong, or undefined. */
+  check?(o: O): string | undefined;
+  /** Every state buffer a group with these options needs (fixed at construction). */
+  buffers(o: O): readonly string[];
+  /** The buffers one step with these options reads and writes (a subset of `buffers`). */
+  uses?(o: O): readonly string[];
+  /**
+   * The initial fill value of a state buffer (default 0), given the group's
+   * options and the constructor-level options (`base`).
+   */
+  initial?(buffer: string, o: O, base: O): number;
+  /** State exists from construction, as in PyTorch's Adagrad (otherwise from the first step). */
+  eager?: boolean;
+  /**
+   * State buffers start on first use (SGD's momentum buffer, Rprop's step
+   * sizes), so a state dict with step > 0 may lack them. Otherwise every buffer
+   * a step uses must be present once step > 0.
+   */
+  lazy?: boolean;
+  /**
+   * Whether flushing subnormal state to zero is invisible with these options
+   * (default true). A method that divides by an eps-sized term answers false
+   * for eps < 1e-12, where a ratio of two subnormals is an ordinary number.
+   */
+  flushes?(o: O): boolean;
+  /**
+   * Running scalars PyTorch keeps in each parameter's state (NAdam's
+   * mu_product): they follow the hyperparameters of past steps, so they
+   * cannot be recomputed from the step count. The optimizer keeps them per
+   * group and writes them into state dicts after `step`, one copy per
+   * parameter. A method that lists them (even none) must give `initScalars`.
+   */
+  scalarNames?: readonly (keyof S & string)[];
+  /** The scalars at a group's first step, from that step's options (PyTorch's lazy state initialisation). */
+  initScalars?(o: Readonly<O>): S;
+  /** Applies one step to one group: calls its kernel(s). */
+  run(k: Kernels, a: GroupAddresses, o: Readonly<O>, ctx: GroupProgress<S>): void;
+}

@@ -1,0 +1,176 @@
+// Option parsing and validation for every optimizer: the constructor's
+// options (hyperparameters, the optimizer-wide step options, PyTorch's
+// ignored implementation switches), param groups, and one hyperparameter at a
+// time (what paramGroups' setters and loadStateDict use).
+import { checkNormType, type NormType } from './clip.js';
+import type { MethodSpec, Scalars } from './method.js';
+import { checkFloat32Array, checkRule, describe, isFloat32Array, type Rule } from './validate.js';
+
+/** A param group as passed to a constructor: its tensors and any options that differ. */
+export type ParamGroupInput<O> = { params: Float32Array[] } & Partial<O>;
+
+/** Options of every optimizer that are not per-group hyperparameters. */
+export interface StepOptions {
+  /**
+   * Check every gradient for NaN and +-Infinity before a step (one read-only
+   * SIMD pass). A non-finite gradient then throws a NonFiniteGradientError
+   * and nothing changes. Default true. With false, non-finite values flow
+   * into parameters and state as in PyTorch.
+   */
+  checkFinite?: boolean;
+  /** Skip a step with a non-finite gradient instead of throwing: `step` returns false. Default false. */
+  skipNonFinite?: boolean;
+  /**
+   * Clip all gradients by their joint norm before the update, as
+   * torch.nn.utils.clip_grad_norm_(params, maxGradNorm, gradNormType) would:
+   * c = min(1, maxGradNorm / (norm + 1e-6)) multiplies every gradient. The norm
+   * pass replaces the finiteness check, and c is folded into the update
+   * kernels, so clipping costs no extra pass over memory; the gradient buffers
+   * themselves are not rescaled. Default: no clipping.
+   */
+  maxGradNorm?: number;
+  /** The norm for maxGradNorm: 1, 2 (default) or Infinity. */
+  gradNormType?: NormType;
+}
+
+/** The step options with their defaults applied. */
+export interface ResolvedStepOptions {
+  checkFinite: boolean;
+  skipNonFinite: boolean;
+  maxGradNorm: number | undefined;
+  gradNormType: NormType;
+}
+
+const STEP_OPTION_RULES: Record<Exclude<keyof StepOptions, 'gradNormType'>, Rule> = {
+  checkFinite: { expected: 'true or false', type: 'boolean', test: () => true },
+  skipNonFinite: { expected: 'true or false', type: 'boolean', test: () => true },
+  maxGradNorm: { expected: 'a number >= 0 (Infinity measures the norm without clipping)', type: 'number', test: (v: number) => v >= 0 },
+};
+const STEP_OPTIONS = [...Object.keys(STEP_OPTION_RULES), 'gradNormType'];
+/**
+ * PyTorch's implementation switches, accepted (true, false or null) so that
+ * option objects written for torch.optim carry over, and ignored: they choose
+ * between code paths that compute the same update, and here there is one.
+ */
+const TORCH_IMPLEMENTATION_FLAGS = ['foreach', 'fused', 'capturable', 'differentiable'];
+
+/** Validates one hyperparameter and returns the value to store (pairs are copied and frozen). */
+export function checkOption<O extends object, S extends Scalars>(spec: MethodSpec<O, S>, owner: string, name: string, key: string, value: unknown): unknown {
+  const rule = (spec.rules as Record<string, Rule | undefined>)[key];
+  if (!rule || !Object.prototype.hasOwnProperty.call(spec.rules, key)) {
+    const where = name.split('.')[0];
+    if (STEP_OPTIONS.includes(key) && where !== 'options') {
+      throw new TypeError(
+        `${owner}: ${JSON.stringify(key)} in ${where} is an optimizer-wide option, not a per-group hyperparameter: ` +
+          `pass it in the constructor's options (the second argument)`,
+      );
+    }
+    const valid = [...Object.keys(spec.rules), ...(where === 'options' ? STEP_OPTIONS : [])].join(', ');
+    throw new TypeError(`${owner}: unknown option ${JSON.stringify(key)} in ${where} (valid options: ${valid})`);
+  }
+  checkRule(owner, name, rule, value);
+  return rule.type === 'pair' ? Object.freeze([...(value as number[])]) : value;
+}
+
+/** Checks the constraints between a group's options and, given `allocated`, that its state buffers exist. */
+export function checkGroup<O extends object, S extends Scalars>(spec: MethodSpec<O, S>, owner: string, where: string, o: O, allocated?: readonly string[]): void {
+  const problem = spec.check?.(o);
+  if (problem) throw new RangeError(`${owner}: invalid options in ${where}: ${problem}`);
+  if (allocated) {
+    const missing = spec.buffers(o).filter((b) => !allocated.includes(b));
+    if (missing.length) {
+      throw new RangeError(
+        `${owner}: invalid options in ${where}: they need the state buffer(s) ${missing.join(', ')}, ` +
+          `which this group was not created with (state buffers are allocated once, at construction, so that ` +
+          `views never move); create the optimizer with these options instead`,
+      );
+    }
+  }
+}
+
+/** The constructor's options: the defaults merged with the hyperparameters given, and the step options. */
+export function parseOptions<O extends object, S extends Scalars>(spec: MethodSpec<O, S>, options: unknown): { base: O; step: ResolvedStepOptions } {
+  const owner = spec.name;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`${owner}: options must be an object such as { lr: 0.01 }, got ${describe(options)}`);
+  }
+  const base = { ...spec.defaults } as O;
+  const stepOpts: StepOptions = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined) continue;
+    if (TORCH_IMPLEMENTATION_FLAGS.includes(key)) {
+      if (value !== null && typeof value !== 'boolean') {
+        throw new TypeError(`${owner}: invalid options.${key}: expected true, false or null (PyTorch's implementation switch, ignored here), got ${describe(value)}`);
+      }
+      continue;
+    }
+    if (key === 'gradNormType') {
+      stepOpts.gradNormType = checkNormType(owner, 'options.gradNormType', value);
+    } else if (key in STEP_OPTION_RULES) {
+      checkRule(owner, `options.${key}`, STEP_OPTION_RULES[key as keyof typeof STEP_OPTION_RULES], value);
+      (stepOpts as Record<string, unknown>)[key] = value;
+    } else {
+      (base as Record<string, unknown>)[key] = checkOption(spec, owner, `options.${key}`, key, value);
+    }
+  }
+  if (stepOpts.gradNormType !== undefined && stepOpts.maxGradNorm === undefined) {
+    throw new TypeError(`${owner}: options.gradNormType needs options.maxGradNorm (it chooses the norm to clip by), got gradNormType ${stepOpts.gradNormType} alone`);
+  }
+  return {
+    base,
+    step: {
+      checkFinite: stepOpts.checkFinite ?? true,
+      skipNonFinite: stepOpts.skipNonFinite ?? false,
+      maxGradNorm: stepOpts.maxGradNorm,
+      gradNormType: stepOpts.gradNormType ?? 2,
+    },
+  };
+}
+
+/** A validated group: its options and tensors (the caller's arrays). */
+export interface GroupInput<O> {
+  options: O;
+  tensors: Float32Array[];
+}
+
+/** Validates the constructor's `params` (tensors or param groups) against `base`, the constructor-level options. */
+export function parseGroups<O extends object, S extends Scalars>(spec: MethodSpec<O, S>, params: unknown, base: O): GroupInput<O>[] {
+  const owner = spec.name;
+  const groupsIn = normalizeGroups<O>(owner, params);
+  const flat = Array.isArray(params) && isFloat32Array(params[0]);
+  const seen = new Set<Float32Array>();
+  let index = 0;
+  return groupsIn.map((gin, gi) => {
+    const o = { ...base };
+    for (const [key, value] of Object.entries(gin)) {
+      if (key === 'params' || value === undefined) continue;
+      (o as Record<string, unknown>)[key] = checkOption(spec, owner, `params[${gi}].${key}`, key, value);
+    }
+    checkGroup(spec, owner, `params[${gi}]`, o);
+    const tensors = gin.params.map((t, i) => {
+      const name = flat ? `params[${index + i}]` : `params[${gi}].params[${i}]`;
+      checkFloat32Array(owner, name, t);
+      if (seen.has(t)) throw new TypeError(`${owner}: ${name} appears more than once; each parameter may be given only once`);
+      seen.add(t);
+      return t;
+    });
+    index += tensors.length;
+    return { options: o, tensors };
+  });
+}
+
+function normalizeGroups<O>(owner: string, params: unknown): ParamGroupInput<O>[] {
+  if (!Array.isArray(params)) {
+    throw new TypeError(`${owner}: params must be an array of Float32Arrays or of param groups { params: [...] }, got ${describe(params)}`);
+  }
+  if (params.length === 0) throw new RangeError(`${owner}: params is an empty list; give at least one parameter`);
+  if (params.every(isFloat32Array)) return [{ params: params as Float32Array[] } as ParamGroupInput<O>];
+  return params.map((g, gi) => {
+    if (g === null || typeof g !== 'object' || isFloat32Array(g) || !Array.isArray((g as { params?: unknown }).params)) {
+      throw new TypeError(
+        `${owner}: params[${gi}] must be a Float32Array (all of them) or a param group { params: Float32Array[], ...options }, got ${describe(g)}`,
+      );
+    }
+    return g as ParamGroupInput<O>;
+  });
+}

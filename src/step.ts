@@ -1,0 +1,155 @@
+// The step pipeline: copy the gradients in, check them (finiteness, or the
+// clip norm, in one read-only pass), run each group's method, copy the
+// parameters back out. Nothing here allocates on the common path.
+import { clipCoefficient, totalNorm } from './clip.js';
+import { FLT_MIN, initialScalars, type Layout } from './layout.js';
+import type { MethodSpec, Scalars } from './method.js';
+import type { ResolvedStepOptions } from './options.js';
+import { checkFloat32Array, describe, isDetached } from './validate.js';
+
+/** Thrown by `step` when a gradient holds NaN or +-Infinity; nothing was changed. */
+export class NonFiniteGradientError extends RangeError {
+  override name = 'NonFiniteGradientError';
+  constructor(
+    message: string,
+    /** index of the gradient across all groups */
+    readonly param: number,
+    /** element index inside it */
+    readonly index: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Subnormal state is flushed on every FLUSH_EVERY-th step only: a value that
+ * decays into the subnormal range costs at most FLUSH_EVERY - 1 slow steps,
+ * and the other steps run kernels with the flush compiled out (Adam: about
+ * 10% faster in cache). Where flushing is allowed it cannot change a result,
+ * so when it happens does not matter either.
+ */
+const FLUSH_EVERY = 16;
+
+/** What one optimizer's steps work on. */
+export interface StepTarget<O extends object, S extends Scalars> {
+  spec: MethodSpec<O, S>;
+  layout: Layout<O, S>;
+  options: ResolvedStepOptions;
+  /** the caller's arrays, synced after each `step(grads)` */
+  callerParams: readonly Float32Array[];
+  /** the joint gradient norm of the last applied step (with maxGradNorm) */
+  lastGradNorm: number | undefined;
+}
+
+/** One step (see Optimizer.step); false when skipped for a non-finite gradient. */
+export function applyStep<O extends object, S extends Scalars>(target: StepTarget<O, S>, grads: readonly Float32Array[] | undefined): boolean {
+  const { spec, layout, options } = target;
+  const owner = `${spec.name}.step`;
+  const n = layout.grads.length;
+  if (grads !== undefined) copyGradients(owner, target, grads);
+  const k = layout.arena.kernels;
+  const [addr, len] = layout.gradRegion;
+  let scale = 1;
+  let norm: number | undefined;
+  if (options.maxGradNorm !== undefined) {
+    // one read-only pass: the norm, which is finite exactly when every gradient is
+    norm = totalNorm((f) => f(k, addr, len), options.gradNormType);
+    if (!Number.isFinite(norm) && (options.checkFinite || options.skipNonFinite)) {
+      if (options.skipNonFinite) return false;
+      throw nonFiniteError(spec.name, layout.grads);
+    }
+    scale = clipCoefficient(options.maxGradNorm, norm);
+  } else if (options.checkFinite || options.skipNonFinite) {
+    if (!k.allFinite(addr, len)) {
+      if (options.skipNonFinite) return false;
+      throw nonFiniteError(spec.name, layout.grads);
+    }
+  }
+  for (const group of layout.groups) {
+    const t = group.step + 1;
+    const tiny = t % FLUSH_EVERY === 0 && spec.flushes?.(group.options) !== false ? FLT_MIN : 0;
+    if (tiny !== layout.tiny) {
+      k.setFlushThreshold(tiny);
+      layout.tiny = tiny;
+    }
+    if (t === 1 || group.scalars === undefined) group.scalars = initialScalars(spec, group.options);
+    const ctx = group.ctx;
+    ctx.t = t;
+    ctx.started = group.started;
+    ctx.gradScale = scale;
+    ctx.scalars = group.scalars;
+    spec.run(k, group.addr, group.options, ctx);
+    group.step = t;
+    if (group.started.size < group.allocated.length) {
+      for (const b of spec.uses?.(group.options) ?? spec.buffers(group.options)) group.started.add(b);
+    }
+  }
+  if (grads !== undefined) {
+    for (let i = 0; i < n; i++) target.callerParams[i]!.set(layout.params[i]!);
+  }
+  target.lastGradNorm = norm;
+  return true;
+}
+
+/** Checks `grads` and the caller's parameter arrays, then copies the gradients into their slots. */
+function copyGradients<O extends object, S extends Scalars>(owner: string, target: StepTarget<O, S>, grads: readonly Float32Array[]): void {
+  const { layout, callerParams } = target;
+  const slots = layout.grads;
+  const n = slots.length;
+  if (!Array.isArray(grads)) {
+    throw new TypeError(`${owner}: grads must be an array of ${n} Float32Array(s), one per parameter, got ${describe(grads)}`);
+  }
+  if (grads.length !== n) {
+    throw new RangeError(`${owner}: expected ${n} gradient(s), one per parameter in order across groups, got ${grads.length}`);
+  }
+  // Fast path per tensor: a Float32Array of the right non-zero length cannot be
+  // detached (a detached view has length 0); anything else gets the full check.
+  for (let i = 0; i < n; i++) {
+    const g = grads[i];
+    const len = slots[i]!.length;
+    if (!(g instanceof Float32Array && g.length === len && len > 0)) checkFloat32Array(owner, `grads[${i}]`, g, len);
+  }
+  for (let i = 0; i < n; i++) {
+    const t = callerParams[i]!;
+    const len = layout.params[i]!.length;
+    if (t.length !== len || (len === 0 && isDetached(t))) {
+      throw new TypeError(
+        `${owner}: params[${i}], the Float32Array this optimizer was created with, was detached or resized, so ` +
+          `the updated values cannot be written back; read opt.params[${i}] and use step() without arguments`,
+      );
+    }
+  }
+  // A gradient that is a view of this optimizer's own memory (another slot,
+  // say) could be overwritten by an earlier copy: take those out first.
+  // (Rare: checked without allocating, so the common step allocates nothing.)
+  const buffer = layout.arena.buffer;
+  let sources: readonly Float32Array[] = grads;
+  for (let i = 0; i < n; i++) {
+    if (grads[i]!.buffer === buffer && grads[i] !== slots[i]) {
+      sources = grads.map((g, j) => (g.buffer === buffer && g !== slots[j] ? g.slice() : g));
+      break;
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    const g = sources[i]!;
+    const slot = slots[i]!;
+    if (g !== slot) slot.set(g);
+  }
+}
+
+function nonFiniteError(owner: string, grads: readonly Float32Array[]): NonFiniteGradientError {
+  for (let i = 0; i < grads.length; i++) {
+    const g = grads[i]!;
+    for (let j = 0; j < g.length; j++) {
+      if (!Number.isFinite(g[j]!)) {
+        return new NonFiniteGradientError(
+          `${owner}: grads[${i}][${j}] is ${g[j]}; the step was not applied and parameters and state are ` +
+            `unchanged (options: skipNonFinite: true skips such steps, checkFinite: false lets them through as PyTorch does)`,
+          i,
+          j,
+        );
+      }
+    }
+  }
+  return new NonFiniteGradientError(`${owner}: a gradient is not finite; the step was not applied`, -1, -1);
+}
