@@ -309,13 +309,13 @@ describe('bad schedulers for save and load change nothing', () => {
     expect(bytesOf(b.params)).toEqual(bytesOf(a.params));
   });
 
-  it('a tampered schedule is refused by the reader', () => {
-    const { bytes } = setup();
+  /** `bytes` with its JSON header edited by `edit` and the checksum made valid again. */
+  const tamper = (bytes: Uint8Array, edit: (header: string) => string): Uint8Array => {
     const hlen = new DataView(bytes.buffer, bytes.byteOffset).getUint32(12, true);
     const header = new TextDecoder().decode(bytes.subarray(16, 16 + hlen));
-    const tampered = header.replace('"schedule":{"schedulers":[', '"schedule":{"schedulers":[7,');
-    expect(tampered).not.toBe(header);
-    const json = new TextEncoder().encode(tampered);
+    const edited = edit(header);
+    expect(edited).not.toBe(header);
+    const json = new TextEncoder().encode(edited);
     const rest = bytes.subarray((16 + hlen + 3) & ~3, bytes.length - 4);
     const start = (16 + json.length + 3) & ~3;
     const out = new Uint8Array(start + rest.length + 4);
@@ -324,11 +324,27 @@ describe('bad schedulers for save and load change nothing', () => {
     out.set(json, 16);
     out.set(rest, start);
     new DataView(out.buffer).setUint32(out.length - 4, CRC32.buf(out.subarray(0, out.length - 4)) >>> 0, true);
+    return out;
+  };
+
+  it.each<[string, (h: string) => string, RegExp]>([
+    ['a schedule that is not one', (h) => h.replace('"schedule":{"schedulers":[', '"schedule":{"schedulers":[7,'), /SGD\.load: not a valid wasm-optim checkpoint: the header has no valid schedule; nothing was changed/],
+    ['initial lrs for another number of groups', (h) => h.replace(/"initialLr":\[[^\]]*\]/, '"initialLr":[0.1]'), /SGD\.load: schedule\.initialLr in the checkpoint must hold 2 number\(s\), one per param group, got \[0\.1\]; nothing was changed/],
+    ['a scheduler state out of range', (h) => h.replace(/"kind":"StepLR","version":1,/, '"kind":"StepLR","version":1,"gamma":-2,').replace(/("kind":"StepLR","version":1,"gamma":-2,.*?)"gamma":[0-9.]+,/, '$1'), /SGD\.load: options\.schedulers\[0\] \(StepLR\): StepLR\.loadStateDict: invalid sd\.gamma.*got -2; nothing was changed/],
+  ])('a checkpoint with %s is refused and nothing changes', (_, edit, re) => {
+    const { bytes } = setup();
+    const bad = tamper(bytes, edit);
     const b = sgd(init());
     const s = new StepLR(b, { stepSize: 1 });
-    const before = everything(b, [s]);
-    expect(() => b.load(out, { schedulers: [s] })).toThrow(/SGD\.load: not a valid wasm-optim checkpoint: the header has no valid schedule; nothing was changed/);
-    expect(everything(b, [s])).toEqual(before);
+    const w = new LinearLR(b, { startFactor: 0.5, totalIters: 2 });
+    const seq = new SequentialLR(b, { schedulers: [w, new ExponentialLR(b, { gamma: 0.9 })], milestones: [2] });
+    b.step(grads(9));
+    s.step();
+    const before = everything(b, [s, seq]);
+    expect(() => b.load(bad, { schedulers: [s, seq] })).toThrow(re);
+    expect(everything(b, [s, seq])).toEqual(before);
+    b.load(bytes, { schedulers: [s, seq] }); // the untampered checkpoint loads
+    expect(everything(b, [s, seq])).not.toEqual(before);
   });
 });
 

@@ -83,9 +83,9 @@ export function planSchedule(owner: string, opt: object, list: unknown, saved: S
   if (initialLr !== null) {
     const groups = (opt as SchedulableOptimizer).paramGroups.length;
     if (!Array.isArray(initialLr) || initialLr.length !== groups) {
-      throw new RangeError(`${owner}: the checkpoint's initialLr must hold ${groups} number(s), one per param group, got ${describe(initialLr)}; nothing was changed`);
+      throw new RangeError(`${owner}: schedule.initialLr in the checkpoint must hold ${groups} number(s), one per param group, got ${describe(initialLr)}; nothing was changed`);
     }
-    initialLr.forEach((v, i) => checkRule(owner, `the checkpoint's initialLr[${i}]`, finiteNumber, v));
+    initialLr.forEach((v, i) => checkRule(owner, `schedule.initialLr[${i}] in the checkpoint`, finiteNumber, v));
   }
   // Trial loads: each scheduler checks its own dict; every one is put back afterwards.
   const before = schedulers.map((s) => s._snapshot());
