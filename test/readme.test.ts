@@ -28,18 +28,19 @@
 //   that depends on the machine, the engine or the clock).
 // - Comments on lines without a console.log are remarks and are not checked.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
 const dist = pathToFileURL(join(root, 'dist', 'index.js')).href;
 const dir = mkdtempSync(join(tmpdir(), 'wasm-optim-readme-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 interface Annotation {
   /** 1-based line in README.md */
