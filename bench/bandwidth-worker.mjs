@@ -10,6 +10,9 @@ import { workerData, parentPort } from 'node:worker_threads';
 import { createProbe } from './lib/probe.mjs';
 import { runCases } from './lib/suite.mjs';
 
+if (!parentPort) throw new Error('bench/bandwidth-worker.mjs runs as a worker thread started by bench/run.mjs');
+const port = parentPort;
+
 const { timing, megabytes } = workerData;
 const probe = await createProbe(megabytes);
 const cases = probe.cases.map((c) => ({
@@ -19,4 +22,4 @@ const cases = probe.cases.map((c) => ({
 }));
 // benchmark.js's calibration cycles warm each stream up before its samples.
 const records = await runCases(`memory bandwidth, ${megabytes} MB`, cases, timing);
-parentPort.postMessage({ type: 'done', records });
+port.postMessage({ type: 'done', records });

@@ -8,6 +8,9 @@ import { optimizerByName } from './optimizers.mjs';
 import { randomArray, sizeLabel } from './lib/common.mjs';
 import { runCases } from './lib/suite.mjs';
 
+if (!parentPort) throw new Error('bench/js-worker.mjs runs as a worker thread started by bench/run.mjs');
+const port = parentPort;
+
 const { n, optimizers, timing, isolate } = workerData;
 const g = randomArray(n, 2);
 const p0 = randomArray(n, 1);
@@ -31,4 +34,4 @@ for (const name of optimizers) {
     ], timing)),
   );
 }
-parentPort.postMessage({ type: 'done', records });
+port.postMessage({ type: 'done', records });

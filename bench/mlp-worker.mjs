@@ -18,6 +18,9 @@ import { Adam, ready, reference } from 'wasm-optim';
 import { forwardBackward, initParams, paramShapes, randomBatch, scratch } from './mlp.mjs';
 import { median } from './lib/common.mjs';
 
+if (!parentPort) throw new Error('bench/mlp-worker.mjs runs as a worker thread started by bench/run.mjs');
+const port = parentPort;
+
 const { sizes, batch, seconds, warmupSteps, blockSteps, minBlocks } = workerData;
 const options = { lr: 1e-3 };
 const { x, labels } = randomBatch(sizes, batch);
@@ -78,5 +81,5 @@ const records = runs.map((run) => ({
   lossFirst: run.losses[0],
   lossLast: run.losses[run.losses.length - 1],
 }));
-for (const r of records) parentPort.postMessage({ type: 'progress', record: r });
-parentPort.postMessage({ type: 'done', records: records.map((r, i) => ({ ...r, forwardBackwardSamples: runs[i].fb, optimizerSamples: runs[i].op })) });
+for (const r of records) port.postMessage({ type: 'progress', record: r });
+port.postMessage({ type: 'done', records: records.map((r, i) => ({ ...r, forwardBackwardSamples: runs[i].fb, optimizerSamples: runs[i].op })) });

@@ -10,7 +10,12 @@
 // (the test checks the gradients in Float64Array against finite differences).
 import { randomArray } from './lib/common.mjs';
 
-/** Shapes of [W1, b1, W2, b2] for layer sizes [I, H, O]. */
+/** @typedef {[number, number, number]} Sizes layer sizes [I, H, O] */
+
+/**
+ * Shapes of [W1, b1, W2, b2] for layer sizes [I, H, O].
+ * @param {Sizes} sizes
+ */
 export function paramShapes([I, H, O]) {
   return [I * H, H, H * O, O];
 }
@@ -37,7 +42,10 @@ export function randomBatch([I, , O], batch, seed = 5) {
 /**
  * Scratch buffers for `forwardBackward`, of the same array type as `like`.
  * @template {Float32Array | Float64Array} T
+ * @param {Sizes} sizes
+ * @param {number} batch
  * @param {T} like
+ * @returns {{ h: T, z: T, dz: T, dh: T }}
  */
 export function scratch([, H, O], batch, like) {
   const A = /** @type {any} */ (like.constructor);
@@ -47,6 +55,14 @@ export function scratch([, H, O], batch, like) {
 /**
  * Forward and backward pass: writes dLoss/dParam into `grads` (same shapes
  * as `params`) and returns the loss.
+ * @template {Float32Array | Float64Array} T
+ * @param {Sizes} sizes
+ * @param {T[]} params [W1, b1, W2, b2]
+ * @param {T[]} grads same shapes as params
+ * @param {ArrayLike<number>} x batch x I inputs
+ * @param {ArrayLike<number>} labels one class index per example
+ * @param {{ h: T, z: T, dz: T, dh: T }} s from `scratch`
+ * @returns {number}
  */
 export function forwardBackward(sizes, params, grads, x, labels, s) {
   const [I, H, O] = sizes;

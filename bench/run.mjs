@@ -10,7 +10,7 @@ import os from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as lib from 'wasm-optim';
-import { OPTIMIZERS } from './optimizers.mjs';
+import { OPTIMIZERS, optimizerByName } from './optimizers.mjs';
 import { SIZES, parseSize, sizeLabel } from './lib/common.mjs';
 import { runWorker } from './lib/pool.mjs';
 import { analyse, printReport, progressLine } from './lib/report.mjs';
@@ -147,7 +147,7 @@ if (args.sections.includes('kernels')) {
     });
     for (const backend of ['wasm', 'cpu']) {
       if (args.noTfjs || n > (backend === 'cpu' ? profile.tfjsCpuMaxN : profile.tfjsWasmMaxN)) continue;
-      const tfNames = names.filter((k) => OPTIMIZERS.find((o) => o.name === k).tfjs);
+      const tfNames = names.filter((k) => optimizerByName(k).tfjs);
       if (!tfNames.length) continue;
       jobs.push({
         label: `TF.js ${backend}, n=${sizeLabel(n)}`,
@@ -190,6 +190,7 @@ console.log(
     `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.availableParallelism()} cores, Node ${process.version} (V8 ${process.versions.v8}), ` +
     `load average ${load0.map((x) => x.toFixed(2)).join(' ')}`,
 );
+/** @type {Record<'probe' | 'kernels' | 'many' | 'mlp', any[]>} the records, as the workers post them */
 const results = { probe: [], kernels: [], many: [], mlp: [] };
 const errors = [];
 let done = 0;
@@ -203,8 +204,8 @@ for (const job of jobs) {
     });
   } catch (e) {
     // One failing worker (e.g. a TF.js backend that does not load) leaves a gap, not a lost run.
-    console.error(`  FAILED: ${job.label}: ${e?.stack ?? e}`);
-    errors.push({ job: job.label, error: String(e?.message ?? e) });
+    console.error(`  FAILED: ${job.label}: ${e instanceof Error ? e.stack : e}`);
+    errors.push({ job: job.label, error: String(e instanceof Error ? e.message : e) });
   }
   if (job.section === 'probe') records.forEach((r) => (r.run = results.probe.filter((x) => x.variant === r.variant).length + 1));
   results[job.section].push(...records);

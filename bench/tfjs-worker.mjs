@@ -17,6 +17,9 @@ import { optimizerByName } from './optimizers.mjs';
 import { randomArray, sizeLabel } from './lib/common.mjs';
 import { runCases } from './lib/suite.mjs';
 
+if (!parentPort) throw new Error('bench/tfjs-worker.mjs runs as a worker thread started by bench/run.mjs');
+const port = parentPort;
+
 const { backend, n, optimizers, timing } = workerData;
 const require = createRequire(import.meta.url);
 setWasmPaths(path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep);
@@ -28,7 +31,8 @@ const simd = backend === 'wasm' ? await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT
 const records = [];
 for (const name of optimizers) {
   const o = optimizerByName(name);
-  if (!o.tfjs) continue;
+  const makeOptimizer = o.tfjs;
+  if (!makeOptimizer) continue;
   records.push(
     ...(await runCases(`TF.js ${backend} ${name} n=${sizeLabel(n)}`, [
       {
@@ -37,7 +41,7 @@ for (const name of optimizers) {
         setup() {
           const v = tf.variable(tf.tensor1d(randomArray(n, 1)), true, `p_${name}_${n}`);
           const g = tf.tensor1d(randomArray(n, 2));
-          const opt = o.tfjs(tf);
+          const opt = makeOptimizer(tf);
           const grads = { [v.name]: g };
           opt.applyGradients(grads); // creates the optimizer's state variables
           return {
@@ -53,4 +57,4 @@ for (const name of optimizers) {
     ], timing)),
   );
 }
-parentPort.postMessage({ type: 'done', records, tensorsLeft: tf.memory().numTensors });
+port.postMessage({ type: 'done', records, tensorsLeft: tf.memory().numTensors });

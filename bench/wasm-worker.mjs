@@ -21,6 +21,9 @@ import { median, randomArray, sizeLabel } from './lib/common.mjs';
 import { postProgress, runCases } from './lib/suite.mjs';
 import { createProbe } from './lib/probe.mjs';
 
+if (!parentPort) throw new Error('bench/wasm-worker.mjs runs as a worker thread started by bench/run.mjs');
+const port = parentPort;
+
 const { task, timing } = workerData;
 const info = await lib.ready();
 const records = [];
@@ -54,7 +57,7 @@ function paired(o, n, probe, rounds) {
   const streams = [{ fn: () => opt.step(), n, bytes: o.bytes }, probe.cases[0]];
   const same = probe.cases.find((c) => c.bytesPerElem === o.bytes);
   if (same) streams.push(same);
-  const secs = streams.map(() => []);
+  const secs = streams.map(() => /** @type {number[]} */ ([]));
   for (let r = -2; r < rounds; r++) {
     streams.forEach((s, i) => {
       const t0 = performance.now();
@@ -119,4 +122,4 @@ if (task === 'kernels') {
 } else {
   throw new Error(`bench/wasm-worker: unknown task ${task}`);
 }
-parentPort.postMessage({ type: 'done', records, build: info.build });
+port.postMessage({ type: 'done', records, build: info.build });

@@ -20,7 +20,7 @@ describe('bench/optimizers.mjs', () => {
     await lib.ready();
     const opt = new classes[name]!([new Float32Array([0.5, -0.25, 1, 2, -3])], o.options);
     opt.step([new Float32Array([0.1, 0.2, -0.3, 0.4, 0.5])]);
-    const state = opt.stateDict().state[0] ?? {};
+    const state: Record<string, unknown> = opt.stateDict().state[0] ?? {};
     const buffers = Object.keys(state).filter((k) => state[k] instanceof Float32Array); // not step or running scalars
     opt.dispose();
     expect(o.bytes).toBe(12 + 8 * buffers.length);

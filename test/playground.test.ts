@@ -24,7 +24,7 @@ describe('the playground menu', () => {
     expect(new Set(OPTIMIZERS.map((d) => d.color)).size).toBe(OPTIMIZERS.length);
     for (const def of OPTIMIZERS) {
       const opt = create({ def, lr: def.lrDigits, h: defaults(def) }, [new Float32Array(3)]);
-      expect(opt.paramGroups[0]!.lr).toBe(def.lrDigits);
+      expect(opt.paramGroups[0]).toHaveProperty('lr', def.lrDigits);
       opt.dispose();
     }
     // Adam's betas come from the two fields

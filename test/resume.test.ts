@@ -35,7 +35,7 @@ import { bytesOf, randn, rng } from './helpers.js';
 
 beforeAll(() => ready());
 
-type Opt = Optimizer<object>;
+type Opt = Optimizer<{ lr: number }>;
 /** The schedulers of a run (what save and load are given) and how one epoch steps them. */
 interface Schedule {
   list: Scheduler[];

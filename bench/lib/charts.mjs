@@ -6,7 +6,7 @@
 //                          with the memory-bandwidth floor (static SVG for the README)
 import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
-import { OPTIMIZERS } from '../optimizers.mjs';
+import { OPTIMIZERS, optimizerByName } from '../optimizers.mjs';
 import { sizeLabel } from './common.mjs';
 
 const require = createRequire(import.meta.url);
@@ -84,7 +84,7 @@ function svgChart(summary, meta) {
     const pw = W - ml - mr, ph = H - mt - mb;
     const X = (n) => ox + ml + (sizes.length > 1 ? ((Math.log2(n) - lx0) / (lx1 - lx0)) * pw : pw / 2);
     const Y = (v) => oy + mt + (1 - (Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * ph;
-    const o = OPTIMIZERS.find((x) => x.name === name);
+    const o = optimizerByName(name);
     out.push(`<text x="${ox + ml + pw / 2}" y="${oy + mt - 8}" text-anchor="middle" font-size="12" font-weight="bold">${name} (${o.bytes} B/elem)</text>`);
     out.push(`<rect x="${ox + ml}" y="${oy + mt}" width="${pw}" height="${ph}" fill="none" stroke="#999"/>`);
     for (let e = Math.log10(lo); e <= Math.log10(hi) + 1e-9; e++) {

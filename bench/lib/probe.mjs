@@ -21,8 +21,11 @@ export async function createProbe(megabytes) {
   if (out.error || !out.binary) throw new Error(`bench: compiling bench/assembly/bandwidth.ts failed: ${out.error?.message}\n${out.stderr.toString()}`);
   const total = megabytes * 1024 * 1024;
   const memory = new WebAssembly.Memory({ initial: Math.ceil((BASE + total) / PAGE) });
-  const { instance } = await WebAssembly.instantiate(out.binary, { env: { memory } });
-  const k = instance.exports;
+  const { instance } = await WebAssembly.instantiate(new Uint8Array(out.binary), { env: { memory } });
+  // the exports of bench/assembly/bandwidth.ts (WebAssembly exports carry no types)
+  const k = /** @type {{ rmw(at: number, n: number, a: number, b: number): void, pattern(p0: number, p1: number, p2: number, p3: number, rw: number, n: number, a: number): void }} */ (
+    /** @type {unknown} */ (instance.exports)
+  );
   new Float32Array(memory.buffer).fill(0.25); // touch every page once
   const cases = [{ name: 'rmw', variant: 'rmw', n: total / 4, bytesPerElem: 8, arrays: 1, fn: () => k.rmw(BASE, total / 4, 0.999, 0.001) }];
   for (const bytes of PATTERN_BYTES) {

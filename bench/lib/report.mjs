@@ -82,7 +82,7 @@ export function analyse(results, meta) {
   summary.kernels = rows;
 
   // ---- many tensors (Adam) ----
-  const many = results.many.map((r) => ({ layout: r.tensors > 1 ? `${r.tensors} x ${r.tensorSize}` : `1 x ${r.n}`, tensors: r.tensors, n: r.n, variant: r.variant, ns: nsPerElem(r), gbs: gbPerSec(r) }));
+  const many = results.many.map((r) => ({ layout: r.tensors > 1 ? `${r.tensors} x ${r.tensorSize}` : `1 x ${r.n}`, tensors: r.tensors, n: r.n, variant: r.variant, ns: nsPerElem(r), gbs: gbPerSec(r), vsFlat1M: /** @type {number | undefined} */ (undefined), vsFlatSameTotal: /** @type {number | undefined} */ (undefined) }));
   const flat = (n, variant) => many.find((m) => m.tensors === 1 && m.n === n && m.variant === variant);
   for (const m of many) {
     const f1m = flat(1_000_000, m.variant);

@@ -1,6 +1,11 @@
 // The 1,000-step Adam trajectory on 10,000 parameters whose bytes must be the
 // same in Node and in Chromium. Shared by both sides; inputs come from a
 // seeded generator so no data has to be shipped.
+/**
+ * @param {Pick<typeof import('../../dist/index.js'), 'ready' | 'Adam'>} lib wasm-optim (dist/, in Node and in the page)
+ * @param {{ simd?: boolean, steps?: number, n?: number }} [options]
+ * @returns {Promise<string>} hex SHA-256 of the final checkpoint
+ */
 export async function trajectory(lib, { simd, steps = 1000, n = 10_000 } = {}) {
   await lib.ready({ simd });
   let a = 12345;
@@ -20,6 +25,6 @@ export async function trajectory(lib, { simd, steps = 1000, n = 10_000 } = {}) {
   }
   const bytes = opt.save({ params: true });
   opt.dispose();
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new Uint8Array(bytes)));
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
