@@ -175,11 +175,16 @@ export function parseCompareArgs(args: string[]): { config: CompareConfig; out: 
 }
 
 function version(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
+  // dist/cli/main.js (tsc) or dist/cli.js (the bundle bin/wasm-optim.js runs)
+  for (const rel of ['../../package.json', '../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version: string };
+      if (pkg.name === 'wasm-optim') return pkg.version;
+    } catch {
+      // not there: try the next
+    }
   }
+  return 'unknown';
 }
 
 /** Runs the command line `args` (without node and the script); resolves to the exit code. */
