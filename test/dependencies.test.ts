@@ -3,7 +3,7 @@
 // from src/index.ts; the CLI's libraries are bundled into dist/cli.js and are
 // devDependencies), and the built `wasm-optim` command runs with none of
 // those libraries resolvable.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -68,6 +68,22 @@ describe('package.json dependencies', () => {
     for (const name of CLI_ONLY) {
       expect(pkg.dependencies?.[name], name).toBeUndefined();
       expect(pkg.devDependencies?.[name], name).toBeDefined();
+    }
+  });
+});
+
+describe('the published package', () => {
+  it('holds no JS file that imports a package outside dependencies (npm pack --dry-run)', () => {
+    const out = execFileSync('npm', ['pack', '--dry-run', '--ignore-scripts', '--json'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    const files = (JSON.parse(out) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
+    expect(files).toContain('dist/cli.js');
+    expect(files).toContain('bin/wasm-optim.js');
+    const js = files.filter((f) => /\.(m?js)$/.test(f));
+    expect(js.length).toBeGreaterThan(20);
+    const allowed = new Set(Object.keys(pkg.dependencies ?? {}));
+    for (const f of js) {
+      const bare = specifiers(readFileSync(join(ROOT, f), 'utf8')).filter((s) => !s.startsWith('.') && !s.startsWith('/') && !isBuiltin(s));
+      for (const s of bare) expect(allowed.has(packageOf(s)), `${f} imports ${s}`).toBe(true);
     }
   });
 });

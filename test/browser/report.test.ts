@@ -32,7 +32,7 @@ describe('the HTML report in Chromium', () => {
     const m = await page.evaluate(() => ({
       scroll: document.documentElement.scrollWidth,
       client: document.documentElement.clientWidth,
-      charts: [...document.querySelectorAll('svg.chart')].map((s) => {
+      charts: Array.from(document.querySelectorAll('svg.chart')).map((s) => {
         const r = s.getBoundingClientRect();
         return { left: r.left, right: r.right, width: r.width };
       }),
