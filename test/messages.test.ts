@@ -1,4 +1,5 @@
 // The wording of error messages: "an ArrayBuffer", not "a ArrayBuffer".
+// (Counts: "1 epoch", not "1 epochs", is checked on the CLI in test/cli.test.ts.)
 import { beforeAll, describe, expect, it } from 'vitest';
 import { clipGradNorm, ready, SGD } from '../src/index.js';
 
@@ -21,3 +22,4 @@ describe('error messages use the right article for what was given', () => {
     expect(() => new SGD([given as Float32Array], { lr: 0.1 })).toThrow(new RegExp(`got ${words}\\b`));
   });
 });
+
