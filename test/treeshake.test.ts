@@ -2,7 +2,9 @@
 // demo models and the data (README, design notes: "One entry point"). That is
 // only free if a bundler drops what an app does not import: an app that uses
 // only ready() and Adam must not carry the training loop, the models or the
-// embedded digits; one that calls loadDigits() must carry the digits.
+// embedded digits; one that calls loadDigits() must carry the digits, and
+// work even in a bundle format without import.meta (IIFE, CommonJS).
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,5 +44,17 @@ describe('bundling the main entry', () => {
     expect(code).toMatch(/function loadDigits\b/);
     expect(code).not.toMatch(/function (makeAdamSpec|fit|spiral)\b/);
     expect(code).not.toContain("options.activation must be 'tanh' or 'relu'");
+  });
+  it('an IIFE or CommonJS bundle (no import.meta) that uses loadDigits() loads and works', async () => {
+    for (const format of ['iife', 'cjs'] as const) {
+      const dir = mkdtempSync(join(tmpdir(), 'wasm-optim-shake-'));
+      mkdirSync(join(dir, 'node_modules'));
+      symlinkSync(ROOT, join(dir, 'node_modules', 'wasm-optim'), 'dir');
+      writeFileSync(join(dir, 'main.js'), `import { loadDigits, digitsUrl } from 'wasm-optim';
+        loadDigits().then((d) => console.log(JSON.stringify({ n: d.all.n, test: d.test.n, url: String(digitsUrl) })));`);
+      await build({ entryPoints: [join(dir, 'main.js')], outfile: join(dir, 'out.cjs'), bundle: true, format, platform: 'browser', logLevel: 'silent' });
+      const out = JSON.parse(execFileSync(process.execPath, [join(dir, 'out.cjs')], { encoding: 'utf8' })) as { n: number; test: number; url: string };
+      expect(out, format).toEqual({ n: 1797, test: 359, url: 'wasm-optim:data/digits/digits.bin' });
+    }
   });
 });

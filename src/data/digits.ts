@@ -63,9 +63,19 @@ export function parseDigits(bytes: Uint8Array): Digits {
  * package root), for tools that want the raw file. `loadDigits()` does not
  * read it: the same bytes are embedded in the library (see below). In the
  * prebuilt browser bundle this URL is relative to the bundle file and points
- * nowhere useful.
+ * nowhere useful. Where `import.meta.url` does not exist (a CommonJS or IIFE
+ * bundle), it is `wasm-optim:data/digits/digits.bin`, which names the file
+ * but cannot be fetched; importing the module does not throw.
  */
-export const digitsUrl: URL = new URL('../../data/digits/digits.bin', import.meta.url);
+export const digitsUrl: URL = /* @__PURE__ */ packageFileUrl();
+
+function packageFileUrl(): URL {
+  try {
+    return new URL('../../data/digits/digits.bin', import.meta.url);
+  } catch {
+    return new URL('wasm-optim:data/digits/digits.bin');
+  }
+}
 
 let embedded: Promise<Uint8Array> | undefined;
 
