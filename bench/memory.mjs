@@ -1,11 +1,21 @@
-// Memory over many optimizer lifetimes: `node --expose-gc bench/memory.mjs [cycles]`.
-// Prints JSON: WebAssembly memory held (live + pooled) and process RSS before
-// and after N create/step/dispose cycles, then after N optimizers dropped
-// without dispose() and a GC (the FinalizationRegistry settles them).
-// test/memory.test.ts runs it and checks that both stay flat.
+// Memory over many optimizer lifetimes:
+//   node --expose-gc bench/memory.mjs [cycles] [--json]
+// Measures WebAssembly memory held (live + pooled), process RSS and the JS
+// heap before and after N create/step/dispose cycles, then after optimizers
+// dropped without dispose() and a GC (the FinalizationRegistry settles them).
+// Prints a readable table; with --json, one line of JSON instead (what
+// test/memory.test.ts reads to check that memory stays flat).
 import { Adam, SGD, RMSprop, memoryStats, ready } from '../dist/index.js';
 
-const cycles = Number(process.argv[2] ?? 100_000);
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const positional = args.filter((a) => !a.startsWith('--'));
+const unknown = args.filter((a) => a.startsWith('--') && a !== '--json');
+if (unknown.length || positional.length > 1 || (positional[0] !== undefined && !/^\d+$/.test(positional[0]))) {
+  console.error(`usage: node --expose-gc bench/memory.mjs [cycles] [--json]; got ${args.join(' ')}`);
+  process.exit(2);
+}
+const cycles = Number(positional[0] ?? 100_000);
 const gc = globalThis.gc ?? (() => {});
 const mb = (b) => Math.round((b / 2 ** 20) * 10) / 10;
 const wasmBytes = () => {
@@ -47,14 +57,39 @@ for (let i = 0; i < dropped; i++) cycle(i, false);
 await settle();
 await settle();
 const afterDrop = { wasm: wasmBytes(), rss: process.memoryUsage().rss, stats: memoryStats() };
-console.log(
-  JSON.stringify({
-    cycles,
-    secondsForCycles: Math.round(t1 - t0) / 1000,
-    wasmMiB: { before: mb(before.wasm), after: mb(after.wasm), afterDropped: mb(afterDrop.wasm) },
-    rssMiB: { before: mb(before.rss), half: mb(half.rss), after: mb(after.rss), afterDropped: mb(afterDrop.rss) },
-    jsHeapMiB: { before: mb(before.heap), after: mb(after.heap) },
-    liveArenas: { before: before.stats.liveArenas, after: after.stats.liveArenas, afterDropped: afterDrop.stats.liveArenas },
-    dropped,
-  }),
-);
+const result = {
+  cycles,
+  secondsForCycles: Math.round(t1 - t0) / 1000,
+  wasmMiB: { before: mb(before.wasm), after: mb(after.wasm), afterDropped: mb(afterDrop.wasm) },
+  rssMiB: { before: mb(before.rss), half: mb(half.rss), after: mb(after.rss), afterDropped: mb(afterDrop.rss) },
+  jsHeapMiB: { before: mb(before.heap), after: mb(after.heap) },
+  liveArenas: { before: before.stats.liveArenas, after: after.stats.liveArenas, afterDropped: afterDrop.stats.liveArenas },
+  dropped,
+  gc: globalThis.gc !== undefined,
+};
+if (json) {
+  console.log(JSON.stringify(result));
+} else {
+  const n = (v) => v.toLocaleString('en-US');
+  const cell = (v, digits) => (v === undefined ? '' : v.toFixed(digits)).padStart(16);
+  const row = (label, values, digits = 1) => `  ${label.padEnd(26)}${values.map((v) => cell(v, digits)).join('')}`;
+  const delta = (a, b) => `${b - a >= 0 ? '+' : ''}${(b - a).toFixed(1)} MiB`;
+  const { wasmMiB: w, rssMiB: r, jsHeapMiB: h, liveArenas: l } = result;
+  console.log(
+    [
+      `Memory over ${n(cycles)} create/step/dispose cycles (Adam, SGD, RMSprop; 1 to 20,000 parameters): ${result.secondsForCycles.toFixed(1)} s`,
+      '',
+      `  ${''.padEnd(26)}${['before', 'halfway', 'after', `+${n(dropped)} dropped`].map((t) => t.padStart(16)).join('')}`,
+      row('WebAssembly memory (MiB)', [w.before, undefined, w.after, w.afterDropped]),
+      row('process RSS (MiB)', [r.before, r.half, r.after, r.afterDropped]),
+      row('JS heap (MiB)', [h.before, undefined, h.after, undefined]),
+      row('live optimizers', [l.before, undefined, l.after, l.afterDropped], 0),
+      '',
+      `WebAssembly memory: ${delta(w.before, w.after)} after the cycles, ${delta(w.before, w.afterDropped)} after ${n(dropped)} optimizers dropped without dispose()` +
+        ` (${l.afterDropped === 0 ? 'every one settled by the FinalizationRegistry' : `${n(l.afterDropped)} still live`}).`,
+      `RSS: ${delta(r.half, r.after)} over the second half of the cycles (a plateau of JIT code and allocator pages, not growth with the count).`,
+      ...(result.gc ? [] : ['Note: run with node --expose-gc (npm run memory does) for settled numbers.']),
+      'Machine-readable: add --json.',
+    ].join('\n'),
+  );
+}

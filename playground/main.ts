@@ -95,6 +95,11 @@ async function main(): Promise<void> {
   const steps = $<HTMLInputElement>('steps');
   const noise = $<HTMLInputElement>('noise');
   let start: readonly [number, number] = testFunctions[fnName()].start;
+  const stopButton = $<HTMLButtonElement>('stop');
+  /** Stop is enabled exactly while a race or a training run is going. */
+  const syncStop = () => {
+    stopButton.disabled = !(race.running || training.running);
+  };
 
   const setFunction = () => {
     const fn = testFunctions[fnName()];
@@ -106,6 +111,7 @@ async function main(): Promise<void> {
     $('formula').textContent = `f(x, y) = ${fn.formula}; minimum ${fn.minValue} at ${fn.minima.map(([x, y]) => `(${+x.toFixed(3)}, ${+y.toFixed(3)})`).join(' and ')}`;
     $('race-legend').replaceChildren();
     plot.svg.dataset.state = 'idle';
+    syncStop();
   };
   const runRace = () => {
     clearError();
@@ -115,10 +121,11 @@ async function main(): Promise<void> {
         noise: numInput(noise, 'noise σ', 0),
         start,
         seed: 1,
-      });
+      }, syncStop);
     } catch (e) {
       showError(e);
     }
+    syncStop();
   };
   setFunction();
   fnSelect.addEventListener('change', setFunction);
@@ -141,10 +148,15 @@ async function main(): Promise<void> {
           epochs: intInput($<HTMLInputElement>('epochs'), 'epochs', 1, 500),
           batchSize: intInput($<HTMLInputElement>('batch'), 'batch', 1, data.train.n),
           seed: 1,
-        }, () => (button.disabled = false));
+        }, () => {
+          button.disabled = false;
+          syncStop();
+        });
+        syncStop();
       })
       .catch((e) => {
         button.disabled = false;
+        syncStop();
         showError(e);
       });
   });
@@ -152,6 +164,7 @@ async function main(): Promise<void> {
     race.stop();
     training.stop();
     $<HTMLButtonElement>('train').disabled = false;
+    syncStop();
   });
 
   $('bench').addEventListener('click', () => {

@@ -93,6 +93,11 @@ export class Race {
     this.#frame = requestAnimationFrame(tick);
   }
 
+  /** Whether a race is being animated. */
+  get running(): boolean {
+    return this.#frame !== 0;
+  }
+
   /** Stops the animation where it is. */
   stop(): void {
     if (this.#frame) cancelAnimationFrame(this.#frame);

@@ -134,6 +134,11 @@ export class Training {
     this.#frame = requestAnimationFrame(slice);
   }
 
+  /** Whether a training run is in progress. */
+  get running(): boolean {
+    return this.#frame !== 0;
+  }
+
   /** Stops training where it is and frees the optimizers. */
   stop(): void {
     if (this.#frame) cancelAnimationFrame(this.#frame);

@@ -86,8 +86,10 @@ export interface ClipGradNormOptions {
  *     c     = min(1, maxNorm / (total + 1e-6));  g_i = c*g_i   (when c < 1)
  *
  * Returns the total norm before clipping. normType is 1, 2 (default) or Infinity.
+ * `grads` is read-only as an array (the numbers inside change, the array does
+ * not), so `clipGradNorm(opt.grads, 1)` type-checks with the optimizer's views.
  */
-export function clipGradNorm(grads: Float32Array[], maxNorm: number, normType: NormType = 2, options: ClipGradNormOptions = {}): number {
+export function clipGradNorm(grads: readonly Float32Array[], maxNorm: number, normType: NormType = 2, options: ClipGradNormOptions = {}): number {
   const owner = 'clipGradNorm';
   const gs = checkGrads(owner, grads);
   checkRule(owner, 'maxNorm', maxNormRule, maxNorm);
@@ -110,9 +112,10 @@ export function clipGradNorm(grads: Float32Array[], maxNorm: number, normType: N
 
 /**
  * Clamps every gradient element in place to [-clipValue, clipValue], as
- * torch.nn.utils.clip_grad_value_ (NaN stays NaN).
+ * torch.nn.utils.clip_grad_value_ (NaN stays NaN). Accepts `opt.grads`
+ * (a `readonly Float32Array[]`) as it is.
  */
-export function clipGradValue(grads: Float32Array[], clipValue: number): void {
+export function clipGradValue(grads: readonly Float32Array[], clipValue: number): void {
   const owner = 'clipGradValue';
   const gs = checkGrads(owner, grads);
   checkRule(owner, 'clipValue', nonNegative, clipValue);

@@ -64,6 +64,16 @@ export function checkRule(owner: string, name: string, rule: Rule, value: unknow
   }
 }
 
+/** "a" or "an" before `word` by its first sound: an ArrayBuffer, an Int8Array, a Uint8Array, a Float32Array. */
+export function article(word: string): 'a' | 'an' {
+  return /^[aeio]/i.test(word) || /^u(?!int|ni|s[eu])/i.test(word) ? 'an' : 'a';
+}
+
+/** `n` and the noun, singular for exactly 1: "1 epoch", "2 epochs", "1,438 examples". */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${Number.isFinite(n) ? n.toLocaleString('en-US') : String(n)} ${n === 1 ? one : many}`;
+}
+
 /** A short, faithful rendering of any value for an error message. */
 export function describe(v: unknown): string {
   if (v === null) return 'null';
@@ -79,10 +89,10 @@ export function describe(v: unknown): string {
   }
   if (ArrayBuffer.isView(v)) {
     const name = Object.prototype.toString.call(v).slice(8, -1);
-    return isDetached(v) ? `a detached ${name}` : `a ${name} of length ${(v as unknown as { length?: number }).length ?? v.byteLength}`;
+    return isDetached(v) ? `a detached ${name}` : `${article(name)} ${name} of length ${(v as unknown as { length?: number }).length ?? v.byteLength}`;
   }
   const ctor = (v as object).constructor?.name;
-  return ctor && ctor !== 'Object' ? `a ${ctor}` : 'an object';
+  return ctor && ctor !== 'Object' ? `${article(ctor)} ${ctor}` : 'an object';
 }
 
 /** The %TypedArray%.prototype[Symbol.toStringTag] getter: a brand check that cannot be spoofed. */

@@ -101,6 +101,20 @@ describe('wasm-optim compare, end to end', () => {
     expect(json.runs[0].steps).toBe(3); // full batch: one step per epoch
     expect(json.runs[1].steps).toBe(3 * 600); // batch 1 over 600 spiral examples
     expect(json.sweep.map((s: { method: string }) => s.method)).toEqual(['gd', 'sgd']); // adam's lr was given
+    // the conclusion, recomputed from the JSON results
+    type Run = { label: string; reached: { step: number } | null; diverged: unknown; testAccuracy: number[] };
+    const runs = json.runs as Run[];
+    const reached = runs.filter((x) => x.reached && !x.diverged);
+    const fewest = Math.min(...reached.map((x) => x.reached!.step));
+    const fastest = reached.filter((x) => x.reached!.step === fewest).map((x) => x.label);
+    const bestAcc = Math.max(...runs.filter((x) => !x.diverged).map((x) => x.testAccuracy.at(-1)!));
+    const best = runs.filter((x) => !x.diverged && x.testAccuracy.at(-1) === bestAcc).map((x) => x.label);
+    const sentence = r.stdout.split('\n').find((l) => /got the best final test accuracy/.test(l))!;
+    expect(sentence).toBeDefined();
+    if (reached.length) expect(sentence).toContain(`${fastest.join(' and ')} reached the target training loss 0.1 in the fewest steps on this run (${fewest.toLocaleString('en-US')} step`);
+    else expect(sentence).toContain('No method reached the target training loss 0.1');
+    expect(sentence).toContain(`${best.join(' and ')} got the best final test accuracy (${(100 * bestAcc).toFixed(1)}%`);
+    expect(html).toContain(`<p class="conclusion">${sentence.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')}</p>`);
   });
   it('--methods runs any registered optimizer, every one of them in one run', async () => {
     const all = ['gd', 'minibatch', ...optimizerNames];
@@ -115,11 +129,31 @@ describe('wasm-optim compare, end to end', () => {
     expect(json.trajectories.length).toBe(3 * expected.length);
     for (const run of json.runs) expect(run.diverged).toBe(null);
   });
-  it('reports a failure to write with exit code 1', async () => {
+  it('checks --out and --json before training: an unwritable path exits with 2 at once, with a clear message', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'wasm-optim-cli-'));
-    const r = await run(['compare', '--optimizers', 'gd', '--epochs', '1', '--sweep-epochs', '0', '--no-trajectories', '--quiet', '--out', join(bin, 'x.html')], cwd);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^wasm-optim compare: .*(ENOTDIR|EEXIST)/);
-    expect(existsSync(join(cwd, 'wasm-optim-report.html'))).toBe(false);
+    const args = ['compare', '--dataset', 'spiral', '--optimizers', 'gd', '--epochs', '1', '--sweep-epochs', '0', '--no-trajectories'];
+    const cases: [string[], RegExp][] = [
+      [['--out', join(bin, 'x.html')], /^wasm-optim compare: cannot write --out .*x\.html: .*(is a file, not a directory)/],
+      [['--out', tmpdir()], /^wasm-optim compare: cannot write --out .*: it is a directory\n/],
+      [['--out', 'ok.html', '--json', join(bin, 'sub', 'r.json')], /^wasm-optim compare: cannot write --json .*r\.json: .*is a file, not a directory/],
+    ];
+    for (const [extra, message] of cases) {
+      const r = await run([...args, ...extra], cwd);
+      expect(r.code, extra.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toMatch(/Run 'wasm-optim compare --help' for usage\./);
+      expect(r.stderr).not.toMatch(/\[\s*\d+%\]/); // no progress line: nothing was trained
+      expect(r.stdout).toBe('');
+      expect(readdirSync(cwd)).toEqual([]);
+    }
+  });
+  it('says "1 epoch", not "1 epochs", in the console and in the report', async () => {
+    const r = await run(['compare', '--dataset', 'spiral', '--optimizers', 'gd', '--epochs', '1', '--sweep-epochs', '0', '--no-trajectories', '--quiet', '--out', 'r.html']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/: 600 train \/ 300 test examples, 1 epoch, seed 1\n/);
+    expect(r.stdout).not.toMatch(/\b1 epochs\b/);
+    const html = readFileSync(join(r.cwd, 'r.html'), 'utf8');
+    expect(html).toMatch(/1 epoch each over 600 training examples/);
+    expect(html).not.toMatch(/\b1 epochs\b/);
   });
 });

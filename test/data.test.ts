@@ -22,6 +22,13 @@ describe('digits', () => {
     const bytes = readFileSync(digitsUrl);
     expect(createHash('sha256').update(bytes).digest('hex')).toBe('6b6d68553c11033f2c09a7925af5985bbb75ec486330cdbd69654f8e09337bee');
   });
+  it('loadDigits() returns the data of the shipped file (its embedded copy is that file)', () => {
+    const fromFile = parseDigits(new Uint8Array(readFileSync(digitsUrl)));
+    expect(digits.all.x).toEqual(fromFile.all.x);
+    expect(digits.all.y).toEqual(fromFile.all.y);
+    expect(digits.train.y).toEqual(fromFile.train.y);
+    expect(digits.test.x).toEqual(fromFile.test.x);
+  });
   it('has the 1,797 images of the UCI test set with its class counts', () => {
     expect(digits.all.n).toBe(1797);
     expect(digits.all.dim).toBe(64);

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, METHODS, ladder, runCompare, type CompareResult, type ProgressEvent } from '../src/cli/compare.js';
 import { progressSink } from '../src/cli/progress.js';
 import { envelope, renderReport } from '../src/cli/report.js';
-import { formatTable } from '../src/cli/table.js';
+import { conclusion, formatTable } from '../src/cli/table.js';
 
 let result: CompareResult;
 const events: ProgressEvent[] = [];
@@ -91,6 +91,18 @@ describe('the table and the report', () => {
     for (const r of result.runs) expect(html).toContain(r.label);
     expect(html).toContain('CC BY 4.0');
   });
+  it('states the conclusion under the results table', () => {
+    const html = renderReport(result, { command: 'wasm-optim compare', versions: 'test' });
+    const p = /<p class="conclusion">([^<]*)<\/p>/.exec(html)?.[1];
+    expect(p).toMatch(/got the best final test accuracy \(\d+\.\d%/);
+    expect(html.indexOf('class="conclusion"')).toBeGreaterThan(html.indexOf('<h2>Results</h2>'));
+  });
+  it('lets every chart scale to the page (viewBox, width 100%) instead of fixed pixel columns', () => {
+    const html = renderReport(result, { command: 'wasm-optim compare', versions: 'test' });
+    for (const svg of html.match(/<svg [^>]*>/g)!) expect(svg).toMatch(/viewBox="0 0 \d+ \d+"/);
+    expect(html).toMatch(/svg\.chart \{[^}]*width: 100%;[^}]*height: auto;/);
+    expect(html).not.toMatch(/max-content/);
+  });
   it('keeps the noise of long series: per-bin mean and range', () => {
     const e = envelope([1, 3, 2, 8, 4, 4], 3, (i) => i);
     expect(e.mean).toEqual([[0.5, 2], [2.5, 5], [4.5, 4]]);
@@ -136,5 +148,52 @@ describe('progress', () => {
     const c = capture(false);
     feed(progressSink(c.stream, true));
     expect(c.text()).toBe('');
+  });
+});
+
+describe('conclusion', () => {
+  type Stub = { label: string; step?: number; epoch?: number; acc: number; diverged?: boolean };
+  const make = (target: number, stubs: Stub[]): CompareResult =>
+    ({
+      config: { ...DEFAULT_CONFIG, targetLoss: target },
+      runs: stubs.map((s) => ({
+        label: s.label,
+        reached: s.step === undefined ? null : { step: s.step, epoch: s.epoch ?? 1 },
+        diverged: s.diverged ? { epoch: 1, step: 1 } : null,
+        testAccuracy: [0.1, s.acc],
+      })),
+    }) as unknown as CompareResult;
+
+  it('names the method with the fewest steps to the target and the one with the best test accuracy', () => {
+    const c = conclusion(make(0.1, [
+      { label: 'GD (full batch)', step: 30, epoch: 30, acc: 0.9 },
+      { label: 'Adam', step: 1350, epoch: 3, acc: 0.95 },
+      { label: 'Momentum', step: 900, epoch: 2, acc: 0.97 },
+      { label: 'SGD (batch 1)', acc: 0.99, diverged: true },
+    ]));
+    expect(c).toBe(
+      'GD (full batch) reached the target training loss 0.1 in the fewest steps on this run (30 steps, epoch 30). ' +
+        'Momentum got the best final test accuracy (97.0%).',
+    );
+  });
+  it('names every method of a tie, and says "1 step"', () => {
+    const c = conclusion(make(0.5, [
+      { label: 'Adam', step: 1, epoch: 1, acc: 0.5 },
+      { label: 'AdamW', step: 1, epoch: 1, acc: 0.75 },
+      { label: 'RMSprop', step: 2, epoch: 1, acc: 0.75 },
+      { label: 'Adagrad', step: 3, epoch: 1, acc: 0.75 },
+    ]));
+    expect(c).toBe(
+      'Adam and AdamW reached the target training loss 0.5 in the fewest steps on this run (1 step, epoch 1, a tie). ' +
+        'AdamW, RMSprop and Adagrad got the best final test accuracy (75.0%, a tie).',
+    );
+  });
+  it('says so when no method reached the target, and when every method diverged', () => {
+    expect(conclusion(make(0.01, [{ label: 'Adam', acc: 0.8 }, { label: 'SGD', acc: 0.6 }]))).toBe(
+      'No method reached the target training loss 0.01 on this run. Adam got the best final test accuracy (80.0%).',
+    );
+    expect(conclusion(make(0.01, [{ label: 'Adam', step: 5, acc: 0.8, diverged: true }]))).toBe(
+      'No method reached the target training loss 0.01 on this run. Every method diverged, so none has a test accuracy.',
+    );
   });
 });

@@ -1,14 +1,15 @@
 /// <reference types="node" />
 // The `wasm-optim` command line: `wasm-optim compare [options]`.
 // Exit codes: 0 success, 1 failure while running, 2 bad command line.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { backendInfo } from '../wasm.js';
 import { DATASETS, DEFAULT_CONFIG, DEFAULT_METHODS, METHOD_DEFS, METHODS, MODELS, methodOf, runCompare, type CompareConfig, type MethodName } from './compare.js';
 import { progressSink } from './progress.js';
 import { renderReport } from './report.js';
-import { formatTable } from './table.js';
+import { conclusion, formatTable } from './table.js';
+import { plural } from '../validate.js';
 
 const DEFAULT_OUT = 'wasm-optim-report.html';
 
@@ -190,12 +191,63 @@ export function parseCompareArgs(args: string[]): { config: CompareConfig; out: 
   return { config, out: s('out') ?? DEFAULT_OUT, json: s('json'), quiet: values.quiet === true, help: values.help === true };
 }
 
-function version(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
+/**
+ * Checks, before any training, that `file` (given as --flag) can be written:
+ * an existing file must be writable, otherwise the nearest existing ancestor
+ * must be a writable directory (the missing directories are created at the
+ * end). Throws a UsageError saying why not.
+ */
+export function checkWritable(flag: string, file: string): void {
+  const fail = (why: string): never => {
+    throw new UsageError(`cannot write --${flag} ${file}: ${why}`);
+  };
+  const stat = (p: string) => {
+    try {
+      return statSync(p);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') return fail(`a part of the path is a file, not a directory`);
+      return fail((e as Error).message);
+    }
+  };
+  const s = stat(file);
+  if (s) {
+    if (s.isDirectory()) fail('it is a directory');
+    try {
+      accessSync(file, constants.W_OK);
+    } catch {
+      fail('the file is not writable');
+    }
+    return;
   }
+  let dir = dirname(file);
+  for (;;) {
+    const d = stat(dir);
+    if (d) {
+      if (!d.isDirectory()) fail(`${dir} is a file, not a directory`);
+      try {
+        accessSync(dir, constants.W_OK | constants.X_OK);
+      } catch {
+        fail(`the directory ${dir} is not writable`);
+      }
+      return;
+    }
+    if (dirname(dir) === dir) fail('no existing directory above it');
+    dir = dirname(dir);
+  }
+}
+
+function version(): string {
+  // dist/cli/main.js (tsc) or dist/cli.js (the bundle bin/wasm-optim.js runs)
+  for (const rel of ['../../package.json', '../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version: string };
+      if (pkg.name === 'wasm-optim') return pkg.version;
+    } catch {
+      // not there: try the next
+    }
+  }
+  return 'unknown';
 }
 
 /** Runs the command line `args` (without node and the script); resolves to the exit code. */
@@ -234,6 +286,14 @@ export async function main(args: string[], io: Io = { stdout: process.stdout, st
   const { config, quiet } = parsed;
   const out = resolve(io.cwd, parsed.out);
   const json = parsed.json === undefined ? undefined : resolve(io.cwd, parsed.json);
+  try {
+    // before the training, not after it
+    checkWritable('out', out);
+    if (json) checkWritable('json', json);
+  } catch (e) {
+    if (e instanceof UsageError) return usage(e.message, HELP);
+    throw e;
+  }
   const progress = progressSink(io.stderr, quiet);
   try {
     const result = await runCompare(config, progress);
@@ -249,8 +309,8 @@ export async function main(args: string[], io: Io = { stdout: process.stdout, st
       writeFileSync(json, JSON.stringify(result, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)));
     }
     io.stdout.write(
-      `\n${result.modelName} on ${result.datasetName}: ${result.trainSize} train / ${result.testSize} test examples, ` +
-        `${config.epochs} epochs, seed ${config.seed}\n\n${formatTable(result)}\n\n` +
+      `\n${result.modelName} on ${result.datasetName}: ${result.trainSize} train / ${plural(result.testSize, 'test example')}, ` +
+        `${plural(config.epochs, 'epoch')}, seed ${config.seed}\n\n${formatTable(result)}\n\n${conclusion(result)}\n\n` +
         `report: ${out}\n${json ? `json:   ${json}\n` : ''}total time: ${(result.totalMs / 1000).toFixed(1)} s\n`,
     );
     return 0;

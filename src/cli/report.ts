@@ -3,7 +3,8 @@
 import type { CompareResult, MethodName, RunResult } from './compare.js';
 import { FUNCTION_SETTINGS, METHOD_DEFS, METHODS } from './compare.js';
 import { contourChart, lineChart, type Marker, type Point, type Series } from './svg.js';
-import { tableRows } from './table.js';
+import { conclusion, tableRows } from './table.js';
+import { plural } from '../validate.js';
 import { testFunctions } from '../data/functions.js';
 
 /** One colour per method (Tableau 10, then Tableau 20's light tones), fixed so every chart agrees. */
@@ -40,9 +41,14 @@ th { background: #f3f5f8; font-weight: 600; }
 td.num, th.num { text-align: right; }
 .swatch { display: inline-block; width: 11px; height: 11px; border-radius: 2px; margin-right: 6px; vertical-align: -1px; }
 .legend { display: flex; flex-wrap: wrap; gap: 4px 16px; margin: 8px 0; }
-.grid3 { display: grid; grid-template-columns: repeat(3, max-content); gap: 6px 12px; }
-.grid4 { display: grid; grid-template-columns: repeat(4, max-content); gap: 2px 8px; }
-svg.chart { background: #fff; }
+/* Charts scale with the page (width 100% of their grid cell, height from the
+   viewBox): 3 (or 4) to a row from about 1,100 px, fewer on narrower windows,
+   never wider than the window. */
+.grid3 { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 340px), 1fr)); gap: 6px 12px; max-width: 1400px; }
+.grid4 { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 270px), 1fr)); gap: 2px 8px; max-width: 1400px; }
+svg.chart { background: #fff; display: block; width: 100%; height: auto; }
+.scroll { overflow-x: auto; max-width: 100%; }
+p.conclusion { font-size: 15px; margin: 8px 0; max-width: 80ch; }
 svg .title { font: 600 13px system-ui, sans-serif; fill: #1d2733; }
 svg .subtitle { font: 11px system-ui, sans-serif; fill: #5b6673; }
 svg .tick { font: 10.5px system-ui, sans-serif; fill: #5b6673; }
@@ -52,7 +58,7 @@ svg .minor { stroke: #f4f5f7; }
 svg .frame { fill: none; stroke: #b9c2cc; stroke-width: 1; }
 svg .hline { stroke: #555; stroke-width: 1; stroke-dasharray: 4 3; }
 svg .hlabel { font: 10.5px system-ui, sans-serif; fill: #444; }
-.note { color: #5b6673; font-size: 12.5px; max-width: 1340px; }
+.note { color: #5b6673; font-size: 12.5px; max-width: 100ch; }
 footer { margin-top: 14px; color: #5b6673; font-size: 12px; }
 `;
 
@@ -165,7 +171,7 @@ export function renderReport(result: CompareResult, meta: ReportMeta): string {
     });
     const lo = finite.length ? Math.min(...finite) : 0.1;
     sweepChart = lineChart({
-      title: `Learning-rate sweep: training loss after ${cfg.sweepEpochs} epochs`, xLabel: 'learning rate (log; ring: chosen, x: diverged)',
+      title: `Learning-rate sweep: training loss after ${plural(cfg.sweepEpochs, 'epoch')}`, xLabel: 'learning rate (log; ring: chosen, x: diverged)',
       yLabel: 'cross-entropy', x: 'log', y: 'log', width: W, height: Hc, series, markers,
       yDomain: [lo / 1.5, top * 2.2],
     });
@@ -225,13 +231,14 @@ export function renderReport(result: CompareResult, meta: ReportMeta): string {
 <style>${CSS}</style></head>
 <body>
 <h1>Optimizer comparison: ${esc(result.modelName)} on ${esc(result.datasetName)}</h1>
-<p class="meta">Same model, same initial weights (seed ${cfg.seed}), same shuffled order; ${cfg.epochs} epochs each over ${result.trainSize} training examples
-(${result.testSize} held out for testing); ${result.params} parameters. GD uses every example per step, SGD one, every other method mini-batches of ${cfg.batchSize}.
-Learning rates: the best of a ${cfg.sweepSteps.length}-point sweep per method${cfg.sweepEpochs ? ` (${cfg.sweepEpochs} epochs each, lowest training loss)` : ''} unless fixed on the command line.</p>
+<p class="meta">Same model, same initial weights (seed ${cfg.seed}), same shuffled order; ${plural(cfg.epochs, 'epoch')} each over ${plural(result.trainSize, 'training example')}
+(${result.testSize} held out for testing); ${plural(result.params, 'parameter')}. GD uses every example per step, SGD one, every other method mini-batches of ${cfg.batchSize}.
+Learning rates: the best of a ${cfg.sweepSteps.length}-point sweep per method${cfg.sweepEpochs ? ` (${plural(cfg.sweepEpochs, 'epoch')} each, lowest training loss)` : ''} unless fixed on the command line.</p>
 <p class="meta">Wall time is training time without the per-epoch evaluation; "in opt.step" is the time inside the optimizer's WebAssembly step. Whole run: ${totalSec} s.</p>
 <h2>Results</h2>
-<table><tr>${head}</tr>
-${body}</table>
+<div class="scroll"><table><tr>${head}</tr>
+${body}</table></div>
+<p class="conclusion">${esc(conclusion(result))}</p>
 <div class="legend">${legend}</div>
 <h2>Convergence</h2>
 <div class="grid3">${trainChart}${testChart}${accChart}${stepsChart}${timeChart}${sweepChart}</div>
@@ -244,7 +251,7 @@ ${
 (standard deviation: rosenbrock ${FUNCTION_SETTINGS.rosenbrock.noise}, beale ${FUNCTION_SETTINGS.beale.noise}, saddle ${FUNCTION_SETTINGS.saddle.noise}),
 the mini-batch methods the same noise divided by sqrt(${cfg.batchSize}). Learning rates are in the table below.</p>
 <div class="grid3">${fnCharts.join('')}</div>
-${fnTable}`
+<div class="scroll">${fnTable}</div>`
     : ''
 }
 <footer>

@@ -1,6 +1,7 @@
 // The comparison's summary table, as aligned Markdown (readable in a
 // terminal, pasteable into a README).
 import type { CompareResult, RunResult } from './compare.js';
+import { plural } from '../validate.js';
 
 export interface TableColumn {
   title: string;
@@ -46,4 +47,42 @@ export function formatTable(result: CompareResult): string {
   const line = (row: string[]) => `| ${row.map(pad).join(' | ')} |`;
   const rule = `|${widths.map((w, j) => (cols[j]!.align === 'left' ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
   return [line(rows[0]!), rule, ...rows.slice(1).map(line)].join('\n');
+}
+
+/** "A", "A and B", "A, B and C". */
+function names(labels: string[]): string {
+  return labels.length <= 1 ? (labels[0] ?? '') : `${labels.slice(0, -1).join(', ')} and ${labels.at(-1)}`;
+}
+
+/**
+ * The run's conclusion in two sentences, computed from the results: which
+ * method reached the target training loss in the fewest optimizer steps, and
+ * which ended with the best test accuracy. Ties name every tied method;
+ * diverged methods are left out.
+ */
+export function conclusion(result: CompareResult): string {
+  const target = result.config.targetLoss;
+  const live = result.runs.filter((r) => !r.diverged);
+  const reached = live.filter((r) => r.reached);
+  let first: string;
+  if (reached.length === 0) {
+    first = `No method reached the target training loss ${target} on this run.`;
+  } else {
+    const fewest = Math.min(...reached.map((r) => r.reached!.step));
+    const best = reached.filter((r) => r.reached!.step === fewest);
+    const epochs = [...new Set(best.map((r) => r.reached!.epoch))];
+    first =
+      `${names(best.map((r) => r.label))} reached the target training loss ${target} in the fewest steps on this run ` +
+      `(${plural(fewest, 'step')}, epoch ${epochs.join('/')}${best.length > 1 ? ', a tie' : ''}).`;
+  }
+  const accs = live.map((r) => r.testAccuracy.at(-1)).filter((a): a is number => a !== undefined && Number.isFinite(a));
+  let second: string;
+  if (accs.length === 0) {
+    second = 'Every method diverged, so none has a test accuracy.';
+  } else {
+    const top = Math.max(...accs);
+    const best = live.filter((r) => r.testAccuracy.at(-1) === top);
+    second = `${names(best.map((r) => r.label))} got the best final test accuracy (${(100 * top).toFixed(1)}%${best.length > 1 ? ', a tie' : ''}).`;
+  }
+  return `${first} ${second}`;
 }

@@ -3,7 +3,7 @@
 // N is full-batch gradient descent, 1 is stochastic gradient descent, and
 // anything between is mini-batch gradient descent.
 import { Optimizer } from '../optimizer.js';
-import { describe } from '../validate.js';
+import { describe, plural } from '../validate.js';
 import { mulberry32, permutation } from './random.js';
 
 /**
@@ -213,7 +213,7 @@ export class Trainer {
       throw new TypeError(`fit: invalid options.targetLoss: expected a number, got ${describe(o.targetLoss)}`);
     }
     if (this.#o.dropLast && this.#o.batchSize > n) {
-      throw new RangeError(`fit: options.dropLast with batchSize ${this.#o.batchSize} > ${n} examples would drop every batch`);
+      throw new RangeError(`fit: options.dropLast with batchSize ${this.#o.batchSize} > ${plural(n, 'example')} would drop every batch`);
     }
     this.#opt = opt;
     this.#n = n;

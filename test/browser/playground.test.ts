@@ -50,6 +50,21 @@ describe('the playground in Chromium', () => {
     expect(await attr('svg.contour', 'data-step')).toBe('0');
   });
 
+  it('the caption names the marks the plot draws: + for the minima, a ring for the start', async () => {
+    const hint = (await page.$$eval('p.hint', (ps) => ps.map((p) => p.textContent ?? ''))).find((t) => /marks the minim/.test(t))!;
+    expect(hint).toMatch(/\+ marks the minima, ◯ the start/);
+    const minima = await page.$$eval('svg.contour path.minimum', (ps) => ps.map((p) => p.getAttribute('d')!));
+    expect(minima.length).toBeGreaterThan(0);
+    // a plus: one horizontal and one vertical stroke, nothing diagonal
+    for (const d of minima) expect(d).toMatch(/^M[\d.-]+,[\d.-]+m-7,0h14m-7,-7v14$/);
+    expect(await attr('svg.contour path.start', 'd')).toMatch(/a6,6 0 1,0 12,0/);
+  });
+
+  it('Stop is disabled while nothing runs', async () => {
+    expect(await page.isDisabled('#stop')).toBe(true);
+    expect(await page.isEnabled('#train')).toBe(true);
+  });
+
   it('a bad hyperparameter is reported on the page, naming the optimizer and the option, and nothing runs', async () => {
     const lr = page.locator('tr[data-optimizer=adam] input.lr').first();
     const before = await lr.inputValue();
@@ -69,12 +84,15 @@ describe('the playground in Chromium', () => {
     await page.click('#run');
     expect(await page.isHidden('#error')).toBe(true);
     // while it runs, the step count and the paths grow
-    await page.waitForFunction(() => {
+    // (read in the same page task as the state, so the check cannot race the animation)
+    const running = await page.waitForFunction(() => {
       const svg = document.querySelector<SVGSVGElement>('svg.contour')!;
-      return svg.dataset.state === 'running' && Number(svg.dataset.step) > 0;
-    });
+      return svg.dataset.state === 'running' && Number(svg.dataset.step) > 0 && { stopDisabled: document.querySelector<HTMLButtonElement>('#stop')!.disabled };
+    }).then((h) => h.jsonValue());
+    expect(running).toEqual({ stopDisabled: false });
     const midway = Number(await attr('svg.contour', 'data-step'));
     await page.waitForSelector('svg.contour[data-state=done]', { timeout: 20_000 });
+    expect(await page.isDisabled('#stop')).toBe(true); // cleared in the same task that marks the race done
     expect(midway).toBeLessThan(500);
     expect(await attr('svg.contour', 'data-step')).toBe('500');
 
@@ -105,12 +123,14 @@ describe('the playground in Chromium', () => {
     const ids = await checked();
     await page.click('#train');
     // live: points appear while the run is still going
-    await page.waitForFunction(() => {
+    const running = await page.waitForFunction(() => {
       const box = document.querySelector<HTMLElement>('#loss-chart')!;
-      return box.dataset.state === 'running' && Number(box.dataset.points) > 8 * 1;
-    }, null, { timeout: 20_000 });
+      return box.dataset.state === 'running' && Number(box.dataset.points) > 8 * 1 && { stopDisabled: document.querySelector<HTMLButtonElement>('#stop')!.disabled };
+    }, null, { timeout: 20_000 }).then((h) => h.jsonValue());
+    expect(running).toEqual({ stopDisabled: false });
     const epochs = Number(await page.inputValue('#epochs'));
     await page.waitForSelector('#loss-chart[data-state=done]', { timeout: 60_000 });
+    expect(await page.isDisabled('#stop')).toBe(true);
     expect(Number(await attr('#loss-chart', 'data-points'))).toBe(ids.length * (epochs + 1));
     expect(await page.$$eval('#loss-chart canvas', (cs) => cs.length)).toBeGreaterThan(0);
     const rows = await page.$$eval('#train-table tbody tr', (trs) => trs.map((tr) => ({
@@ -137,5 +157,22 @@ describe('the playground in Chromium', () => {
     console.log(`playground benchmark in headless Chromium: ${text}`);
     expect(errors).toEqual([]);
     await page.screenshot({ path: join(ROOT, 'docs', 'playground.png'), fullPage: true });
+  });
+
+  it('Stop ends a training run and is disabled again', async () => {
+    // 500 epochs of every ticked optimizer: minutes of work, so the run is still going when Stop is clicked
+    await page.fill('#epochs', '500');
+    await page.click('#train');
+    const running = await page.waitForFunction(() => {
+      const box = document.querySelector<HTMLElement>('#loss-chart')!;
+      return box.dataset.state === 'running' && { stopDisabled: document.querySelector<HTMLButtonElement>('#stop')!.disabled };
+    }, null, { timeout: 20_000 }).then((h) => h.jsonValue());
+    expect(running).toEqual({ stopDisabled: false });
+    await page.click('#stop');
+    expect(await attr('#loss-chart', 'data-state')).toBe('stopped');
+    expect(await page.isDisabled('#stop')).toBe(true);
+    expect(await page.isEnabled('#train')).toBe(true);
+    await page.fill('#epochs', '15');
+    expect(errors).toEqual([]);
   });
 });
