@@ -38,7 +38,7 @@ describe('the HTML report in Chromium', () => {
       }),
     }));
     expect(errors).toEqual([]);
-    expect(m.charts.length).toBe(5 + 1 + 8 + 3);
+    expect(m.charts.length).toBe(5 + 1 + METHODS.length + 3); // one noise panel per method (every registered one here)
     expect(m.scroll).toBeLessThanOrEqual(m.client);
     for (const c of m.charts) {
       expect(c.left).toBeGreaterThanOrEqual(0);
