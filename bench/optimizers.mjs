@@ -7,6 +7,8 @@
 //   bytes    bytes one step moves per element (the byte model): p read and
 //            written (8), g read (4), every state buffer the step uses read
 //            and written (8) = 12 + 8 * (state buffers)
+//            + secondPassBytes (the registry's bench.secondPassBytes: Lamb's
+//            second pass reads p, m and v again, 12)
 //   adaptive true for kernels with a square root and a division per element
 //            (the in-cache target of 0.5 ns/element applies to them)
 //   options  constructor options (the same for wasm-optim and the JS loop),
@@ -15,7 +17,7 @@
 //   note     why the options or the byte model need a word, if they do
 import { registry } from 'wasm-optim';
 
-/** @typedef {{ name: string, bytes: number, adaptive: boolean, options: object, tfjs: ((tf: any) => any) | null, note?: string }} BenchOptimizer */
+/** @typedef {{ name: string, bytes: number, secondPassBytes?: number, adaptive: boolean, options: object, tfjs: ((tf: any) => any) | null, note?: string }} BenchOptimizer */
 
 /** @type {BenchOptimizer[]} */
 export const OPTIMIZERS = registry.map((e) => {
@@ -24,7 +26,8 @@ export const OPTIMIZERS = registry.map((e) => {
   const tfjs = e.bench.tfjs;
   return {
     name: e.name,
-    bytes: 12 + 8 * buffers.length,
+    bytes: 12 + 8 * buffers.length + (e.bench.secondPassBytes ?? 0),
+    ...(e.bench.secondPassBytes ? { secondPassBytes: e.bench.secondPassBytes } : {}),
     adaptive: e.bench.adaptive,
     options,
     tfjs: tfjs ? (tf) => tf.train[tfjs.factory](...tfjs.args) : null,

@@ -97,6 +97,12 @@ export interface OptimizerEntry<C extends OptimizerClass = OptimizerClass> {
     readonly adaptive: boolean;
     /** the closest tf.train optimizer, where TF.js has one */
     readonly tfjs?: TfjsEquivalent;
+    /**
+     * bytes per element moved beyond one pass over p, g and the state (Lamb:
+     * its trust ratio needs each tensor's norms before any element moves, so
+     * a second pass reads p, m and v again)
+     */
+    readonly secondPassBytes?: number;
     /** why the options differ from the defaults, if they do */
     readonly note?: string;
   };
@@ -253,7 +259,7 @@ const ENTRIES = {
     summary: 'Adam-style update scaled per tensor by the trust ratio ‖p‖ / ‖u‖',
     follows: 'You et al. 2020, "Large Batch Optimization for Deep Learning"',
     demo: { lr: 0.01, lr2d: { rosenbrock: 0.03, beale: 0.01, saddle: 0.01 }, fields: ['betas'] },
-    bench: { options: { lr: 1e-3 }, adaptive: true, note: 'a second pass per tensor reads p, m and v again for the trust ratio' },
+    bench: { options: { lr: 1e-3 }, adaptive: true, secondPassBytes: 12, note: 'a second pass per tensor reads p, m and v again for the trust ratio' },
   }),
 } as const;
 
