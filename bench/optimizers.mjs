@@ -4,7 +4,7 @@
 //   name     the class exported by wasm-optim (its plain-JS loop is reference[name])
 //   bytes    bytes one step moves per element (the byte model): p read and
 //            written (8), g read (4), every state buffer read and written (8)
-//            = 12 + 8 * (state buffers)
+//            = 12 + 8 * (state buffers) + secondPassBytes (Lamb's second pass reads p, m, v again: 12)
 //   adaptive true for kernels with a square root and a division per element
 //            (the in-cache target of 0.5 ns/element applies to them)
 //   options  constructor options (the same for wasm-optim and the JS loop)
@@ -32,8 +32,9 @@ export const OPTIMIZERS = [
   // ASGD touches its average ax only once averaging starts (t > t0): t0 = 0 measures that case
   { name: 'ASGD', bytes: 20, adaptive: false, options: { lr: 1e-2, t0: 0 }, tfjs: null },
   { name: 'Lion', bytes: 20, adaptive: false, options: { lr: 1e-4 }, tfjs: null },
-  // Lamb makes a second pass per tensor (trust ratio), reading p, m and v again: the model counts one
-  { name: 'Lamb', bytes: 28, adaptive: true, options: { lr: 1e-3 }, tfjs: null },
+  // Lamb's trust ratio needs each tensor's norms before any element moves: pass 1 reads p and g and
+  // reads+writes m and v (24 B), pass 2 reads m and v and reads+writes p (16 B): 40 B in all
+  { name: 'Lamb', bytes: 40, secondPassBytes: 12, adaptive: true, options: { lr: 1e-3 }, tfjs: null },
 ];
 
 /** @param {string} name */
