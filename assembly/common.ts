@@ -157,3 +157,33 @@ export function setFlushThreshold(t: f64): void {
 @inline export function isCoupled(wd: f64, gscale: f64): bool {
   return wd != 0 || abs(gscale) != 1;
 }
+
+/**
+ * max(a, b) that keeps a NaN from either side (as f32.max and torch.maximum), for inputs
+ * that are never -0 against +0 (non-negative state: the result of an add is +0, never -0).
+ * f32x4.pmax (a < b ? b : a) is one maxps on x86, where V8 lowers f32x4.max to about nine
+ * instructions; pmax keeps a NaN in a, and a NaN in b is ORed in.
+ */
+// @ts-ignore: decorator
+@inline export function maxNaN4(a: v128, b: v128): v128 {
+  return v128.or(f32x4.pmax(a, b), v128.and(f32x4.ne(b, b), b));
+}
+
+/** `maxNaN4` on one lane (the same select, so both builds agree bit for bit). */
+// @ts-ignore: decorator
+@inline export function maxNaN(a: f32, b: f32): f32 {
+  return b != b ? b : a < b ? b : a;
+}
+
+/** clamp(x, lo, hi) for x that is never NaN and lo >= 0: pmax then pmin (one maxps, one minps). */
+// @ts-ignore: decorator
+@inline export function clamp4(x: v128, lo: v128, hi: v128): v128 {
+  return f32x4.pmin(f32x4.pmax(x, lo), hi);
+}
+
+/** `clamp4` on one lane: pmax(a, b) = a < b ? b : a, pmin(a, b) = b < a ? b : a. */
+// @ts-ignore: decorator
+@inline export function clamp(x: f32, lo: f32, hi: f32): f32 {
+  const y = x < lo ? lo : x;
+  return hi < y ? hi : y;
+}

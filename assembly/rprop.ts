@@ -1,4 +1,4 @@
-import { flushTiny, flushPosIf, flushPosIf4, nmadd4 } from './common';
+import { clamp, clamp4, flushTiny, flushPosIf, flushPosIf4, nmadd4 } from './common';
 
 /**
  * Rprop, one fused pass (PyTorch semantics; Riedmiller & Braun 1993):
@@ -14,7 +14,8 @@ import { flushTiny, flushPosIf, flushPosIf4, nmadd4 } from './common';
  * v128.bitselect picks the factor. As torch.sign, sign(NaN) is 0, so a NaN
  * gradient does not move p. On a group's first step (rpropFirst) the step sizes start at lr
  * instead of being loaded, as PyTorch fills them with the learning rate of
- * that step. Step sizes are flushed to zero on flush steps. With gscale = 1
+ * that step. The clamp is pmax/pmin (one instruction each; s*f is never NaN with
+ * validated options). Step sizes are flushed to zero on flush steps. With gscale = 1
  * its multiply is compiled out.
  */
 // @ts-ignore: decorator
@@ -27,7 +28,7 @@ import { flushTiny, flushPosIf, flushPosIf4, nmadd4 } from './common';
   const prod = f32x4.mul(d, v128.load(prev));
   const down = f32x4.lt(prod, vZero);
   const f = v128.bitselect(vMinus, v128.bitselect(vPlus, vOne, f32x4.gt(prod, vZero)), down);
-  const s = flushPosIf4(f32x4.min(f32x4.max(f32x4.mul(first ? vLr : v128.load(step), f), vMin), vMax), vTiny, flushing);
+  const s = flushPosIf4(clamp4(f32x4.mul(first ? vLr : v128.load(step), f), vMin, vMax), vTiny, flushing);
   v128.store(step, s);
   const dz = v128.andnot(d, down);
   // sign(dz): +1 or -1 by its comparisons with 0, else 0 (0 and NaN); times s as PyTorch (0*inf is NaN)
@@ -65,7 +66,7 @@ import { flushTiny, flushPosIf, flushPosIf4, nmadd4 } from './common';
     let d = scaled ? load<f32>(g + o) * gscale : load<f32>(g + o);
     const prod = d * load<f32>(prev + o);
     const f: f32 = prod < 0 ? etaminus : prod > 0 ? etaplus : 1;
-    const s = flushPosIf(min<f32>(max<f32>((first ? lr : load<f32>(step + o)) * f, smin), smax), flushing);
+    const s = flushPosIf(clamp((first ? lr : load<f32>(step + o)) * f, smin, smax), flushing);
     store<f32>(step + o, s);
     if (prod < 0) d = 0;
     const sign: f32 = d > 0 ? 1 : d < 0 ? -1 : 0;

@@ -16,14 +16,23 @@
 // --baseline compiles assembly/ of that commit (git archive) with the simd target's flags;
 // its kernels are called with that commit's argument order (LEGACY below, valid for
 // commits before the canonical order, e.g. d739352). Writes bench/results/kernels-<stamp>.json.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir, cpus } from 'node:os';
+import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import asc from 'assemblyscript/asc';
 
+// Steady state only: V8 compiles WebAssembly with its baseline compiler first and tiers up in
+// the background, which on a loaded 2-vCPU machine can take seconds for the larger kernels.
+// --no-liftoff compiles the optimized code at once (the code the library runs after warm-up).
+if (!process.execArgv.includes('--no-liftoff')) {
+  const { status } = spawnSync(process.execPath, ['--no-liftoff', ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
+  process.exit(status ?? 1);
+}
+
 const args = Object.fromEntries(process.argv.slice(2).map((a) => { const [k, v] = a.replace(/^--/, '').split('='); return [k, v ?? true]; }));
 const ROUNDS = Number(args.rounds ?? 7);
+const started = new Date().toISOString();
 const N_SMALL = 1 << 14;
 const N_BIG = 1 << 24;
 const PAGE = 65536;
@@ -217,9 +226,14 @@ md.push('|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
   md.push(`| ${r.name} | ${r.bytes} | ${r.sqrt}+${r.div} | ${r.ns16K.map((x) => x.toFixed(3)).join(' / ')} | ${r.floor16K.toFixed(3)} (${r.floorKind}) | ${r.ns16K.map((x) => (x / r.floor16K).toFixed(2)).join(' / ')} | ${r.share16M.map((x) => `${(100 * x).toFixed(0)}%`).join(' / ')} | ${r.ceilingGBs.toFixed(1)} |`);
 }
+md.push('', '16K floor: the slower of bench/assembly/streams.ts `ops` (the kernel\'s f32x4 square roots and divisions per element, four vectors in flight) and `stream` over the kernel\'s own arrays at 16K (L1/L2): what the kernel cannot beat in cache. "x floor" = ns/el over that floor.');
 md.push('', 'Ceiling: bench/assembly/streams.ts `stream` with the kernel\'s own read-only/read-write array mix over >= 1 GiB (past the 300 MiB L3), timed in alternation with the kernels; a share above 100% means the 16M kernel (64 MB per array, 128-384 MB in all) was partly served by the L3.');
 console.log(`\n${md.join('\n')}`);
 mkdirSync(join(root, 'bench/results'), { recursive: true });
 const file = join(root, `bench/results/kernels-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-writeFileSync(file, JSON.stringify({ rows, builds: labels, rounds: ROUNDS, nSmall: N_SMALL, nBig: N_BIG }, null, 1));
-console.log(`wrote ${file}`);
+writeFileSync(file, JSON.stringify({ rows, builds: labels, rounds: ROUNDS, nSmall: N_SMALL, nBig: N_BIG, cpu: cpus()[0]?.model, node: process.version, loadavg: loadavg(), started }, null, 1));
+const head = `# Kernels against their floors (bench/kernels.mjs, ${started})\n\n${cpus()[0]?.model}, ${cpus().length} vCPUs, Node ${process.version}; ` +
+  `load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} at the end; ${ROUNDS} rounds; flush threshold 0 (15 of 16 steps).\n\n` +
+  `Command: \`node bench/kernels.mjs ${process.argv.slice(2).join(' ')}\`\n\n`;
+writeFileSync(file.replace(/\.json$/, '.md'), `${head}${md.join('\n')}\n`);
+console.log(`wrote ${file} and .md`);
