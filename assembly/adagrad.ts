@@ -1,4 +1,4 @@
-import { flushPosIf, flushPosIf4, flushTiny, isCoupled, madd4 } from './common';
+import { divz, divz4, flushPosIf, flushPosIf4, flushTiny, isCoupled, madd4 } from './common';
 
 /**
  * Adagrad, one fused pass:
@@ -13,18 +13,18 @@ import { flushPosIf, flushPosIf4, flushTiny, isCoupled, madd4 } from './common';
  * folds into clr (exact). The main loop is unrolled twice.
  */
 // @ts-ignore: decorator
-@inline function adagradVec(p: usize, g: usize, sum: usize, vClr: v128, vEps: v128, vWd: v128, vGs: v128, vTiny: v128, coupled: bool, flushing: bool): void {
+@inline function adagradVec(p: usize, g: usize, sum: usize, vClr: v128, vEps: v128, vWd: v128, vGs: v128, vTiny: v128, coupled: bool, flushing: bool, guarded: bool): void {
   const pv = v128.load(p);
   let d = v128.load(g);
   if (coupled) d = madd4(d, vGs, f32x4.mul(vWd, pv));
   const s = flushPosIf4(madd4(d, d, v128.load(sum)), vTiny, flushing);
   v128.store(sum, s);
   const std = f32x4.add(f32x4.sqrt(s), vEps);
-  v128.store(p, f32x4.sub(pv, f32x4.div(f32x4.mul(vClr, d), std)));
+  v128.store(p, f32x4.sub(pv, divz4(f32x4.mul(vClr, d), std, guarded)));
 }
 
 // @ts-ignore: decorator
-@inline function adagradCore(p: usize, g: usize, sum: usize, n: i32, clr_: f64, eps_: f64, wd_: f64, gscale_: f64, coupled: bool, flushing: bool): void {
+@inline function adagradCore(p: usize, g: usize, sum: usize, n: i32, clr_: f64, eps_: f64, wd_: f64, gscale_: f64, coupled: bool, flushing: bool, guarded: bool): void {
   const eps = <f32>eps_, wd = <f32>wd_, gscale = <f32>gscale_;
   const clr = coupled ? <f32>clr_ : <f32>clr_ * gscale;
   let i = 0;
@@ -38,10 +38,10 @@ import { flushPosIf, flushPosIf4, flushTiny, isCoupled, madd4 } from './common';
     const end4 = (<usize>n & ~3) << 2;
     let o: usize = 0;
     for (; o < end8; o += 32) {
-      adagradVec(p + o, g + o, sum + o, vClr, vEps, vWd, vGs, vTiny, coupled, flushing);
-      adagradVec(p + o + 16, g + o + 16, sum + o + 16, vClr, vEps, vWd, vGs, vTiny, coupled, flushing);
+      adagradVec(p + o, g + o, sum + o, vClr, vEps, vWd, vGs, vTiny, coupled, flushing, guarded);
+      adagradVec(p + o + 16, g + o + 16, sum + o + 16, vClr, vEps, vWd, vGs, vTiny, coupled, flushing, guarded);
     }
-    for (; o < end4; o += 16) adagradVec(p + o, g + o, sum + o, vClr, vEps, vWd, vGs, vTiny, coupled, flushing);
+    for (; o < end4; o += 16) adagradVec(p + o, g + o, sum + o, vClr, vEps, vWd, vGs, vTiny, coupled, flushing, guarded);
     i = n & ~3;
   }
   for (; i < n; i++) {
@@ -51,16 +51,20 @@ import { flushPosIf, flushPosIf4, flushTiny, isCoupled, madd4 } from './common';
     if (coupled) d = d * gscale + wd * pv;
     const s = flushPosIf(load<f32>(sum + o) + d * d, flushing);
     store<f32>(sum + o, s);
-    store<f32>(p + o, pv - (clr * d) / (sqrt<f32>(s) + eps));
+    store<f32>(p + o, pv - divz(clr * d, sqrt<f32>(s) + eps, guarded));
   }
 }
 
 /** Adagrad. State: sum. */
 export function adagrad(p: usize, g: usize, sum: usize, n: i32, lr: f64, eps: f64, wd: f64, gscale: f64): void {
   const c = isCoupled(wd, gscale), fl = flushTiny != 0;
-  if (c) {
-    if (fl) adagradCore(p, g, sum, n, lr, eps, wd, gscale, true, true);
-    else adagradCore(p, g, sum, n, lr, eps, wd, gscale, true, false);
-  } else if (fl) adagradCore(p, g, sum, n, lr, eps, 0, gscale, false, true);
-  else adagradCore(p, g, sum, n, lr, eps, 0, gscale, false, false);
+  if (eps == 0) {
+    // guarded (0/0 is 0), general variant: a rare configuration
+    if (fl) adagradCore(p, g, sum, n, lr, eps, wd, gscale, true, true, true);
+    else adagradCore(p, g, sum, n, lr, eps, wd, gscale, true, false, true);
+  } else if (c) {
+    if (fl) adagradCore(p, g, sum, n, lr, eps, wd, gscale, true, true, false);
+    else adagradCore(p, g, sum, n, lr, eps, wd, gscale, true, false, false);
+  } else if (fl) adagradCore(p, g, sum, n, lr, eps, 0, gscale, false, true, false);
+  else adagradCore(p, g, sum, n, lr, eps, 0, gscale, false, false, false);
 }

@@ -1,4 +1,4 @@
-import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, isCoupled, madd4, maxNaN, maxNaN4, msub4 } from './common';
+import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, isCoupled, divz, divz4, madd4, maxNaN, maxNaN4, msub4 } from './common';
 
 /**
  * Adam and AdamW, one fused pass over n floats (PyTorch semantics):
@@ -22,7 +22,7 @@ import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, i
 @inline function adamVec(
   p: usize, g: usize, m: usize, v: usize, vmax: usize,
   vStep: v128, vB1: v128, vOmb1: v128, vB2: v128, vOmb2: v128, vEps: v128, vWd: v128, vDecay: v128, vGs: v128, vTiny: v128,
-  coupled: bool, decoupled: bool, flushing: bool, amsgrad: bool,
+  coupled: bool, decoupled: bool, flushing: bool, amsgrad: bool, guarded: bool,
 ): void {
   const pv = v128.load(p);
   const d = grad4c(v128.load(g), pv, vGs, vWd, coupled);
@@ -34,7 +34,7 @@ import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, i
     vv = flushPosIf4(maxNaN4(vv, v128.load(vmax)), vTiny, flushing);
     v128.store(vmax, vv);
   }
-  const upd = f32x4.div(f32x4.mul(vStep, mv), f32x4.add(f32x4.sqrt(vv), vEps));
+  const upd = divz4(f32x4.mul(vStep, mv), f32x4.add(f32x4.sqrt(vv), vEps), guarded);
   v128.store(p, decoupled ? msub4(pv, vDecay, upd) : f32x4.sub(pv, upd));
 }
 
@@ -42,7 +42,7 @@ import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, i
 @inline function adamCore(
   p: usize, g: usize, m: usize, v: usize, vmax: usize, n: i32,
   step_: f64, rsqrtBc2_: f64, b1_: f64, b2_: f64, eps_: f64, wd_: f64, decay_: f64, gscale_: f64,
-  coupled: bool, decoupled: bool, flushing: bool, amsgrad: bool,
+  coupled: bool, decoupled: bool, flushing: bool, amsgrad: bool, guarded: bool,
 ): void {
   const step = <f32>(step_ / rsqrtBc2_), eps = <f32>(eps_ / rsqrtBc2_);
   const b1 = <f32>b1_, b2 = <f32>b2_, omb2 = <f32>(1 - b2_);
@@ -57,13 +57,13 @@ import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, i
     const end4 = (<usize>n & ~3) << 2;
     let o: usize = 0;
     for (; o < end16; o += 64) {
-      adamVec(p + o, g + o, m + o, v + o, vmax + o, vStep, vB1, vOmb1, vB2, vOmb2, vEps, vWd, vDecay, vGs, vTiny, coupled, decoupled, flushing, amsgrad);
-      adamVec(p + o + 16, g + o + 16, m + o + 16, v + o + 16, vmax + o + 16, vStep, vB1, vOmb1, vB2, vOmb2, vEps, vWd, vDecay, vGs, vTiny, coupled, decoupled, flushing, amsgrad);
-      adamVec(p + o + 32, g + o + 32, m + o + 32, v + o + 32, vmax + o + 32, vStep, vB1, vOmb1, vB2, vOmb2, vEps, vWd, vDecay, vGs, vTiny, coupled, decoupled, flushing, amsgrad);
-      adamVec(p + o + 48, g + o + 48, m + o + 48, v + o + 48, vmax + o + 48, vStep, vB1, vOmb1, vB2, vOmb2, vEps, vWd, vDecay, vGs, vTiny, coupled, decoupled, flushing, amsgrad);
+      adamVec(p + o, g + o, m + o, v + o, vmax + o, vStep, vB1, vOmb1, vB2, vOmb2, vEps, vWd, vDecay, vGs, vTiny, coupled, decoupled, flushing, amsgrad, guarded);
+      adamVec(p + o + 16, g + o + 16, m + o + 16, v + o + 16, vmax + o + 16, vStep, vB1, vOmb1, vB2, vOmb2, vEps, vWd, vDecay, vGs, vTiny, coupled, decoupled, flushing, amsgrad, guarded);
+      adamVec(p + o + 32, g + o + 32, m + o + 32, v + o + 32, vmax + o + 32, vStep, vB1, vOmb1, vB2, vOmb2, vEps, vWd, vDecay, vGs, vTiny, coupled, decoupled, flushing, amsgrad, guarded);
+      adamVec(p + o + 48, g + o + 48, m + o + 48, v + o + 48, vmax + o + 48, vStep, vB1, vOmb1, vB2, vOmb2, vEps, vWd, vDecay, vGs, vTiny, coupled, decoupled, flushing, amsgrad, guarded);
     }
     for (; o < end4; o += 16) {
-      adamVec(p + o, g + o, m + o, v + o, vmax + o, vStep, vB1, vOmb1, vB2, vOmb2, vEps, vWd, vDecay, vGs, vTiny, coupled, decoupled, flushing, amsgrad);
+      adamVec(p + o, g + o, m + o, v + o, vmax + o, vStep, vB1, vOmb1, vB2, vOmb2, vEps, vWd, vDecay, vGs, vTiny, coupled, decoupled, flushing, amsgrad, guarded);
     }
     i = n & ~3;
   }
@@ -79,7 +79,7 @@ import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, i
       vv = flushPosIf(maxNaN(vv, load<f32>(vmax + o)), flushing);
       store<f32>(vmax + o, vv);
     }
-    const upd = (step * mv) / (sqrt<f32>(vv) + eps);
+    const upd = divz(step * mv, sqrt<f32>(vv) + eps, guarded);
     store<f32>(p + o, (decoupled ? pv * decay : pv) - upd);
   }
 }
@@ -90,17 +90,21 @@ import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, i
   step: f64, rsqrtBc2: f64, b1: f64, b2: f64, eps: f64, wd: f64, decay: f64, gscale: f64, amsgrad: bool,
 ): void {
   const c = isCoupled(wd, gscale), dc = decay != 1, fl = flushTiny != 0;
-  if (c) {
+  if (eps == 0) {
+    // guarded (0/0 is 0), general variant: a rare configuration
+    if (fl) adamCore(p, g, m, v, vmax, n, step, rsqrtBc2, b1, b2, eps, wd, decay, gscale, true, true, true, amsgrad, true);
+    else adamCore(p, g, m, v, vmax, n, step, rsqrtBc2, b1, b2, eps, wd, decay, gscale, true, true, false, amsgrad, true);
+  } else if (c) {
     if (dc) {
-      if (fl) adamCore(p, g, m, v, vmax, n, step, rsqrtBc2, b1, b2, eps, wd, decay, gscale, true, true, true, amsgrad);
-      else adamCore(p, g, m, v, vmax, n, step, rsqrtBc2, b1, b2, eps, wd, decay, gscale, true, true, false, amsgrad);
-    } else if (fl) adamCore(p, g, m, v, vmax, n, step, rsqrtBc2, b1, b2, eps, wd, 1, gscale, true, false, true, amsgrad);
-    else adamCore(p, g, m, v, vmax, n, step, rsqrtBc2, b1, b2, eps, wd, 1, gscale, true, false, false, amsgrad);
+      if (fl) adamCore(p, g, m, v, vmax, n, step, rsqrtBc2, b1, b2, eps, wd, decay, gscale, true, true, true, amsgrad, false);
+      else adamCore(p, g, m, v, vmax, n, step, rsqrtBc2, b1, b2, eps, wd, decay, gscale, true, true, false, amsgrad, false);
+    } else if (fl) adamCore(p, g, m, v, vmax, n, step, rsqrtBc2, b1, b2, eps, wd, 1, gscale, true, false, true, amsgrad, false);
+    else adamCore(p, g, m, v, vmax, n, step, rsqrtBc2, b1, b2, eps, wd, 1, gscale, true, false, false, amsgrad, false);
   } else if (dc) {
-    if (fl) adamCore(p, g, m, v, vmax, n, step, rsqrtBc2, b1, b2, eps, 0, decay, gscale, false, true, true, amsgrad);
-    else adamCore(p, g, m, v, vmax, n, step, rsqrtBc2, b1, b2, eps, 0, decay, gscale, false, true, false, amsgrad);
-  } else if (fl) adamCore(p, g, m, v, vmax, n, step, rsqrtBc2, b1, b2, eps, 0, 1, gscale, false, false, true, amsgrad);
-  else adamCore(p, g, m, v, vmax, n, step, rsqrtBc2, b1, b2, eps, 0, 1, gscale, false, false, false, amsgrad);
+    if (fl) adamCore(p, g, m, v, vmax, n, step, rsqrtBc2, b1, b2, eps, 0, decay, gscale, false, true, true, amsgrad, false);
+    else adamCore(p, g, m, v, vmax, n, step, rsqrtBc2, b1, b2, eps, 0, decay, gscale, false, true, false, amsgrad, false);
+  } else if (fl) adamCore(p, g, m, v, vmax, n, step, rsqrtBc2, b1, b2, eps, 0, 1, gscale, false, false, true, amsgrad, false);
+  else adamCore(p, g, m, v, vmax, n, step, rsqrtBc2, b1, b2, eps, 0, 1, gscale, false, false, false, amsgrad, false);
 }
 
 /** Adam / AdamW without AMSGrad. State: m, v. */

@@ -1,4 +1,4 @@
-import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, isCoupled, madd4, maxNaN, maxNaN4, nmadd4 } from './common';
+import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, divz, divz4, isCoupled, madd4, maxNaN, maxNaN4, nmadd4 } from './common';
 
 /**
  * Adamax, one fused pass (PyTorch semantics; Kingma & Ba 2015, section 7.1):
@@ -16,7 +16,7 @@ import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, i
 @inline function adamaxVec(
   p: usize, g: usize, m: usize, u: usize,
   vStep: v128, vB1: v128, vOmb1: v128, vB2: v128, vEps: v128, vWd: v128, vGs: v128, vTiny: v128,
-  coupled: bool, flushing: bool,
+  coupled: bool, flushing: bool, guarded: bool,
 ): void {
   const pv = v128.load(p);
   const d = grad4c(v128.load(g), pv, vGs, vWd, coupled);
@@ -24,14 +24,14 @@ import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, i
   const uv = flushPosIf4(maxNaN4(f32x4.add(f32x4.abs(d), vEps), f32x4.mul(v128.load(u), vB2)), vTiny, flushing);
   v128.store(m, mv);
   v128.store(u, uv);
-  v128.store(p, nmadd4(vStep, f32x4.div(mv, uv), pv));
+  v128.store(p, nmadd4(vStep, divz4(mv, uv, guarded), pv));
 }
 
 // @ts-ignore: decorator
 @inline function adamaxCore(
   p: usize, g: usize, m: usize, u: usize, n: i32,
   step_: f64, b1_: f64, b2_: f64, eps_: f64, wd_: f64, gscale_: f64,
-  coupled: bool, flushing: bool,
+  coupled: bool, flushing: bool, guarded: bool,
 ): void {
   const step = <f32>step_, b1 = <f32>b1_, b2 = <f32>b2_, eps = <f32>eps_, wd = <f32>wd_, gscale = <f32>gscale_;
   const omb1 = coupled ? <f32>(1 - b1_) : <f32>(1 - b1_) * gscale;
@@ -43,12 +43,12 @@ import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, i
     const end4 = (<usize>n & ~3) << 2;
     let o: usize = 0;
     for (; o < end16; o += 64) {
-      adamaxVec(p + o, g + o, m + o, u + o, vStep, vB1, vOmb1, vB2, vEps, vWd, vGs, vTiny, coupled, flushing);
-      adamaxVec(p + o + 16, g + o + 16, m + o + 16, u + o + 16, vStep, vB1, vOmb1, vB2, vEps, vWd, vGs, vTiny, coupled, flushing);
-      adamaxVec(p + o + 32, g + o + 32, m + o + 32, u + o + 32, vStep, vB1, vOmb1, vB2, vEps, vWd, vGs, vTiny, coupled, flushing);
-      adamaxVec(p + o + 48, g + o + 48, m + o + 48, u + o + 48, vStep, vB1, vOmb1, vB2, vEps, vWd, vGs, vTiny, coupled, flushing);
+      adamaxVec(p + o, g + o, m + o, u + o, vStep, vB1, vOmb1, vB2, vEps, vWd, vGs, vTiny, coupled, flushing, guarded);
+      adamaxVec(p + o + 16, g + o + 16, m + o + 16, u + o + 16, vStep, vB1, vOmb1, vB2, vEps, vWd, vGs, vTiny, coupled, flushing, guarded);
+      adamaxVec(p + o + 32, g + o + 32, m + o + 32, u + o + 32, vStep, vB1, vOmb1, vB2, vEps, vWd, vGs, vTiny, coupled, flushing, guarded);
+      adamaxVec(p + o + 48, g + o + 48, m + o + 48, u + o + 48, vStep, vB1, vOmb1, vB2, vEps, vWd, vGs, vTiny, coupled, flushing, guarded);
     }
-    for (; o < end4; o += 16) adamaxVec(p + o, g + o, m + o, u + o, vStep, vB1, vOmb1, vB2, vEps, vWd, vGs, vTiny, coupled, flushing);
+    for (; o < end4; o += 16) adamaxVec(p + o, g + o, m + o, u + o, vStep, vB1, vOmb1, vB2, vEps, vWd, vGs, vTiny, coupled, flushing, guarded);
     i = n & ~3;
   }
   for (; i < n; i++) {
@@ -59,7 +59,7 @@ import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, i
     const uv = flushPosIf(maxNaN(abs<f32>(d) + eps, load<f32>(u + o) * b2), flushing);
     store<f32>(m + o, mv);
     store<f32>(u + o, uv);
-    store<f32>(p + o, pv - step * (mv / uv));
+    store<f32>(p + o, pv - step * divz(mv, uv, guarded));
   }
 }
 
@@ -69,9 +69,13 @@ export function adamax(
   step: f64, b1: f64, b2: f64, eps: f64, wd: f64, gscale: f64,
 ): void {
   const c = isCoupled(wd, gscale), fl = flushTiny != 0;
-  if (c) {
-    if (fl) adamaxCore(p, g, m, u, n, step, b1, b2, eps, wd, gscale, true, true);
-    else adamaxCore(p, g, m, u, n, step, b1, b2, eps, wd, gscale, true, false);
-  } else if (fl) adamaxCore(p, g, m, u, n, step, b1, b2, eps, 0, gscale, false, true);
-  else adamaxCore(p, g, m, u, n, step, b1, b2, eps, 0, gscale, false, false);
+  if (eps == 0) {
+    // guarded (0/0 is 0), general variant: a rare configuration
+    if (fl) adamaxCore(p, g, m, u, n, step, b1, b2, eps, wd, gscale, true, true, true);
+    else adamaxCore(p, g, m, u, n, step, b1, b2, eps, wd, gscale, true, false, true);
+  } else if (c) {
+    if (fl) adamaxCore(p, g, m, u, n, step, b1, b2, eps, wd, gscale, true, true, false);
+    else adamaxCore(p, g, m, u, n, step, b1, b2, eps, wd, gscale, true, false, false);
+  } else if (fl) adamaxCore(p, g, m, u, n, step, b1, b2, eps, 0, gscale, false, true, false);
+  else adamaxCore(p, g, m, u, n, step, b1, b2, eps, 0, gscale, false, false, false);
 }

@@ -187,3 +187,21 @@ export function setFlushThreshold(t: f64): void {
   const y = x < lo ? lo : x;
   return hi < y ? hi : y;
 }
+
+/**
+ * x/y with 0 where x is 0, in the kernels' eps = 0 variant only (`guarded`): padding lanes
+ * past a tensor's end hold p = g = state = 0, where eps = 0 would give 0/0 = NaN (and so
+ * would an element whose gradient has been exactly 0 on every step). With eps > 0 the
+ * denominator is never 0 and this variant is not compiled in.
+ */
+// @ts-ignore: decorator
+@inline export function divz4(x: v128, y: v128, guarded: bool): v128 {
+  const q = f32x4.div(x, y);
+  return guarded ? v128.andnot(q, f32x4.eq(x, f32x4.splat(0))) : q;
+}
+
+/** `divz4` on one lane. */
+// @ts-ignore: decorator
+@inline export function divz(x: f32, y: f32, guarded: bool): f32 {
+  return guarded && x == 0 ? 0 : x / y;
+}

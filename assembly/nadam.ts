@@ -1,4 +1,4 @@
-import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, isCoupled, madd4, msub4 } from './common';
+import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, divz, divz4, isCoupled, madd4, msub4 } from './common';
 
 /**
  * NAdam, one fused pass (PyTorch >= 2.0 semantics; Dozat 2016):
@@ -22,7 +22,7 @@ import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, i
 @inline function nadamVec(
   p: usize, g: usize, m: usize, v: usize,
   vCg: v128, vCm: v128, vB1: v128, vOmb1: v128, vB2: v128, vOmb2: v128, vEps: v128, vWd: v128, vDecay: v128, vGs: v128, vTiny: v128,
-  coupled: bool, decoupled: bool, flushing: bool,
+  coupled: bool, decoupled: bool, flushing: bool, guarded: bool,
 ): void {
   const pv = v128.load(p);
   const d = grad4c(v128.load(g), pv, vGs, vWd, coupled);
@@ -30,7 +30,7 @@ import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, i
   const vv = flushPosIf4(madd4(v128.load(v), vB2, f32x4.mul(f32x4.mul(vOmb2, d), d)), vTiny, flushing);
   v128.store(m, mv);
   v128.store(v, vv);
-  const upd = f32x4.div(madd4(vCg, d, f32x4.mul(vCm, mv)), f32x4.add(f32x4.sqrt(vv), vEps));
+  const upd = divz4(madd4(vCg, d, f32x4.mul(vCm, mv)), f32x4.add(f32x4.sqrt(vv), vEps), guarded);
   v128.store(p, decoupled ? msub4(pv, vDecay, upd) : f32x4.sub(pv, upd));
 }
 
@@ -38,7 +38,7 @@ import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, i
 @inline function nadamCore(
   p: usize, g: usize, m: usize, v: usize, n: i32,
   cg_: f64, cm_: f64, rsqrtBc2_: f64, b1_: f64, b2_: f64, eps_: f64, wd_: f64, decay_: f64, gscale_: f64,
-  coupled: bool, decoupled: bool, flushing: bool,
+  coupled: bool, decoupled: bool, flushing: bool, guarded: bool,
 ): void {
   const gscale = <f32>gscale_, wd = <f32>wd_, decay = <f32>decay_;
   const cm = <f32>(cm_ / rsqrtBc2_), eps = <f32>(eps_ / rsqrtBc2_);
@@ -53,12 +53,12 @@ import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, i
     const end4 = (<usize>n & ~3) << 2;
     let o: usize = 0;
     for (; o < end16; o += 64) {
-      nadamVec(p + o, g + o, m + o, v + o, vCg, vCm, vB1, vOmb1, vB2, vOmb2, vEps, vWd, vDecay, vGs, vTiny, coupled, decoupled, flushing);
-      nadamVec(p + o + 16, g + o + 16, m + o + 16, v + o + 16, vCg, vCm, vB1, vOmb1, vB2, vOmb2, vEps, vWd, vDecay, vGs, vTiny, coupled, decoupled, flushing);
-      nadamVec(p + o + 32, g + o + 32, m + o + 32, v + o + 32, vCg, vCm, vB1, vOmb1, vB2, vOmb2, vEps, vWd, vDecay, vGs, vTiny, coupled, decoupled, flushing);
-      nadamVec(p + o + 48, g + o + 48, m + o + 48, v + o + 48, vCg, vCm, vB1, vOmb1, vB2, vOmb2, vEps, vWd, vDecay, vGs, vTiny, coupled, decoupled, flushing);
+      nadamVec(p + o, g + o, m + o, v + o, vCg, vCm, vB1, vOmb1, vB2, vOmb2, vEps, vWd, vDecay, vGs, vTiny, coupled, decoupled, flushing, guarded);
+      nadamVec(p + o + 16, g + o + 16, m + o + 16, v + o + 16, vCg, vCm, vB1, vOmb1, vB2, vOmb2, vEps, vWd, vDecay, vGs, vTiny, coupled, decoupled, flushing, guarded);
+      nadamVec(p + o + 32, g + o + 32, m + o + 32, v + o + 32, vCg, vCm, vB1, vOmb1, vB2, vOmb2, vEps, vWd, vDecay, vGs, vTiny, coupled, decoupled, flushing, guarded);
+      nadamVec(p + o + 48, g + o + 48, m + o + 48, v + o + 48, vCg, vCm, vB1, vOmb1, vB2, vOmb2, vEps, vWd, vDecay, vGs, vTiny, coupled, decoupled, flushing, guarded);
     }
-    for (; o < end4; o += 16) nadamVec(p + o, g + o, m + o, v + o, vCg, vCm, vB1, vOmb1, vB2, vOmb2, vEps, vWd, vDecay, vGs, vTiny, coupled, decoupled, flushing);
+    for (; o < end4; o += 16) nadamVec(p + o, g + o, m + o, v + o, vCg, vCm, vB1, vOmb1, vB2, vOmb2, vEps, vWd, vDecay, vGs, vTiny, coupled, decoupled, flushing, guarded);
     i = n & ~3;
   }
   for (; i < n; i++) {
@@ -69,7 +69,7 @@ import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, i
     const vv = flushPosIf(load<f32>(v + o) * b2 + omb2 * d * d, flushing);
     store<f32>(m + o, mv);
     store<f32>(v + o, vv);
-    const upd = (cg * d + cm * mv) / (sqrt<f32>(vv) + eps);
+    const upd = divz(cg * d + cm * mv, sqrt<f32>(vv) + eps, guarded);
     store<f32>(p + o, (decoupled ? pv * decay : pv) - upd);
   }
 }
@@ -80,15 +80,19 @@ export function nadam(
   cg: f64, cm: f64, rsqrtBc2: f64, b1: f64, b2: f64, eps: f64, wd: f64, decay: f64, gscale: f64,
 ): void {
   const c = isCoupled(wd, gscale), dc = decay != 1, fl = flushTiny != 0;
-  if (c) {
+  if (eps == 0) {
+    // guarded (0/0 is 0), general variant: a rare configuration
+    if (fl) nadamCore(p, g, m, v, n, cg, cm, rsqrtBc2, b1, b2, eps, wd, decay, gscale, true, true, true, true);
+    else nadamCore(p, g, m, v, n, cg, cm, rsqrtBc2, b1, b2, eps, wd, decay, gscale, true, true, false, true);
+  } else if (c) {
     if (dc) {
-      if (fl) nadamCore(p, g, m, v, n, cg, cm, rsqrtBc2, b1, b2, eps, wd, decay, gscale, true, true, true);
-      else nadamCore(p, g, m, v, n, cg, cm, rsqrtBc2, b1, b2, eps, wd, decay, gscale, true, true, false);
-    } else if (fl) nadamCore(p, g, m, v, n, cg, cm, rsqrtBc2, b1, b2, eps, wd, 1, gscale, true, false, true);
-    else nadamCore(p, g, m, v, n, cg, cm, rsqrtBc2, b1, b2, eps, wd, 1, gscale, true, false, false);
+      if (fl) nadamCore(p, g, m, v, n, cg, cm, rsqrtBc2, b1, b2, eps, wd, decay, gscale, true, true, true, false);
+      else nadamCore(p, g, m, v, n, cg, cm, rsqrtBc2, b1, b2, eps, wd, decay, gscale, true, true, false, false);
+    } else if (fl) nadamCore(p, g, m, v, n, cg, cm, rsqrtBc2, b1, b2, eps, wd, 1, gscale, true, false, true, false);
+    else nadamCore(p, g, m, v, n, cg, cm, rsqrtBc2, b1, b2, eps, wd, 1, gscale, true, false, false, false);
   } else if (dc) {
-    if (fl) nadamCore(p, g, m, v, n, cg, cm, rsqrtBc2, b1, b2, eps, 0, decay, gscale, false, true, true);
-    else nadamCore(p, g, m, v, n, cg, cm, rsqrtBc2, b1, b2, eps, 0, decay, gscale, false, true, false);
-  } else if (fl) nadamCore(p, g, m, v, n, cg, cm, rsqrtBc2, b1, b2, eps, 0, 1, gscale, false, false, true);
-  else nadamCore(p, g, m, v, n, cg, cm, rsqrtBc2, b1, b2, eps, 0, 1, gscale, false, false, false);
+    if (fl) nadamCore(p, g, m, v, n, cg, cm, rsqrtBc2, b1, b2, eps, 0, decay, gscale, false, true, true, false);
+    else nadamCore(p, g, m, v, n, cg, cm, rsqrtBc2, b1, b2, eps, 0, decay, gscale, false, true, false, false);
+  } else if (fl) nadamCore(p, g, m, v, n, cg, cm, rsqrtBc2, b1, b2, eps, 0, 1, gscale, false, false, true, false);
+  else nadamCore(p, g, m, v, n, cg, cm, rsqrtBc2, b1, b2, eps, 0, 1, gscale, false, false, false, false);
 }

@@ -1,4 +1,4 @@
-import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, isCoupled, madd4, msub4, nmadd4 } from './common';
+import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, divz, divz4, isCoupled, madd4, msub4, nmadd4 } from './common';
 
 /**
  * RAdam, one fused pass (PyTorch semantics; Liu et al. 2020):
@@ -19,7 +19,7 @@ import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, i
 @inline function radamVec(
   p: usize, g: usize, m: usize, v: usize,
   vStep: v128, vB1: v128, vOmb1: v128, vB2: v128, vOmb2: v128, vEps: v128, vWd: v128, vDecay: v128, vGs: v128, vTiny: v128,
-  coupled: bool, decoupled: bool, flushing: bool, rectified: bool,
+  coupled: bool, decoupled: bool, flushing: bool, rectified: bool, guarded: bool,
 ): void {
   const pv = v128.load(p);
   const d = grad4c(v128.load(g), pv, vGs, vWd, coupled);
@@ -29,7 +29,7 @@ import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, i
   v128.store(v, vv);
   const base = decoupled ? f32x4.mul(pv, vDecay) : pv;
   if (rectified) {
-    const upd = f32x4.div(f32x4.mul(vStep, mv), f32x4.add(f32x4.sqrt(vv), vEps));
+    const upd = divz4(f32x4.mul(vStep, mv), f32x4.add(f32x4.sqrt(vv), vEps), guarded);
     v128.store(p, decoupled ? msub4(pv, vDecay, upd) : f32x4.sub(pv, upd));
   } else {
     v128.store(p, nmadd4(vStep, mv, base));
@@ -40,7 +40,7 @@ import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, i
 @inline function radamCore(
   p: usize, g: usize, m: usize, v: usize, n: i32,
   step_: f64, b1_: f64, b2_: f64, eps_: f64, wd_: f64, decay_: f64, gscale_: f64,
-  coupled: bool, decoupled: bool, flushing: bool, rectified: bool,
+  coupled: bool, decoupled: bool, flushing: bool, rectified: bool, guarded: bool,
 ): void {
   const step = <f32>step_, eps = <f32>eps_, wd = <f32>wd_, decay = <f32>decay_, gscale = <f32>gscale_;
   const b1 = <f32>b1_, b2 = <f32>b2_, omb2 = <f32>(1 - b2_);
@@ -53,12 +53,12 @@ import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, i
     const end4 = (<usize>n & ~3) << 2;
     let o: usize = 0;
     for (; o < end16; o += 64) {
-      radamVec(p + o, g + o, m + o, v + o, vStep, vB1, vOmb1, vB2, vOmb2, vEps, vWd, vDecay, vGs, vTiny, coupled, decoupled, flushing, rectified);
-      radamVec(p + o + 16, g + o + 16, m + o + 16, v + o + 16, vStep, vB1, vOmb1, vB2, vOmb2, vEps, vWd, vDecay, vGs, vTiny, coupled, decoupled, flushing, rectified);
-      radamVec(p + o + 32, g + o + 32, m + o + 32, v + o + 32, vStep, vB1, vOmb1, vB2, vOmb2, vEps, vWd, vDecay, vGs, vTiny, coupled, decoupled, flushing, rectified);
-      radamVec(p + o + 48, g + o + 48, m + o + 48, v + o + 48, vStep, vB1, vOmb1, vB2, vOmb2, vEps, vWd, vDecay, vGs, vTiny, coupled, decoupled, flushing, rectified);
+      radamVec(p + o, g + o, m + o, v + o, vStep, vB1, vOmb1, vB2, vOmb2, vEps, vWd, vDecay, vGs, vTiny, coupled, decoupled, flushing, rectified, guarded);
+      radamVec(p + o + 16, g + o + 16, m + o + 16, v + o + 16, vStep, vB1, vOmb1, vB2, vOmb2, vEps, vWd, vDecay, vGs, vTiny, coupled, decoupled, flushing, rectified, guarded);
+      radamVec(p + o + 32, g + o + 32, m + o + 32, v + o + 32, vStep, vB1, vOmb1, vB2, vOmb2, vEps, vWd, vDecay, vGs, vTiny, coupled, decoupled, flushing, rectified, guarded);
+      radamVec(p + o + 48, g + o + 48, m + o + 48, v + o + 48, vStep, vB1, vOmb1, vB2, vOmb2, vEps, vWd, vDecay, vGs, vTiny, coupled, decoupled, flushing, rectified, guarded);
     }
-    for (; o < end4; o += 16) radamVec(p + o, g + o, m + o, v + o, vStep, vB1, vOmb1, vB2, vOmb2, vEps, vWd, vDecay, vGs, vTiny, coupled, decoupled, flushing, rectified);
+    for (; o < end4; o += 16) radamVec(p + o, g + o, m + o, v + o, vStep, vB1, vOmb1, vB2, vOmb2, vEps, vWd, vDecay, vGs, vTiny, coupled, decoupled, flushing, rectified, guarded);
     i = n & ~3;
   }
   for (; i < n; i++) {
@@ -70,7 +70,7 @@ import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, i
     store<f32>(m + o, mv);
     store<f32>(v + o, vv);
     const base = decoupled ? pv * decay : pv;
-    store<f32>(p + o, rectified ? base - (step * mv) / (sqrt<f32>(vv) + eps) : base - step * mv);
+    store<f32>(p + o, rectified ? base - divz(step * mv, sqrt<f32>(vv) + eps, guarded) : base - step * mv);
   }
 }
 
@@ -80,17 +80,21 @@ import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, i
   step: f64, b1: f64, b2: f64, eps: f64, wd: f64, decay: f64, gscale: f64, rectified: bool,
 ): void {
   const c = isCoupled(wd, gscale), dc = decay != 1, fl = flushTiny != 0;
-  if (c) {
+  if (rectified && eps == 0) {
+    // guarded (0/0 is 0), general variant: a rare configuration
+    if (fl) radamCore(p, g, m, v, n, step, b1, b2, eps, wd, decay, gscale, true, true, true, rectified, true);
+    else radamCore(p, g, m, v, n, step, b1, b2, eps, wd, decay, gscale, true, true, false, rectified, true);
+  } else if (c) {
     if (dc) {
-      if (fl) radamCore(p, g, m, v, n, step, b1, b2, eps, wd, decay, gscale, true, true, true, rectified);
-      else radamCore(p, g, m, v, n, step, b1, b2, eps, wd, decay, gscale, true, true, false, rectified);
-    } else if (fl) radamCore(p, g, m, v, n, step, b1, b2, eps, wd, 1, gscale, true, false, true, rectified);
-    else radamCore(p, g, m, v, n, step, b1, b2, eps, wd, 1, gscale, true, false, false, rectified);
+      if (fl) radamCore(p, g, m, v, n, step, b1, b2, eps, wd, decay, gscale, true, true, true, rectified, false);
+      else radamCore(p, g, m, v, n, step, b1, b2, eps, wd, decay, gscale, true, true, false, rectified, false);
+    } else if (fl) radamCore(p, g, m, v, n, step, b1, b2, eps, wd, 1, gscale, true, false, true, rectified, false);
+    else radamCore(p, g, m, v, n, step, b1, b2, eps, wd, 1, gscale, true, false, false, rectified, false);
   } else if (dc) {
-    if (fl) radamCore(p, g, m, v, n, step, b1, b2, eps, 0, decay, gscale, false, true, true, rectified);
-    else radamCore(p, g, m, v, n, step, b1, b2, eps, 0, decay, gscale, false, true, false, rectified);
-  } else if (fl) radamCore(p, g, m, v, n, step, b1, b2, eps, 0, 1, gscale, false, false, true, rectified);
-  else radamCore(p, g, m, v, n, step, b1, b2, eps, 0, 1, gscale, false, false, false, rectified);
+    if (fl) radamCore(p, g, m, v, n, step, b1, b2, eps, 0, decay, gscale, false, true, true, rectified, false);
+    else radamCore(p, g, m, v, n, step, b1, b2, eps, 0, decay, gscale, false, true, false, rectified, false);
+  } else if (fl) radamCore(p, g, m, v, n, step, b1, b2, eps, 0, 1, gscale, false, false, true, rectified, false);
+  else radamCore(p, g, m, v, n, step, b1, b2, eps, 0, 1, gscale, false, false, false, rectified, false);
 }
 
 /** RAdam step with the variance rectification (rho_t > 5). State: m, v. */

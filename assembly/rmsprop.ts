@@ -1,4 +1,4 @@
-import { flushTiny, flush4, flushIf, flushIf4, madd4, nmadd4 } from './common';
+import { divz, divz4, flushTiny, flush4, flushIf, flushIf4, madd4, nmadd4 } from './common';
 
 /**
  * RMSprop, one fused pass (PyTorch semantics), b2 = PyTorch's alpha:
@@ -18,7 +18,7 @@ import { flushTiny, flush4, flushIf, flushIf4, madd4, nmadd4 } from './common';
 @inline function rmspropVec(
   p: usize, g: usize, sq: usize, ga: usize, buf: usize,
   vLr: v128, vB2: v128, vOmb2: v128, vMu: v128, vEps: v128, vWd: v128, vGs: v128, vTiny: v128,
-  coupled: bool, flushing: bool, centered: bool, withMomentum: bool,
+  coupled: bool, flushing: bool, centered: bool, withMomentum: bool, guarded: bool,
 ): void {
   const pv = v128.load(p);
   let d = v128.load(g);
@@ -38,11 +38,11 @@ import { flushTiny, flush4, flushIf, flushIf4, madd4, nmadd4 } from './common';
     avg = f32x4.add(f32x4.sqrt(s), vEps);
   }
   if (withMomentum) {
-    const b = flushIf4(madd4(v128.load(buf), vMu, f32x4.div(d, avg)), vTiny, flushing);
+    const b = flushIf4(madd4(v128.load(buf), vMu, divz4(d, avg, guarded)), vTiny, flushing);
     v128.store(buf, b);
     v128.store(p, nmadd4(vLr, b, pv));
   } else {
-    v128.store(p, f32x4.sub(pv, f32x4.div(f32x4.mul(vLr, d), avg)));
+    v128.store(p, f32x4.sub(pv, divz4(f32x4.mul(vLr, d), avg, guarded)));
   }
 }
 
@@ -50,7 +50,7 @@ import { flushTiny, flush4, flushIf, flushIf4, madd4, nmadd4 } from './common';
 @inline function rmspropCore(
   p: usize, g: usize, sq: usize, ga: usize, buf: usize, n: i32,
   lr_: f64, b2_: f64, mu_: f64, eps_: f64, wd_: f64, gscale_: f64,
-  coupled: bool, flushing: bool, centered: bool, withMomentum: bool,
+  coupled: bool, flushing: bool, centered: bool, withMomentum: bool, guarded: bool,
 ): void {
   const lr = <f32>lr_, b2 = <f32>b2_, omb2 = <f32>(1 - b2_), eps = <f32>eps_;
   const wd = <f32>wd_, gscale = <f32>gscale_, mu = <f32>mu_;
@@ -68,13 +68,13 @@ import { flushTiny, flush4, flushIf, flushIf4, madd4, nmadd4 } from './common';
     const end4 = (<usize>n & ~3) << 2;
     let o: usize = 0;
     for (; o < end16; o += 64) {
-      rmspropVec(p + o, g + o, sq + o, ga + o, buf + o, vLr, vB2, vOmb2, vMu, vEps, vWd, vGs, vTiny, coupled, flushing, centered, withMomentum);
-      rmspropVec(p + o + 16, g + o + 16, sq + o + 16, ga + o + 16, buf + o + 16, vLr, vB2, vOmb2, vMu, vEps, vWd, vGs, vTiny, coupled, flushing, centered, withMomentum);
-      rmspropVec(p + o + 32, g + o + 32, sq + o + 32, ga + o + 32, buf + o + 32, vLr, vB2, vOmb2, vMu, vEps, vWd, vGs, vTiny, coupled, flushing, centered, withMomentum);
-      rmspropVec(p + o + 48, g + o + 48, sq + o + 48, ga + o + 48, buf + o + 48, vLr, vB2, vOmb2, vMu, vEps, vWd, vGs, vTiny, coupled, flushing, centered, withMomentum);
+      rmspropVec(p + o, g + o, sq + o, ga + o, buf + o, vLr, vB2, vOmb2, vMu, vEps, vWd, vGs, vTiny, coupled, flushing, centered, withMomentum, guarded);
+      rmspropVec(p + o + 16, g + o + 16, sq + o + 16, ga + o + 16, buf + o + 16, vLr, vB2, vOmb2, vMu, vEps, vWd, vGs, vTiny, coupled, flushing, centered, withMomentum, guarded);
+      rmspropVec(p + o + 32, g + o + 32, sq + o + 32, ga + o + 32, buf + o + 32, vLr, vB2, vOmb2, vMu, vEps, vWd, vGs, vTiny, coupled, flushing, centered, withMomentum, guarded);
+      rmspropVec(p + o + 48, g + o + 48, sq + o + 48, ga + o + 48, buf + o + 48, vLr, vB2, vOmb2, vMu, vEps, vWd, vGs, vTiny, coupled, flushing, centered, withMomentum, guarded);
     }
     for (; o < end4; o += 16) {
-      rmspropVec(p + o, g + o, sq + o, ga + o, buf + o, vLr, vB2, vOmb2, vMu, vEps, vWd, vGs, vTiny, coupled, flushing, centered, withMomentum);
+      rmspropVec(p + o, g + o, sq + o, ga + o, buf + o, vLr, vB2, vOmb2, vMu, vEps, vWd, vGs, vTiny, coupled, flushing, centered, withMomentum, guarded);
     }
     i = n & ~3;
   }
@@ -96,11 +96,11 @@ import { flushTiny, flush4, flushIf, flushIf4, madd4, nmadd4 } from './common';
       avg = sqrt<f32>(s) + eps;
     }
     if (withMomentum) {
-      const b = flushIf(load<f32>(buf + o) * mu + d / avg, flushing);
+      const b = flushIf(load<f32>(buf + o) * mu + divz(d, avg, guarded), flushing);
       store<f32>(buf + o, b);
       store<f32>(p + o, pv - lr * b);
     } else {
-      store<f32>(p + o, pv - (lr * d) / avg);
+      store<f32>(p + o, pv - divz(lr * d, avg, guarded));
     }
   }
 }
@@ -111,11 +111,15 @@ import { flushTiny, flush4, flushIf, flushIf4, madd4, nmadd4 } from './common';
   lr: f64, b2: f64, mu: f64, eps: f64, wd: f64, gscale: f64, centered: bool, withMomentum: bool,
 ): void {
   const c = wd != 0, fl = flushTiny != 0;
-  if (c) {
-    if (fl) rmspropCore(p, g, sq, ga, buf, n, lr, b2, mu, eps, wd, gscale, true, true, centered, withMomentum);
-    else rmspropCore(p, g, sq, ga, buf, n, lr, b2, mu, eps, wd, gscale, true, false, centered, withMomentum);
-  } else if (fl) rmspropCore(p, g, sq, ga, buf, n, lr, b2, mu, eps, 0, gscale, false, true, centered, withMomentum);
-  else rmspropCore(p, g, sq, ga, buf, n, lr, b2, mu, eps, 0, gscale, false, false, centered, withMomentum);
+  if (eps == 0) {
+    // guarded (0/0 is 0), general variant: a rare configuration
+    if (fl) rmspropCore(p, g, sq, ga, buf, n, lr, b2, mu, eps, wd, gscale, true, true, centered, withMomentum, true);
+    else rmspropCore(p, g, sq, ga, buf, n, lr, b2, mu, eps, wd, gscale, true, false, centered, withMomentum, true);
+  } else if (c) {
+    if (fl) rmspropCore(p, g, sq, ga, buf, n, lr, b2, mu, eps, wd, gscale, true, true, centered, withMomentum, false);
+    else rmspropCore(p, g, sq, ga, buf, n, lr, b2, mu, eps, wd, gscale, true, false, centered, withMomentum, false);
+  } else if (fl) rmspropCore(p, g, sq, ga, buf, n, lr, b2, mu, eps, 0, gscale, false, true, centered, withMomentum, false);
+  else rmspropCore(p, g, sq, ga, buf, n, lr, b2, mu, eps, 0, gscale, false, false, centered, withMomentum, false);
 }
 
 /** RMSprop, state: sq. */

@@ -60,6 +60,24 @@ describe.each(['simd', 'scalar'] as const)('%s build', (build) => {
     expect(Array.from(m).every(subnormal)).toBe(true);
   });
 
+  it('padding lanes stay zero with eps = 0 (no 0/0 in the lanes past a tensor end)', () => {
+    // one tensor of 5 floats: lanes 5..7 of every buffer are padding
+    const ctors: [string, object][] = [
+      ['Adam', { eps: 0 }], ['AdamW', { eps: 0 }], ['Adam', { eps: 0, amsgrad: true }], ['Adagrad', { eps: 0 }], ['RMSprop', { eps: 0 }],
+      ['RMSprop', { eps: 0, centered: true, momentum: 0.9 }], ['Adadelta', { eps: 0 }], ['Adamax', { eps: 0 }], ['NAdam', { eps: 0 }],
+      ['RAdam', { eps: 0 }], ['Lamb', { eps: 0 }], ['SGD', { momentum: 0.9 }], ['Rprop', {}], ['ASGD', { t0: 0 }], ['Lion', {}],
+    ];
+    for (const [name, options] of ctors) {
+      const Ctor = (lib as unknown as Record<string, new (p: Float32Array[], o: object) => Optimizer<object>>)[name]!;
+      const opt = new Ctor([new Float32Array([1, -2, 3, -4, 5]), new Float32Array([0.5, 0.25, -1])], options);
+      for (let t = 0; t < 12; t++) opt.step([new Float32Array([0.1, -0.2, 0.3, 0, 0.5]), new Float32Array([1, 0, -1])]);
+      // the whole parameter region, padding included: a whole-buffer pass reads every lane
+      const first = opt.params[0]!;
+      const all = new Float32Array(first.buffer, first.byteOffset, 8 + 4);
+      for (const lane of [5, 6, 7, 11]) expect(all[lane], `${name} ${JSON.stringify(options)} padding lane ${lane}`).toBe(0);
+      opt.dispose();
+    }
+  });
 });
 
 describe('reductions and clipping: the SIMD and scalar builds give the same bits', () => {

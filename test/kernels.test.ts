@@ -84,6 +84,16 @@ const cases: KernelCase[] = [
   { kernel: 'rprop', state: ['any', 'pos'], args: [0.5, 1.2, 1e-6, 50, 1] },
   { kernel: 'sgdMomentum', state: ['any'], args: [0.05, 0.9, 1, 0, 0.9, 0, 0.5] },
   { kernel: 'rmspropMomentum', state: ['pos', 'any'], args: [0.01, 0.9, 0.9, 1e-6, 0, -1] },
+  // eps = 0: the guarded variant (0/0 is 0, so padding lanes stay 0)
+  { kernel: 'adam', state: ['any', 'pos'], args: [0.01, 1.2, 0.9, 0.999, 0, 0, 1, 1] },
+  { kernel: 'adamAmsgrad', state: ['any', 'pos', 'pos'], args: [0.01, 1.2, 0.9, 0.999, 0, 0.01, 0.99, -1] },
+  { kernel: 'nadam', state: ['any', 'pos'], args: [0.01, 0.02, 1.2, 0.9, 0.999, 0, 0, 1, 1] },
+  { kernel: 'radam', state: ['any', 'pos'], args: [0.01, 0.9, 0.999, 0, 0, 1, -1] },
+  { kernel: 'adagrad', state: ['pos'], args: [0.01, 0, 0, 1] },
+  { kernel: 'rmsprop', state: ['pos'], args: [0.01, 0.99, 0, 0, 1] },
+  { kernel: 'rmspropCenteredMomentum', state: ['pos', 'any', 'any'], args: [0.01, 0.99, 0.5, 0, 0.1, 1] },
+  { kernel: 'adamax', state: ['any', 'pos'], args: [0.01, 0.9, 0.999, 0, 0, 1] },
+  { kernel: 'adadelta', state: ['pos', 'pos'], args: [1.0, 0.9, 0, 0, 1] },
 ];
 // every case also with the flush compiled out (threshold 0, as on 15 of 16 steps)
 cases.push(...cases.filter((c) => c.tiny === undefined).map((c) => ({ ...c, tiny: 0 })));
