@@ -1,4 +1,4 @@
-import { flushTiny, flush, flush4, flushNonNegative, flushNonNegative4, madd4 } from './common';
+import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, isCoupled, madd4, maxNaN, maxNaN4, msub4 } from './common';
 
 /**
  * Adam and AdamW, one fused pass over n floats (PyTorch semantics):
@@ -8,129 +8,113 @@ import { flushTiny, flush, flush4, flushNonNegative, flushNonNegative4, madd4 } 
  *   m    = b1*m + (1-b1)*d
  *   v    = b2*v + (1-b2)*d*d
  *   vmax = max(vmax, v)               AMSGrad only; the denominator uses vmax
- *   p    = p - stepSize*m / (sqrt(v)*rsqrtBc2 + eps)
- *        = p - (stepSize/rsqrtBc2)*m / (sqrt(v) + eps/rsqrtBc2)
+ *   p    = p - step*m / (sqrt(v)*rsqrtBc2 + eps)
+ *        = p - (step/rsqrtBc2)*m / (sqrt(v) + eps/rsqrtBc2)
  *
- * stepSize = lr / (1 - b1^t) and rsqrtBc2 = 1 / sqrt(1 - b2^t) are computed in
+ * step = lr / (1 - b1^t) and rsqrtBc2 = 1 / sqrt(1 - b2^t) are computed in
  * double by the caller; the kernel evaluates the second, equivalent form (the
  * "efficient version" of Kingma & Ba's Algorithm 1), whose two constants are
  * computed in double and rounded once: one multiply per element fewer, and a
  * last-bit difference from PyTorch far inside the conformance tolerance.
- * m, v and vmax are flushed to zero below the flush threshold. With wd = 0 and
- * gscale = ±1 the sign of g is folded into (1-b1) (v only sees d*d), which is
- * exact and saves three operations per vector; without decoupled decay the
- * multiply by 1 is compiled out. The main loop is unrolled four times (9% faster
- * than twice in cache; once is 40% slower).
+ * m, v and vmax are flushed to zero on flush steps.
  */
 // @ts-ignore: decorator
 @inline function adamVec(
   p: usize, g: usize, m: usize, v: usize, vmax: usize,
-  vStep: v128, vEps: v128, vB1: v128, vB2: v128, vOmb1: v128, vOmb2: v128,
-  vWd: v128, vDecay: v128, vGs: v128, vTiny: v128, coupled: bool, amsgrad: bool, decoupled: bool, flushing: bool,
+  vStep: v128, vB1: v128, vOmb1: v128, vB2: v128, vOmb2: v128, vEps: v128, vWd: v128, vDecay: v128, vGs: v128, vTiny: v128,
+  coupled: bool, decoupled: bool, flushing: bool, amsgrad: bool,
 ): void {
   const pv = v128.load(p);
-  let d = v128.load(g);
-  if (coupled) d = madd4(d, vGs, f32x4.mul(vWd, pv));
-  let mv = madd4(v128.load(m), vB1, f32x4.mul(vOmb1, d));
-  if (flushing) mv = flush4(mv, vTiny);
-  let vv = madd4(v128.load(v), vB2, f32x4.mul(f32x4.mul(vOmb2, d), d));
-  if (flushing) vv = flushNonNegative4(vv, vTiny);
+  const d = grad4c(v128.load(g), pv, vGs, vWd, coupled);
+  const mv = flushIf4(madd4(v128.load(m), vB1, f32x4.mul(vOmb1, d)), vTiny, flushing);
+  let vv = flushPosIf4(madd4(v128.load(v), vB2, f32x4.mul(f32x4.mul(vOmb2, d), d)), vTiny, flushing);
   v128.store(m, mv);
   v128.store(v, vv);
   if (amsgrad) {
-    vv = f32x4.max(v128.load(vmax), vv);
+    vv = flushPosIf4(maxNaN4(vv, v128.load(vmax)), vTiny, flushing);
     v128.store(vmax, vv);
   }
-  const denom = f32x4.add(f32x4.sqrt(vv), vEps);
-  const base = decoupled ? f32x4.mul(pv, vDecay) : pv;
-  v128.store(p, f32x4.sub(base, f32x4.div(f32x4.mul(vStep, mv), denom)));
+  const upd = f32x4.div(f32x4.mul(vStep, mv), f32x4.add(f32x4.sqrt(vv), vEps));
+  v128.store(p, decoupled ? msub4(pv, vDecay, upd) : f32x4.sub(pv, upd));
 }
 
 // @ts-ignore: decorator
 @inline function adamCore(
   p: usize, g: usize, m: usize, v: usize, vmax: usize, n: i32,
-  stepSize_: f64, rsqrtBc2_: f64, eps_: f64, b1_: f64, b2_: f64, wd_: f64, decay_: f64, gscale_: f64,
-  coupled: bool, amsgrad: bool, decoupled: bool, flushing: bool,
+  step_: f64, rsqrtBc2_: f64, b1_: f64, b2_: f64, eps_: f64, wd_: f64, decay_: f64, gscale_: f64,
+  coupled: bool, decoupled: bool, flushing: bool, amsgrad: bool,
 ): void {
-  // p - stepSize*m/(sqrt(v)*rs + eps) = p - (stepSize/rs)*m/(sqrt(v) + eps/rs)
-  const stepSize = <f32>(stepSize_ / rsqrtBc2_), eps = <f32>(eps_ / rsqrtBc2_), wd = <f32>wd_, decay = <f32>decay_;
-  const b1 = <f32>b1_, b2 = <f32>b2_, omb1 = <f32>(1 - b1_), omb2 = <f32>(1 - b2_), gscale = <f32>gscale_;
-  // d = gscale*g exactly, so (1-b1)*d = ((1-b1)*gscale)*g bit for bit.
-  const omb1g = coupled ? omb1 : omb1 * gscale;
+  const step = <f32>(step_ / rsqrtBc2_), eps = <f32>(eps_ / rsqrtBc2_);
+  const b1 = <f32>b1_, b2 = <f32>b2_, omb2 = <f32>(1 - b2_);
+  const wd = <f32>wd_, decay = <f32>decay_, gscale = <f32>gscale_;
+  // folded: d = ±g, so (1-b1)*d = ((1-b1)*gscale)*g bit for bit (v only sees d*d)
+  const omb1 = coupled ? <f32>(1 - b1_) : <f32>(1 - b1_) * gscale;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    const vStep = f32x4.splat(stepSize);
-    const vEps = f32x4.splat(eps);
-    const vB1 = f32x4.splat(b1);
-    const vB2 = f32x4.splat(b2);
-    const vOmb1 = f32x4.splat(omb1g);
-    const vOmb2 = f32x4.splat(omb2);
-    const vWd = f32x4.splat(wd);
-    const vDecay = f32x4.splat(decay);
-    const vGs = f32x4.splat(gscale);
-    const vTiny = f32x4.splat(flushTiny);
+    const vStep = f32x4.splat(step), vB1 = f32x4.splat(b1), vOmb1 = f32x4.splat(omb1), vB2 = f32x4.splat(b2), vOmb2 = f32x4.splat(omb2);
+    const vEps = f32x4.splat(eps), vWd = f32x4.splat(wd), vDecay = f32x4.splat(decay), vGs = f32x4.splat(gscale), vTiny = f32x4.splat(flushTiny);
     const end16 = (<usize>n & ~15) << 2;
     const end4 = (<usize>n & ~3) << 2;
     let o: usize = 0;
     for (; o < end16; o += 64) {
-      adamVec(p + o, g + o, m + o, v + o, vmax + o, vStep, vEps, vB1, vB2, vOmb1, vOmb2, vWd, vDecay, vGs, vTiny, coupled, amsgrad, decoupled, flushing);
-      adamVec(p + o + 16, g + o + 16, m + o + 16, v + o + 16, vmax + o + 16, vStep, vEps, vB1, vB2, vOmb1, vOmb2, vWd, vDecay, vGs, vTiny, coupled, amsgrad, decoupled, flushing);
-      adamVec(p + o + 32, g + o + 32, m + o + 32, v + o + 32, vmax + o + 32, vStep, vEps, vB1, vB2, vOmb1, vOmb2, vWd, vDecay, vGs, vTiny, coupled, amsgrad, decoupled, flushing);
-      adamVec(p + o + 48, g + o + 48, m + o + 48, v + o + 48, vmax + o + 48, vStep, vEps, vB1, vB2, vOmb1, vOmb2, vWd, vDecay, vGs, vTiny, coupled, amsgrad, decoupled, flushing);
+      adamVec(p + o, g + o, m + o, v + o, vmax + o, vStep, vB1, vOmb1, vB2, vOmb2, vEps, vWd, vDecay, vGs, vTiny, coupled, decoupled, flushing, amsgrad);
+      adamVec(p + o + 16, g + o + 16, m + o + 16, v + o + 16, vmax + o + 16, vStep, vB1, vOmb1, vB2, vOmb2, vEps, vWd, vDecay, vGs, vTiny, coupled, decoupled, flushing, amsgrad);
+      adamVec(p + o + 32, g + o + 32, m + o + 32, v + o + 32, vmax + o + 32, vStep, vB1, vOmb1, vB2, vOmb2, vEps, vWd, vDecay, vGs, vTiny, coupled, decoupled, flushing, amsgrad);
+      adamVec(p + o + 48, g + o + 48, m + o + 48, v + o + 48, vmax + o + 48, vStep, vB1, vOmb1, vB2, vOmb2, vEps, vWd, vDecay, vGs, vTiny, coupled, decoupled, flushing, amsgrad);
     }
     for (; o < end4; o += 16) {
-      adamVec(p + o, g + o, m + o, v + o, vmax + o, vStep, vEps, vB1, vB2, vOmb1, vOmb2, vWd, vDecay, vGs, vTiny, coupled, amsgrad, decoupled, flushing);
+      adamVec(p + o, g + o, m + o, v + o, vmax + o, vStep, vB1, vOmb1, vB2, vOmb2, vEps, vWd, vDecay, vGs, vTiny, coupled, decoupled, flushing, amsgrad);
     }
     i = n & ~3;
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
     const pv = load<f32>(p + o);
-    let d = load<f32>(g + o);
-    if (coupled) d = d * gscale + wd * pv;
-    const mv = flush(load<f32>(m + o) * b1 + omb1g * d);
-    let vv = flushNonNegative(load<f32>(v + o) * b2 + omb2 * d * d);
+    const d = gradc(load<f32>(g + o), pv, gscale, wd, coupled);
+    const mv = flushIf(load<f32>(m + o) * b1 + omb1 * d, flushing);
+    let vv = flushPosIf(load<f32>(v + o) * b2 + omb2 * d * d, flushing);
     store<f32>(m + o, mv);
     store<f32>(v + o, vv);
     if (amsgrad) {
-      vv = max<f32>(load<f32>(vmax + o), vv);
+      vv = flushPosIf(maxNaN(vv, load<f32>(vmax + o)), flushing);
       store<f32>(vmax + o, vv);
     }
-    store<f32>(p + o, (decoupled ? pv * decay : pv) - (stepSize * mv) / (sqrt<f32>(vv) + eps));
+    const upd = ((step * mv) / (sqrt<f32>(vv) + eps));
+    store<f32>(p + o, (decoupled ? pv * decay : pv) - upd);
   }
 }
 
 // @ts-ignore: decorator
 @inline function adamDispatch(
   p: usize, g: usize, m: usize, v: usize, vmax: usize, n: i32,
-  stepSize: f64, rsqrtBc2: f64, eps: f64, b1: f64, b2: f64, wd: f64, decay: f64, gscale: f64,
-  amsgrad: bool, flushing: bool,
+  step: f64, rsqrtBc2: f64, b1: f64, b2: f64, eps: f64, wd: f64, decay: f64, gscale: f64, amsgrad: bool,
 ): void {
-  const coupled = wd != 0 || abs(gscale) != 1;
-  if (decay != 1) {
-    if (coupled) adamCore(p, g, m, v, vmax, n, stepSize, rsqrtBc2, eps, b1, b2, wd, decay, gscale, true, amsgrad, true, flushing);
-    else adamCore(p, g, m, v, vmax, n, stepSize, rsqrtBc2, eps, b1, b2, 0, decay, gscale, false, amsgrad, true, flushing);
-  } else if (coupled) adamCore(p, g, m, v, vmax, n, stepSize, rsqrtBc2, eps, b1, b2, wd, 1, gscale, true, amsgrad, false, flushing);
-  else adamCore(p, g, m, v, vmax, n, stepSize, rsqrtBc2, eps, b1, b2, 0, 1, gscale, false, amsgrad, false, flushing);
+  const c = isCoupled(wd, gscale), dc = decay != 1, fl = flushTiny != 0;
+  if (c) {
+    if (dc) {
+      if (fl) adamCore(p, g, m, v, vmax, n, step, rsqrtBc2, b1, b2, eps, wd, decay, gscale, true, true, true, amsgrad);
+      else adamCore(p, g, m, v, vmax, n, step, rsqrtBc2, b1, b2, eps, wd, decay, gscale, true, true, false, amsgrad);
+    } else if (fl) adamCore(p, g, m, v, vmax, n, step, rsqrtBc2, b1, b2, eps, wd, 1, gscale, true, false, true, amsgrad);
+    else adamCore(p, g, m, v, vmax, n, step, rsqrtBc2, b1, b2, eps, wd, 1, gscale, true, false, false, amsgrad);
+  } else if (dc) {
+    if (fl) adamCore(p, g, m, v, vmax, n, step, rsqrtBc2, b1, b2, eps, 0, decay, gscale, false, true, true, amsgrad);
+    else adamCore(p, g, m, v, vmax, n, step, rsqrtBc2, b1, b2, eps, 0, decay, gscale, false, true, false, amsgrad);
+  } else if (fl) adamCore(p, g, m, v, vmax, n, step, rsqrtBc2, b1, b2, eps, 0, 1, gscale, false, false, true, amsgrad);
+  else adamCore(p, g, m, v, vmax, n, step, rsqrtBc2, b1, b2, eps, 0, 1, gscale, false, false, false, amsgrad);
 }
 
-/**
- * Adam / AdamW without AMSGrad (state: m, v). With a flush threshold of 0 the
- * flush operations are compiled out (the caller flushes every few steps).
- */
+/** Adam / AdamW without AMSGrad. State: m, v. */
 export function adam(
   p: usize, g: usize, m: usize, v: usize, n: i32,
-  stepSize: f64, rsqrtBc2: f64, eps: f64, b1: f64, b2: f64, wd: f64, decay: f64, gscale: f64,
+  step: f64, rsqrtBc2: f64, b1: f64, b2: f64, eps: f64, wd: f64, decay: f64, gscale: f64,
 ): void {
-  if (flushTiny != 0) adamDispatch(p, g, m, v, 0, n, stepSize, rsqrtBc2, eps, b1, b2, wd, decay, gscale, false, true);
-  else adamDispatch(p, g, m, v, 0, n, stepSize, rsqrtBc2, eps, b1, b2, wd, decay, gscale, false, false);
+  adamDispatch(p, g, m, v, 0, n, step, rsqrtBc2, b1, b2, eps, wd, decay, gscale, false);
 }
 
-/** Adam / AdamW with AMSGrad (state: m, v, vmax). */
+/** Adam / AdamW with AMSGrad. State: m, v, vmax (flushed with m and v). */
 export function adamAmsgrad(
   p: usize, g: usize, m: usize, v: usize, vmax: usize, n: i32,
-  stepSize: f64, rsqrtBc2: f64, eps: f64, b1: f64, b2: f64, wd: f64, decay: f64, gscale: f64,
+  step: f64, rsqrtBc2: f64, b1: f64, b2: f64, eps: f64, wd: f64, decay: f64, gscale: f64,
 ): void {
-  if (flushTiny != 0) adamDispatch(p, g, m, v, vmax, n, stepSize, rsqrtBc2, eps, b1, b2, wd, decay, gscale, true, true);
-  else adamDispatch(p, g, m, v, vmax, n, stepSize, rsqrtBc2, eps, b1, b2, wd, decay, gscale, true, false);
+  adamDispatch(p, g, m, v, vmax, n, step, rsqrtBc2, b1, b2, eps, wd, decay, gscale, true);
 }

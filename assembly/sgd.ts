@@ -1,4 +1,4 @@
-import { flushTiny, flush, flush4, madd4 } from './common';
+import { flushTiny, flushIf, flushIf4, isCoupled, madd4, nmadd4 } from './common';
 
 /**
  * Plain gradient descent (SGD with momentum 0; also full-batch and mini-batch GD):
@@ -13,7 +13,7 @@ import { flushTiny, flush, flush4, madd4 } from './common';
   const pv = v128.load(p);
   let d = v128.load(g);
   if (coupled) d = madd4(d, vGs, f32x4.mul(vWd, pv));
-  v128.store(p, f32x4.sub(pv, f32x4.mul(vLr, d)));
+  v128.store(p, nmadd4(vLr, d, pv));
 }
 
 // @ts-ignore: decorator
@@ -46,47 +46,48 @@ import { flushTiny, flush, flush4, madd4 } from './common';
   }
 }
 
+/** Gradient descent. No state. */
 export function sgd(p: usize, g: usize, n: i32, lr: f64, wd: f64, gscale: f64): void {
-  if (wd != 0 || abs(gscale) != 1) sgdCore(p, g, n, lr, wd, gscale, true);
+  if (isCoupled(wd, gscale)) sgdCore(p, g, n, lr, wd, gscale, true);
   else sgdCore(p, g, n, lr, 0, gscale, false);
 }
 
 /**
  * Heavy-ball momentum in one pass. With d = gscale*g + wd*p:
  *
- *   buf = mu*buf + c*d
+ *   buf = b1*buf + c*d
  *   p   = p - lr*buf                  (classical)
  *   p   = p - lr*(d + k*buf)          (Nesterov, k = momentum)
  *
  * The caller picks the coefficients, so one kernel serves every variant:
- *   PyTorch SGD, first step: mu = 0, c = 1                (buf = d; buf starts at 0)
- *   PyTorch SGD, later:      mu = momentum, c = 1 - dampening
- *   Momentum class:          mu = beta, c = 1 - beta
- * buf is flushed to zero below FLT_MIN. Without weight decay the sign of g
+ *   PyTorch SGD, first step: b1 = 0, c = 1                (buf = d; buf starts at 0)
+ *   PyTorch SGD, later:      b1 = momentum, c = 1 - dampening
+ *   Momentum class:          b1 = beta, c = 1 - beta
+ * buf is flushed to zero on flush steps. Without weight decay the sign of g
  * folds into c and a (exact). The main loop is unrolled four times.
  */
 // @ts-ignore: decorator
 @inline function sgdMomentumVec(
   p: usize, g: usize, buf: usize,
-  vLr: v128, vWd: v128, vGs: v128, vMu: v128, vC: v128, vA: v128, vK: v128, vTiny: v128,
-  coupled: bool, nesterov: bool,
+  vLr: v128, vB1: v128, vC: v128, vA: v128, vK: v128, vWd: v128, vGs: v128, vTiny: v128,
+  coupled: bool, flushing: bool, nesterov: bool,
 ): void {
   const pv = v128.load(p);
   let d = v128.load(g);
   if (coupled) d = madd4(d, vGs, f32x4.mul(vWd, pv));
-  const b = flush4(madd4(v128.load(buf), vMu, f32x4.mul(vC, d)), vTiny);
+  const b = flushIf4(madd4(v128.load(buf), vB1, f32x4.mul(vC, d)), vTiny, flushing);
   v128.store(buf, b);
   const step = nesterov ? madd4(vA, d, f32x4.mul(vK, b)) : b;
-  v128.store(p, f32x4.sub(pv, f32x4.mul(vLr, step)));
+  v128.store(p, nmadd4(vLr, step, pv));
 }
 
 // @ts-ignore: decorator
 @inline function sgdMomentumCore(
   p: usize, g: usize, buf: usize, n: i32,
-  lr_: f64, wd_: f64, gscale_: f64, mu_: f64, c_: f64, k_: f64,
-  coupled: bool, nesterov: bool,
+  lr_: f64, b1_: f64, c_: f64, k_: f64, wd_: f64, gscale_: f64,
+  coupled: bool, flushing: bool, nesterov: bool,
 ): void {
-  const lr = <f32>lr_, wd = <f32>wd_, gscale = <f32>gscale_, mu = <f32>mu_, k = <f32>k_;
+  const lr = <f32>lr_, wd = <f32>wd_, gscale = <f32>gscale_, b1 = <f32>b1_, k = <f32>k_;
   // c*d and a*d with d = gscale*g: fold the sign when there is no coupled decay
   const c = coupled ? <f32>c_ : <f32>c_ * gscale;
   const a: f32 = coupled ? 1 : gscale;
@@ -95,7 +96,7 @@ export function sgd(p: usize, g: usize, n: i32, lr: f64, wd: f64, gscale: f64): 
     const vLr = f32x4.splat(lr);
     const vWd = f32x4.splat(wd);
     const vGs = f32x4.splat(gscale);
-    const vMu = f32x4.splat(mu);
+    const vB1 = f32x4.splat(b1);
     const vC = f32x4.splat(c);
     const vA = f32x4.splat(a);
     const vK = f32x4.splat(k);
@@ -104,13 +105,13 @@ export function sgd(p: usize, g: usize, n: i32, lr: f64, wd: f64, gscale: f64): 
     const end4 = (<usize>n & ~3) << 2;
     let o: usize = 0;
     for (; o < end16; o += 64) {
-      sgdMomentumVec(p + o, g + o, buf + o, vLr, vWd, vGs, vMu, vC, vA, vK, vTiny, coupled, nesterov);
-      sgdMomentumVec(p + o + 16, g + o + 16, buf + o + 16, vLr, vWd, vGs, vMu, vC, vA, vK, vTiny, coupled, nesterov);
-      sgdMomentumVec(p + o + 32, g + o + 32, buf + o + 32, vLr, vWd, vGs, vMu, vC, vA, vK, vTiny, coupled, nesterov);
-      sgdMomentumVec(p + o + 48, g + o + 48, buf + o + 48, vLr, vWd, vGs, vMu, vC, vA, vK, vTiny, coupled, nesterov);
+      sgdMomentumVec(p + o, g + o, buf + o, vLr, vB1, vC, vA, vK, vWd, vGs, vTiny, coupled, flushing, nesterov);
+      sgdMomentumVec(p + o + 16, g + o + 16, buf + o + 16, vLr, vB1, vC, vA, vK, vWd, vGs, vTiny, coupled, flushing, nesterov);
+      sgdMomentumVec(p + o + 32, g + o + 32, buf + o + 32, vLr, vB1, vC, vA, vK, vWd, vGs, vTiny, coupled, flushing, nesterov);
+      sgdMomentumVec(p + o + 48, g + o + 48, buf + o + 48, vLr, vB1, vC, vA, vK, vWd, vGs, vTiny, coupled, flushing, nesterov);
     }
     for (; o < end4; o += 16) {
-      sgdMomentumVec(p + o, g + o, buf + o, vLr, vWd, vGs, vMu, vC, vA, vK, vTiny, coupled, nesterov);
+      sgdMomentumVec(p + o, g + o, buf + o, vLr, vB1, vC, vA, vK, vWd, vGs, vTiny, coupled, flushing, nesterov);
     }
     i = n & ~3;
   }
@@ -119,7 +120,7 @@ export function sgd(p: usize, g: usize, n: i32, lr: f64, wd: f64, gscale: f64): 
     const pv = load<f32>(p + o);
     let d = load<f32>(g + o);
     if (coupled) d = d * gscale + wd * pv;
-    const b = flush(load<f32>(buf + o) * mu + c * d);
+    const b = flushIf(load<f32>(buf + o) * b1 + c * d, flushing);
     store<f32>(buf + o, b);
     const step = nesterov ? a * d + k * b : b;
     store<f32>(p + o, pv - lr * step);
@@ -127,16 +128,23 @@ export function sgd(p: usize, g: usize, n: i32, lr: f64, wd: f64, gscale: f64): 
 }
 
 /**
- * SGD with momentum: `nesterov` = 0 or 1; k is the Nesterov look-ahead factor
- * (momentum), ignored without Nesterov.
+ * SGD with momentum (b1 = the momentum factor mu): `nesterov` = 0 or 1; k is the
+ * Nesterov look-ahead factor (momentum), ignored without Nesterov. State: buf.
  */
 export function sgdMomentum(
   p: usize, g: usize, buf: usize, n: i32,
-  lr: f64, wd: f64, gscale: f64, mu: f64, c: f64, nesterov: i32, k: f64,
+  lr: f64, b1: f64, c: f64, nesterov: i32, k: f64, wd: f64, gscale: f64,
 ): void {
-  if (wd != 0 || abs(gscale) != 1) {
-    if (nesterov) sgdMomentumCore(p, g, buf, n, lr, wd, gscale, mu, c, k, true, true);
-    else sgdMomentumCore(p, g, buf, n, lr, wd, gscale, mu, c, k, true, false);
-  } else if (nesterov) sgdMomentumCore(p, g, buf, n, lr, 0, gscale, mu, c, k, false, true);
-  else sgdMomentumCore(p, g, buf, n, lr, 0, gscale, mu, c, k, false, false);
+  const cp = isCoupled(wd, gscale), fl = flushTiny != 0;
+  if (nesterov) {
+    if (cp) {
+      if (fl) sgdMomentumCore(p, g, buf, n, lr, b1, c, k, wd, gscale, true, true, true);
+      else sgdMomentumCore(p, g, buf, n, lr, b1, c, k, wd, gscale, true, false, true);
+    } else if (fl) sgdMomentumCore(p, g, buf, n, lr, b1, c, k, 0, gscale, false, true, true);
+    else sgdMomentumCore(p, g, buf, n, lr, b1, c, k, 0, gscale, false, false, true);
+  } else if (cp) {
+    if (fl) sgdMomentumCore(p, g, buf, n, lr, b1, c, k, wd, gscale, true, true, false);
+    else sgdMomentumCore(p, g, buf, n, lr, b1, c, k, wd, gscale, true, false, false);
+  } else if (fl) sgdMomentumCore(p, g, buf, n, lr, b1, c, k, 0, gscale, false, true, false);
+  else sgdMomentumCore(p, g, buf, n, lr, b1, c, k, 0, gscale, false, false, false);
 }

@@ -1,11 +1,11 @@
 // The memory-bandwidth probe on its own (bench/lib/probe.mjs): streams over
-// 256 MB of WebAssembly memory with trivial arithmetic, so their speed is the
+// 1 GiB of WebAssembly memory (past the 300 MiB L3: DRAM) with trivial arithmetic, so their speed is the
 // memory system's.
 //
-//   rmw         one 256 MB array, x = x*a + b: 8 bytes per element (the "RMW bandwidth")
-//   pattern B   one array read (g) and k arrays read and written, 256 MB in all:
+//   rmw         one 1 GiB array, x = x*a + b: 8 bytes per element (the "RMW bandwidth")
+//   pattern B   one array read (g) and k arrays read and written, 1 GiB in all:
 //               B = 4 + 8k bytes per element, the access pattern of SGD (12),
-//               Momentum/Adagrad/RMSprop (20) and Adam (28; exactly Adam's memory at 16M)
+//               Momentum/Adagrad/RMSprop (20) and Adam (28)
 import { workerData, parentPort } from 'node:worker_threads';
 import { createProbe } from './lib/probe.mjs';
 import { runCases } from './lib/suite.mjs';

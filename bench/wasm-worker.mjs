@@ -90,8 +90,8 @@ function paired(o, n, probe, rounds) {
 }
 
 if (task === 'kernels') {
-  const { n, optimizers, variants, scalar, probeAtN, pairedRounds } = workerData;
-  const probe = n >= probeAtN ? await createProbe(256) : undefined;
+  const { n, optimizers, variants, scalar, probeAtN, pairedRounds, probeMB = 1024 } = workerData;
+  const probe = n >= probeAtN ? await createProbe(probeMB) : undefined;
   for (const name of optimizers) {
     const o = optimizerByName(name);
     if (typeof lib[name] !== 'function') continue;

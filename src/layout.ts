@@ -32,6 +32,14 @@ export interface Group<O, S extends Scalars> {
   scalars: S | undefined;
   /** what `run` is passed, updated in place at every step */
   ctx: MutableProgress<S>;
+  /**
+   * The padding lanes of the group's parameter and state buffers (past each
+   * tensor's end, up to the next multiple of 4): pairs [float index in memory,
+   * count]. The step zeroes them after `run`, so that no lane past a tensor's
+   * end ever holds NaN (0/0 where eps = 0) or garbage that a pass over a
+   * whole buffer could read.
+   */
+  pads: Int32Array;
 }
 
 /** An optimizer's memory and everything laid out in it. */
@@ -48,6 +56,8 @@ export interface Layout<O, S extends Scalars> {
   gradRegion: [number, number];
   /** the flush threshold last set in this layout's kernel instance */
   tiny: number;
+  /** the whole memory as floats (it never grows, so this view stays valid until dispose) */
+  heap: Float32Array;
 }
 
 const NO_SCALARS = Object.freeze({}) as Scalars;
@@ -101,6 +111,12 @@ export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, 
       off += pad4(t.length);
     }
     pOff += FLOAT * n;
+    const pads: number[] = [];
+    for (const t of tensors) {
+      const pad = pad4(t.length) - t.length;
+      if (pad === 0) continue;
+      for (const at of [addr.p, ...Object.values(state)]) pads.push((at + t.offset) / FLOAT + t.length, pad);
+    }
     groupParams.push(Object.freeze(views));
     const started = new Set(spec.eager ? s.allocated : []);
     const frozenTensors = Object.freeze(tensors);
@@ -114,6 +130,7 @@ export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, 
       started,
       scalars: undefined,
       ctx: { t: 0, started, gradScale: 1, group: gi, tensors: frozenTensors, scalars: NO_SCALARS as S },
+      pads: Int32Array.from(pads),
     });
   });
   return {
@@ -124,6 +141,7 @@ export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, 
     groupParams: Object.freeze(groupParams),
     gradRegion: [gradBase, totalFloats],
     tiny: FLT_MIN,
+    heap: new Float32Array(buffer),
   };
 }
 

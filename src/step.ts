@@ -79,6 +79,8 @@ export function applyStep<O extends object, S extends Scalars>(target: StepTarge
     ctx.gradScale = scale;
     ctx.scalars = group.scalars;
     spec.run(k, group.addr, group.options, ctx);
+    const pads = group.pads;
+    for (let i = 0; i < pads.length; i += 2) layout.heap.fill(0, pads[i]!, pads[i]! + pads[i + 1]!);
     group.step = t;
     if (group.started.size < group.allocated.length) {
       for (const b of spec.uses?.(group.options) ?? spec.buffers(group.options)) group.started.add(b);

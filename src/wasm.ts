@@ -2,29 +2,39 @@
 // allows), then instantiate it synchronously for each optimizer's own memory.
 import { RELAXED_WASM_BASE64, SCALAR_WASM_BASE64, SIMD_WASM_BASE64 } from './generated/wasm.js';
 
-/** The exports of assembly/index.ts. Addresses are byte offsets into the instance's memory. */
+/**
+ * The exports of assembly/index.ts. Addresses are byte offsets into the instance's memory.
+ *
+ * Every kernel takes its arguments in one canonical order (assembly/common.ts):
+ * pointers first (p, g, then the state buffers), then n, then the scalars it
+ * needs in this order: step coefficients (lr, or the caller's bias-corrected
+ * step), bias corrections (rsqrtBc2, or c1 and c2), b1 (first-moment or
+ * momentum rate), b2 (second-moment rate: RMSprop's alpha, Adadelta's rho),
+ * method-specific scalars, then eps, wd (coupled L2), decay (decoupled:
+ * p*decay), gscale (-1 to maximize, times the clip coefficient).
+ */
 export interface Kernels {
   allFinite(x: number, n: number): number;
   setFlushThreshold(t: number): void;
   sgd(p: number, g: number, n: number, lr: number, wd: number, gscale: number): void;
   sgdMomentum(
     p: number, g: number, buf: number, n: number,
-    lr: number, wd: number, gscale: number, mu: number, c: number, nesterov: number, k: number,
+    lr: number, b1: number, c: number, nesterov: number, k: number, wd: number, gscale: number,
   ): void;
-  momentum(p: number, g: number, v: number, n: number, lr: number, beta: number, wd: number, gscale: number): void;
-  adagrad(p: number, g: number, sum: number, n: number, clr: number, eps: number, wd: number, gscale: number): void;
-  rmsprop(p: number, g: number, sq: number, n: number, lr: number, alpha: number, eps: number, wd: number, gscale: number): void;
+  momentum(p: number, g: number, v: number, n: number, lr: number, b1: number, wd: number, gscale: number): void;
+  adagrad(p: number, g: number, sum: number, n: number, lr: number, eps: number, wd: number, gscale: number): void;
+  rmsprop(p: number, g: number, sq: number, n: number, lr: number, b2: number, eps: number, wd: number, gscale: number): void;
   rmspropMomentum(
     p: number, g: number, sq: number, buf: number, n: number,
-    lr: number, alpha: number, eps: number, wd: number, gscale: number, mu: number,
+    lr: number, b2: number, mu: number, eps: number, wd: number, gscale: number,
   ): void;
   rmspropCentered(
     p: number, g: number, sq: number, ga: number, n: number,
-    lr: number, alpha: number, eps: number, wd: number, gscale: number,
+    lr: number, b2: number, eps: number, wd: number, gscale: number,
   ): void;
   rmspropCenteredMomentum(
     p: number, g: number, sq: number, ga: number, buf: number, n: number,
-    lr: number, alpha: number, eps: number, wd: number, gscale: number, mu: number,
+    lr: number, b2: number, mu: number, eps: number, wd: number, gscale: number,
   ): void;
   sumSquares(x: number, n: number): number;
   sumAbs(x: number, n: number): number;
@@ -33,46 +43,46 @@ export interface Kernels {
   clampValue(x: number, n: number, lo: number, hi: number): void;
   adam(
     p: number, g: number, m: number, v: number, n: number,
-    stepSize: number, rsqrtBc2: number, eps: number, b1: number, b2: number, wd: number, decay: number, gscale: number,
+    step: number, rsqrtBc2: number, b1: number, b2: number, eps: number, wd: number, decay: number, gscale: number,
   ): void;
   adamAmsgrad(
     p: number, g: number, m: number, v: number, vmax: number, n: number,
-    stepSize: number, rsqrtBc2: number, eps: number, b1: number, b2: number, wd: number, decay: number, gscale: number,
+    step: number, rsqrtBc2: number, b1: number, b2: number, eps: number, wd: number, decay: number, gscale: number,
   ): void;
   adadelta(
     p: number, g: number, sq: number, acc: number, n: number,
-    lr: number, rho: number, eps: number, wd: number, gsign: number,
+    lr: number, b2: number, eps: number, wd: number, gscale: number,
   ): void;
   adamax(
     p: number, g: number, m: number, u: number, n: number,
-    clr: number, b1: number, b2: number, eps: number, wd: number, gsign: number,
+    step: number, b1: number, b2: number, eps: number, wd: number, gscale: number,
   ): void;
   nadam(
     p: number, g: number, m: number, v: number, n: number,
-    cg: number, cm: number, rsqrtBc2: number, eps: number, b1: number, b2: number, wd: number, decay: number, gsign: number,
+    cg: number, cm: number, rsqrtBc2: number, b1: number, b2: number, eps: number, wd: number, decay: number, gscale: number,
   ): void;
   radam(
     p: number, g: number, m: number, v: number, n: number,
-    step: number, eps: number, b1: number, b2: number, wd: number, decay: number, gsign: number,
+    step: number, b1: number, b2: number, eps: number, wd: number, decay: number, gscale: number,
   ): void;
   radamUnrectified(
     p: number, g: number, m: number, v: number, n: number,
-    step: number, b1: number, b2: number, wd: number, decay: number, gsign: number,
+    step: number, b1: number, b2: number, wd: number, decay: number, gscale: number,
   ): void;
   rprop(
     p: number, g: number, prev: number, step: number, n: number,
-    etaminus: number, etaplus: number, smin: number, smax: number, gsign: number,
+    etaminus: number, etaplus: number, smin: number, smax: number, gscale: number,
   ): void;
   rpropFirst(
     p: number, g: number, prev: number, step: number, n: number,
-    lr: number, etaminus: number, etaplus: number, smin: number, smax: number, gsign: number,
+    lr: number, etaminus: number, etaplus: number, smin: number, smax: number, gscale: number,
   ): void;
-  asgd(p: number, g: number, ax: number, n: number, eta: number, decay: number, wd: number, gsign: number): void;
-  asgdAverage(p: number, g: number, ax: number, n: number, eta: number, decay: number, wd: number, gsign: number, mu: number): void;
+  asgd(p: number, g: number, ax: number, n: number, eta: number, wd: number, decay: number, gscale: number): void;
+  asgdAverage(p: number, g: number, ax: number, n: number, eta: number, mu: number, wd: number, decay: number, gscale: number): void;
   lion(p: number, g: number, m: number, n: number, lr: number, b1: number, b2: number, decay: number, gscale: number): void;
   lambMoments(
     p: number, g: number, m: number, v: number, n: number,
-    c1: number, c2: number, eps: number, b1: number, b2: number, wd: number, gscale: number,
+    c1: number, c2: number, b1: number, b2: number, eps: number, wd: number, gscale: number,
   ): void;
   lambParamSumSq(): number;
   lambUpdateSumSq(): number;
@@ -170,28 +180,29 @@ function warmUp(module: WebAssembly.Module): void {
     k.clampValue(c, n, -1, 1);
     k.sgd(p, g, n, 1e-3, 0, 1);
     k.sgd(p, g, n, 1e-3, 1e-4, 1);
-    k.sgdMomentum(p, g, a, n, 1e-3, 0, 1, 0.9, 1, 0, 0.9);
-    k.sgdMomentum(p, g, a, n, 1e-3, 1e-4, -1, 0.9, 1, 1, 0.9);
+    k.sgdMomentum(p, g, a, n, 1e-3, 0.9, 1, 0, 0.9, 0, 1);
+    k.sgdMomentum(p, g, a, n, 1e-3, 0.9, 1, 1, 0.9, 1e-4, -1);
     k.momentum(p, g, a, n, 1e-3, 0.9, 0, 1);
     k.adagrad(p, g, b, n, 1e-3, 1e-10, 0, 1);
     k.rmsprop(p, g, b, n, 1e-3, 0.99, 1e-8, 0, 1);
-    k.rmspropMomentum(p, g, b, a, n, 1e-3, 0.99, 1e-8, 0, 1, 0.9);
+    k.rmspropMomentum(p, g, b, a, n, 1e-3, 0.99, 0.9, 1e-8, 0, 1);
     k.rmspropCentered(p, g, b, c, n, 1e-3, 0.99, 1e-8, 0, 1);
-    k.rmspropCenteredMomentum(p, g, b, c, a, n, 1e-3, 0.99, 1e-8, 0, 1, 0.9);
-    k.adam(p, g, a, b, n, 1e-3, 1, 1e-8, 0.9, 0.999, 0, 1, 1);
-    k.adam(p, g, a, b, n, 1e-3, 1, 1e-8, 0.9, 0.999, 1e-4, 1, 1);
-    k.adamAmsgrad(p, g, a, b, c, n, 1e-3, 1, 1e-8, 0.9, 0.999, 0, 1, 1);
+    k.rmspropCenteredMomentum(p, g, b, c, a, n, 1e-3, 0.99, 0.9, 1e-8, 0, 1);
+    k.adam(p, g, a, b, n, 1e-3, 1, 0.9, 0.999, 1e-8, 0, 1, 1);
+    k.adam(p, g, a, b, n, 1e-3, 1, 0.9, 0.999, 1e-8, 1e-4, 1, 1);
+    k.adam(p, g, a, b, n, 1e-3, 1, 0.9, 0.999, 1e-8, 0, 0.9999, 1);
+    k.adamAmsgrad(p, g, a, b, c, n, 1e-3, 1, 0.9, 0.999, 1e-8, 0, 1, 1);
     k.adadelta(p, g, a, b, n, 1, 0.9, 1e-6, 0, 1);
     k.adamax(p, g, a, b, n, 1e-3, 0.9, 0.999, 1e-8, 0, 1);
-    k.nadam(p, g, a, b, n, 1e-3, 1e-3, 1, 1e-8, 0.9, 0.999, 0, 1, 1);
-    k.radam(p, g, a, b, n, 1e-3, 1e-8, 0.9, 0.999, 0, 1, 1);
+    k.nadam(p, g, a, b, n, 1e-3, 1e-3, 1, 0.9, 0.999, 1e-8, 0, 1, 1);
+    k.radam(p, g, a, b, n, 1e-3, 0.9, 0.999, 1e-8, 0, 1, 1);
     k.radamUnrectified(p, g, a, b, n, 1e-3, 0.9, 0.999, 0, 1, 1);
     k.rpropFirst(p, g, a, b, n, 1e-2, 0.5, 1.2, 1e-6, 50, 1);
     k.rprop(p, g, a, b, n, 0.5, 1.2, 1e-6, 50, 1);
-    k.asgd(p, g, a, n, 1e-3, 1, 0, 1);
-    k.asgdAverage(p, g, a, n, 1e-3, 1, 0, 1, 0.5);
+    k.asgd(p, g, a, n, 1e-3, 0, 1, 1);
+    k.asgdAverage(p, g, a, n, 1e-3, 0.5, 0, 0.9999, 1);
     k.lion(p, g, a, n, 1e-4, 0.9, 0.99, 1, 1);
-    k.lambMoments(p, g, a, b, n, 10, 30, 1e-6, 0.9, 0.999, 0, 1);
+    k.lambMoments(p, g, a, b, n, 10, 30, 0.9, 0.999, 1e-6, 0, 1);
     k.lambParamSumSq();
     k.lambUpdateSumSq();
     k.lambApply(p, a, b, n, 1e-3, 10, 30, 1e-6, 0);

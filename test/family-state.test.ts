@@ -83,11 +83,11 @@ describe('kernels of the family flush subnormal state to zero and keep NaN', () 
   const calls: [string, (k: Kernels, f: (a: number) => Float32Array) => void, number[]][] = [
     ['adadelta', (k) => k.adadelta(P, G, A, B, n, 1, 0.01, 1e-6, 0, 1), [A, B]],
     ['adamax', (k) => k.adamax(P, G, A, B, n, 1e-3, 0.01, 0.01, 0, 0, 1), [A, B]],
-    ['nadam', (k) => k.nadam(P, G, A, B, n, 1e-3, 1e-3, 1, 1e-8, 0.01, 0.01, 0, 1, 1), [A, B]],
-    ['radam', (k) => k.radam(P, G, A, B, n, 1e-3, 1e-8, 0.01, 0.01, 0, 1, 1), [A, B]],
+    ['nadam', (k) => k.nadam(P, G, A, B, n, 1e-3, 1e-3, 1, 0.01, 0.01, 1e-8, 0, 1, 1), [A, B]],
+    ['radam', (k) => k.radam(P, G, A, B, n, 1e-3, 0.01, 0.01, 1e-8, 0, 1, 1), [A, B]],
     ['radamUnrectified', (k) => k.radamUnrectified(P, G, A, B, n, 1e-3, 0.01, 0.01, 0, 1, 1), [A, B]],
-    ['lion', (k) => k.lion(P, G, A, n, 1e-3, 0.01, 0.01, 1, 1), [A]],
-    ['lambMoments', (k) => k.lambMoments(P, G, A, B, n, 1, 1, 1e-6, 0.01, 0.01, 0, 1), [A, B]],
+    // Lion is not here: it never flushes (test/kernel-defects.test.ts)
+    ['lambMoments', (k) => k.lambMoments(P, G, A, B, n, 1, 1, 0.01, 0.01, 1e-6, 0, 1), [A, B]],
     [
       'rprop',
       (k, f) => {

@@ -30,10 +30,10 @@ interface KernelCase {
 const cases: KernelCase[] = [
   { kernel: 'sgd', state: [], args: [0.1, 0.01, 1] },
   { kernel: 'sgd', state: [], args: [0.1, 0, -1] },
-  { kernel: 'sgdMomentum', state: ['any'], args: [0.1, 0.01, 1, 0.9, 0.8, 0, 0.9] },
-  { kernel: 'sgdMomentum', state: ['any'], args: [0.05, 0, -1, 0.9, 1, 1, 0.9] },
-  { kernel: 'sgdMomentum', state: ['any'], args: [0.05, 0.01, -1, 0.9, 1, 1, 0.9] },
-  { kernel: 'sgdMomentum', state: ['any'], args: [0.05, 0, -1, 0.5, 0.7, 0, 0.5] },
+  { kernel: 'sgdMomentum', state: ['any'], args: [0.1, 0.9, 0.8, 0, 0.9, 0.01, 1] },
+  { kernel: 'sgdMomentum', state: ['any'], args: [0.05, 0.9, 1, 1, 0.9, 0, -1] },
+  { kernel: 'sgdMomentum', state: ['any'], args: [0.05, 0.9, 1, 1, 0.9, 0.01, -1] },
+  { kernel: 'sgdMomentum', state: ['any'], args: [0.05, 0.5, 0.7, 0, 0.5, 0, -1] },
   { kernel: 'momentum', state: ['any'], args: [0.01, 0.9, 0.001, 1] },
   { kernel: 'momentum', state: ['any'], args: [0.01, 0.9, 0, -1] },
   { kernel: 'adagrad', state: ['pos'], args: [0.01, 1e-10, 0.01, 1] },
@@ -41,37 +41,62 @@ const cases: KernelCase[] = [
   { kernel: 'rmsprop', state: ['pos'], args: [0.01, 0.99, 1e-8, 0, 1] },
   { kernel: 'rmsprop', state: ['pos'], args: [0.01, 0.99, 1e-8, 0.01, -1] },
   { kernel: 'rmsprop', state: ['pos'], args: [0.01, 0.99, 1e-8, 0, -1] },
-  { kernel: 'rmspropMomentum', state: ['pos', 'any'], args: [0.01, 0.9, 1e-6, 0.01, -1, 0.9] },
+  { kernel: 'rmspropMomentum', state: ['pos', 'any'], args: [0.01, 0.9, 0.9, 1e-6, 0.01, -1] },
   { kernel: 'rmspropCentered', state: ['pos', 'any'], args: [0.01, 0.99, 1e-8, 0, 1] },
   { kernel: 'rmspropCentered', state: ['pos', 'any'], args: [0.01, 0.99, 1e-8, 0, -1] },
-  { kernel: 'rmspropCenteredMomentum', state: ['pos', 'any', 'any'], args: [0.01, 0.99, 1e-8, 0.1, 1, 0.5] },
-  { kernel: 'adam', state: ['any', 'pos'], args: [0.01, 1.2, 1e-8, 0.9, 0.999, 0.01, 1, 1] },
-  { kernel: 'adam', state: ['any', 'pos'], args: [0.01, 3.1, 1e-8, 0.8, 0.99, 0, 0.999, -1] },
-  { kernel: 'adam', state: ['any', 'pos'], args: [0.01, 3.1, 1e-8, 0.8, 0.99, 0.1, 1, -1] },
-  { kernel: 'adamAmsgrad', state: ['any', 'pos', 'pos'], args: [0.01, 1.2, 1e-8, 0.9, 0.999, 0.01, 1, -1] },
-  { kernel: 'adamAmsgrad', state: ['any', 'pos', 'pos'], args: [0.01, 1.2, 1e-8, 0.9, 0.999, 0, 1, 1] },
-  { kernel: 'adam', state: ['any', 'pos'], args: [0.01, 3.1, 1e-8, 0.8, 0.99, 0, 0.999, -1], tiny: 0 },
-  { kernel: 'adamAmsgrad', state: ['any', 'pos', 'pos'], args: [0.01, 1.2, 1e-8, 0.9, 0.999, 0.01, 1, -1], tiny: 0 },
+  { kernel: 'rmspropCenteredMomentum', state: ['pos', 'any', 'any'], args: [0.01, 0.99, 0.5, 1e-8, 0.1, 1] },
+  { kernel: 'adam', state: ['any', 'pos'], args: [0.01, 1.2, 0.9, 0.999, 1e-8, 0.01, 1, 1] },
+  { kernel: 'adam', state: ['any', 'pos'], args: [0.01, 3.1, 0.8, 0.99, 1e-8, 0, 0.999, -1] },
+  { kernel: 'adam', state: ['any', 'pos'], args: [0.01, 3.1, 0.8, 0.99, 1e-8, 0.1, 1, -1] },
+  { kernel: 'adamAmsgrad', state: ['any', 'pos', 'pos'], args: [0.01, 1.2, 0.9, 0.999, 1e-8, 0.01, 1, -1] },
+  { kernel: 'adamAmsgrad', state: ['any', 'pos', 'pos'], args: [0.01, 1.2, 0.9, 0.999, 1e-8, 0, 1, 1] },
+  { kernel: 'adam', state: ['any', 'pos'], args: [0.01, 3.1, 0.8, 0.99, 1e-8, 0, 0.999, -1], tiny: 0 },
+  { kernel: 'adamAmsgrad', state: ['any', 'pos', 'pos'], args: [0.01, 1.2, 0.9, 0.999, 1e-8, 0.01, 1, -1], tiny: 0 },
   { kernel: 'adadelta', state: ['pos', 'pos'], args: [1.0, 0.9, 1e-6, 0.01, 1] },
   { kernel: 'adadelta', state: ['pos', 'pos'], args: [0.5, 0.5, 1e-3, 0, -1] },
   { kernel: 'adamax', state: ['any', 'pos'], args: [0.01, 0.9, 0.999, 1e-8, 0.01, 1] },
   { kernel: 'adamax', state: ['any', 'pos'], args: [0.05, 0.8, 0.95, 1e-3, 0, -1] },
-  { kernel: 'nadam', state: ['any', 'pos'], args: [0.01, 0.02, 1.2, 1e-8, 0.9, 0.999, 0.01, 1, 1] },
-  { kernel: 'nadam', state: ['any', 'pos'], args: [0.01, 0.02, 3.1, 1e-8, 0.8, 0.99, 0, 0.999, -1] },
-  { kernel: 'radam', state: ['any', 'pos'], args: [0.01, 1e-8, 0.9, 0.999, 0.01, 1, 1] },
-  { kernel: 'radam', state: ['any', 'pos'], args: [0.02, 1e-3, 0.8, 0.9, 0, 0.999, -1] },
-  { kernel: 'radamUnrectified', state: ['any', 'pos'], args: [0.01, 0.9, 0.999, 0.01, 1, 1] },
-  // Rprop does not move an element whose gradient changed sign; with this data and gsign -1
-  // some element of every length keeps its sign, so the check that p moved holds.
+  { kernel: 'nadam', state: ['any', 'pos'], args: [0.01, 0.02, 1.2, 0.9, 0.999, 1e-8, 0.01, 1, 1] },
+  { kernel: 'nadam', state: ['any', 'pos'], args: [0.01, 0.02, 3.1, 0.8, 0.99, 1e-8, 0, 0.999, -1] },
+  { kernel: 'radam', state: ['any', 'pos'], args: [0.01, 0.9, 0.999, 1e-8, 0.01, 1, 1] },
+  { kernel: 'radam', state: ['any', 'pos'], args: [0.02, 0.8, 0.9, 1e-3, 0, 0.999, -1] },
+  { kernel: 'radamUnrectified', state: ['any', 'pos'], args: [0.5, 0.9, 0.999, 0.01, 1, 1] },
+  // Rprop does not move an element whose gradient changed sign (the check below knows it).
   { kernel: 'rprop', state: ['any', 'pos'], args: [0.5, 1.2, 1e-6, 50, -1] },
   { kernel: 'rprop', state: ['any', 'pos'], args: [0.3, 1.5, 0.05, 0.2, -1] },
   { kernel: 'rpropFirst', state: ['any', 'pos'], args: [0.01, 0.5, 1.2, 1e-6, 50, -1] },
-  { kernel: 'asgd', state: ['any'], args: [0.01, 0.999, 0.01, 1] },
-  { kernel: 'asgdAverage', state: ['any'], args: [0.01, 0.999, 0.01, -1, 0.25] },
+  { kernel: 'asgd', state: ['any'], args: [0.01, 0.01, 0.999, 1] },
+  { kernel: 'asgdAverage', state: ['any'], args: [0.01, 0.25, 0.01, 0.999, -1] },
   { kernel: 'lion', state: ['any'], args: [1e-3, 0.9, 0.99, 0.999, 1] },
   { kernel: 'lion', state: ['any'], args: [1e-3, 0.9, 0.99, 0.999, 0.3] },
   { kernel: 'lion', state: ['any'], args: [0.1, 0, 0.5, 1, 1] },
+  // decoupled decay (decay != 1) with folded and with coupled gradients
+  { kernel: 'nadam', state: ['any', 'pos'], args: [0.01, 0.02, 1.2, 0.9, 0.999, 1e-8, 0, 0.999, -1] },
+  { kernel: 'nadam', state: ['any', 'pos'], args: [0.01, 0.02, 1.2, 0.9, 0.999, 1e-8, 0, 0.999, 0.7] },
+  { kernel: 'radam', state: ['any', 'pos'], args: [0.01, 0.9, 0.999, 1e-8, 0, 0.999, -1] },
+  { kernel: 'radamUnrectified', state: ['any', 'pos'], args: [0.5, 0.9, 0.999, 0, 0.99, 0.4] },
+  { kernel: 'adam', state: ['any', 'pos'], args: [0.01, 3.1, 0.8, 0.99, 1e-8, 0, 0.999, 0.6] },
+  { kernel: 'adamax', state: ['any', 'pos'], args: [0.01, 0.9, 0.999, 1e-8, 0, 0.3] },
+  { kernel: 'adadelta', state: ['pos', 'pos'], args: [1.0, 0.9, 1e-6, 0, 0.3] },
+  { kernel: 'asgd', state: ['any'], args: [0.01, 0, 1, -1] },
+  { kernel: 'asgdAverage', state: ['any'], args: [0.01, 0.25, 0, 0.999, 0.5] },
+  { kernel: 'lion', state: ['any'], args: [1e-3, 0.9, 0.99, 1, -1] },
+  { kernel: 'rprop', state: ['any', 'pos'], args: [0.5, 1.2, 1e-6, 50, 1] },
+  { kernel: 'sgdMomentum', state: ['any'], args: [0.05, 0.9, 1, 0, 0.9, 0, 0.5] },
+  { kernel: 'rmspropMomentum', state: ['pos', 'any'], args: [0.01, 0.9, 0.9, 1e-6, 0, -1] },
+  // eps = 0 (the same variants as eps > 0: 0/0 is NaN as in PyTorch; the TS layer zeroes padding lanes)
+  { kernel: 'adam', state: ['any', 'pos'], args: [0.01, 1.2, 0.9, 0.999, 0, 0, 1, 1] },
+  { kernel: 'adamAmsgrad', state: ['any', 'pos', 'pos'], args: [0.01, 1.2, 0.9, 0.999, 0, 0.01, 0.99, -1] },
+  { kernel: 'nadam', state: ['any', 'pos'], args: [0.01, 0.02, 1.2, 0.9, 0.999, 0, 0, 1, 1] },
+  { kernel: 'radam', state: ['any', 'pos'], args: [0.01, 0.9, 0.999, 0, 0, 1, -1] },
+  { kernel: 'adagrad', state: ['pos'], args: [0.01, 0, 0, 1] },
+  { kernel: 'rmsprop', state: ['pos'], args: [0.01, 0.99, 0, 0, 1] },
+  { kernel: 'rmspropCenteredMomentum', state: ['pos', 'any', 'any'], args: [0.01, 0.99, 0.5, 0, 0.1, 1] },
+  { kernel: 'adamax', state: ['any', 'pos'], args: [0.01, 0.9, 0.999, 0, 0, 1] },
+  { kernel: 'adadelta', state: ['pos', 'pos'], args: [1.0, 0.9, 0, 0, 1] },
 ];
+// every case also with the flush compiled out (threshold 0, as on 15 of 16 steps)
+cases.push(...cases.filter((c) => c.tiny === undefined).map((c) => ({ ...c, tiny: 0 })));
 
 const SIZES = [0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 64, 1000, 1023];
 
@@ -98,8 +123,25 @@ function run(build: 'simd' | 'scalar', c: KernelCase, n: number, misalign: numbe
     for (let i = 0; i < n; i++) sq[i] = sq[i]! + ga[i]! * ga[i]!;
   }
   if (c.tiny !== undefined) k.setFlushThreshold(c.tiny);
+  const before = views.map((v) => v.slice());
   (k[c.kernel] as (...a: number[]) => void)(...addr, n, ...c.args);
+  lastInputs = before;
   return [views[0]!, ...views.slice(2)].map((v) => v.slice());
+}
+/** p, g and the state buffers as the last `run` received them. */
+let lastInputs: Float32Array[] = [];
+
+/**
+ * Every element of p moved. Rprop leaves an element whose gradient changed sign where it
+ * is (d*prev < 0, d = gscale*g, gscale its last argument), and only those.
+ */
+function expectEveryLaneMoved(c: KernelCase, before: Float32Array[], after: Float32Array, where: string) {
+  const [p0, g] = before;
+  const gsign = c.args[c.args.length - 1]!;
+  for (let i = 0; i < after.length; i++) {
+    const still = (c.kernel === 'rprop' || c.kernel === 'rpropFirst') && gsign * g![i]! * before[2]![i]! < 0;
+    if (still ? after[i] !== p0![i] : after[i] === p0![i]) expect.fail(`${c.kernel} ${where}: p[${i}] ${still ? 'moved' : 'did not move'} (${p0![i]} -> ${after[i]})`);
+  }
 }
 
 describe('SIMD kernels equal their scalar build', () => {
@@ -107,6 +149,7 @@ describe('SIMD kernels equal their scalar build', () => {
     for (const n of SIZES) {
       for (const misalign of [0, 4]) {
         const a = run('simd', c, n, misalign, n * 31 + misalign);
+        const inputs = lastInputs;
         const b = run('scalar', c, n, misalign, n * 31 + misalign);
         a.forEach((arr, t) => {
           for (let i = 0; i < n; i++) {
@@ -115,8 +158,42 @@ describe('SIMD kernels equal their scalar build', () => {
             }
           }
         });
-        // the update did something: p moved for every element
-        if (n > 0) expect(a[0]!.some((x, i) => x !== run('scalar', { ...c, args: c.args.map(() => 0) }, n, misalign, n * 31 + misalign)[0]![i])).toBe(true);
+        // the update did something: p moved for every element (rprop: every element it may move)
+        expectEveryLaneMoved(c, inputs, a[0]!, `n=${n} misalign=${misalign}`);
+      }
+    }
+  });
+});
+
+describe('reduction and clip kernels equal their scalar build', () => {
+  /** Runs `f` on fresh memory of a build holding x at 64 + misalign; returns its result and x afterwards. */
+  function on(build: 'simd' | 'scalar', x: Float32Array, misalign: number, f: (k: Kernels, at: number, n: number) => number | void) {
+    const memory = new WebAssembly.Memory({ initial: 2 });
+    const k = new WebAssembly.Instance(modules[build], { env: { memory } }).exports as unknown as Kernels;
+    const at = 64 + misalign;
+    const view = new Float32Array(memory.buffer, at, x.length);
+    view.set(x);
+    return { r: f(k, at, x.length), x: view.slice() };
+  }
+  const kernels: [string, (k: Kernels, at: number, n: number) => number | void][] = [
+    ['sumSquares', (k, a, n) => k.sumSquares(a, n)],
+    ['sumAbs', (k, a, n) => k.sumAbs(a, n)],
+    ['maxAbs', (k, a, n) => k.maxAbs(a, n)],
+    ['scale', (k, a, n) => k.scale(a, n, 0.3)],
+    ['clampValue', (k, a, n) => k.clampValue(a, n, -0.5, 0.7)],
+  ];
+  it.each(kernels)('%s', (name, f) => {
+    for (const n of [...SIZES, 4097, 10007]) {
+      for (const misalign of [0, 4]) {
+        const next = rng(n * 7 + misalign);
+        // magnitudes over many decades, so a different summation order shows in the last bits
+        const x = randn(next, n).map((v, i) => v * 10 ** ((i % 15) - 7));
+        const a = on('simd', x, misalign, f);
+        const b = on('scalar', x, misalign, f);
+        if (!Object.is(a.r, b.r)) expect.fail(`${name} n=${n} misalign=${misalign}: simd ${a.r} != scalar ${b.r}`);
+        for (let i = 0; i < n; i++) {
+          if (!Object.is(a.x[i], b.x[i])) expect.fail(`${name} n=${n} misalign=${misalign} x[${i}]: simd ${a.x[i]} != scalar ${b.x[i]}`);
+        }
       }
     }
   });
@@ -159,7 +236,7 @@ describe.each(['simd', 'scalar'] as const)('%s build', (build) => {
     f(v).fill(1e-36);
     f(m)[8] = NaN;
     // m*0.9 and v*0.999 fall below FLT_MIN (1.18e-38) after a few steps
-    for (let s = 0; s < 6; s++) k.adam(p, g, m, v, n, 1e-3, 1, 1e-8, 0.01, 0.01, 0, 1, 1);
+    for (let s = 0; s < 6; s++) k.adam(p, g, m, v, n, 1e-3, 1, 0.01, 0.01, 1e-8, 0, 1, 1);
     for (let i = 0; i < 8; i++) {
       expect(f(m)[i]).toBe(0);
       expect(f(v)[i]).toBe(0);

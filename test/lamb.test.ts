@@ -161,7 +161,7 @@ describe('Lamb kernels', () => {
     view(g).set(randn(next, n));
     view(m).set(randn(next, n, 0.1));
     view(v).set(randn(next, n, 0.1).map((x) => x * x + 1e-4));
-    k.lambMoments(p, g, m, v, n, 1.9, 3.1, 1e-6, 0.9, 0.999, 0.01, 1);
+    k.lambMoments(p, g, m, v, n, 1.9, 3.1, 0.9, 0.999, 1e-6, 0.01, 1);
     const sums = [k.lambParamSumSq(), k.lambUpdateSumSq()];
     const moments = [view(m).slice(), view(v).slice()];
     k.lambApply(p, m, v, n, 1e-3 * Math.sqrt(sums[0]! / sums[1]!), 1.9, 3.1, 1e-6, 0.01);
@@ -190,7 +190,7 @@ describe('Lamb kernels', () => {
     const p = new Float32Array(memory.buffer, 64, n);
     p.set(randn(rng(5), n, 1e3));
     // g = m = 0, v = 0, wd = 1: u = p exactly
-    k.lambMoments(64, 64 + 4 * n, 64 + 8 * n, 64 + 12 * n, n, 1, 1, 1e-6, 0.9, 0.999, 1, 1);
+    k.lambMoments(64, 64 + 4 * n, 64 + 8 * n, 64 + 12 * n, n, 1, 1, 0.9, 0.999, 1e-6, 1, 1);
     let exact = 0;
     for (const x of p) exact += x * x;
     expect(Math.abs(k.lambParamSumSq() - exact) / exact).toBeLessThan(1e-12);

@@ -123,8 +123,10 @@ function targets(summary) {
   }
   for (const r of summary.kernels.filter((r) => r.n === 1 << 24 && r.kernel && r.kernelShareOfRmw !== undefined)) {
     const p = r.paired;
+    // the ceiling for its own byte count: the probe with its access pattern where there is one, else RMW
+    const share = p?.shareOfPattern ?? r.kernelShareOfRmw;
     add(
-      `${r.optimizer} kernel at 16M: share of RMW bandwidth`, `${fix(100 * r.kernelShareOfRmw, 0)}%`, '>= 85%', r.kernelShareOfRmw >= 0.85,
+      `${r.optimizer} kernel at 16M: share of the DRAM ceiling (${p?.shareOfPattern !== undefined ? 'its own access pattern' : 'RMW'})`, pct(share), '>= 90%', share >= 0.9,
       p
         ? `median of ${p.rounds} paired rounds: ${fix(p.kernelGBs, 1)} vs ${fix(p.rmwGBs, 1)} GB/s (${r.bytes} B/elem)` +
             (p.shareOfPattern !== undefined ? `; ${fix(100 * p.shareOfPattern, 0)}% of its own access pattern's ${fix(p.patternGBs, 1)} GB/s` : '')
@@ -151,14 +153,20 @@ function targets(summary) {
 
 /** Prints every table of the report (Markdown). */
 export function printReport({ meta, summary, targets: ts }) {
+  const quick = meta.profile === 'quick';
   const out = [];
   const p = (s = '') => out.push(s);
   p(`\n## Results (${meta.profile} run, ${meta.started}, commit ${meta.commit})`);
   p(`${meta.cpu}, ${meta.cores} cores, Node ${meta.node}; load average at start ${meta.loadavgStart.map((x) => x.toFixed(2)).join(' ')}, at end ${meta.loadavgEnd.map((x) => x.toFixed(2)).join(' ')}`);
   const b = summary.bandwidth;
   if (b.rmwGBs) {
-    p(`\nMemory bandwidth (WASM read-modify-write over 256 MB, best of ${b.runs.length}): **${fix(b.rmwGBs, 1)} GB/s**` +
+    const mb = meta.probeMB ?? 256;
+    p(`\nMemory bandwidth (WASM read-modify-write over ${mb >= 1024 ? `${mb / 1024} GiB` : `${mb} MB`}, best of ${b.runs.length}): **${fix(b.rmwGBs, 1)} GB/s**` +
       `; optimizer-shaped streams: ${Object.entries(b.patternGBs).map(([k, v]) => `${k} B/elem ${fix(v, 1)} GB/s`).join(', ')}`);
+    p(mb >= 1024
+      ? `The probe's working set (${mb / 1024} GiB) is past the 300 MiB L3: it streams from DRAM. A 16M kernel's arrays take 128-384 MB ` +
+        `(64 MB each), part of which the L3 holds, so a share above 100% (marked *) is the L3's help, not an error.`
+      : `The probe's ${mb} MB partly fit in the 300 MiB L3: it is not a DRAM ceiling.`);
   }
   p(renderSummary(summary).join('\n'));
   p(renderKernelTables(summary, b.rmwGBs, meta).join('\n'));
@@ -180,7 +188,9 @@ export function printReport({ meta, summary, targets: ts }) {
         fix(m.forwardBackwardMs, 2), fix(m.optimizerMs, 3), `${fix(100 * m.share, 1)}%`, js ? ratio(js.optimizerMs / m.optimizerMs) : '—',
       ])));
   }
-  if (ts.length) {
+  if (quick) {
+    p('\nTargets are judged on a full run only (`npm run bench`): a quick run times each case for 0.1 s, measures the memory ceiling once, and leaves the plain-JS loop out (V8 has not optimized it in so short a time).');
+  } else if (ts.length) {
     p('\n### Targets (issue 3)');
     p(table(['target', 'measured', 'goal', 'met', 'detail'], ts.map((x) => [x.what, x.value, x.goal, x.pass ? 'yes' : '**MISS**', x.note])));
   }
@@ -200,7 +210,7 @@ function renderSummary(summary) {
       ['optimizer', 'B/elem', 'kernel 16K', 'default 1M', 'kernel 1M', 'kernel 16M (share of RMW)', 'plain JS 1M', 'TF.js wasm 1M', 'TF.js cpu 1M', 'vs JS', 'vs TF.js wasm', 'vs TF.js cpu'],
       rows.map(([o, a, b, c]) => [
         o.name, String(o.bytes), ns(a?.kernel), ns(b?.copy), ns(b?.kernel),
-        c?.kernel ? `${fix(c.kernel.ns, 3)}${c.kernelShareOfRmw !== undefined ? ` (${fix(100 * c.kernelShareOfRmw, 0)}%)` : ''}` : '—',
+        c?.kernel ? `${fix(c.kernel.ns, 3)}${c.kernelShareOfRmw !== undefined ? ` (${pct(c.kernelShareOfRmw)})` : ''}` : '—',
         ns(b?.js), ns(b?.tfjsWasm), ns(b?.tfjsCpu), ratio(b?.speedup.js), ratio(b?.speedup.tfjsWasm), ratio(b?.speedup.tfjsCpu),
       ]),
     ),
@@ -237,11 +247,11 @@ function renderBandwidth(summary) {
   const rows = summary.kernels.filter((r) => r.n === 1 << 24 && r.paired);
   if (!rows.length) return [];
   return [
-    '\n### Memory bandwidth at 16M (out of cache): kernel (zero-copy, no check) and probe streams in alternating rounds, GB/s by the byte model, medians',
+    '\n### Memory bandwidth at 16M: kernel (zero-copy, no check) and 1 GiB probe streams (DRAM) in alternating rounds, GB/s by the byte model, medians; * above 100%: part of the kernel\'s 128-384 MB sat in the 300 MiB L3',
     table(['optimizer', 'B/elem', 'kernel', 'RMW probe', 'same-pattern probe', 'kernel / RMW', 'kernel / same pattern', 'default path (benny)'],
       rows.map((r) => [
         r.optimizer, String(r.bytes), fix(r.paired.kernelGBs, 1), fix(r.paired.rmwGBs, 1), fix(r.paired.patternGBs, 1),
-        `${fix(100 * r.paired.shareOfRmw, 0)}%`, r.paired.shareOfPattern !== undefined ? `${fix(100 * r.paired.shareOfPattern, 0)}%` : '—', fix(r.copy?.gbs, 1),
+        pct(r.paired.shareOfRmw), r.paired.shareOfPattern !== undefined ? pct(r.paired.shareOfPattern) : '—', fix(r.copy?.gbs, 1),
       ])),
   ];
 }
@@ -283,6 +293,8 @@ function fix(x, digits) {
   return x.toFixed(digits);
 }
 const ns = (pt) => (pt ? fix(pt.ns, 3) : '—');
+/** A share of a ceiling; above 100% marked * (the report says why: the L3 held part of the kernel's data). */
+const pct = (x) => (x === undefined || Number.isNaN(x) ? '—' : `${fix(100 * x, 0)}%${x > 1 ? '*' : ''}`);
 const nsGb = (pt) => (pt ? `${fix(pt.ns, 3)} (${fix(pt.gbs, 1)})` : '—');
 const ratio = (x) => (x === undefined || Number.isNaN(x) ? '—' : `${fix(x, x >= 10 ? 0 : 2)}x`);
 const ms = (s) => `${(s * 1e3).toFixed(3)} ms`;

@@ -26,7 +26,7 @@ export function makeAdamSpec(name: string, decoupled: boolean): MethodSpec<AdamO
     flushes: (o) => o.eps >= FLUSH_MIN_EPS,
     buffers: (o) => (o.amsgrad ? ['expAvg', 'expAvgSq', 'maxExpAvgSq'] : ['expAvg', 'expAvgSq']),
     run(k, a, o, ctx) {
-    const { t } = ctx;
+      const { t } = ctx;
       const [b1, b2] = o.betas;
       const stepSize = o.lr / (1 - b1 ** t);
       const rsqrtBc2 = 1 / Math.sqrt(1 - b2 ** t);
@@ -34,8 +34,8 @@ export function makeAdamSpec(name: string, decoupled: boolean): MethodSpec<AdamO
       const decay = decoupled ? 1 - o.lr * o.weightDecay : 1;
       const gs = gradScale(o.maximize, ctx);
       const { expAvg: m, expAvgSq: v, maxExpAvgSq: vmax } = a.state as Record<string, number>;
-      if (o.amsgrad) k.adamAmsgrad(a.p, a.g, m!, v!, vmax!, a.n, stepSize, rsqrtBc2, o.eps, b1, b2, wd, decay, gs);
-      else k.adam(a.p, a.g, m!, v!, a.n, stepSize, rsqrtBc2, o.eps, b1, b2, wd, decay, gs);
+      if (o.amsgrad) k.adamAmsgrad(a.p, a.g, m!, v!, vmax!, a.n, stepSize, rsqrtBc2, b1, b2, o.eps, wd, decay, gs);
+      else k.adam(a.p, a.g, m!, v!, a.n, stepSize, rsqrtBc2, b1, b2, o.eps, wd, decay, gs);
     },
   };
 }

@@ -37,8 +37,8 @@ export const asgdSpec: MethodSpec<ASGDOptions, ASGDScalars> = {
     const gs = gradScale(o.maximize, ctx);
     const ax = a.state.ax!;
     // The kernel applies mu in float32; at float32 1 the average is a copy, as PyTorch's `mu != 1` test.
-    if (Math.fround(mu) === 1) k.asgd(a.p, a.g, ax, a.n, eta, decay, o.weightDecay, gs);
-    else k.asgdAverage(a.p, a.g, ax, a.n, eta, decay, o.weightDecay, gs, mu);
+    if (Math.fround(mu) === 1) k.asgd(a.p, a.g, ax, a.n, eta, o.weightDecay, decay, gs);
+    else k.asgdAverage(a.p, a.g, ax, a.n, eta, mu, o.weightDecay, decay, gs);
     scalars.eta = o.lr / (1 + o.lambd * o.lr * t) ** o.alpha;
     scalars.mu = 1 / Math.max(1, t - o.t0);
   },

@@ -32,7 +32,7 @@ export const lambSpec: MethodSpec<LambOptions> = {
     const { expAvg: m, expAvgSq: v } = a.state as Record<string, number>;
     // Per tensor: pass 1 (moments and both norms), the ratio in double, pass 2 (the move).
     for (const { offset, length } of tensors) {
-      k.lambMoments(a.p + offset, a.g + offset, m! + offset, v! + offset, length, c1, c2, o.eps, b1, b2, o.weightDecay, ctx.gradScale);
+      k.lambMoments(a.p + offset, a.g + offset, m! + offset, v! + offset, length, c1, c2, b1, b2, o.eps, o.weightDecay, ctx.gradScale);
       const ratio = lambTrustRatio(Math.sqrt(k.lambParamSumSq()), Math.sqrt(k.lambUpdateSumSq()));
       k.lambApply(a.p + offset, m! + offset, v! + offset, length, o.lr * ratio, c1, c2, o.eps, o.weightDecay);
     }

@@ -60,7 +60,7 @@ export const nadamSpec: MethodSpec<NAdamOptions, NAdamScalars> = {
     const wd = o.decoupledWeightDecay ? 0 : o.weightDecay;
     const decay = o.decoupledWeightDecay ? 1 - o.lr * o.weightDecay : 1;
     const { expAvg: m, expAvgSq: v } = a.state as Record<string, number>;
-    k.nadam(a.p, a.g, m!, v!, a.n, cg, cm, rsqrtBc2, o.eps, b1, b2, wd, decay, gradScale(o.maximize, ctx));
+    k.nadam(a.p, a.g, m!, v!, a.n, cg, cm, rsqrtBc2, b1, b2, o.eps, wd, decay, gradScale(o.maximize, ctx));
     scalars.muProduct = muProduct;
   },
 };

@@ -56,7 +56,7 @@ export const radamSpec: MethodSpec<RAdamOptions> = {
     const { expAvg: m, expAvgSq: v } = a.state as Record<string, number>;
     if (rect !== undefined) {
       const step = (o.lr * rect * Math.sqrt(1 - b2 ** t)) / bc1;
-      k.radam(a.p, a.g, m!, v!, a.n, step, o.eps, b1, b2, wd, decay, gs);
+      k.radam(a.p, a.g, m!, v!, a.n, step, b1, b2, o.eps, wd, decay, gs);
     } else {
       k.radamUnrectified(a.p, a.g, m!, v!, a.n, o.lr / bc1, b1, b2, wd, decay, gs);
     }

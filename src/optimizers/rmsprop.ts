@@ -37,10 +37,10 @@ export const rmspropSpec: MethodSpec<RMSpropOptions> = {
     const gs = gradScale(o.maximize, ctx);
     const { squareAvg: sq, momentumBuffer: buf, gradAvg: ga } = a.state as Record<string, number>;
     if (o.centered) {
-      if (o.momentum > 0) k.rmspropCenteredMomentum(a.p, a.g, sq!, ga!, buf!, a.n, o.lr, o.alpha, o.eps, o.weightDecay, gs, o.momentum);
+      if (o.momentum > 0) k.rmspropCenteredMomentum(a.p, a.g, sq!, ga!, buf!, a.n, o.lr, o.alpha, o.momentum, o.eps, o.weightDecay, gs);
       else k.rmspropCentered(a.p, a.g, sq!, ga!, a.n, o.lr, o.alpha, o.eps, o.weightDecay, gs);
     } else if (o.momentum > 0) {
-      k.rmspropMomentum(a.p, a.g, sq!, buf!, a.n, o.lr, o.alpha, o.eps, o.weightDecay, gs, o.momentum);
+      k.rmspropMomentum(a.p, a.g, sq!, buf!, a.n, o.lr, o.alpha, o.momentum, o.eps, o.weightDecay, gs);
     } else {
       k.rmsprop(a.p, a.g, sq!, a.n, o.lr, o.alpha, o.eps, o.weightDecay, gs);
     }

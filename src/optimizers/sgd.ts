@@ -44,9 +44,9 @@ export const sgdSpec: MethodSpec<SGDOptions> = {
     // PyTorch starts the buffer as a copy of the first gradient it sees.
     const first = !started.has('momentumBuffer');
     k.sgdMomentum(
-      a.p, a.g, a.state.momentumBuffer!, a.n, o.lr, o.weightDecay, gsign,
+      a.p, a.g, a.state.momentumBuffer!, a.n, o.lr,
       first ? 0 : o.momentum, first ? 1 : 1 - o.dampening,
-      o.nesterov ? 1 : 0, o.momentum,
+      o.nesterov ? 1 : 0, o.momentum, o.weightDecay, gsign,
     );
   },
 };
