@@ -2,10 +2,9 @@
 // bit-identical resumption (running scalars included) after hyperparameter
 // changes, and the subnormal flush / NaN handling of their kernels.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SCALAR_WASM_BASE64, SIMD_WASM_BASE64 } from '../src/generated/wasm.js';
 import { ASGD, Adadelta, Adamax, Lamb, Lion, NAdam, RAdam, Rprop, ready, type Optimizer } from '../src/index.js';
 import type { Kernels } from '../src/wasm.js';
-import { bytesOf, randn, rng } from './helpers.js';
+import { bytesOf, randn, rng, kernelInstance } from './helpers.js';
 
 type AnyOpt = Optimizer<object> & { paramGroups: readonly Record<string, unknown>[] };
 type Make = (params: Float32Array[]) => AnyOpt;
@@ -71,11 +70,6 @@ describe('state dicts of the family', () => {
 });
 
 describe('kernels of the family flush subnormal state to zero and keep NaN', () => {
-  const decode = (b64: string) => Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
-  let modules: Record<'simd' | 'scalar', WebAssembly.Module>;
-  beforeAll(async () => {
-    modules = { simd: await WebAssembly.compile(decode(SIMD_WASM_BASE64)), scalar: await WebAssembly.compile(decode(SCALAR_WASM_BASE64)) };
-  });
 
   const n = 9; // two SIMD blocks and a tail element
   const [P, G, A, B] = [64, 256, 512, 768];
@@ -103,7 +97,7 @@ describe('kernels of the family flush subnormal state to zero and keep NaN', () 
   it.each(['simd', 'scalar'] as const)('%s build', (build) => {
     for (const [name, call, decaying] of calls) {
       const memory = new WebAssembly.Memory({ initial: 1 });
-      const k = new WebAssembly.Instance(modules[build], { env: { memory } }).exports as unknown as Kernels;
+      const k = kernelInstance(build, memory);
       const f = (a: number) => new Float32Array(memory.buffer, a, n);
       f(P).fill(1);
       f(G).fill(0);

@@ -1,4 +1,7 @@
-// Shared test utilities: a seeded generator and the conformance tolerance.
+// Shared test utilities: a seeded generator, the conformance tolerance,
+// snapshots, and the kernel modules for tests that call kernels directly.
+import { SCALAR_WASM_BASE64, SIMD_WASM_BASE64 } from '../src/generated/wasm.js';
+import type { Kernels } from '../src/wasm.js';
 
 /** The library's seeded PRNG (mulberry32), so every test run sees the same numbers. */
 export { mulberry32 as rng } from '../src/train/random.js';
@@ -52,3 +55,13 @@ export function bytesOf(arrays: readonly Float32Array[]): Uint8Array {
 export function snapshot(opt: { params: readonly Float32Array[]; stateDict(): unknown }): unknown {
   return { params: opt.params.map((p) => Array.from(p)), state: structuredClone(opt.stateDict()) };
 }
+
+const decodeBase64 = (b64: string) => Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+const compiledKernels: Partial<Record<'simd' | 'scalar', WebAssembly.Module>> = {};
+
+/** A fresh instance of one build's kernels (assembly/) on `memory`, for tests that call kernels directly. */
+export function kernelInstance(build: 'simd' | 'scalar', memory: WebAssembly.Memory): Kernels {
+  const module = (compiledKernels[build] ??= new WebAssembly.Module(decodeBase64(build === 'simd' ? SIMD_WASM_BASE64 : SCALAR_WASM_BASE64)));
+  return new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Kernels;
+}
+

@@ -4,25 +4,16 @@
 // summing in a different order in the SIMD and scalar builds (so clipping
 // gave different bits), and padding lanes turning NaN with eps = 0.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SCALAR_WASM_BASE64, SIMD_WASM_BASE64 } from '../src/generated/wasm.js';
 import type { Kernels } from '../src/wasm.js';
 import * as lib from '../src/index.js';
 import { Adam, AdamW, Lion, clipGradNorm, ready, type Optimizer } from '../src/index.js';
-import { randn, rng } from './helpers.js';
+import { randn, rng, kernelInstance } from './helpers.js';
 
 /** A subnormal float32 (pure JS, no kernel involved): 0 < |x| < 2^-126. */
 const subnormal = (x: number) => x !== 0 && Math.abs(x) < 2 ** -126;
-const decode = (b64: string) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-let modules: Record<'simd' | 'scalar', WebAssembly.Module>;
-beforeAll(async () => {
-  modules = {
-    simd: await WebAssembly.compile(decode(SIMD_WASM_BASE64)),
-    scalar: await WebAssembly.compile(decode(SCALAR_WASM_BASE64)),
-  };
-});
 function instance(build: 'simd' | 'scalar') {
   const memory = new WebAssembly.Memory({ initial: 4 });
-  const k = new WebAssembly.Instance(modules[build], { env: { memory } }).exports as unknown as Kernels;
+  const k = kernelInstance(build, memory);
   return { k, memory };
 }
 

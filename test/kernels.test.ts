@@ -3,19 +3,9 @@
 // float arithmetic is IEEE-exact and neither build fuses multiply-adds), at
 // every length that exercises the SIMD tail and at unaligned addresses.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SCALAR_WASM_BASE64, SIMD_WASM_BASE64 } from '../src/generated/wasm.js';
 import type { Kernels } from '../src/wasm.js';
-import { randn, rng } from './helpers.js';
+import { randn, rng, kernelInstance } from './helpers.js';
 
-const decode = (b64: string) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-let modules: Record<'simd' | 'scalar', WebAssembly.Module>;
-
-beforeAll(async () => {
-  modules = {
-    simd: await WebAssembly.compile(decode(SIMD_WASM_BASE64)),
-    scalar: await WebAssembly.compile(decode(SCALAR_WASM_BASE64)),
-  };
-});
 
 interface KernelCase {
   kernel: keyof Kernels;
@@ -103,7 +93,7 @@ const SIZES = [0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 64, 1000, 1023];
 /** Runs one kernel on fresh memory of the given build; returns p and the state buffers afterwards. */
 function run(build: 'simd' | 'scalar', c: KernelCase, n: number, misalign: number, seed: number): Float32Array[] {
   const memory = new WebAssembly.Memory({ initial: 2 });
-  const k = new WebAssembly.Instance(modules[build], { env: { memory } }).exports as unknown as Kernels;
+  const k = kernelInstance(build, memory);
   const next = rng(seed);
   const stride = 4 * (n + 8);
   const bufs = 2 + c.state.length;
@@ -169,7 +159,7 @@ describe('reduction and clip kernels equal their scalar build', () => {
   /** Runs `f` on fresh memory of a build holding x at 64 + misalign; returns its result and x afterwards. */
   function on(build: 'simd' | 'scalar', x: Float32Array, misalign: number, f: (k: Kernels, at: number, n: number) => number | void) {
     const memory = new WebAssembly.Memory({ initial: 2 });
-    const k = new WebAssembly.Instance(modules[build], { env: { memory } }).exports as unknown as Kernels;
+    const k = kernelInstance(build, memory);
     const at = 64 + misalign;
     const view = new Float32Array(memory.buffer, at, x.length);
     view.set(x);
@@ -202,7 +192,7 @@ describe('reduction and clip kernels equal their scalar build', () => {
 describe.each(['simd', 'scalar'] as const)('%s build', (build) => {
   function kernels(n: number) {
     const memory = new WebAssembly.Memory({ initial: 1 });
-    const k = new WebAssembly.Instance(modules[build], { env: { memory } }).exports as unknown as Kernels;
+    const k = kernelInstance(build, memory);
     return { k, f: new Float32Array(memory.buffer, 64, 4 * n) };
   }
 
@@ -227,7 +217,7 @@ describe.each(['simd', 'scalar'] as const)('%s build', (build) => {
   it('flushes subnormal moments to zero and keeps NaN', () => {
     const n = 9;
     const memory = new WebAssembly.Memory({ initial: 1 });
-    const k = new WebAssembly.Instance(modules[build], { env: { memory } }).exports as unknown as Kernels;
+    const k = kernelInstance(build, memory);
     const [p, g, m, v] = [64, 256, 512, 768];
     const f = (a: number) => new Float32Array(memory.buffer, a, n);
     f(p).fill(1);

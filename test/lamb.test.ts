@@ -11,10 +11,9 @@
 // with the trust ratio taken as 1 when ||x|| or ||r_t + lambda*x|| is 0.
 // Also: the two Lamb kernels give the same bits in both builds, norms included.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SCALAR_WASM_BASE64, SIMD_WASM_BASE64 } from '../src/generated/wasm.js';
 import { Lamb, ready } from '../src/index.js';
 import type { Kernels } from '../src/wasm.js';
-import { conformance, randn, rng } from './helpers.js';
+import { conformance, randn, rng, kernelInstance } from './helpers.js';
 
 interface LambHyper {
   lr: number;
@@ -141,18 +140,10 @@ describe.each(['simd', 'scalar'] as const)('Lamb (%s build) equals the paper for
 });
 
 describe('Lamb kernels', () => {
-  const decode = (b64: string) => Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
-  let modules: Record<'simd' | 'scalar', WebAssembly.Module>;
-  beforeAll(async () => {
-    modules = {
-      simd: await WebAssembly.compile(decode(SIMD_WASM_BASE64)),
-      scalar: await WebAssembly.compile(decode(SCALAR_WASM_BASE64)),
-    };
-  });
 
   function run(build: 'simd' | 'scalar', n: number, misalign: number, seed: number) {
     const memory = new WebAssembly.Memory({ initial: 2 });
-    const k = new WebAssembly.Instance(modules[build], { env: { memory } }).exports as unknown as Kernels;
+    const k = kernelInstance(build, memory);
     const next = rng(seed);
     const stride = 4 * (n + 8);
     const [p, g, m, v] = [0, 1, 2, 3].map((i) => 64 + misalign + i * stride) as [number, number, number, number];
@@ -186,7 +177,7 @@ describe('Lamb kernels', () => {
   it('sums squares in double: the norms match a float64 sum to 1e-12 (a float32 sum would be off by ~1e-5)', () => {
     const n = 1000;
     const memory = new WebAssembly.Memory({ initial: 1 });
-    const k = new WebAssembly.Instance(modules.simd, { env: { memory } }).exports as unknown as Kernels;
+    const k = kernelInstance('simd', memory);
     const p = new Float32Array(memory.buffer, 64, n);
     p.set(randn(rng(5), n, 1e3));
     // g = m = 0, v = 0, wd = 1: u = p exactly

@@ -6,9 +6,9 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 
-const script = fileURLToPath(new URL('./relaxed-family-replay.mjs', import.meta.url));
+const script = fileURLToPath(new URL('./relaxed-replay.mjs', import.meta.url));
 const replay = (build: string, flags: string[] = []) =>
-  JSON.parse(execFileSync(process.execPath, [...flags, script, build], { encoding: 'utf8', timeout: 120_000 }));
+  JSON.parse(execFileSync(process.execPath, [...flags, script, build, 'family'], { encoding: 'utf8', timeout: 120_000 }));
 
 it('the relaxed build stays within the PyTorch tolerance on every later-optimizer fixture case', () => {
   const r = replay('relaxed', ['--experimental-wasm-relaxed-simd']);
