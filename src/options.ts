@@ -4,6 +4,7 @@
 // time (what paramGroups' setters and loadStateDict use).
 import { checkNormType, type NormType } from './clip.js';
 import type { MethodSpec, Scalars } from './method.js';
+import { Foreign } from './input.js';
 import { checkFloat32Array, checkRule, describe, isFloat32Array, type Rule } from './validate.js';
 
 /** A param group as passed to a constructor: its tensors and any options that differ. */
@@ -91,7 +92,7 @@ export function checkGroup<O extends object, S extends Scalars>(spec: MethodSpec
 /** The constructor's options: the defaults merged with the hyperparameters given, and the step options. */
 export function parseOptions<O extends object, S extends Scalars>(spec: MethodSpec<O, S>, options: unknown): { base: O; step: ResolvedStepOptions } {
   const owner = spec.name;
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+  if (options === null || typeof options !== 'object' || Array.isArray(options) || options instanceof Foreign || isFloat32Array(options)) {
     throw new TypeError(`${owner}: options must be an object such as { lr: 0.01 }, got ${describe(options)}`);
   }
   const base = { ...spec.defaults } as O;
@@ -106,7 +107,7 @@ export function parseOptions<O extends object, S extends Scalars>(spec: MethodSp
     }
     if (key === 'gradNormType') {
       stepOpts.gradNormType = checkNormType(owner, 'options.gradNormType', value);
-    } else if (key in STEP_OPTION_RULES) {
+    } else if (Object.prototype.hasOwnProperty.call(STEP_OPTION_RULES, key)) {
       checkRule(owner, `options.${key}`, STEP_OPTION_RULES[key as keyof typeof STEP_OPTION_RULES], value);
       (stepOpts as Record<string, unknown>)[key] = value;
     } else {
@@ -137,7 +138,7 @@ export interface GroupInput<O> {
 export function parseGroups<O extends object, S extends Scalars>(spec: MethodSpec<O, S>, params: unknown, base: O): GroupInput<O>[] {
   const owner = spec.name;
   const groupsIn = normalizeGroups<O>(owner, params);
-  const flat = Array.isArray(params) && isFloat32Array(params[0]);
+  const flat = Array.isArray(params) && isFloat32Array((params as unknown[])[0]);
   const seen = new Set<Float32Array>();
   let index = 0;
   return groupsIn.map((gin, gi) => {
@@ -147,9 +148,9 @@ export function parseGroups<O extends object, S extends Scalars>(spec: MethodSpe
       (o as Record<string, unknown>)[key] = checkOption(spec, owner, `params[${gi}].${key}`, key, value);
     }
     checkGroup(spec, owner, `params[${gi}]`, o);
-    const tensors = gin.params.map((t, i) => {
+    const tensors = (gin.params as unknown[]).map((t0, i) => {
       const name = flat ? `params[${index + i}]` : `params[${gi}].params[${i}]`;
-      checkFloat32Array(owner, name, t);
+      const t = checkFloat32Array(owner, name, t0);
       if (seen.has(t)) throw new TypeError(`${owner}: ${name} appears more than once; each parameter may be given only once`);
       seen.add(t);
       return t;

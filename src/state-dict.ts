@@ -5,6 +5,7 @@ import { FLOAT, pad4, type Layout } from './layout.js';
 import type { MethodSpec, Scalars } from './method.js';
 import { checkGroup, checkOption } from './options.js';
 import { checkFloat32Array, describe, isFloat32Array } from './validate.js';
+import { float32Exact } from './input.js';
 
 /** Per-parameter state in a state dict: the group's step count, running scalars and the state buffers that hold data. */
 export type ParamState = { step: number } & Record<string, Float32Array | number>;
@@ -34,7 +35,7 @@ export function buildStateDict<O extends object, S extends Scalars>(spec: Method
     const scalars = spec.scalarNames && group.scalars;
     let off = 0;
     for (const idx of group.indices) {
-      const len = layout.params[idx]!.length;
+      const len = layout.lengths[idx]!;
       if (!has) state.push(null);
       else {
         const s: ParamState = { step: group.step };
@@ -95,7 +96,7 @@ export function planLoad<O extends object, S extends Scalars>(spec: MethodSpec<O
     const writes: [number, Float32Array | number[]][] = [];
     let off = 0;
     for (const idx of group.indices) {
-      const len = params[idx]!.length;
+      const len = layout.lengths[idx]!;
       const s = sd.state[idx] as Record<string, unknown> | null | undefined;
       const where = `state[${idx}]`;
       let thisStep = 0;
@@ -119,9 +120,27 @@ export function planLoad<O extends object, S extends Scalars>(spec: MethodSpec<O
             if (!Array.isArray(arr) || arr.length !== len || !arr.every((x) => typeof x === 'number')) {
               throw new TypeError(`${owner}: ${where}.${key} must be a Float32Array (or array of numbers) of length ${len}, got ${describe(v)}`);
             }
+            // what is accepted must come back exactly from stateDict(): a number a Float32Array cannot hold is refused
+            const bad = float32Exact(arr as number[]);
+            if (bad >= 0) {
+              throw new RangeError(
+                `${owner}: ${where}.${key}[${bad}] is ${(arr as number[])[bad]}, which a Float32Array cannot hold exactly ` +
+                  `(it would become ${Math.fround((arr as number[])[bad]!)}); give float32 values, e.g. a Float32Array`,
+              );
+            }
           }
           writes.push([group.addr.state[key]! + FLOAT * off, arr as Float32Array | number[]]);
           thisStarted.add(key);
+        }
+        if (thisStep === 0 && !spec.eager && Object.keys(s).some((k) => k !== 'step')) {
+          // state at step 0 is not state at all for this method: stateDict() would report null, so it is refused
+          throw new RangeError(
+            `${owner}: ${where} has step 0 but holds ${Object.keys(s).filter((k) => k !== 'step').join(', ')}; ` +
+              `${spec.name} has no state before its first step (give null, or the state of a step > 0)`,
+          );
+        }
+        if (thisStep === 0 && spec.eager && scalarNames.some((k) => k in s)) {
+          throw new RangeError(`${owner}: ${where} has step 0 but holds running scalars; they exist only after the first step`);
         }
       } else if (spec.eager) {
         throw new RangeError(`${owner}: ${where} is missing; ${spec.name} keeps state for every parameter from construction`);

@@ -1,6 +1,7 @@
 // Argument checking shared by every optimizer. Every message names the
 // argument, what was expected and what was given; a wrong type is a
 // TypeError, a value out of range a RangeError.
+import { Foreign, isDetachedView, lengthOf, typedArrayTag } from './input.js';
 
 /** A rule for one hyperparameter: what it must be, in words and as a test. */
 export interface Rule {
@@ -64,7 +65,7 @@ export function checkRule(owner: string, name: string, rule: Rule, value: unknow
   }
 }
 
-/** A short, faithful rendering of any value for an error message. */
+/** A short, faithful rendering of any value for an error message (it reads no user-defined property). */
 export function describe(v: unknown): string {
   if (v === null) return 'null';
   if (v === undefined) return 'undefined';
@@ -73,37 +74,33 @@ export function describe(v: unknown): string {
   if (typeof v === 'bigint') return `${v}n`;
   if (typeof v === 'function') return 'a function';
   if (typeof v !== 'object') return String(v);
-  if (Array.isArray(v)) {
-    if (v.length > 6) return `an array of length ${v.length}`;
-    return `[${v.map(describe).join(', ')}]`;
-  }
-  if (ArrayBuffer.isView(v)) {
-    const name = Object.prototype.toString.call(v).slice(8, -1);
-    return isDetached(v) ? `a detached ${name}` : `a ${name} of length ${(v as unknown as { length?: number }).length ?? v.byteLength}`;
-  }
-  const ctor = (v as object).constructor?.name;
-  return ctor && ctor !== 'Object' ? `a ${ctor}` : 'an object';
-}
-
-/** The %TypedArray%.prototype[Symbol.toStringTag] getter: a brand check that cannot be spoofed. */
-const typedArrayTag = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype), Symbol.toStringTag)!.get!;
-
-/** True for a real Float32Array, from this realm or another (an iframe, a worker's transfer). */
-export function isFloat32Array(v: unknown): v is Float32Array {
-  return v instanceof Float32Array || typedArrayTag.call(v) === 'Float32Array';
-}
-
-/** True when the view's ArrayBuffer was transferred or otherwise detached. */
-export function isDetached(v: ArrayBufferView): boolean {
-  const buf = v.buffer as ArrayBuffer & { detached?: boolean };
-  if (typeof buf.detached === 'boolean') return buf.detached;
-  if (buf.byteLength !== 0) return false;
+  if (v instanceof Foreign) return v.text;
+  const tag = typedArrayTag(v);
+  if (tag !== undefined) return isDetachedView(v as ArrayBufferView) ? `a detached ${tag}` : `a ${tag} of length ${lengthOf(v as ArrayBufferView)}`;
   try {
-    new Uint8Array(buf);
-    return false;
+    if (Array.isArray(v)) {
+      const len = Object.getOwnPropertyDescriptor(v, 'length')?.value as number;
+      if (len > 6 || Object.getPrototypeOf(v) !== Array.prototype) return `an array of length ${len}`;
+      return `[${Array.from({ length: len }, (_, i) => describe(Object.getOwnPropertyDescriptor(v, i)?.value)).join(', ')}]`;
+    }
+    const proto = Object.getPrototypeOf(v) as object | null;
+    if (proto === null || proto === Object.prototype) return 'an object';
+    const ctor = Object.getOwnPropertyDescriptor(proto, 'constructor')?.value as { name?: unknown } | undefined;
+    const name = typeof ctor === 'function' ? Object.getOwnPropertyDescriptor(ctor, 'name')?.value : undefined;
+    return typeof name === 'string' && name ? `a ${name}` : 'an object';
   } catch {
-    return true;
+    return 'an object (a revoked Proxy?)';
   }
+}
+
+/** True for a genuine Float32Array (its internal slot says so), from this realm or another; never a look-alike or a Proxy. */
+export function isFloat32Array(v: unknown): v is Float32Array {
+  return typedArrayTag(v) === 'Float32Array';
+}
+
+/** True when the view's ArrayBuffer was transferred or otherwise detached (read through the internal slots). */
+export function isDetached(v: ArrayBufferView): boolean {
+  return isDetachedView(v);
 }
 
 /**
@@ -119,8 +116,8 @@ export function checkFloat32Array(owner: string, name: string, v: unknown, lengt
       `${owner}: ${name} is a detached Float32Array (its ArrayBuffer was transferred or freed); pass a live array`,
     );
   }
-  if (length !== undefined && v.length !== length) {
-    throw new RangeError(`${owner}: ${name} must have ${length} elements, got a Float32Array of length ${v.length}`);
+  if (length !== undefined && lengthOf(v) !== length) {
+    throw new RangeError(`${owner}: ${name} must have ${length} elements, got a Float32Array of length ${lengthOf(v)}`);
   }
   return v;
 }

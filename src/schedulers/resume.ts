@@ -14,6 +14,11 @@ export interface SavedSchedule {
   initialLr: number[] | null;
 }
 
+/** Whether `o` is a scheduler (what load's and save's options keep by reference). */
+export function isScheduler(o: object): boolean {
+  return o instanceof Scheduler;
+}
+
 /** Checks `list` (the value of options.schedulers) is an array of distinct schedulers of `opt` (the optimizer). */
 function checkList(owner: string, opt: object, list: unknown): Scheduler[] {
   const name = 'options.schedulers';

@@ -218,7 +218,14 @@ export class Trainer {
     this.#opt = opt;
     this.#n = n;
     this.#lossAndGrad = lossAndGrad;
-    this.#order = new Uint32Array(n);
+    if (n > MAX_EXAMPLES) {
+      throw new RangeError(`fit: data has ${n} examples, more than the ${MAX_EXAMPLES} fit can index (one Uint32Array of the order); give fewer examples`);
+    }
+    try {
+      this.#order = new Uint32Array(n);
+    } catch (e) {
+      throw new RangeError(`fit: data has ${n} examples, and the order of that many could not be allocated (${(e as Error).message}); give fewer examples`);
+    }
     for (let i = 0; i < n; i++) this.#order[i] = i;
     this.#random = mulberry32(this.#o.seed);
     this.#result = {
@@ -283,7 +290,7 @@ export class Trainer {
       let examples: number;
       if (k === 1) {
         const idx = order.subarray(b * B, Math.min(this.#n, (b + 1) * B));
-        loss = this.#lossAndGrad(idx, params, grads);
+        loss = checkLoss(this.#lossAndGrad(idx, params, grads));
         examples = idx.length;
       } else {
         [loss, examples] = this.#accumulate(order, b, k, params, grads);
@@ -357,7 +364,7 @@ export class Trainer {
     for (let j = 0; j < k; j++) {
       const idx = order.subarray((b + j) * B, Math.min(this.#n, (b + j + 1) * B));
       const m = idx.length;
-      lossSum += m * this.#lossAndGrad(idx, params, scratch);
+      lossSum += m * checkLoss(this.#lossAndGrad(idx, params, scratch));
       total += m;
       for (let t = 0; t < acc.length; t++) {
         const a = acc[t]!;
@@ -378,6 +385,17 @@ export class Trainer {
     while (!this.#done) this.epoch();
     return this.#result;
   }
+}
+
+/** The most examples fit indexes (the order is one Uint32Array). */
+const MAX_EXAMPLES = 2 ** 32 - 1;
+
+/** The loss lossAndGrad returned, which must be a number (NaN and Infinity mean divergence). */
+function checkLoss(v: unknown): number {
+  if (typeof v !== 'number') {
+    throw new TypeError(`fit: lossAndGrad must return the batch's mean loss as a number, got ${describe(v)}`);
+  }
+  return v;
 }
 
 /**
