@@ -39,5 +39,24 @@ export function makeGroupView<O extends object, S extends Scalars>(
       },
     });
   }
-  return Object.preventExtensions(obj) as ParamGroup<O>;
+  Object.preventExtensions(obj);
+  const keys = Object.keys(spec.rules);
+  // Assigning anything else (a misspelt hyperparameter, `params`, `toString`) is a clear error, not the engine's.
+  return new Proxy(obj, {
+    set(target, key, value, receiver) {
+      if (typeof key === 'string' && Object.prototype.hasOwnProperty.call(spec.rules, key)) return Reflect.set(target, key, value, receiver);
+      const what = typeof key === 'string' ? JSON.stringify(key) : String(key);
+      throw new TypeError(
+        key === 'params'
+          ? `${spec.name}: paramGroups[${gi}].params is read-only (the parameters are fixed at construction)`
+          : `${spec.name}: paramGroups[${gi}] has no hyperparameter ${what} (it has: ${keys.join(', ')}); nothing was changed`,
+      );
+    },
+    defineProperty(_target, key) {
+      throw new TypeError(`${spec.name}: paramGroups[${gi}].${String(key)} cannot be redefined; assign a hyperparameter instead`);
+    },
+    deleteProperty(_target, key) {
+      throw new TypeError(`${spec.name}: paramGroups[${gi}].${String(key)} cannot be deleted`);
+    },
+  }) as ParamGroup<O>;
 }

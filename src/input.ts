@@ -54,17 +54,20 @@ export function setInto(dst: ArrayBufferView, src: ArrayLike<number> | ArrayBuff
   taSet.call(dst, src, offset);
 }
 
-/** True when the typed array's buffer was transferred or otherwise detached. */
+/**
+ * True when the typed array cannot be read: its buffer was transferred or
+ * otherwise detached, or (a resizable buffer) shrunk below the view.
+ */
 export function isDetachedView(v: ArrayBufferView): boolean {
   if (lengthOf(v) !== 0) return false;
-  const buf = bufferOf(v);
   try {
-    new U8(buf as ArrayBuffer, 0, 0);
+    taSet.call(EMPTY, v); // throws for a detached or out-of-bounds view, reads nothing otherwise
     return false;
   } catch {
     return true;
   }
 }
+const EMPTY = new U8(0);
 
 /** A value that is not plain data, kept only as its description for the error message. */
 export class Foreign {

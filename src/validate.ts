@@ -113,7 +113,7 @@ export function checkFloat32Array(owner: string, name: string, v: unknown, lengt
   }
   if (isDetached(v)) {
     throw new TypeError(
-      `${owner}: ${name} is a detached Float32Array (its ArrayBuffer was transferred or freed); pass a live array`,
+      `${owner}: ${name} is a detached Float32Array (its ArrayBuffer was transferred or freed, or resized below the view); pass a live array`,
     );
   }
   if (length !== undefined && lengthOf(v) !== length) {

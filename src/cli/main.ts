@@ -9,6 +9,8 @@ import { DATASETS, DEFAULT_CONFIG, DEFAULT_METHODS, METHOD_DEFS, METHODS, MODELS
 import { progressSink } from './progress.js';
 import { renderReport } from './report.js';
 import { formatTable } from './table.js';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 
 const DEFAULT_OUT = 'wasm-optim-report.html';
 
@@ -234,6 +236,8 @@ export async function main(args: string[], io: Io = { stdout: process.stdout, st
   const { config, quiet } = parsed;
   const out = resolve(io.cwd, parsed.out);
   const json = parsed.json === undefined ? undefined : resolve(io.cwd, parsed.json);
+  const badPath = checkOutputPaths(out, json);
+  if (badPath) return usage(badPath, HELP);
   const progress = progressSink(io.stderr, quiet);
   try {
     const result = await runCompare(config, progress);
@@ -259,4 +263,32 @@ export async function main(args: string[], io: Io = { stdout: process.stdout, st
     io.stderr.write(`wasm-optim compare: ${(e as Error).message}\n`);
     return 1;
   }
+}
+
+/**
+ * What is wrong with the output paths, checked before any work: --out or
+ * --json naming a directory, or --json naming the same file as --out (the
+ * JSON would overwrite the report). Undefined when they are fine.
+ */
+export function checkOutputPaths(out: string, json: string | undefined): string | undefined {
+  const stat = (path: string) => {
+    try {
+      return statSync(path, { throwIfNoEntry: false });
+    } catch {
+      return undefined; // ENOTDIR, EACCES, ...: left to the write (or to the writability check)
+    }
+  };
+  for (const [flag, path] of [['out', out], ['json', json]] as const) {
+    if (path !== undefined && stat(path)?.isDirectory()) {
+      return `invalid --${flag}: ${path} is a directory; give a file path such as ${join(path, flag === 'out' ? 'report.html' : 'results.json')}`;
+    }
+  }
+  if (json !== undefined) {
+    const a = stat(out);
+    const b = stat(json);
+    if (json === out || (a && b && a.dev === b.dev && a.ino === b.ino)) {
+      return `invalid --json: ${json} is the same file as --out; the JSON would overwrite the report, give another path`;
+    }
+  }
+  return undefined;
 }

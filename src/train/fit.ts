@@ -4,6 +4,7 @@
 // anything between is mini-batch gradient descent.
 import { Optimizer } from '../optimizer.js';
 import { describe } from '../validate.js';
+import { Foreign, readInput, readPlain } from '../input.js';
 import { mulberry32, permutation } from './random.js';
 
 /**
@@ -167,7 +168,13 @@ export class Trainer {
   readonly #result: FitResult;
   #done = false;
 
-  constructor(opt: Optimizer<object>, data: number | { readonly n: number }, lossAndGrad: LossAndGrad, options: FitOptions = {}) {
+  constructor(opt: Optimizer<object>, dataIn: number | { readonly n: number }, lossAndGrad: LossAndGrad, optionsIn: FitOptions = {}) {
+    // one read of each argument, into plain copies (callbacks are kept as they are)
+    const keep = (x: object) => typeof x === 'function';
+    const { data, options } = readInput('fit', () => ({
+      data: (dataIn !== null && typeof dataIn === 'object' ? { n: dataIn.n } : dataIn) as number | { readonly n: number },
+      options: readPlain('fit', 'options', optionsIn, { keep }) as FitOptions,
+    }));
     if (!(opt instanceof Optimizer)) {
       throw new TypeError(`fit: opt must be an optimizer (SGD, Adam, ...), got ${describe(opt)}`);
     }
@@ -183,7 +190,7 @@ export class Trainer {
     if (typeof lossAndGrad !== 'function') {
       throw new TypeError(`fit: lossAndGrad must be a function (batch, params, grads) => mean loss, got ${describe(lossAndGrad)}`);
     }
-    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    if (options === null || typeof options !== 'object' || Array.isArray(options) || options instanceof Foreign) {
       throw new TypeError(`fit: options must be an object such as { epochs: 10, batchSize: 32 }, got ${describe(options)}`);
     }
     for (const key of Object.keys(options)) {
