@@ -87,10 +87,10 @@ let reading: string | undefined;
 /** Throws if user code is running on behalf of another library call (see `enterReading`). */
 export function checkNotReading(owner: string): void {
   if (reading !== undefined) {
-    throw new ReentrantCallError(
+    throw ourError(new ReentrantCallError(
       `${owner}: called from a getter, Proxy trap or callback while ${reading} was reading its arguments; ` +
         `re-entrant calls are refused (nothing was changed by this call, and ${reading} goes on with what it had read)`,
-    );
+    ));
   }
 }
 /** Marks the start of a phase in which user code (getters, traps) may run; pair with leaveReading in finally. */
@@ -101,6 +101,25 @@ export function enterReading(owner: string): void {
 export function leaveReading(): void {
   reading = undefined;
 }
+/**
+ * The error to throw when user code (a getter or Proxy trap) threw while
+ * `name` was read: a TypeError naming the argument, with the original as
+ * `cause`. The library's own errors pass through unchanged.
+ */
+export function readError(owner: string, name: string, e: unknown): unknown {
+  if (ours.has(e as object)) return e;
+  const what = e instanceof Error ? `${e.name}: ${e.message}` : typeof e === 'string' ? JSON.stringify(e) : String(e);
+  const err = new TypeError(`${owner}: reading ${name} threw (${what}); nothing was changed`, { cause: e });
+  ours.add(err);
+  return err;
+}
+const ours = new WeakSet<object>();
+/** Marks `e` as the library's own (readError passes it through). */
+export function ourError(e: Error): Error {
+  ours.add(e);
+  return e;
+}
+
 /** Runs `read` as a reading phase. */
 export function readInput<T>(owner: string, read: () => T): T {
   enterReading(owner);
@@ -146,11 +165,33 @@ export function copyUint8(v: Uint8Array): Uint8Array | Foreign {
  * anything else as a Foreign. Each property is read once. `name` names the
  * value in errors.
  */
-export function readPlain(owner: string, name: string, v: unknown, how: ReadOptions = {}, depth = 0): unknown {
+export function readPlain(owner: string, name: string, v: unknown, how: ReadOptions = {}): unknown {
+  return readValue(owner, name, v, how, 0);
+}
+
+/** readValueOnce, with whatever user code throws reported as a TypeError naming the value being read. */
+function readValue(owner: string, name: string, v: unknown, how: ReadOptions, depth: number): unknown {
+  try {
+    return readValueOnce(owner, name, v, how, depth);
+  } catch (e) {
+    throw readError(owner, name, e);
+  }
+}
+
+function callGetter(owner: string, name: string, get: (() => unknown) | undefined, v: object): unknown {
+  if (!get) return undefined;
+  try {
+    return get.call(v);
+  } catch (e) {
+    throw readError(owner, name, e);
+  }
+}
+
+function readValueOnce(owner: string, name: string, v: unknown, how: ReadOptions, depth: number): unknown {
   if (typeof v === 'function') return how.keep?.(v) ? v : new Foreign('a function');
   if (v === null || typeof v !== 'object') return v;
   if (depth > MAX_DEPTH) {
-    throw new RangeError(`${owner}: ${name} is nested more than ${MAX_DEPTH} levels deep; expected flat data (options, state dicts and their arrays nest at most 4 deep)`);
+    throw ourError(new RangeError(`${owner}: ${name} is nested more than ${MAX_DEPTH} levels deep; expected flat data (options, state dicts and their arrays nest at most 4 deep)`));
   }
   const tag = typedArrayTag(v);
   if (tag !== undefined) {
@@ -163,10 +204,10 @@ export function readPlain(owner: string, name: string, v: unknown, how: ReadOpti
     for (let i = 0; i < len; i++) {
       const d = getOwn(v, i);
       if (d === undefined) {
-        throw new TypeError(`${owner}: ${name} is a sparse array (index ${i} of ${len} is empty); give every element`);
+        throw ourError(new TypeError(`${owner}: ${name} is a sparse array (index ${i} of ${len} is empty); give every element`));
       }
-      const item = 'value' in d ? d.value : d.get ? d.get.call(v) : undefined;
-      out.push(readPlain(owner, `${name}[${i}]`, item, how, depth + 1));
+      const item = 'value' in d ? d.value : callGetter(owner, `${name}[${i}]`, d.get, v);
+      out.push(readValue(owner, `${name}[${i}]`, item, how, depth + 1));
     }
     return freeze(out);
   }
@@ -184,8 +225,8 @@ export function readPlain(owner: string, name: string, v: unknown, how: ReadOpti
     if (typeof key !== 'string') continue;
     const d = getOwn(v, key);
     if (d === undefined || !d.enumerable) continue;
-    const item = 'value' in d ? d.value : d.get ? d.get.call(v) : undefined;
-    defineProperty(out, key, { value: readPlain(owner, `${name}.${key}`, item, how, depth + 1), enumerable: true, writable: true, configurable: true });
+    const item = 'value' in d ? d.value : callGetter(owner, `${name}.${key}`, d.get, v);
+    defineProperty(out, key, { value: readValue(owner, `${name}.${key}`, item, how, depth + 1), enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

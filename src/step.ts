@@ -6,7 +6,7 @@ import { FLT_MIN, initialScalars, type Layout } from './layout.js';
 import type { MethodSpec, Scalars } from './method.js';
 import type { ResolvedStepOptions } from './options.js';
 import { checkFloat32Array, describe, isDetached } from './validate.js';
-import { bufferOf, copyFloat32, enterReading, leaveReading, lengthOf, setInto, typedArrayTag } from './input.js';
+import { bufferOf, copyFloat32, enterReading, leaveReading, ourError, readError, lengthOf, setInto, typedArrayTag } from './input.js';
 
 /** Thrown by `step` when a gradient holds NaN or +-Infinity; nothing was changed. */
 export class NonFiniteGradientError extends RangeError {
@@ -50,6 +50,11 @@ export interface StepTarget<O extends object, S extends Scalars> {
 export function applyStep<O extends object, S extends Scalars>(target: StepTarget<O, S>, grads: readonly Float32Array[] | undefined): boolean {
   const { spec, layout, options, owner } = target;
   const n = layout.grads.length;
+  for (const group of layout.groups) {
+    if (group.step >= Number.MAX_SAFE_INTEGER) {
+      throw new RangeError(`${owner}: the step count is ${group.step}, the largest a state dict can hold; nothing was changed`);
+    }
+  }
   if (grads !== undefined) copyGradients(owner, target, grads);
   const k = layout.arena.kernels;
   const [addr, len] = layout.gradRegion;
@@ -107,7 +112,13 @@ function copyGradients<O extends object, S extends Scalars>(owner: string, targe
   const slots = layout.grads;
   const lengths = layout.lengths;
   const n = slots.length;
-  if (!Array.isArray(gradsIn)) {
+  let isList: boolean;
+  try {
+    isList = Array.isArray(gradsIn);
+  } catch {
+    isList = false; // a revoked Proxy
+  }
+  if (!isList) {
     throw new TypeError(`${owner}: grads must be an array of ${n} Float32Array(s), one per parameter, got ${describe(gradsIn)}`);
   }
   // 1. Read: the list's length and each element exactly once.
@@ -115,12 +126,12 @@ function copyGradients<O extends object, S extends Scalars>(owner: string, targe
   try {
     const got = gradsIn.length;
     if (got !== n) {
-      throw new RangeError(`${owner}: expected ${n} gradient(s), one per parameter in order across groups, got ${describe(got)}`);
+      throw ourError(new RangeError(`${owner}: expected ${n} gradient(s), one per parameter in order across groups, got ${describe(got)}`));
     }
     for (let i = 0; i < n; i++) scratch[i] = gradsIn[i];
   } catch (e) {
     scratch.fill(undefined);
-    throw e;
+    throw readError(owner, 'grads', e);
   } finally {
     leaveReading();
   }

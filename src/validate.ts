@@ -74,10 +74,10 @@ export function describe(v: unknown): string {
   if (typeof v === 'bigint') return `${v}n`;
   if (typeof v === 'function') return 'a function';
   if (typeof v !== 'object') return String(v);
-  if (v instanceof Foreign) return v.text;
   const tag = typedArrayTag(v);
   if (tag !== undefined) return isDetachedView(v as ArrayBufferView) ? `a detached ${tag}` : `a ${tag} of length ${lengthOf(v as ArrayBufferView)}`;
   try {
+    if (v instanceof Foreign) return v.text;
     if (Array.isArray(v)) {
       const len = Object.getOwnPropertyDescriptor(v, 'length')?.value as number;
       if (len > 6 || Object.getPrototypeOf(v) !== Array.prototype) return `an array of length ${len}`;
