@@ -57,6 +57,9 @@ interface Hostile {
   valid: boolean;
 }
 
+/** A resizable ArrayBuffer (ES2024; typed loosely for ES2022 libs). */
+const resizable = (n: number, max: number): ArrayBuffer => new (ArrayBuffer as unknown as new (n: number, o: object) => ArrayBuffer)(n, { maxByteLength: max });
+
 const detachedOf = (n: number) => {
   const a = new Float32Array(n);
   structuredClone(a.buffer, { transfer: [a.buffer] });
@@ -67,15 +70,15 @@ const hostileArrays: Hostile[] = [
   { label: 'genuine', valid: true, make: (_n, v) => v.slice() },
   { label: 'at an offset of a larger buffer', valid: true, make: (n, v) => { const a = new Float32Array(new ArrayBuffer(4 * n + 12), 12, n); a.set(v); return a; } },
   { label: 'SharedArrayBuffer-backed', valid: true, make: (n, v) => { const a = new Float32Array(new SharedArrayBuffer(4 * n)); a.set(v); return a; } },
-  { label: 'resizable buffer, fixed length', valid: true, make: (n, v) => { const a = new Float32Array(new ArrayBuffer(4 * n, { maxByteLength: 8 * n + 8 }), 0, n); a.set(v); return a; } },
-  { label: 'resizable buffer, length-tracking', valid: true, make: (n, v) => { const a = new Float32Array(new ArrayBuffer(4 * n, { maxByteLength: 8 * n + 8 })); a.set(v); return a; } },
+  { label: 'resizable buffer, fixed length', valid: true, make: (n, v) => { const a = new Float32Array(resizable(4 * n, 8 * n + 8), 0, n); a.set(v); return a; } },
+  { label: 'resizable buffer, length-tracking', valid: true, make: (n, v) => { const a = new Float32Array(resizable(4 * n, 8 * n + 8)); a.set(v); return a; } },
   {
     label: 'resizable buffer shrunk below its view', valid: false,
-    make: (n, v) => { const b = new ArrayBuffer(4 * n, { maxByteLength: 8 * n + 8 }); const a = new Float32Array(b, 0, n); a.set(v); b.resize(4 * n - 4); return a; },
+    make: (n, v) => { const b = resizable(4 * n, 8 * n + 8); const a = new Float32Array(b, 0, n); a.set(v); (b as unknown as { resize(n: number): void }).resize(4 * n - 4); return a; },
   },
   {
     label: 'length-tracking, grown', valid: false,
-    make: (n, v) => { const b = new ArrayBuffer(4 * n, { maxByteLength: 8 * n + 8 }); const a = new Float32Array(b); a.set(v); b.resize(4 * n + 4); return a; },
+    make: (n, v) => { const b = resizable(4 * n, 8 * n + 8); const a = new Float32Array(b); a.set(v); (b as unknown as { resize(n: number): void }).resize(4 * n + 4); return a; },
   },
   {
     label: 'subclass with a lying length', valid: false,

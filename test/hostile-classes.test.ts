@@ -132,7 +132,7 @@ describe('2. look-alikes and lying lengths', () => {
       override get length() {
         return 10;
       }
-      override subarray(): Uint8Array {
+      override subarray(): Uint8Array<ArrayBuffer> {
         throw new Error('lying subarray called');
       }
     }

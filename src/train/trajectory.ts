@@ -4,8 +4,8 @@ import { Optimizer } from '../optimizer.js';
 import { describe } from '../validate.js';
 import { mulberry32, normal } from './random.js';
 
-/** The most steps a trajectory records (three Float64Arrays of steps + 1 points: 2.4 GB at this bound). */
-const MAX_STEPS = 100_000_000;
+/** The most steps a trajectory records (three Float64Arrays of steps + 1 points: 240 MB at this bound). */
+const MAX_STEPS = 10_000_000;
 
 export interface TrajectoryOptions {
   /** optimizer steps, an integer >= 0 */
@@ -47,6 +47,7 @@ export function trajectory(opt: Optimizer<object>, fn: TestFunction, options: Tr
   const { steps, noise = 0, seed = 0, bound = 1e3 } = options ?? ({} as TrajectoryOptions);
   if (!Number.isSafeInteger(steps) || steps < 0) throw new RangeError(`trajectory: options.steps must be an integer >= 0, got ${describe(steps)}`);
   if (typeof noise !== 'number' || !Number.isFinite(noise) || noise < 0) throw new RangeError(`trajectory: options.noise must be a finite number >= 0, got ${describe(noise)}`);
+  if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) throw new TypeError(`trajectory: options.seed must be an integer, got ${describe(seed)}`);
   if (typeof bound !== 'number' || !(bound > 0)) throw new RangeError(`trajectory: options.bound must be a number > 0, got ${describe(bound)}`);
   if (steps > MAX_STEPS) {
     throw new RangeError(`trajectory: options.steps must be at most ${MAX_STEPS} (the path is recorded point by point), got ${steps}`);
