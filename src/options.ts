@@ -70,7 +70,9 @@ export function checkOption<O extends object, S extends Scalars>(spec: MethodSpe
     throw new TypeError(`${owner}: unknown option ${JSON.stringify(key)} in ${where} (valid options: ${valid})`);
   }
   checkRule(owner, name, rule, value);
-  return rule.type === 'pair' ? Object.freeze([...(value as number[])]) : value;
+  // -0 is stored as 0: a checkpoint (JSON) could not give the sign back, and what is accepted must round-trip
+  if (rule.type === 'pair') return Object.freeze((value as number[]).map((x) => x + 0));
+  return typeof value === 'number' ? value + 0 : value;
 }
 
 /** Checks the constraints between a group's options and, given `allocated`, that its state buffers exist. */

@@ -64,6 +64,11 @@ export function planLoad<O extends object, S extends Scalars>(spec: MethodSpec<O
     throw new TypeError(`${owner}: this state dict belongs to ${describe(sd.kind)}, not ${spec.name}`);
   }
   if (sd.version !== 1) throw new RangeError(`${owner}: unsupported state dict version ${describe(sd.version)} (this library reads version 1)`);
+  const extra = Object.keys(sd).filter((k) => !['kind', 'version', 'state', 'paramGroups'].includes(k));
+  if (extra.length) {
+    // nothing is silently ignored: stateDict() could not give it back
+    throw new TypeError(`${owner}: unknown key(s) ${extra.map((k) => JSON.stringify(k)).join(', ')} in the state dict (it has kind, version, state and paramGroups)`);
+  }
   if (!Array.isArray(sd.paramGroups) || sd.paramGroups.length !== groups.length) {
     throw new RangeError(
       `${owner}: expected ${groups.length} param group(s), got ${Array.isArray(sd.paramGroups) ? sd.paramGroups.length : describe(sd.paramGroups)}`,
@@ -107,6 +112,7 @@ export function planLoad<O extends object, S extends Scalars>(spec: MethodSpec<O
         if (!Number.isSafeInteger(thisStep) || thisStep < 0) {
           throw new RangeError(`${owner}: ${where}.step must be an integer >= 0, got ${describe(s.step)}`);
         }
+        thisStep += 0; // -0 is 0
         for (const key of Object.keys(s)) {
           if (key === 'step' || (scalarNames.includes(key) && !Array.isArray(s))) continue; // scalars: checked above
           if (!group.allocated.includes(key)) {
@@ -149,6 +155,13 @@ export function planLoad<O extends object, S extends Scalars>(spec: MethodSpec<O
         const missing = (spec.uses?.(options) ?? spec.buffers(options)).filter((b) => !thisStarted.has(b));
         if (missing.length) {
           throw new RangeError(`${owner}: ${where} has step ${thisStep} but no ${missing.join(', ')}; a state dict after a step must hold every state buffer`);
+        }
+      }
+      if (spec.eager && s !== null && s !== undefined) {
+        // eager state exists from construction, so stateDict() always reports every buffer: one missing here could not round-trip
+        const missing = group.allocated.filter((b) => !thisStarted.has(b));
+        if (missing.length) {
+          throw new RangeError(`${owner}: ${where} has no ${missing.join(', ')}; ${spec.name} keeps it for every parameter from construction, so a state dict holds it`);
         }
       }
       if (step === undefined) {

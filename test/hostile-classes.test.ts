@@ -233,6 +233,26 @@ describe('4. accepted state round-trips exactly', () => {
     expect(bytesSnapshot(opt)).toEqual(before);
   });
 
+  it('-0 hyperparameters are stored as 0, so a checkpoint (JSON) gives back exactly what was accepted', () => {
+    const opt = new Adam([w5()], { lr: -0, weightDecay: -0, betas: [-0, 0.5] });
+    opt.step([g5()]);
+    const copy = new Adam([w5()]);
+    copy.load(opt.save());
+    expect(bytesSnapshot(copy)).toEqual(bytesSnapshot(opt));
+    expect(Object.is(opt.paramGroups[0]!.lr, 0)).toBe(true);
+  });
+
+  it('nothing is silently ignored: unknown top-level keys, and eager state missing a buffer, are refused', () => {
+    const opt = stepped();
+    const before = bytesSnapshot(opt);
+    expect(() => opt.loadStateDict({ ...opt.stateDict(), extra: 1 } as never)).toThrow(/Adam\.loadStateDict: unknown key\(s\) "extra" in the state dict/);
+    expect(bytesSnapshot(opt)).toEqual(before);
+    const ada = new Adagrad([new Float32Array(3)]);
+    const sd = ada.stateDict();
+    sd.state[0] = { step: 0 };
+    expect(() => ada.loadStateDict(sd)).toThrow(/Adagrad\.loadStateDict: state\[0\] has no sum; Adagrad keeps it for every parameter from construction/);
+  });
+
   it('a sparse array is refused, never loaded as NaN', () => {
     const opt = new SGD([new Float32Array(3)], { momentum: 0.9 });
     opt.step([new Float32Array([1, 1, 1])]);
