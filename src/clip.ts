@@ -75,9 +75,9 @@ export function clipCoefficient(maxNorm: number, total: number): number {
 }
 
 function checkGrads(owner: string, grads: unknown): Float32Array[] {
-  if (!Array.isArray(grads)) throw new TypeError(`${owner}: grads must be an array of Float32Arrays, got ${describe(grads)}`);
   // one read of the list and of each element (the arrays themselves are kept: they are clipped in place)
   const list = readInput(owner, () => readPlain(owner, 'grads', grads, { keepFloat32: true })) as unknown[];
+  if (!Array.isArray(list)) throw new TypeError(`${owner}: grads must be an array of Float32Arrays, got ${describe(list)}`);
   return list.map((g, i) => checkFloat32Array(owner, `grads[${i}]`, g));
 }
 

@@ -108,7 +108,12 @@ export function leaveReading(): void {
  */
 export function readError(owner: string, name: string, e: unknown): unknown {
   if (ours.has(e as object)) return e;
-  const what = e instanceof Error ? `${e.name}: ${e.message}` : typeof e === 'string' ? JSON.stringify(e) : String(e);
+  let what: string;
+  try {
+    what = e instanceof Error ? `${String(e.name)}: ${String(e.message)}` : typeof e === 'string' ? JSON.stringify(e) : String(e);
+  } catch {
+    what = 'a value that cannot be described';
+  }
   const err = new TypeError(`${owner}: reading ${name} threw (${what}); nothing was changed`, { cause: e });
   ours.add(err);
   return err;

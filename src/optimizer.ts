@@ -191,7 +191,7 @@ export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
     this.#live('load()');
     // One read of each argument: the bytes are copied through the Uint8Array intrinsics, the options into a plain object.
     const { bytes, options } = readInput(owner, () => ({
-      bytes: typedArrayTag(bytesIn) === 'Uint8Array' ? copyUint8(bytesIn) : bytesIn,
+      bytes: typedArrayTag(bytesIn) === 'Uint8Array' ? copyUint8(bytesIn) : bytesIn !== null && typeof bytesIn === 'object' ? new Foreign(describe(bytesIn)) : bytesIn,
       options: readPlain(owner, 'options', optionsIn, { keep: isScheduler }),
     }));
     if (options === null || typeof options !== 'object' || Array.isArray(options) || options instanceof Foreign) {

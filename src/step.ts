@@ -112,18 +112,18 @@ function copyGradients<O extends object, S extends Scalars>(owner: string, targe
   const slots = layout.grads;
   const lengths = layout.lengths;
   const n = slots.length;
-  let isList: boolean;
-  try {
-    isList = Array.isArray(gradsIn);
-  } catch {
-    isList = false; // a revoked Proxy
-  }
-  if (!isList) {
-    throw new TypeError(`${owner}: grads must be an array of ${n} Float32Array(s), one per parameter, got ${describe(gradsIn)}`);
-  }
-  // 1. Read: the list's length and each element exactly once.
+  // 1. Read: the list's length and each element exactly once (user code, a getter or a trap, runs only here).
   enterReading(owner);
   try {
+    let isList: boolean;
+    try {
+      isList = Array.isArray(gradsIn);
+    } catch {
+      isList = false; // a revoked Proxy
+    }
+    if (!isList) {
+      throw ourError(new TypeError(`${owner}: grads must be an array of ${n} Float32Array(s), one per parameter, got ${describe(gradsIn)}`));
+    }
     const got = gradsIn.length;
     if (got !== n) {
       throw ourError(new RangeError(`${owner}: expected ${n} gradient(s), one per parameter in order across groups, got ${describe(got)}`));
@@ -141,7 +141,15 @@ function copyGradients<O extends object, S extends Scalars>(owner: string, targe
     for (let i = 0; i < n; i++) {
       const g = scratch[i];
       const len = lengths[i]!;
-      if (!(typedArrayTag(g) === 'Float32Array' && lengthOf(g as Float32Array) === len && len > 0)) checkFloat32Array(owner, `grads[${i}]`, g, len);
+      if (!(typedArrayTag(g) === 'Float32Array' && lengthOf(g as Float32Array) === len && len > 0)) {
+        // the slow path (its message may describe a Proxy, whose traps are user code): a reading phase too
+        enterReading(owner);
+        try {
+          checkFloat32Array(owner, `grads[${i}]`, g, len);
+        } finally {
+          leaveReading();
+        }
+      }
     }
     for (let i = 0; i < n; i++) {
       const t = callerParams[i]!;

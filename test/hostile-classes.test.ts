@@ -87,6 +87,9 @@ describe('1b. user code that throws while an argument is read', () => {
     const { proxy, revoke } = Proxy.revocable([g5()], {});
     revoke();
     expect(() => opt.step(proxy)).toThrow(/Adam\.step: grads must be an array of 1 Float32Array\(s\), one per parameter, got an object \(a revoked Proxy\?\)/);
+    const { proxy: revoked, revoke: revokeIt } = Proxy.revocable({}, {});
+    revokeIt();
+    expect(() => new Adam([w5()], { get lr() { throw revoked; } } as never)).toThrow(/^Adam: reading options\.lr threw \(a value that cannot be described\); nothing was changed$/);
     const grads = [g5()];
     Object.defineProperty(grads, 0, { get: () => { throw 'nope'; } });
     expect(() => opt.step(grads)).toThrow(/Adam\.step: reading grads threw \("nope"\); nothing was changed/);
