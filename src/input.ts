@@ -125,6 +125,31 @@ export function ourError(e: Error): Error {
   return e;
 }
 
+/** Optimizers inside a callback of a call on them (fit's lossAndGrad), and that call's name. */
+const busy = new WeakMap<object, string>();
+let busyCount = 0;
+/** What `target` is inside of (see markBusy), if anything. */
+export function busyWith(target: object): string | undefined {
+  return busyCount === 0 ? undefined : busy.get(target);
+}
+/** Marks `target` as inside `what` (a callback that must not step, load or dispose it); undefined unmarks. */
+export function markBusy(target: object, what: string | undefined): void {
+  if (what !== undefined) {
+    if (!busy.has(target)) busyCount++;
+    busy.set(target, what);
+  } else if (busy.delete(target)) busyCount--;
+}
+/** Throws if `target` is inside such a callback (see markBusy). */
+export function checkNotBusy(target: object, owner: string): void {
+  if (busyCount === 0) return;
+  const what = busy.get(target);
+  if (what !== undefined) {
+    throw ourError(
+      new ReentrantCallError(`${owner}: called from ${what}, which runs in the middle of a step of this optimizer; re-entrant calls are refused, and nothing was changed`),
+    );
+  }
+}
+
 /** Runs `read` as a reading phase. */
 export function readInput<T>(owner: string, read: () => T): T {
   enterReading(owner);

@@ -16,7 +16,7 @@ import { applyStep, type StepTarget } from './step.js';
 import { planSchedule, saveSchedule } from './schedulers/resume.js';
 import type { Scheduler } from './schedulers/scheduler.js';
 import { describe, isDetached } from './validate.js';
-import { checkNotReading, copyUint8, Foreign, lengthOf, readInput, readPlain, setInto, typedArrayTag } from './input.js';
+import { checkNotBusy, checkNotReading, copyUint8, Foreign, lengthOf, readInput, readPlain, setInto, typedArrayTag } from './input.js';
 import { isScheduler } from './schedulers/resume.js';
 
 export { FLUSH_MIN_EPS, gradScale, type GroupAddresses, type GroupProgress, type MethodSpec, type Scalars, type TensorSlot } from './method.js';
@@ -117,6 +117,7 @@ export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
    */
   step(grads?: readonly Float32Array[]): boolean {
     checkNotReading(this.#stepper.owner);
+    checkNotBusy(this, this.#stepper.owner);
     this.#live('step()');
     return applyStep(this.#stepper, grads);
   }
@@ -144,6 +145,7 @@ export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
   loadStateDict(sd: StateDict<O>): void {
     const owner = `${this.#spec.name}.loadStateDict`;
     checkNotReading(owner);
+    checkNotBusy(this, owner);
     this.#live('loadStateDict()');
     const copy = readInput(owner, () => readPlain(owner, 'the state dict', sd));
     planLoad(this.#spec, this.#layout, this.#base, owner, copy as StateDict<O>)();
@@ -188,6 +190,7 @@ export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
   load(bytesIn: Uint8Array, optionsIn: { schedulers?: readonly Scheduler[] | false } = {}): void {
     const owner = `${this.#spec.name}.load`;
     checkNotReading(owner);
+    checkNotBusy(this, owner);
     this.#live('load()');
     // One read of each argument: the bytes are copied through the Uint8Array intrinsics, the options into a plain object.
     const { bytes, options } = readInput(owner, () => ({
@@ -235,6 +238,7 @@ export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
    */
   dispose(): void {
     checkNotReading(`${this.#spec.name}.dispose`);
+    checkNotBusy(this, `${this.#spec.name}.dispose`);
     const arena = this.#arena;
     if (!arena) return;
     this.#arena = undefined;

@@ -189,6 +189,34 @@ describe('3. re-entrancy', () => {
   });
 });
 
+describe("3c. fit's lossAndGrad runs mid-step", () => {
+  it('stepping, loading or disposing the optimizer from it is refused; the run goes on consistently', async () => {
+    const { fit } = await import('../src/index.js');
+    const opt = new SGD([new Float32Array([1, 2])], { lr: 0.1 });
+    const bytes = opt.save();
+    const refused: unknown[] = [];
+    const r = fit(opt, 4, (_batch, _p, grads) => {
+      for (const f of [() => opt.step(), () => opt.load(bytes), () => opt.dispose(), () => fit(opt, 1, () => 0)]) {
+        try {
+          f();
+        } catch (e) {
+          refused.push(e);
+        }
+      }
+      grads[0]!.fill(1);
+      return 1;
+    }, { epochs: 2, batchSize: 2 });
+    expect(refused).toHaveLength(4 * 4);
+    for (const e of refused) expect(String(e)).toMatch(/ReentrantCallError: SGD\.(step|load|dispose): called from fit's lossAndGrad/);
+    expect(opt.disposed).toBe(false);
+    expect(r.steps).toBe(4);
+    expect(opt.stepCount).toBe(4);
+    const twin = new SGD([new Float32Array([1, 2])], { lr: 0.1 });
+    for (let i = 0; i < 4; i++) twin.step([new Float32Array([1, 1])]);
+    expect(bytesSnapshot(opt).params).toEqual(bytesSnapshot(twin).params);
+  });
+});
+
 describe('3b. schedulers are recognised by a brand, not by their prototype', () => {
   it('a Proxy around a scheduler (whose traps could re-enter) is refused by save and load', async () => {
     const { StepLR } = await import('../src/index.js');

@@ -4,7 +4,7 @@
 // anything between is mini-batch gradient descent.
 import { Optimizer } from '../optimizer.js';
 import { describe } from '../validate.js';
-import { Foreign, readInput, readPlain } from '../input.js';
+import { busyWith, Foreign, markBusy, readInput, readPlain } from '../input.js';
 import { mulberry32, permutation } from './random.js';
 
 /**
@@ -297,7 +297,7 @@ export class Trainer {
       let examples: number;
       if (k === 1) {
         const idx = order.subarray(b * B, Math.min(this.#n, (b + 1) * B));
-        loss = checkLoss(this.#lossAndGrad(idx, params, grads));
+        loss = checkLoss(this.#callLossAndGrad(idx, params, grads));
         examples = idx.length;
       } else {
         [loss, examples] = this.#accumulate(order, b, k, params, grads);
@@ -371,7 +371,7 @@ export class Trainer {
     for (let j = 0; j < k; j++) {
       const idx = order.subarray((b + j) * B, Math.min(this.#n, (b + j + 1) * B));
       const m = idx.length;
-      lossSum += m * checkLoss(this.#lossAndGrad(idx, params, scratch));
+      lossSum += m * checkLoss(this.#callLossAndGrad(idx, params, scratch));
       total += m;
       for (let t = 0; t < acc.length; t++) {
         const a = acc[t]!;
@@ -385,6 +385,17 @@ export class Trainer {
       for (let i = 0; i < a.length; i++) g[i] = a[i]! / total;
     }
     return [lossSum / total, total];
+  }
+
+  /** lossAndGrad, during which the optimizer refuses step, load, loadStateDict and dispose (it is mid-step). */
+  #callLossAndGrad(idx: Uint32Array, params: readonly Float32Array[], grads: readonly Float32Array[]): unknown {
+    const outer = busyWith(this.#opt);
+    markBusy(this.#opt, "fit's lossAndGrad");
+    try {
+      return this.#lossAndGrad(idx, params, grads);
+    } finally {
+      markBusy(this.#opt, outer);
+    }
   }
 
   /** Runs epochs until the run ends; returns the result. */
