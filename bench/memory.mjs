@@ -48,7 +48,16 @@ const before = { wasm: wasmBytes(), rss: process.memoryUsage().rss, heap: proces
 for (let i = 0; i < cycles / 2; i++) cycle(i, true);
 await settle();
 const half = { rss: process.memoryUsage().rss };
-for (let i = cycles / 2; i < cycles; i++) cycle(i, true);
+// RSS after each tenth of the second half: a leak grows every tenth, GC timing under load jumps once
+const rssSamples = [];
+const chunk = Math.max(1, Math.floor(cycles / 20));
+for (let i = cycles / 2; i < cycles; i++) {
+  cycle(i, true);
+  if ((i + 1 - cycles / 2) % chunk === 0) {
+    await settle();
+    rssSamples.push(mb(process.memoryUsage().rss));
+  }
+}
 await settle();
 const after = { wasm: wasmBytes(), rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed, stats: memoryStats() };
 const t1 = performance.now();
@@ -64,6 +73,9 @@ const result = {
   rssMiB: { before: mb(before.rss), half: mb(half.rss), after: mb(after.rss), afterDropped: mb(afterDrop.rss) },
   jsHeapMiB: { before: mb(before.heap), after: mb(after.heap) },
   liveArenas: { before: before.stats.liveArenas, after: after.stats.liveArenas, afterDropped: afterDrop.stats.liveArenas },
+  liveBytes: { before: before.stats.liveBytes, after: after.stats.liveBytes, afterDropped: afterDrop.stats.liveBytes },
+  pooledBytes: { after: after.stats.pooledBytes, afterDropped: afterDrop.stats.pooledBytes },
+  rssSamplesMiB: rssSamples,
   dropped,
   gc: globalThis.gc !== undefined,
 };

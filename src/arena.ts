@@ -13,14 +13,24 @@
 // detaches the buffer), so a view kept past dispose reads as empty instead of
 // reading memory that a later optimizer reuses. Only then is the memory put
 // in a small pool for the next optimizer, which makes create/dispose cycles
-// cheap.
+// cheap. The pool is size-classed (a memory goes only to an optimizer that
+// needs at least half of it) and a reused memory is zeroed in full, so no
+// byte of one optimizer is ever visible through another's views.
 import { activeModule, type Build, type Kernels } from './wasm.js';
 
 const PAGE = 65536;
 /** Disposed memories kept for reuse, at most this many... */
 const POOL_ENTRIES = 8;
-/** ...and none larger than this (a large memory is left to the GC). */
+/** ...none larger than this (a large memory is left to the GC)... */
 const POOL_MAX_BYTES = 64 * 1024 * 1024;
+/** ...and at most this much in all. */
+const POOL_TOTAL_BYTES = 64 * 1024 * 1024;
+/**
+ * A pooled memory is reused only by an optimizer that needs at least half of
+ * it (size classes): a small optimizer never holds a large disposed one's
+ * memory, and zeroing a reused memory costs at most twice what it needs.
+ */
+const REUSE_MAX_RATIO = 2;
 /** wasm32 limit as V8 enforces it: 65536 pages of 64 KiB. */
 const MAX_BYTES = 4 * 1024 * 1024 * 1024;
 
@@ -121,7 +131,9 @@ export class Arena {
           `optimizer state (${(e as Error).message}); nothing was created`,
       );
     }
-    new Uint8Array(slot.memory.buffer, 0, pages * PAGE).fill(0);
+    // Zero all of it, not only the part needed: nothing of a disposed optimizer
+    // may be readable through this one's views (`opt.params[0].buffer`).
+    new Uint8Array(slot.memory.buffer).fill(0);
     if (counted) {
       liveArenas++;
       liveBytes += slot.memory.buffer.byteLength;
@@ -146,7 +158,9 @@ export class Arena {
     slot.memory.grow(0);
     if (slot.memory.buffer.byteLength <= POOL_MAX_BYTES) {
       pool.push(slot);
-      if (pool.length > POOL_ENTRIES) pool.shift();
+      let total = 0;
+      for (const e of pool) total += e.memory.buffer.byteLength;
+      while (pool.length > POOL_ENTRIES || total > POOL_TOTAL_BYTES) total -= pool.shift()!.memory.buffer.byteLength;
     }
   }
 }
@@ -157,6 +171,7 @@ function takeFromPool(build: Build, module: WebAssembly.Module, pages: number): 
     const e = pool[i]!;
     if (e.build !== build || e.module !== module) continue;
     const have = e.memory.buffer.byteLength / PAGE;
+    if (have > REUSE_MAX_RATIO * pages) continue; // another size class
     const cur = best < 0 ? undefined : pool[best]!.memory.buffer.byteLength / PAGE;
     // Prefer the smallest memory that fits; otherwise the largest (least to grow).
     if (cur === undefined) best = i;

@@ -26,6 +26,26 @@
 import CRC32 from 'crc-32';
 import type { ParamState, StateDict } from './state-dict.js';
 import { describe } from './validate.js';
+import { bufferOf, byteOffsetOf, copyUint8, Foreign, lengthOf, MAX_DEPTH, typedArrayTag } from './input.js';
+
+/** The deepest nesting of [ and { in UTF-8 JSON bytes (outside strings), stopping early past MAX_DEPTH. */
+function jsonDepth(bytes: Uint8Array, from: number, to: number): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = from; i < to; i++) {
+    const c = bytes[i]!;
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) max = depth;
+      if (max > MAX_DEPTH) return max;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
+}
 
 const MAGIC = 'WOPTCKPT';
 export const CHECKPOINT_VERSION = 1;
@@ -71,7 +91,7 @@ export function encodeCheckpoint(sd: StateDict<object>, shapes: number[], params
     const s = sd.state[i];
     for (const b of header.state[i]?.buffers ?? []) arrays.push(s![b] as Float32Array);
   });
-  const floats = arrays.reduce((acc, a) => acc + a.length, 0);
+  const floats = arrays.reduce((acc, a) => acc + lengthOf(a), 0);
   const out = new Uint8Array(dataStart + 4 * floats + 4);
   const view = new DataView(out.buffer);
   for (let i = 0; i < MAGIC.length; i++) out[i] = MAGIC.charCodeAt(i);
@@ -81,8 +101,9 @@ export function encodeCheckpoint(sd: StateDict<object>, shapes: number[], params
   let off = dataStart;
   for (const a of arrays) {
     // Float32Array is platform-endian; every engine this runs on is little-endian.
-    out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), off);
-    off += a.byteLength;
+    const n = lengthOf(a);
+    out.set(new Uint8Array(bufferOf(a), byteOffsetOf(a), 4 * n), off);
+    off += 4 * n;
   }
   view.setUint32(off, CRC32.buf(out.subarray(0, off)) >>> 0, true);
   return out;
@@ -96,8 +117,12 @@ export interface DecodedCheckpoint {
   schedule: CheckpointSchedule | undefined;
 }
 
-export function decodeCheckpoint(owner: string, bytes: unknown): DecodedCheckpoint {
-  if (!(bytes instanceof Uint8Array)) throw new TypeError(`${owner}: expected the Uint8Array written by save(), got ${describe(bytes)}`);
+export function decodeCheckpoint(owner: string, input: unknown): DecodedCheckpoint {
+  if (typedArrayTag(input) !== 'Uint8Array') throw new TypeError(`${owner}: expected the Uint8Array written by save(), got ${describe(input)}`);
+  // Work on a private copy only, read through the intrinsics (a lying length or subarray of the caller's object is never used).
+  const copied = copyUint8(input as Uint8Array);
+  if (copied instanceof Foreign) throw new TypeError(`${owner}: expected the Uint8Array written by save(), got ${copied.text}`);
+  const bytes = copied;
   const bad = (why: string) => new RangeError(`${owner}: not a valid wasm-optim checkpoint: ${why}; nothing was changed`);
   if (bytes.length < FIXED + 4) throw bad(`${bytes.length} bytes is too short`);
   for (let i = 0; i < MAGIC.length; i++) {
@@ -113,6 +138,8 @@ export function decodeCheckpoint(owner: string, bytes: unknown): DecodedCheckpoi
   if (crc !== view.getUint32(end, true)) throw bad('the checksum does not match (truncated or corrupted)');
   const hlen = view.getUint32(12, true);
   if (FIXED + hlen > end) throw bad(`the header length ${hlen} runs past the end`);
+  const depth = jsonDepth(bytes, FIXED, FIXED + hlen);
+  if (depth > MAX_DEPTH) throw bad(`the header nests more than ${MAX_DEPTH} levels deep (a valid one nests at most 6)`);
   let header: Header;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(FIXED, FIXED + hlen)));

@@ -6,6 +6,7 @@
 import { Arena, kernelsFor } from './arena.js';
 import { checkFloat32Array, checkRule, describe, nonNegative } from './validate.js';
 import type { Kernels } from './wasm.js';
+import { bufferOf, byteOffsetOf, Foreign, lengthOf, readInput, readPlain, setInto } from './input.js';
 
 /** The norms clipGradNorm supports: 1, 2 and Infinity (max |g|). */
 export type NormType = 1 | 2 | typeof Infinity;
@@ -26,18 +27,23 @@ function scratchArena(owner: string): Arena {
 
 /** Runs `f(kernels, address, length)` over g in place, or chunk by chunk through scratch memory. */
 function forEachChunk(owner: string, g: Float32Array, write: boolean, f: (k: Kernels, addr: number, n: number) => void): void {
-  const k = kernelsFor(g.buffer);
+  // buffer, offset and length from the internal slots; chunks are this module's own views (never g.subarray)
+  const buffer = bufferOf(g);
+  const offset = byteOffsetOf(g);
+  const length = lengthOf(g);
+  const k = kernelsFor(buffer);
   if (k) {
-    f(k, g.byteOffset, g.length);
+    f(k, offset, length);
     return;
   }
   const arena = scratchArena(owner);
   const view = new Float32Array(arena.buffer, SCRATCH, CHUNK);
-  for (let start = 0; start < g.length; start += CHUNK) {
-    const part = g.subarray(start, Math.min(g.length, start + CHUNK));
-    view.set(part);
-    f(arena.kernels, SCRATCH, part.length);
-    if (write) part.set(view.subarray(0, part.length));
+  for (let start = 0; start < length; start += CHUNK) {
+    const n = Math.min(length, start + CHUNK) - start;
+    const part = new Float32Array(buffer, offset + 4 * start, n);
+    setInto(view, part);
+    f(arena.kernels, SCRATCH, n);
+    if (write) setInto(part, new Float32Array(arena.buffer, SCRATCH, n));
   }
 }
 
@@ -69,8 +75,10 @@ export function clipCoefficient(maxNorm: number, total: number): number {
 }
 
 function checkGrads(owner: string, grads: unknown): Float32Array[] {
-  if (!Array.isArray(grads)) throw new TypeError(`${owner}: grads must be an array of Float32Arrays, got ${describe(grads)}`);
-  return grads.map((g, i) => checkFloat32Array(owner, `grads[${i}]`, g));
+  // one read of the list and of each element (the arrays themselves are kept: they are clipped in place)
+  const list = readInput(owner, () => readPlain(owner, 'grads', grads, { keepFloat32: true })) as unknown[];
+  if (!Array.isArray(list)) throw new TypeError(`${owner}: grads must be an array of Float32Arrays, got ${describe(list)}`);
+  return list.map((g, i) => checkFloat32Array(owner, `grads[${i}]`, g));
 }
 
 export interface ClipGradNormOptions {
@@ -89,9 +97,11 @@ export interface ClipGradNormOptions {
  * `grads` is read-only as an array (the numbers inside change, the array does
  * not), so `clipGradNorm(opt.grads, 1)` type-checks with the optimizer's views.
  */
-export function clipGradNorm(grads: readonly Float32Array[], maxNorm: number, normType: NormType = 2, options: ClipGradNormOptions = {}): number {
+export function clipGradNorm(grads: readonly Float32Array[], maxNorm: number, normType: NormType = 2, optionsIn: ClipGradNormOptions = {}): number {
   const owner = 'clipGradNorm';
   const gs = checkGrads(owner, grads);
+  const options = readInput(owner, () => readPlain(owner, 'options', optionsIn)) as ClipGradNormOptions;
+  if (options instanceof Foreign || Array.isArray(options)) throw new TypeError(`${owner}: options must be an object, got ${describe(options)}`);
   checkRule(owner, 'maxNorm', maxNormRule, maxNorm);
   const type = checkNormType(owner, 'normType', normType);
   if (options === null || typeof options !== 'object') throw new TypeError(`${owner}: options must be an object, got ${describe(options)}`);

@@ -3,6 +3,7 @@ export { ready, simdSupported, relaxedSupported, backendInfo, type ReadyOptions,
 export {
   Optimizer,
   NonFiniteGradientError,
+  ReentrantCallError,
   type ParamGroup,
   type ParamGroupInput,
   type ParamState,

@@ -6,6 +6,7 @@
 import { Arena } from './arena.js';
 import type { GroupAddresses, GroupProgress, MethodSpec, Scalars, TensorSlot } from './method.js';
 import type { GroupInput } from './options.js';
+import { lengthOf, setInto } from './input.js';
 
 export const FLOAT = 4;
 /** Smallest positive normal float32, the kernels' flush threshold. */
@@ -50,6 +51,8 @@ export interface Layout<O, S extends Scalars> {
   params: readonly Float32Array[];
   /** views of the gradient slots */
   grads: readonly Float32Array[];
+  /** the length of every parameter (the library never trusts its views' own properties) */
+  lengths: readonly number[];
   /** the views of each group's parameters */
   groupParams: readonly (readonly Float32Array[])[];
   /** [address, length] of every gradient, for the finiteness check */
@@ -68,8 +71,8 @@ const NO_SCALARS = Object.freeze({}) as Scalars;
  * options (MethodSpec.initial); `owner` the object that owns the arena.
  */
 export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, S>, groups: GroupInput<O>[], base: O, owner: object): Layout<O, S> {
-  const specs = groups.map((g) => ({ ...g, allocated: spec.buffers(g.options) }));
-  const sizes = specs.map((s) => s.tensors.reduce((acc, t) => acc + pad4(t.length), 0));
+  const specs = groups.map((g) => ({ ...g, lengths: g.tensors.map(lengthOf), allocated: spec.buffers(g.options) }));
+  const sizes = specs.map((s) => s.lengths.reduce((acc, n) => acc + pad4(n), 0));
   const totalFloats = sizes.reduce((a, b) => a + b, 0);
   const stateFloats = specs.reduce((acc, s, i) => acc + s.allocated.length * sizes[i]!, 0);
   const base0 = 64;
@@ -83,6 +86,7 @@ export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, 
   let sOff = base0 + FLOAT * 2 * totalFloats;
   const params: Float32Array[] = [];
   const grads: Float32Array[] = [];
+  const lengths: number[] = [];
   const groupParams: (readonly Float32Array[])[] = [];
   const out: Group<O, S>[] = [];
   let gIndex = 0;
@@ -100,16 +104,19 @@ export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, 
     const tensors: TensorSlot[] = [];
     const views: Float32Array[] = [];
     let off = 0;
-    for (const t of s.tensors) {
-      const pv = new Float32Array(buffer, addr.p + FLOAT * off, t.length);
-      pv.set(t);
+    s.tensors.forEach((t, ti) => {
+      const len = s.lengths[ti]!;
+      // The views are not extensible: no own property (a shadowed length, set, ...) can be added to them.
+      const pv = Object.preventExtensions(new Float32Array(buffer, addr.p + FLOAT * off, len));
+      setInto(pv, t);
       views.push(pv);
       params.push(pv);
-      grads.push(new Float32Array(buffer, addr.g + FLOAT * off, t.length));
-      tensors.push(Object.freeze({ offset: FLOAT * off, length: t.length }));
+      grads.push(Object.preventExtensions(new Float32Array(buffer, addr.g + FLOAT * off, len)));
+      lengths.push(len);
+      tensors.push(Object.freeze({ offset: FLOAT * off, length: len }));
       indices.push(gIndex++);
-      off += pad4(t.length);
-    }
+      off += pad4(len);
+    });
     pOff += FLOAT * n;
     const pads: number[] = [];
     for (const t of tensors) {
@@ -138,6 +145,7 @@ export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, 
     groups: out,
     params: Object.freeze(params),
     grads: Object.freeze(grads),
+    lengths: Object.freeze(lengths),
     groupParams: Object.freeze(groupParams),
     gradRegion: [gradBase, totalFloats],
     tiny: FLT_MIN,

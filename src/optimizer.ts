@@ -16,12 +16,15 @@ import { applyStep, type StepTarget } from './step.js';
 import { planSchedule, saveSchedule } from './schedulers/resume.js';
 import type { Scheduler } from './schedulers/scheduler.js';
 import { describe, isDetached } from './validate.js';
+import { checkNotBusy, checkNotReading, copyUint8, Foreign, lengthOf, readInput, readPlain, setInto, typedArrayTag } from './input.js';
+import { isScheduler } from './schedulers/resume.js';
 
 export { FLUSH_MIN_EPS, gradScale, type GroupAddresses, type GroupProgress, type MethodSpec, type Scalars, type TensorSlot } from './method.js';
 export type { ParamGroupInput, StepOptions } from './options.js';
 export type { ParamGroup } from './group-view.js';
 export type { ParamState, StateDict } from './state-dict.js';
 export { NonFiniteGradientError } from './step.js';
+export { ReentrantCallError } from './input.js';
 
 export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
   readonly #spec: MethodSpec<O, S>;
@@ -35,15 +38,28 @@ export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
 
   protected constructor(spec: MethodSpec<O, S>, params: Float32Array[] | ParamGroupInput<O>[], options: Partial<O> & StepOptions = {}) {
     this.#spec = spec;
-    const { base, step } = parseOptions(spec, options);
+    // Read every argument once, into plain copies (the caller's Float32Arrays are kept by reference).
+    const input = readInput(spec.name, () => ({
+      params: readPlain(spec.name, 'params', params, { keepFloat32: true }),
+      options: readPlain(spec.name, 'options', options),
+    }));
+    const { base, step } = parseOptions(spec, input.options);
     this.#base = base;
-    const groups = parseGroups(spec, params, base);
+    const groups = parseGroups(spec, input.params, base);
     const layout = layOut(spec, groups, base, this);
     this.#layout = layout;
     this.#arena = layout.arena;
-    this.#callerParams = groups.flatMap((g) => g.tensors);
+    this.#callerParams = Object.freeze(groups.flatMap((g) => g.tensors));
     this.#paramGroups = Object.freeze(layout.groups.map((g, gi) => makeGroupView(spec, gi, g, layout.groupParams[gi]!, (what) => this.#live(what))));
-    this.#stepper = { spec, layout, options: step, callerParams: this.#callerParams, lastGradNorm: undefined };
+    this.#stepper = {
+      spec,
+      layout,
+      options: step,
+      callerParams: this.#callerParams,
+      lastGradNorm: undefined,
+      owner: `${spec.name}.step`,
+      scratch: new Array<unknown>(layout.grads.length).fill(undefined),
+    };
   }
 
   #live(what: string): Arena {
@@ -100,6 +116,8 @@ export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
    * state exactly as they were.
    */
   step(grads?: readonly Float32Array[]): boolean {
+    checkNotReading(this.#stepper.owner);
+    checkNotBusy(this, this.#stepper.owner);
     this.#live('step()');
     return applyStep(this.#stepper, grads);
   }
@@ -125,8 +143,12 @@ export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
    * Everything is checked before anything is written: on error nothing changes.
    */
   loadStateDict(sd: StateDict<O>): void {
+    const owner = `${this.#spec.name}.loadStateDict`;
+    checkNotReading(owner);
+    checkNotBusy(this, owner);
     this.#live('loadStateDict()');
-    planLoad(this.#spec, this.#layout, this.#base, `${this.#spec.name}.loadStateDict`, sd)();
+    const copy = readInput(owner, () => readPlain(owner, 'the state dict', sd));
+    planLoad(this.#spec, this.#layout, this.#base, owner, copy as StateDict<O>)();
   }
 
   /**
@@ -136,16 +158,20 @@ export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
    * `{ schedulers: [s1, s2] }` it also holds each scheduler's state, for
    * `load(bytes, { schedulers })`.
    */
-  save(options: { params?: boolean; schedulers?: readonly Scheduler[] } = {}): Uint8Array {
+  save(optionsIn: { params?: boolean; schedulers?: readonly Scheduler[] } = {}): Uint8Array {
     const owner = `${this.#spec.name}.save`;
+    checkNotReading(owner);
     this.#live('save()');
-    if (options === null || typeof options !== 'object') throw new TypeError(`${owner}: options must be an object, got ${describe(options)}`);
+    const options = readInput(owner, () => readPlain(owner, 'options', optionsIn, { keep: isScheduler }));
+    if (options === null || typeof options !== 'object' || options instanceof Foreign || Array.isArray(options)) {
+      throw new TypeError(`${owner}: options must be an object, got ${describe(options)}`);
+    }
     const { params, schedulers } = checkKeys(owner, options, ['params', 'schedulers']);
     const withParams = params ?? true;
     if (typeof withParams !== 'boolean') throw new TypeError(`${owner}: options.params must be true or false, got ${describe(withParams)}`);
     const schedule = saveSchedule(owner, this, schedulers);
-    const views = this.#layout.params;
-    return encodeCheckpoint(this.stateDict(), views.map((p) => p.length), withParams ? views : undefined, schedule);
+    const layout = this.#layout;
+    return encodeCheckpoint(buildStateDict(this.#spec, layout), [...layout.lengths], withParams ? layout.params : undefined, schedule);
   }
 
   /**
@@ -161,10 +187,17 @@ export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
    * load would restart its schedule and overwrite the restored lr; pass
    * `{ schedulers: false }` to restore the optimizer alone.
    */
-  load(bytes: Uint8Array, options: { schedulers?: readonly Scheduler[] | false } = {}): void {
+  load(bytesIn: Uint8Array, optionsIn: { schedulers?: readonly Scheduler[] | false } = {}): void {
     const owner = `${this.#spec.name}.load`;
+    checkNotReading(owner);
+    checkNotBusy(this, owner);
     this.#live('load()');
-    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    // One read of each argument: the bytes are copied through the Uint8Array intrinsics, the options into a plain object.
+    const { bytes, options } = readInput(owner, () => ({
+      bytes: typedArrayTag(bytesIn) === 'Uint8Array' ? copyUint8(bytesIn) : bytesIn !== null && typeof bytesIn === 'object' ? new Foreign(describe(bytesIn)) : bytesIn,
+      options: readPlain(owner, 'options', optionsIn, { keep: isScheduler }),
+    }));
+    if (options === null || typeof options !== 'object' || Array.isArray(options) || options instanceof Foreign) {
       throw new TypeError(`${owner}: options must be an object such as { schedulers: [sched] }, got ${describe(options)}`);
     }
     const { schedulers } = checkKeys(owner, options, ['schedulers']);
@@ -173,14 +206,14 @@ export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
       throw new TypeError(`${owner}: this checkpoint belongs to ${describe(stateDict.kind)}, not ${this.#spec.name}`);
     }
     const views = this.#layout.params;
-    const mine = views.map((p) => p.length);
+    const mine = this.#layout.lengths;
     if (shapes.length !== mine.length || shapes.some((n, i) => n !== mine[i])) {
       throw new RangeError(`${owner}: the checkpoint holds parameters of sizes [${shapes.join(', ')}], this optimizer has [${mine.join(', ')}]`);
     }
     if (params) {
       // the caller's arrays are synced too, so check them before anything is written
       this.#callerParams.forEach((t, i) => {
-        if (t.length !== mine[i] || (mine[i] === 0 && isDetached(t))) {
+        if (lengthOf(t) !== mine[i] || (mine[i] === 0 && isDetached(t))) {
           throw new TypeError(`${owner}: params[${i}], the Float32Array this optimizer was created with, was detached or resized; nothing was changed`);
         }
       });
@@ -191,8 +224,8 @@ export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
     writeState();
     if (params) {
       params.forEach((p, i) => {
-        views[i]!.set(p);
-        this.#callerParams[i]!.set(p);
+        setInto(views[i]!, p);
+        setInto(this.#callerParams[i]!, p);
       });
     }
     writeSchedule();
@@ -204,6 +237,8 @@ export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
    * reused; any later call throws. Calling dispose() again does nothing.
    */
   dispose(): void {
+    checkNotReading(`${this.#spec.name}.dispose`);
+    checkNotBusy(this, `${this.#spec.name}.dispose`);
     const arena = this.#arena;
     if (!arena) return;
     this.#arena = undefined;
@@ -218,7 +253,7 @@ export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
 
 /** A copy of an options object whose keys are all in `valid` (a misspelt option is an error, not ignored). */
 function checkKeys(owner: string, options: object, valid: readonly string[]): Record<string, unknown> {
-  const copy: Record<string, unknown> = { ...options };
+  const copy = options as Record<string, unknown>; // already a plain copy (readPlain)
   for (const key of Object.keys(copy)) {
     if (!valid.includes(key)) throw new TypeError(`${owner}: unknown option ${JSON.stringify(key)} in options (valid options: ${valid.join(', ')})`);
   }

@@ -4,6 +4,7 @@
 // time (what paramGroups' setters and loadStateDict use).
 import { checkNormType, type NormType } from './clip.js';
 import type { MethodSpec, Scalars } from './method.js';
+import { Foreign } from './input.js';
 import { checkFloat32Array, checkRule, describe, isFloat32Array, type Rule } from './validate.js';
 
 /** A param group as passed to a constructor: its tensors and any options that differ. */
@@ -69,7 +70,9 @@ export function checkOption<O extends object, S extends Scalars>(spec: MethodSpe
     throw new TypeError(`${owner}: unknown option ${JSON.stringify(key)} in ${where} (valid options: ${valid})`);
   }
   checkRule(owner, name, rule, value);
-  return rule.type === 'pair' ? Object.freeze([...(value as number[])]) : value;
+  // -0 is stored as 0: a checkpoint (JSON) could not give the sign back, and what is accepted must round-trip
+  if (rule.type === 'pair') return Object.freeze((value as number[]).map((x) => x + 0));
+  return typeof value === 'number' ? value + 0 : value;
 }
 
 /** Checks the constraints between a group's options and, given `allocated`, that its state buffers exist. */
@@ -91,7 +94,7 @@ export function checkGroup<O extends object, S extends Scalars>(spec: MethodSpec
 /** The constructor's options: the defaults merged with the hyperparameters given, and the step options. */
 export function parseOptions<O extends object, S extends Scalars>(spec: MethodSpec<O, S>, options: unknown): { base: O; step: ResolvedStepOptions } {
   const owner = spec.name;
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+  if (options === null || typeof options !== 'object' || Array.isArray(options) || options instanceof Foreign || isFloat32Array(options)) {
     throw new TypeError(`${owner}: options must be an object such as { lr: 0.01 }, got ${describe(options)}`);
   }
   const base = { ...spec.defaults } as O;
@@ -106,7 +109,7 @@ export function parseOptions<O extends object, S extends Scalars>(spec: MethodSp
     }
     if (key === 'gradNormType') {
       stepOpts.gradNormType = checkNormType(owner, 'options.gradNormType', value);
-    } else if (key in STEP_OPTION_RULES) {
+    } else if (Object.prototype.hasOwnProperty.call(STEP_OPTION_RULES, key)) {
       checkRule(owner, `options.${key}`, STEP_OPTION_RULES[key as keyof typeof STEP_OPTION_RULES], value);
       (stepOpts as Record<string, unknown>)[key] = value;
     } else {
@@ -137,7 +140,7 @@ export interface GroupInput<O> {
 export function parseGroups<O extends object, S extends Scalars>(spec: MethodSpec<O, S>, params: unknown, base: O): GroupInput<O>[] {
   const owner = spec.name;
   const groupsIn = normalizeGroups<O>(owner, params);
-  const flat = Array.isArray(params) && isFloat32Array(params[0]);
+  const flat = Array.isArray(params) && isFloat32Array((params as unknown[])[0]);
   const seen = new Set<Float32Array>();
   let index = 0;
   return groupsIn.map((gin, gi) => {
@@ -147,9 +150,9 @@ export function parseGroups<O extends object, S extends Scalars>(spec: MethodSpe
       (o as Record<string, unknown>)[key] = checkOption(spec, owner, `params[${gi}].${key}`, key, value);
     }
     checkGroup(spec, owner, `params[${gi}]`, o);
-    const tensors = gin.params.map((t, i) => {
+    const tensors = (gin.params as unknown[]).map((t0, i) => {
       const name = flat ? `params[${index + i}]` : `params[${gi}].params[${i}]`;
-      checkFloat32Array(owner, name, t);
+      const t = checkFloat32Array(owner, name, t0);
       if (seen.has(t)) throw new TypeError(`${owner}: ${name} appears more than once; each parameter may be given only once`);
       seen.add(t);
       return t;

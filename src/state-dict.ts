@@ -5,6 +5,7 @@ import { FLOAT, pad4, type Layout } from './layout.js';
 import type { MethodSpec, Scalars } from './method.js';
 import { checkGroup, checkOption } from './options.js';
 import { checkFloat32Array, describe, isFloat32Array } from './validate.js';
+import { float32Exact } from './input.js';
 
 /** Per-parameter state in a state dict: the group's step count, running scalars and the state buffers that hold data. */
 export type ParamState = { step: number } & Record<string, Float32Array | number>;
@@ -34,7 +35,7 @@ export function buildStateDict<O extends object, S extends Scalars>(spec: Method
     const scalars = spec.scalarNames && group.scalars;
     let off = 0;
     for (const idx of group.indices) {
-      const len = layout.params[idx]!.length;
+      const len = layout.lengths[idx]!;
       if (!has) state.push(null);
       else {
         const s: ParamState = { step: group.step };
@@ -63,6 +64,11 @@ export function planLoad<O extends object, S extends Scalars>(spec: MethodSpec<O
     throw new TypeError(`${owner}: this state dict belongs to ${describe(sd.kind)}, not ${spec.name}`);
   }
   if (sd.version !== 1) throw new RangeError(`${owner}: unsupported state dict version ${describe(sd.version)} (this library reads version 1)`);
+  const extra = Object.keys(sd).filter((k) => !['kind', 'version', 'state', 'paramGroups'].includes(k));
+  if (extra.length) {
+    // nothing is silently ignored: stateDict() could not give it back
+    throw new TypeError(`${owner}: unknown key(s) ${extra.map((k) => JSON.stringify(k)).join(', ')} in the state dict (it has kind, version, state and paramGroups)`);
+  }
   if (!Array.isArray(sd.paramGroups) || sd.paramGroups.length !== groups.length) {
     throw new RangeError(
       `${owner}: expected ${groups.length} param group(s), got ${Array.isArray(sd.paramGroups) ? sd.paramGroups.length : describe(sd.paramGroups)}`,
@@ -95,7 +101,7 @@ export function planLoad<O extends object, S extends Scalars>(spec: MethodSpec<O
     const writes: [number, Float32Array | number[]][] = [];
     let off = 0;
     for (const idx of group.indices) {
-      const len = params[idx]!.length;
+      const len = layout.lengths[idx]!;
       const s = sd.state[idx] as Record<string, unknown> | null | undefined;
       const where = `state[${idx}]`;
       let thisStep = 0;
@@ -106,6 +112,7 @@ export function planLoad<O extends object, S extends Scalars>(spec: MethodSpec<O
         if (!Number.isSafeInteger(thisStep) || thisStep < 0) {
           throw new RangeError(`${owner}: ${where}.step must be an integer >= 0, got ${describe(s.step)}`);
         }
+        thisStep += 0; // -0 is 0
         for (const key of Object.keys(s)) {
           if (key === 'step' || (scalarNames.includes(key) && !Array.isArray(s))) continue; // scalars: checked above
           if (!group.allocated.includes(key)) {
@@ -119,9 +126,27 @@ export function planLoad<O extends object, S extends Scalars>(spec: MethodSpec<O
             if (!Array.isArray(arr) || arr.length !== len || !arr.every((x) => typeof x === 'number')) {
               throw new TypeError(`${owner}: ${where}.${key} must be a Float32Array (or array of numbers) of length ${len}, got ${describe(v)}`);
             }
+            // what is accepted must come back exactly from stateDict(): a number a Float32Array cannot hold is refused
+            const bad = float32Exact(arr as number[]);
+            if (bad >= 0) {
+              throw new RangeError(
+                `${owner}: ${where}.${key}[${bad}] is ${(arr as number[])[bad]}, which a Float32Array cannot hold exactly ` +
+                  `(it would become ${Math.fround((arr as number[])[bad]!)}); give float32 values, e.g. a Float32Array`,
+              );
+            }
           }
           writes.push([group.addr.state[key]! + FLOAT * off, arr as Float32Array | number[]]);
           thisStarted.add(key);
+        }
+        if (thisStep === 0 && !spec.eager && Object.keys(s).some((k) => k !== 'step')) {
+          // state at step 0 is not state at all for this method: stateDict() would report null, so it is refused
+          throw new RangeError(
+            `${owner}: ${where} has step 0 but holds ${Object.keys(s).filter((k) => k !== 'step').join(', ')}; ` +
+              `${spec.name} has no state before its first step (give null, or the state of a step > 0)`,
+          );
+        }
+        if (thisStep === 0 && spec.eager && scalarNames.some((k) => k in s)) {
+          throw new RangeError(`${owner}: ${where} has step 0 but holds running scalars; they exist only after the first step`);
         }
       } else if (spec.eager) {
         throw new RangeError(`${owner}: ${where} is missing; ${spec.name} keeps state for every parameter from construction`);
@@ -130,6 +155,13 @@ export function planLoad<O extends object, S extends Scalars>(spec: MethodSpec<O
         const missing = (spec.uses?.(options) ?? spec.buffers(options)).filter((b) => !thisStarted.has(b));
         if (missing.length) {
           throw new RangeError(`${owner}: ${where} has step ${thisStep} but no ${missing.join(', ')}; a state dict after a step must hold every state buffer`);
+        }
+      }
+      if (spec.eager && s !== null && s !== undefined) {
+        // eager state exists from construction, so stateDict() always reports every buffer: one missing here could not round-trip
+        const missing = group.allocated.filter((b) => !thisStarted.has(b));
+        if (missing.length) {
+          throw new RangeError(`${owner}: ${where} has no ${missing.join(', ')}; ${spec.name} keeps it for every parameter from construction, so a state dict holds it`);
         }
       }
       if (step === undefined) {

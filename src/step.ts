@@ -6,6 +6,7 @@ import { FLT_MIN, initialScalars, type Layout } from './layout.js';
 import type { MethodSpec, Scalars } from './method.js';
 import type { ResolvedStepOptions } from './options.js';
 import { checkFloat32Array, describe, isDetached } from './validate.js';
+import { bufferOf, copyFloat32, enterReading, leaveReading, ourError, readError, lengthOf, setInto, typedArrayTag } from './input.js';
 
 /** Thrown by `step` when a gradient holds NaN or +-Infinity; nothing was changed. */
 export class NonFiniteGradientError extends RangeError {
@@ -39,13 +40,21 @@ export interface StepTarget<O extends object, S extends Scalars> {
   callerParams: readonly Float32Array[];
   /** the joint gradient norm of the last applied step (with maxGradNorm) */
   lastGradNorm: number | undefined;
+  /** `${name}.step`, for messages */
+  owner: string;
+  /** one entry per gradient: where step(grads) reads its argument into (reused, so a step allocates nothing) */
+  scratch: unknown[];
 }
 
 /** One step (see Optimizer.step); false when skipped for a non-finite gradient. */
 export function applyStep<O extends object, S extends Scalars>(target: StepTarget<O, S>, grads: readonly Float32Array[] | undefined): boolean {
-  const { spec, layout, options } = target;
-  const owner = `${spec.name}.step`;
+  const { spec, layout, options, owner } = target;
   const n = layout.grads.length;
+  for (const group of layout.groups) {
+    if (group.step >= Number.MAX_SAFE_INTEGER) {
+      throw new RangeError(`${owner}: the step count is ${group.step}, the largest a state dict can hold; nothing was changed`);
+    }
+  }
   if (grads !== undefined) copyGradients(owner, target, grads);
   const k = layout.arena.kernels;
   const [addr, len] = layout.gradRegion;
@@ -87,62 +96,102 @@ export function applyStep<O extends object, S extends Scalars>(target: StepTarge
     }
   }
   if (grads !== undefined) {
-    for (let i = 0; i < n; i++) target.callerParams[i]!.set(layout.params[i]!);
+    for (let i = 0; i < n; i++) setInto(target.callerParams[i]!, layout.params[i]!);
   }
   target.lastGradNorm = norm;
   return true;
 }
 
-/** Checks `grads` and the caller's parameter arrays, then copies the gradients into their slots. */
-function copyGradients<O extends object, S extends Scalars>(owner: string, target: StepTarget<O, S>, grads: readonly Float32Array[]): void {
-  const { layout, callerParams } = target;
+/**
+ * Reads `grads` once into the target's scratch list (the only phase in which
+ * user code, a getter or a Proxy trap, can run), checks every gradient and
+ * the caller's parameter arrays through the typed-array intrinsics, then
+ * copies the gradients into their slots. Nothing is written before every check
+ * has passed; nothing here allocates on the common path.
+ */
+function copyGradients<O extends object, S extends Scalars>(owner: string, target: StepTarget<O, S>, gradsIn: readonly Float32Array[]): void {
+  const { layout, callerParams, scratch } = target;
   const slots = layout.grads;
+  const lengths = layout.lengths;
   const n = slots.length;
-  if (!Array.isArray(grads)) {
-    throw new TypeError(`${owner}: grads must be an array of ${n} Float32Array(s), one per parameter, got ${describe(grads)}`);
-  }
-  if (grads.length !== n) {
-    throw new RangeError(`${owner}: expected ${n} gradient(s), one per parameter in order across groups, got ${grads.length}`);
-  }
-  // Fast path per tensor: a Float32Array of the right non-zero length cannot be
-  // detached (a detached view has length 0); anything else gets the full check.
-  for (let i = 0; i < n; i++) {
-    const g = grads[i];
-    const len = slots[i]!.length;
-    if (!(g instanceof Float32Array && g.length === len && len > 0)) checkFloat32Array(owner, `grads[${i}]`, g, len);
-  }
-  for (let i = 0; i < n; i++) {
-    const t = callerParams[i]!;
-    const len = layout.params[i]!.length;
-    if (t.length !== len || (len === 0 && isDetached(t))) {
-      throw new TypeError(
-        `${owner}: params[${i}], the Float32Array this optimizer was created with, was detached or resized, so ` +
-          `the updated values cannot be written back; read opt.params[${i}] and use step() without arguments`,
-      );
+  // 1. Read: the list's length and each element exactly once (user code, a getter or a trap, runs only here).
+  enterReading(owner);
+  try {
+    let isList: boolean;
+    try {
+      isList = Array.isArray(gradsIn);
+    } catch {
+      isList = false; // a revoked Proxy
     }
-  }
-  // A gradient that is a view of this optimizer's own memory (another slot,
-  // say) could be overwritten by an earlier copy: take those out first.
-  // (Rare: checked without allocating, so the common step allocates nothing.)
-  const buffer = layout.arena.buffer;
-  let sources: readonly Float32Array[] = grads;
-  for (let i = 0; i < n; i++) {
-    if (grads[i]!.buffer === buffer && grads[i] !== slots[i]) {
-      sources = grads.map((g, j) => (g.buffer === buffer && g !== slots[j] ? g.slice() : g));
-      break;
+    if (!isList) {
+      throw ourError(new TypeError(`${owner}: grads must be an array of ${n} Float32Array(s), one per parameter, got ${describe(gradsIn)}`));
     }
+    const got = gradsIn.length;
+    if (got !== n) {
+      throw ourError(new RangeError(`${owner}: expected ${n} gradient(s), one per parameter in order across groups, got ${describe(got)}`));
+    }
+    for (let i = 0; i < n; i++) scratch[i] = gradsIn[i];
+  } catch (e) {
+    scratch.fill(undefined);
+    throw readError(owner, 'grads', e);
+  } finally {
+    leaveReading();
   }
-  for (let i = 0; i < n; i++) {
-    const g = sources[i]!;
-    const slot = slots[i]!;
-    if (g !== slot) slot.set(g);
+  try {
+    // 2. Check, through the internal slots only (a genuine Float32Array of the
+    // right non-zero length cannot be detached: a detached view has length 0).
+    for (let i = 0; i < n; i++) {
+      const g = scratch[i];
+      const len = lengths[i]!;
+      if (!(typedArrayTag(g) === 'Float32Array' && lengthOf(g as Float32Array) === len && len > 0)) {
+        // the slow path (its message may describe a Proxy, whose traps are user code): a reading phase too
+        enterReading(owner);
+        try {
+          checkFloat32Array(owner, `grads[${i}]`, g, len);
+        } finally {
+          leaveReading();
+        }
+      }
+    }
+    for (let i = 0; i < n; i++) {
+      const t = callerParams[i]!;
+      const len = lengths[i]!;
+      if (lengthOf(t) !== len || (len === 0 && isDetached(t))) {
+        throw new TypeError(
+          `${owner}: params[${i}], the Float32Array this optimizer was created with, was detached or resized, so ` +
+            `the updated values cannot be written back; read opt.params[${i}] and use step() without arguments`,
+        );
+      }
+    }
+    // 3. Copy. A gradient that is a view of this optimizer's own memory
+    // (another slot, say) could be overwritten by an earlier copy: take those
+    // out first (rare: checked without allocating).
+    const buffer = layout.arena.buffer;
+    let aliased = false;
+    for (let i = 0; i < n; i++) {
+      if (bufferOf(scratch[i] as Float32Array) === buffer && scratch[i] !== slots[i]) aliased = true;
+    }
+    if (aliased) {
+      for (let i = 0; i < n; i++) {
+        const g = scratch[i] as Float32Array;
+        if (bufferOf(g) === buffer && g !== slots[i]) scratch[i] = copyFloat32(g) as Float32Array;
+      }
+    }
+    for (let i = 0; i < n; i++) {
+      const g = scratch[i];
+      const slot = slots[i]!;
+      if (g !== slot) setInto(slot, g as Float32Array);
+    }
+  } finally {
+    scratch.fill(undefined);
   }
 }
 
 function nonFiniteError(owner: string, grads: readonly Float32Array[]): NonFiniteGradientError {
   for (let i = 0; i < grads.length; i++) {
     const g = grads[i]!;
-    for (let j = 0; j < g.length; j++) {
+    const len = lengthOf(g);
+    for (let j = 0; j < len; j++) {
       if (!Number.isFinite(g[j]!)) {
         return new NonFiniteGradientError(
           `${owner}: grads[${i}][${j}] is ${g[j]}; the step was not applied and parameters and state are ` +

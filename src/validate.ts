@@ -1,6 +1,10 @@
 // Argument checking shared by every optimizer. Every message names the
 // argument, what was expected and what was given; a wrong type is a
 // TypeError, a value out of range a RangeError.
+import { Foreign, isDetachedView, lengthOf, typedArrayTag } from './input.js';
+import { article } from './words.js';
+
+export { article, plural } from './words.js';
 
 /** A rule for one hyperparameter: what it must be, in words and as a test. */
 export interface Rule {
@@ -64,17 +68,7 @@ export function checkRule(owner: string, name: string, rule: Rule, value: unknow
   }
 }
 
-/** "a" or "an" before `word` by its first sound: an ArrayBuffer, an Int8Array, a Uint8Array, a Float32Array. */
-export function article(word: string): 'a' | 'an' {
-  return /^[aeio]/i.test(word) || /^u(?!int|ni|s[eu])/i.test(word) ? 'an' : 'a';
-}
-
-/** `n` and the noun, singular for exactly 1: "1 epoch", "2 epochs", "1,438 examples". */
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${Number.isFinite(n) ? n.toLocaleString('en-US') : String(n)} ${n === 1 ? one : many}`;
-}
-
-/** A short, faithful rendering of any value for an error message. */
+/** A short, faithful rendering of any value for an error message (it reads no user-defined property). */
 export function describe(v: unknown): string {
   if (v === null) return 'null';
   if (v === undefined) return 'undefined';
@@ -83,37 +77,33 @@ export function describe(v: unknown): string {
   if (typeof v === 'bigint') return `${v}n`;
   if (typeof v === 'function') return 'a function';
   if (typeof v !== 'object') return String(v);
-  if (Array.isArray(v)) {
-    if (v.length > 6) return `an array of length ${v.length}`;
-    return `[${v.map(describe).join(', ')}]`;
-  }
-  if (ArrayBuffer.isView(v)) {
-    const name = Object.prototype.toString.call(v).slice(8, -1);
-    return isDetached(v) ? `a detached ${name}` : `${article(name)} ${name} of length ${(v as unknown as { length?: number }).length ?? v.byteLength}`;
-  }
-  const ctor = (v as object).constructor?.name;
-  return ctor && ctor !== 'Object' ? `${article(ctor)} ${ctor}` : 'an object';
-}
-
-/** The %TypedArray%.prototype[Symbol.toStringTag] getter: a brand check that cannot be spoofed. */
-const typedArrayTag = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype), Symbol.toStringTag)!.get!;
-
-/** True for a real Float32Array, from this realm or another (an iframe, a worker's transfer). */
-export function isFloat32Array(v: unknown): v is Float32Array {
-  return v instanceof Float32Array || typedArrayTag.call(v) === 'Float32Array';
-}
-
-/** True when the view's ArrayBuffer was transferred or otherwise detached. */
-export function isDetached(v: ArrayBufferView): boolean {
-  const buf = v.buffer as ArrayBuffer & { detached?: boolean };
-  if (typeof buf.detached === 'boolean') return buf.detached;
-  if (buf.byteLength !== 0) return false;
+  const tag = typedArrayTag(v);
+  if (tag !== undefined) return isDetachedView(v as ArrayBufferView) ? `a detached ${tag}` : `${article(tag)} ${tag} of length ${lengthOf(v as ArrayBufferView)}`;
   try {
-    new Uint8Array(buf);
-    return false;
+    if (v instanceof Foreign) return v.text;
+    if (Array.isArray(v)) {
+      const len = Object.getOwnPropertyDescriptor(v, 'length')?.value as number;
+      if (len > 6 || Object.getPrototypeOf(v) !== Array.prototype) return `an array of length ${len}`;
+      return `[${Array.from({ length: len }, (_, i) => describe(Object.getOwnPropertyDescriptor(v, i)?.value)).join(', ')}]`;
+    }
+    const proto = Object.getPrototypeOf(v) as object | null;
+    if (proto === null || proto === Object.prototype) return 'an object';
+    const ctor = Object.getOwnPropertyDescriptor(proto, 'constructor')?.value as { name?: unknown } | undefined;
+    const name = typeof ctor === 'function' ? Object.getOwnPropertyDescriptor(ctor, 'name')?.value : undefined;
+    return typeof name === 'string' && name ? `${article(name)} ${name}` : 'an object';
   } catch {
-    return true;
+    return 'an object (a revoked Proxy?)';
   }
+}
+
+/** True for a genuine Float32Array (its internal slot says so), from this realm or another; never a look-alike or a Proxy. */
+export function isFloat32Array(v: unknown): v is Float32Array {
+  return typedArrayTag(v) === 'Float32Array';
+}
+
+/** True when the view's ArrayBuffer was transferred or otherwise detached (read through the internal slots). */
+export function isDetached(v: ArrayBufferView): boolean {
+  return isDetachedView(v);
 }
 
 /**
@@ -126,11 +116,11 @@ export function checkFloat32Array(owner: string, name: string, v: unknown, lengt
   }
   if (isDetached(v)) {
     throw new TypeError(
-      `${owner}: ${name} is a detached Float32Array (its ArrayBuffer was transferred or freed); pass a live array`,
+      `${owner}: ${name} is a detached Float32Array (its ArrayBuffer was transferred or freed, or resized below the view); pass a live array`,
     );
   }
-  if (length !== undefined && v.length !== length) {
-    throw new RangeError(`${owner}: ${name} must have ${length} elements, got a Float32Array of length ${v.length}`);
+  if (length !== undefined && lengthOf(v) !== length) {
+    throw new RangeError(`${owner}: ${name} must have ${length} elements, got a Float32Array of length ${lengthOf(v)}`);
   }
   return v;
 }

@@ -294,6 +294,8 @@ export async function main(args: string[], io: Io = { stdout: process.stdout, st
     if (e instanceof UsageError) return usage(e.message, HELP);
     throw e;
   }
+  const badPath = checkOutputPaths(out, json);
+  if (badPath) return usage(badPath, HELP);
   const progress = progressSink(io.stderr, quiet);
   try {
     const result = await runCompare(config, progress);
@@ -319,4 +321,27 @@ export async function main(args: string[], io: Io = { stdout: process.stdout, st
     io.stderr.write(`wasm-optim compare: ${(e as Error).message}\n`);
     return 1;
   }
+}
+
+/**
+ * What is wrong with the pair of output paths, checked before any work (after
+ * `checkWritable` has checked each): --json naming the same file as --out
+ * (the JSON would overwrite the report). Undefined when they are fine.
+ */
+export function checkOutputPaths(out: string, json: string | undefined): string | undefined {
+  const stat = (path: string) => {
+    try {
+      return statSync(path, { throwIfNoEntry: false });
+    } catch {
+      return undefined; // ENOTDIR, EACCES, ...: left to the write (or to the writability check)
+    }
+  };
+  if (json !== undefined) {
+    const a = stat(out);
+    const b = stat(json);
+    if (json === out || (a && b && a.dev === b.dev && a.ino === b.ino)) {
+      return `invalid --json: ${json} is the same file as --out; the JSON would overwrite the report, give another path`;
+    }
+  }
+  return undefined;
 }

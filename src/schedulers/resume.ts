@@ -14,6 +14,11 @@ export interface SavedSchedule {
   initialLr: number[] | null;
 }
 
+/** Whether `o` is a scheduler (what load's and save's options keep by reference). */
+export function isScheduler(o: object): boolean {
+  return Scheduler._is(o);
+}
+
 /** Checks `list` (the value of options.schedulers) is an array of distinct schedulers of `opt` (the optimizer). */
 function checkList(owner: string, opt: object, list: unknown): Scheduler[] {
   const name = 'options.schedulers';
@@ -21,8 +26,9 @@ function checkList(owner: string, opt: object, list: unknown): Scheduler[] {
     throw new TypeError(`${owner}: ${name} must be an array of the optimizer's schedulers, e.g. [warmup, decay], got ${describe(list)}`);
   }
   const copy: unknown[] = [...list]; // read once; the copy is checked and used
-  copy.forEach((s, i) => {
-    if (!(s instanceof Scheduler)) throw new TypeError(`${owner}: ${name}[${i}] must be a scheduler such as new StepLR(opt, ...), got ${describe(s)}`);
+  copy.forEach((s0, i) => {
+    const s = s0 as Scheduler;
+    if (!(s0 !== null && typeof s0 === 'object' && Scheduler._is(s0))) throw new TypeError(`${owner}: ${name}[${i}] must be a scheduler such as new StepLR(opt, ...), got ${describe(s)}`);
     if (s.optimizer !== opt) throw new RangeError(`${owner}: ${name}[${i}] (${s.kind}) belongs to another optimizer; give the schedulers of this one`);
     if (copy.indexOf(s) !== i) throw new RangeError(`${owner}: ${name}[${i}] is the same scheduler as ${name}[${copy.indexOf(s)}]; give each scheduler once`);
   });

@@ -168,6 +168,13 @@ export abstract class Scheduler {
   readonly kind: string;
   /** @internal number of param groups (fixed for an optimizer) */
   readonly _groups: number;
+  /** a brand that a Proxy or a look-alike does not carry */
+  readonly #brand = true;
+
+  /** @internal whether `o` is a genuine scheduler (not a Proxy around one, not an object made from its prototype) */
+  static _is(o: object): boolean {
+    return #brand in o;
+  }
 
   protected constructor(kind: string, optimizer: SchedulableOptimizer) {
     this._groups = checkOptimizer(kind, optimizer);

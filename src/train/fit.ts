@@ -4,6 +4,7 @@
 // anything between is mini-batch gradient descent.
 import { Optimizer } from '../optimizer.js';
 import { describe, plural } from '../validate.js';
+import { busyWith, Foreign, markBusy, readInput, readPlain } from '../input.js';
 import { mulberry32, permutation } from './random.js';
 
 /**
@@ -167,7 +168,13 @@ export class Trainer {
   readonly #result: FitResult;
   #done = false;
 
-  constructor(opt: Optimizer<object>, data: number | { readonly n: number }, lossAndGrad: LossAndGrad, options: FitOptions = {}) {
+  constructor(opt: Optimizer<object>, dataIn: number | { readonly n: number }, lossAndGrad: LossAndGrad, optionsIn: FitOptions = {}) {
+    // one read of each argument, into plain copies (callbacks are kept as they are)
+    const keep = (x: object) => typeof x === 'function';
+    const { data, options } = readInput('fit', () => ({
+      data: (dataIn !== null && typeof dataIn === 'object' ? { n: dataIn.n } : dataIn) as number | { readonly n: number },
+      options: readPlain('fit', 'options', optionsIn, { keep }) as FitOptions,
+    }));
     if (!(opt instanceof Optimizer)) {
       throw new TypeError(`fit: opt must be an optimizer (SGD, Adam, ...), got ${describe(opt)}`);
     }
@@ -183,7 +190,7 @@ export class Trainer {
     if (typeof lossAndGrad !== 'function') {
       throw new TypeError(`fit: lossAndGrad must be a function (batch, params, grads) => mean loss, got ${describe(lossAndGrad)}`);
     }
-    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    if (options === null || typeof options !== 'object' || Array.isArray(options) || options instanceof Foreign) {
       throw new TypeError(`fit: options must be an object such as { epochs: 10, batchSize: 32 }, got ${describe(options)}`);
     }
     for (const key of Object.keys(options)) {
@@ -218,7 +225,14 @@ export class Trainer {
     this.#opt = opt;
     this.#n = n;
     this.#lossAndGrad = lossAndGrad;
-    this.#order = new Uint32Array(n);
+    if (n > MAX_EXAMPLES) {
+      throw new RangeError(`fit: data has ${n} examples, more than the ${MAX_EXAMPLES} fit can index (one Uint32Array of the order); give fewer examples`);
+    }
+    try {
+      this.#order = new Uint32Array(n);
+    } catch (e) {
+      throw new RangeError(`fit: data has ${n} examples, and the order of that many could not be allocated (${(e as Error).message}); give fewer examples`);
+    }
     for (let i = 0; i < n; i++) this.#order[i] = i;
     this.#random = mulberry32(this.#o.seed);
     this.#result = {
@@ -283,7 +297,7 @@ export class Trainer {
       let examples: number;
       if (k === 1) {
         const idx = order.subarray(b * B, Math.min(this.#n, (b + 1) * B));
-        loss = this.#lossAndGrad(idx, params, grads);
+        loss = checkLoss(this.#callLossAndGrad(idx, params, grads));
         examples = idx.length;
       } else {
         [loss, examples] = this.#accumulate(order, b, k, params, grads);
@@ -357,7 +371,7 @@ export class Trainer {
     for (let j = 0; j < k; j++) {
       const idx = order.subarray((b + j) * B, Math.min(this.#n, (b + j + 1) * B));
       const m = idx.length;
-      lossSum += m * this.#lossAndGrad(idx, params, scratch);
+      lossSum += m * checkLoss(this.#callLossAndGrad(idx, params, scratch));
       total += m;
       for (let t = 0; t < acc.length; t++) {
         const a = acc[t]!;
@@ -373,11 +387,33 @@ export class Trainer {
     return [lossSum / total, total];
   }
 
+  /** lossAndGrad, during which the optimizer refuses step, load, loadStateDict and dispose (it is mid-step). */
+  #callLossAndGrad(idx: Uint32Array, params: readonly Float32Array[], grads: readonly Float32Array[]): unknown {
+    const outer = busyWith(this.#opt);
+    markBusy(this.#opt, "fit's lossAndGrad");
+    try {
+      return this.#lossAndGrad(idx, params, grads);
+    } finally {
+      markBusy(this.#opt, outer);
+    }
+  }
+
   /** Runs epochs until the run ends; returns the result. */
   run(): FitResult {
     while (!this.#done) this.epoch();
     return this.#result;
   }
+}
+
+/** The most examples fit indexes (the order is one Uint32Array). */
+const MAX_EXAMPLES = 2 ** 32 - 1;
+
+/** The loss lossAndGrad returned, which must be a number (NaN and Infinity mean divergence). */
+function checkLoss(v: unknown): number {
+  if (typeof v !== 'number') {
+    throw new TypeError(`fit: lossAndGrad must return the batch's mean loss as a number, got ${describe(v)}`);
+  }
+  return v;
 }
 
 /**

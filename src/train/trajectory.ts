@@ -4,6 +4,9 @@ import { Optimizer } from '../optimizer.js';
 import { describe } from '../validate.js';
 import { mulberry32, normal } from './random.js';
 
+/** The most steps a trajectory records (three Float64Arrays of steps + 1 points: 240 MB at this bound). */
+const MAX_STEPS = 10_000_000;
+
 export interface TrajectoryOptions {
   /** optimizer steps, an integer >= 0 */
   steps: number;
@@ -44,13 +47,22 @@ export function trajectory(opt: Optimizer<object>, fn: TestFunction, options: Tr
   const { steps, noise = 0, seed = 0, bound = 1e3 } = options ?? ({} as TrajectoryOptions);
   if (!Number.isSafeInteger(steps) || steps < 0) throw new RangeError(`trajectory: options.steps must be an integer >= 0, got ${describe(steps)}`);
   if (typeof noise !== 'number' || !Number.isFinite(noise) || noise < 0) throw new RangeError(`trajectory: options.noise must be a finite number >= 0, got ${describe(noise)}`);
+  if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) throw new TypeError(`trajectory: options.seed must be an integer, got ${describe(seed)}`);
   if (typeof bound !== 'number' || !(bound > 0)) throw new RangeError(`trajectory: options.bound must be a number > 0, got ${describe(bound)}`);
+  if (steps > MAX_STEPS) {
+    throw new RangeError(`trajectory: options.steps must be at most ${MAX_STEPS} (the path is recorded point by point), got ${steps}`);
+  }
   const p = params[0]!;
   const g = opt.grads[0]!;
   const random = mulberry32(seed);
-  const x = new Float64Array(steps + 1);
-  const y = new Float64Array(steps + 1);
-  const value = new Float64Array(steps + 1);
+  let x: Float64Array, y: Float64Array, value: Float64Array;
+  try {
+    x = new Float64Array(steps + 1);
+    y = new Float64Array(steps + 1);
+    value = new Float64Array(steps + 1);
+  } catch (e) {
+    throw new RangeError(`trajectory: options.steps ${steps} is too many to record (${(e as Error).message}); ask for fewer steps`);
+  }
   x[0] = p[0]!;
   y[0] = p[1]!;
   value[0] = fn.value(x[0]!, y[0]!);
