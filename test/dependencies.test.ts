@@ -91,6 +91,13 @@ describe('package.json dependencies', () => {
     const found = bareImports(join(ROOT, 'dist', 'tfjs', 'index.js'), (from, spec) => resolve(dirname(from), spec), undefined, new Set(), 3);
     expect([...found].sort()).toEqual(['@tensorflow/tfjs-core']);
   });
+  it('wasm-optim/tfjs resolves through package.json exports (a self-reference, as a user imports it)', () => {
+    const code =
+      "import { train } from 'wasm-optim/tfjs'; import * as tf from '@tensorflow/tfjs-core'; import { ready } from 'wasm-optim';" +
+      "await ready(); const o = train.sgd(0.1); console.log(o instanceof tf.Optimizer, typeof train.rmsprop); o.dispose();";
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(out.trim().split('\n').pop()).toBe('true function'); // (tfjs-core may print its Node banner first)
+  });
   it('list the libraries only the CLI uses as devDependencies', () => {
     for (const name of CLI_ONLY) {
       expect(pkg.dependencies?.[name], name).toBeUndefined();
