@@ -8,7 +8,9 @@
 // the largest finite |ref| of the case; where TF.js gives NaN (centered
 // RMSprop's sqrt of a negative number) the replay must give NaN.
 // The behaviour tests compare with tf.train run live next to train.*.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
@@ -278,6 +280,17 @@ describe('train.* refuses bad input and changes nothing', () => {
     expect(() => tf.tidy(() => opt.applyGradients({ [a.name]: tf.tensor1d([1, 1, 1]) }))).toThrow(/train\.adam: applyGradients: this optimizer was disposed/);
     expect(snap()).toEqual(before);
     tf.dispose([a, b]);
+  });
+  it('refuses to be created before ready(), saying so (a fresh process, the built package)', () => {
+    const code =
+      "import { train } from 'wasm-optim/tfjs'; import '@tensorflow/tfjs-backend-cpu';" +
+      'try { train.adam(0.1); console.log("created"); } catch (e) { console.log(e.message); }';
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', code], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(out.trim().split('\n').pop()).toMatch(/^train\.adam: the WebAssembly kernels are not loaded yet; call `await ready\(\)`/);
   });
   it('refuses bad factory arguments, naming the argument', () => {
     expect(() => train.sgd(undefined as unknown as number)).toThrow(/train\.sgd: expected learningRate to be a finite number, got undefined/);

@@ -75,7 +75,7 @@ const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b
  */
 export abstract class TfjsTrainOptimizer extends Optimizer {
   /** The factory's name, e.g. 'train.adam', in error messages. */
-  protected abstract readonly owner: string;
+  protected readonly owner: string;
   /** State buffers per variable and their initial value. */
   protected abstract readonly stateBuffers: number;
   protected stateInit = 0;
@@ -86,6 +86,13 @@ export abstract class TfjsTrainOptimizer extends Optimizer {
   #top = 16;
   #slots = new Map<string, Slot>();
   #disposed = false;
+
+  constructor(owner: string) {
+    super();
+    this.owner = owner;
+    // like every wasm-optim optimizer: `await ready()` first (the error says so)
+    this.#kernels();
+  }
 
   /** Runs the kernel on one variable's slot (its parameter and gradient already copied in). */
   protected abstract update(k: TfjsKernels, s: Slot): void;
@@ -181,9 +188,11 @@ export abstract class TfjsTrainOptimizer extends Optimizer {
       work.push({ v, g, slot, name });
     }
     const k = this.#kernels();
+    // new variables' regions first: growing the memory is the one step that can fail
+    const slots = work.map((w) => w.slot ?? this.#slot(w.name, w.v));
     this.beforeStep();
-    for (const w of work) {
-      const s = w.slot ?? this.#slot(w.name, w.v);
+    for (const [i, w] of work.entries()) {
+      const s = slots[i]!;
       const mem = this.#f32; // after any growth
       mem.set(w.v.dataSync() as Float32Array, s.p >> 2);
       mem.set(w.g.dataSync() as Float32Array, s.g >> 2);
@@ -214,12 +223,11 @@ export class TfjsSGD extends TfjsTrainOptimizer {
   static get className() {
     return 'WasmOptimSGD';
   }
-  protected readonly owner: string = 'train.sgd';
   protected readonly stateBuffers: number = 0;
   protected c: number;
-  constructor(public learningRate: number) {
-    super();
-    this.c = f32(-num('train.sgd', 'learningRate', learningRate));
+  constructor(public learningRate: number, owner = 'train.sgd') {
+    super(owner);
+    this.c = f32(-num(owner, 'learningRate', learningRate));
   }
   setLearningRate(learningRate: number): void {
     this.c = f32(-num(`${this.owner}: setLearningRate`, 'learningRate', learningRate));
@@ -238,10 +246,9 @@ export class TfjsMomentum extends TfjsSGD {
   static override get className() {
     return 'WasmOptimMomentum';
   }
-  protected override readonly owner = 'train.momentum';
   protected override readonly stateBuffers = 1;
   constructor(learningRate: number, public momentum: number, public useNesterov = false) {
-    super(learningRate);
+    super(learningRate, 'train.momentum');
     num('train.momentum', 'momentum', momentum);
     bool('train.momentum', 'useNesterov', useNesterov);
   }
@@ -258,10 +265,9 @@ export class TfjsAdagrad extends TfjsTrainOptimizer {
   static get className() {
     return 'WasmOptimAdagrad';
   }
-  protected readonly owner = 'train.adagrad';
   protected readonly stateBuffers = 1;
   constructor(public learningRate: number, public initialAccumulatorValue = 0.1) {
-    super();
+    super('train.adagrad');
     num(this.owner, 'learningRate', learningRate);
     this.stateInit = f32(num(this.owner, 'initialAccumulatorValue', initialAccumulatorValue, { min: 0 }));
   }
@@ -279,11 +285,10 @@ export class TfjsAdadelta extends TfjsTrainOptimizer {
   static get className() {
     return 'WasmOptimAdadelta';
   }
-  protected readonly owner = 'train.adadelta';
   protected readonly stateBuffers = 2;
   public epsilon: number;
   constructor(public learningRate = 0.001, public rho = 0.95, epsilon: number | null = null) {
-    super();
+    super('train.adadelta');
     num(this.owner, 'learningRate', learningRate);
     num(this.owner, 'rho', rho);
     this.epsilon = epsilon_(this.owner, epsilon);
@@ -302,7 +307,6 @@ export class TfjsAdam extends TfjsTrainOptimizer {
   static get className() {
     return 'WasmOptimAdam';
   }
-  protected readonly owner = 'train.adam';
   protected readonly stateBuffers = 2;
   public epsilon: number;
   /** beta1^t and beta2^t as TF.js keeps them: running float32 products, starting at beta. */
@@ -311,7 +315,7 @@ export class TfjsAdam extends TfjsTrainOptimizer {
   #bc1 = 0;
   #bc2 = 0;
   constructor(public learningRate = 0.001, public beta1 = 0.9, public beta2 = 0.999, epsilon: number | null = null) {
-    super();
+    super('train.adam');
     num(this.owner, 'learningRate', learningRate);
     num(this.owner, 'beta1', beta1, { min: 0, max: 1, maxExclusive: true });
     num(this.owner, 'beta2', beta2, { min: 0, max: 1, maxExclusive: true });
@@ -343,7 +347,6 @@ export class TfjsAdamax extends TfjsTrainOptimizer {
   static get className() {
     return 'WasmOptimAdamax';
   }
-  protected readonly owner = 'train.adamax';
   protected readonly stateBuffers = 2;
   public epsilon: number;
   protected accBeta1: number;
@@ -351,7 +354,7 @@ export class TfjsAdamax extends TfjsTrainOptimizer {
   protected iteration = 0;
   #s = 0;
   constructor(public learningRate = 0.002, public beta1 = 0.9, public beta2 = 0.999, epsilon: number | null = null, public decay = 0) {
-    super();
+    super('train.adamax');
     num(this.owner, 'learningRate', learningRate);
     num(this.owner, 'beta1', beta1, { min: 0, max: 1, maxExclusive: true });
     num(this.owner, 'beta2', beta2, { min: 0, max: 1 });
@@ -381,11 +384,10 @@ export class TfjsRMSProp extends TfjsTrainOptimizer {
   static get className() {
     return 'WasmOptimRMSProp';
   }
-  protected readonly owner = 'train.rmsprop';
   protected readonly stateBuffers: number;
   public epsilon: number;
   constructor(public learningRate: number, public decay = 0.9, public momentum = 0, epsilon: number | null = null, public centered = false) {
-    super();
+    super('train.rmsprop');
     num(this.owner, 'learningRate', learningRate);
     num(this.owner, 'decay', decay);
     num(this.owner, 'momentum', momentum);
