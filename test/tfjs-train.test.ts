@@ -186,6 +186,38 @@ describe('train.* as a tf.Optimizer', () => {
     expect(got.v).toBe(ref.v);
   });
 
+  it('trains a small dense network through minimize() exactly as tf.train does (no model.fit: tf.variable + minimize)', () => {
+    // 2 layers (kernels [8, 16], [16, 3] and their biases), softmax cross-entropy, 30 steps, every factory
+    const x = tf.randomUniform([32, 8], -1, 1, 'float32', 11);
+    const y = tf.oneHot(tf.tensor1d(Array.from({ length: 32 }, (_, i) => i % 3), 'int32'), 3);
+    for (const [name, args] of [['sgd', [0.1]], ['momentum', [0.05, 0.9, true]], ['adagrad', [0.05]], ['adadelta', [1]], ['adam', [0.01]], ['adamax', [0.01]], ['rmsprop', [0.01, 0.9, 0.5]]] as const) {
+      const [ref, got] = [tf.train, train].map((ns) => {
+        const v = tf.tidy(() => [
+          tf.variable(tf.randomNormal([8, 16], 0, 0.5, 'float32', 1), true, fresh('k1')),
+          tf.variable(tf.zeros([16]), true, fresh('b1')),
+          tf.variable(tf.randomNormal([16, 3], 0, 0.5, 'float32', 2), true, fresh('k2')),
+          tf.variable(tf.zeros([3]), true, fresh('b2')),
+        ]) as [tf.Variable, tf.Variable, tf.Variable, tf.Variable];
+        const opt = (ns[name] as (...a: readonly (number | boolean)[]) => tf.Optimizer)(...args);
+        const loss = () => tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x, v[0]), v[1])), v[2]), v[3])) as tf.Scalar;
+        const costs: number[] = [];
+        for (let t = 0; t < 30; t++) {
+          const c = opt.minimize(loss, true, v)!;
+          costs.push(c.dataSync()[0]!);
+          c.dispose();
+        }
+        const out = { costs, params: v.flatMap((w) => [...w.dataSync()]) };
+        opt.dispose();
+        tf.dispose(v);
+        return out;
+      }) as [{ costs: number[]; params: number[] }, { costs: number[]; params: number[] }];
+      expect(got.costs.at(-1)!, name).toBeLessThan(got.costs[0]!); // it trains
+      expect(got.costs, name).toEqual(ref.costs);
+      expect(got.params, name).toEqual(ref.params);
+    }
+    tf.dispose([x, y]);
+  });
+
   it('matches variables by name in any order and subset; a variable joining later gets fresh state', () => {
     // momentum has no per-call state, so a late variable's trajectory equals that of a fresh tf.train.momentum
     const gA = (t: number) => new Float32Array([0.1 * t, -0.2, 0.3, 1]);
