@@ -19,3 +19,4 @@ export { rprop, rpropFirst } from './rprop';
 export { asgd, asgdAverage } from './asgd';
 export { lion } from './lion';
 export { lambMoments, lambApply, lambParamSumSq, lambUpdateSumSq } from './lamb';
+export { tfSgd, tfMomentum, tfAdagrad, tfAdadelta, tfAdam, tfAdamax, tfRmsprop, tfRmspropCentered } from './tfjs';

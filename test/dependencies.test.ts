@@ -2,7 +2,9 @@
 // packages the library imports at run time (reachable from dist/index.js and
 // from src/index.ts; the CLI's libraries are bundled into dist/cli.js and are
 // devDependencies), and the built `wasm-optim` command runs with none of
-// those libraries resolvable.
+// those libraries resolvable. The `wasm-optim/tfjs` subpath (dist/tfjs/) may
+// import @tensorflow/tfjs-core, an optional peer dependency: the user's own
+// copy, never installed by wasm-optim, and never reached from dist/index.js.
 import { execFile, execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -15,6 +17,9 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   dependencies?: Record<string, string>;
   devDependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+  exports: Record<string, unknown>;
   bin: Record<string, string>;
 };
 const CLI_ONLY = ['cli-progress', 'd3-contour', 'd3-scale', 'd3-shape'];
@@ -36,9 +41,15 @@ const isBuiltin = (s: string) => s.startsWith('node:') || builtinModules.include
 /** The package a bare specifier names: 'd3-scale', '@scope/name'. */
 const packageOf = (s: string) => (s.startsWith('@') ? s.split('/').slice(0, 2).join('/') : s.split('/')[0]!);
 
-/** The packages reachable from `entry` through relative imports (`toFile` maps a relative specifier to a file). */
-function bareImports(entry: string, toFile: (from: string, spec: string) => string, skip: (file: string) => boolean = () => false): Set<string> {
-  const seen = new Set<string>();
+/** The packages reachable from `entry` through relative imports (`toFile` maps a relative specifier to a file); `files` collects the modules walked. */
+function bareImports(
+  entry: string,
+  toFile: (from: string, spec: string) => string,
+  skip: (file: string) => boolean = () => false,
+  files: Set<string> = new Set(),
+  minModules = 20,
+): Set<string> {
+  const seen = files;
   const bare = new Set<string>();
   const queue = [entry];
   while (queue.length) {
@@ -50,7 +61,7 @@ function bareImports(entry: string, toFile: (from: string, spec: string) => stri
       else if (!isBuiltin(spec)) bare.add(packageOf(spec));
     }
   }
-  expect(seen.size).toBeGreaterThan(20); // the walk really followed the library's modules
+  expect(seen.size).toBeGreaterThan(minModules); // the walk really followed the library's modules
   return bare;
 }
 
@@ -63,6 +74,29 @@ describe('package.json dependencies', () => {
     const toTs = (from: string, spec: string) => resolve(dirname(from), spec).replace(/\.js$/, '.ts');
     const found = bareImports(join(ROOT, 'src', 'index.ts'), toTs, (f) => f.includes(`${join('src', 'cli')}`));
     expect([...found].sort()).toEqual(Object.keys(pkg.dependencies ?? {}).sort());
+  });
+  it('dist/index.js never reaches @tensorflow/tfjs-core nor any module of dist/tfjs/', () => {
+    const files = new Set<string>();
+    const found = bareImports(join(ROOT, 'dist', 'index.js'), (from, spec) => resolve(dirname(from), spec), undefined, files);
+    expect(found.has('@tensorflow/tfjs-core')).toBe(false);
+    expect([...found].filter((p) => p.startsWith('@tensorflow/'))).toEqual([]);
+    expect([...files].filter((f) => f.includes(`${join('dist', 'tfjs')}`))).toEqual([]);
+  });
+  it('the wasm-optim/tfjs subpath imports only @tensorflow/tfjs-core, an optional peer dependency, and the library', () => {
+    expect(pkg.exports['./tfjs']).toEqual({ types: './dist/tfjs/index.d.ts', import: './dist/tfjs/index.js' });
+    expect(existsSync(join(ROOT, 'dist', 'tfjs', 'index.d.ts'))).toBe(true);
+    expect(Object.keys(pkg.peerDependencies ?? {})).toEqual(['@tensorflow/tfjs-core']);
+    expect(pkg.peerDependenciesMeta?.['@tensorflow/tfjs-core']?.optional).toBe(true);
+    expect(pkg.dependencies?.['@tensorflow/tfjs-core']).toBeUndefined();
+    const found = bareImports(join(ROOT, 'dist', 'tfjs', 'index.js'), (from, spec) => resolve(dirname(from), spec), undefined, new Set(), 3);
+    expect([...found].sort()).toEqual(['@tensorflow/tfjs-core']);
+  });
+  it('wasm-optim/tfjs resolves through package.json exports (a self-reference, as a user imports it)', () => {
+    const code =
+      "import { train } from 'wasm-optim/tfjs'; import * as tf from '@tensorflow/tfjs-core'; import { ready } from 'wasm-optim';" +
+      "await ready(); const o = train.sgd(0.1); console.log(o instanceof tf.Optimizer, typeof train.rmsprop); o.dispose();";
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(out.trim().split('\n').pop()).toBe('true function'); // (tfjs-core may print its Node banner first)
   });
   it('list the libraries only the CLI uses as devDependencies', () => {
     for (const name of CLI_ONLY) {
@@ -81,9 +115,13 @@ describe('the published package', () => {
     const js = files.filter((f) => /\.(m?js)$/.test(f));
     expect(js.length).toBeGreaterThan(20);
     const allowed = new Set(Object.keys(pkg.dependencies ?? {}));
+    // dist/tfjs/ (wasm-optim/tfjs) may import the optional peer dependency as well
+    const allowedTfjs = new Set([...allowed, ...Object.keys(pkg.peerDependencies ?? {})]);
+    expect(js).toContain('dist/tfjs/index.js');
     for (const f of js) {
+      const ok = f.startsWith('dist/tfjs/') ? allowedTfjs : allowed;
       const bare = specifiers(readFileSync(join(ROOT, f), 'utf8')).filter((s) => !s.startsWith('.') && !s.startsWith('/') && !isBuiltin(s));
-      for (const s of bare) expect(allowed.has(packageOf(s)), `${f} imports ${s}`).toBe(true);
+      for (const s of bare) expect(ok.has(packageOf(s)), `${f} imports ${s}`).toBe(true);
     }
   });
 });

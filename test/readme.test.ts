@@ -5,7 +5,9 @@
 // Conventions (for whoever edits README.md):
 //
 // - Every ```js fence is a complete ES module and is run with `node`, its
-//   `from 'wasm-optim'` imports pointed at dist/index.js. It must exit with
+//   `from 'wasm-optim'` imports pointed at dist/index.js (`from 'wasm-optim/tfjs'`
+//   at dist/tfjs/index.js, '@tensorflow/tfjs-core' and '@tensorflow/tfjs-backend-cpu'
+//   at the copies Node resolves from the repository). It must exit with
 //   status 0 and check at least one output (below).
 // - A fence that cannot run on its own is tagged ```js no-run, with the reason
 //   in the prose around it; the test counts those and lists them in its name.
@@ -29,6 +31,7 @@
 // - Comments on lines without a console.log are remarks and are not checked.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -39,6 +42,9 @@ const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
 const dist = pathToFileURL(join(root, 'dist', 'index.js')).href;
+// `wasm-optim/tfjs` and the TF.js packages the TensorFlow.js examples import (resolved as Node resolves them from the repository)
+const distTfjs = pathToFileURL(join(root, 'dist', 'tfjs', 'index.js')).href;
+const requireHere = createRequire(join(root, 'package.json'));
 const dir = mkdtempSync(join(tmpdir(), 'wasm-optim-readme-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -98,7 +104,11 @@ function parseExamples(md: string): Example[] {
       });
       // one line of preamble, so that a stack trace's line L is README line (fence + L - 1)
       const preamble = `import { log as __log } from '${pathToFileURL(join(dir, 'capture.mjs')).href}'; const __readme = { log: __log };`;
-      const source = [preamble, ...body].join('\n').replaceAll(`from 'wasm-optim'`, `from '${dist}'`);
+      const source = [preamble, ...body]
+        .join('\n')
+        .replaceAll(`from 'wasm-optim/tfjs'`, `from '${distTfjs}'`)
+        .replaceAll(`from 'wasm-optim'`, `from '${dist}'`)
+        .replace(/'(@tensorflow\/tfjs-(?:core|backend-cpu))'/g, (_, name: string) => `'${pathToFileURL(requireHere.resolve(name)).href}'`);
       examples.push({ line: i + 1, tags: open[2]!.trim().split(/\s+/).filter(Boolean), source, annotations });
     }
     i = end;

@@ -1,0 +1,14 @@
+// wasm-optim/tfjs: wasm-optim inside TensorFlow.js. Needs @tensorflow/tfjs-core
+// (an optional peer dependency of wasm-optim; the main entry never loads it).
+export {
+  train,
+  TfjsTrainOptimizer,
+  TfjsSGD,
+  TfjsMomentum,
+  TfjsAdagrad,
+  TfjsAdadelta,
+  TfjsAdam,
+  TfjsAdamax,
+  TfjsRMSProp,
+  type NamedTensor,
+} from './train.js';
