@@ -10,10 +10,9 @@ import { madd4, msub4 } from './common';
  *   m = b2*m + (1-b2)*d
  *
  * sign(0) = 0 and sign(NaN) = NaN (jnp.sign, as the paper's code), so a
- * non-finite gradient is not hidden. lr*sign(c) is formed without its multiply:
- * c scaled by 2^254 (two exact-enough multiplies by 2^127) and clamped to [-lr, lr],
- * which gives lr with c's sign, +0 where c = 0, NaN where c is NaN; for lr >= 2^100
- * (never in practice) a bit select does the same. m is never flushed:
+ * non-finite gradient is not hidden. lr*sign(c) is formed without a multiply,
+ * in six bit operations and compares (no arithmetic on c, which can be subnormal):
+ * lr with c's sign bit, 0 where c = 0, NaN where c is NaN. m is never flushed:
  * the sign of a subnormal moment still moves the parameter by lr, so flushing
  * would change the result (README, design notes). With gscale = ±1 the sign is
  * folded into (1-b1) and (1-b2) (exact); with decay = 1 its multiply is compiled out.
@@ -21,22 +20,15 @@ import { madd4, msub4 } from './common';
 // @ts-ignore: decorator
 @inline function lionVec(
   p: usize, g: usize, m: usize,
-  vLr: v128, vB1: v128, vOmb1: v128, vB2: v128, vOmb2: v128, vDecay: v128, vGs: v128, vSign: v128, vZero: v128, vBig: v128, vNegLr: v128,
-  scaled: bool, decoupled: bool, hugeLr: bool,
+  vLr: v128, vB1: v128, vOmb1: v128, vB2: v128, vOmb2: v128, vDecay: v128, vGs: v128, vSign: v128, vZero: v128,
+  scaled: bool, decoupled: bool,
 ): void {
   const gv = scaled ? f32x4.mul(v128.load(g), vGs) : v128.load(g);
   const mv = v128.load(m);
   const c = madd4(mv, vB1, f32x4.mul(vOmb1, gv));
-  let step: v128;
-  if (hugeLr) {
-    // lr*sign(c): lr (>= 0) with c's sign bit; 0 where c == 0; c itself (NaN) where c is NaN
-    step = v128.bitselect(c, v128.andnot(v128.or(v128.and(c, vSign), vLr), f32x4.eq(c, vZero)), f32x4.ne(c, c));
-  } else {
-    // lr*sign(c) for lr < 2^100: c*2^127*2^127 is +-0, NaN, or at least 2^105 in magnitude;
-    // +0 turns -0 into +0; then clamped to [-lr, lr] by pmax, pmin (which keep a NaN in their first operand)
-    const x = f32x4.add(f32x4.mul(f32x4.mul(c, vBig), vBig), vZero);
-    step = f32x4.pmin(f32x4.pmax(x, vNegLr), vLr);
-  }
+  // lr*sign(c), 6 operations: (c & (signbit | isNaN(c))) | lr is lr with c's sign bit, or a NaN where c is one
+  // (its exponent all ones, its mantissa nonzero), then 0 where c == 0
+  const step = v128.andnot(v128.or(v128.and(c, v128.or(vSign, f32x4.ne(c, c))), vLr), f32x4.eq(c, vZero));
   const pv = v128.load(p);
   v128.store(p, decoupled ? msub4(pv, vDecay, step) : f32x4.sub(pv, step));
   v128.store(m, madd4(mv, vB2, f32x4.mul(vOmb2, gv)));
@@ -46,7 +38,7 @@ import { madd4, msub4 } from './common';
 @inline function lionCore(
   p: usize, g: usize, m: usize, n: i32,
   lr_: f64, b1_: f64, b2_: f64, decay_: f64, gscale_: f64,
-  scaled: bool, decoupled: bool, hugeLr: bool,
+  scaled: bool, decoupled: bool,
 ): void {
   const gscale = <f32>gscale_, lr = <f32>lr_, b1 = <f32>b1_, b2 = <f32>b2_, decay = <f32>decay_;
   // gscale = ±1: (1-b)*(±g) = ((1-b)*±1)*g bit for bit
@@ -56,17 +48,16 @@ import { madd4, msub4 } from './common';
   if (ASC_FEATURE_SIMD) {
     const vLr = f32x4.splat(lr), vB1 = f32x4.splat(b1), vOmb1 = f32x4.splat(omb1), vB2 = f32x4.splat(b2), vOmb2 = f32x4.splat(omb2);
     const vDecay = f32x4.splat(decay), vGs = f32x4.splat(gscale), vSign = i32x4.splat(0x80000000), vZero = f32x4.splat(0);
-    const vBig = f32x4.splat(BIG), vNegLr = f32x4.splat(-lr);
     const end16 = (<usize>n & ~15) << 2;
     const end4 = (<usize>n & ~3) << 2;
     let o: usize = 0;
     for (; o < end16; o += 64) {
-      lionVec(p + o, g + o, m + o, vLr, vB1, vOmb1, vB2, vOmb2, vDecay, vGs, vSign, vZero, vBig, vNegLr, scaled, decoupled, hugeLr);
-      lionVec(p + o + 16, g + o + 16, m + o + 16, vLr, vB1, vOmb1, vB2, vOmb2, vDecay, vGs, vSign, vZero, vBig, vNegLr, scaled, decoupled, hugeLr);
-      lionVec(p + o + 32, g + o + 32, m + o + 32, vLr, vB1, vOmb1, vB2, vOmb2, vDecay, vGs, vSign, vZero, vBig, vNegLr, scaled, decoupled, hugeLr);
-      lionVec(p + o + 48, g + o + 48, m + o + 48, vLr, vB1, vOmb1, vB2, vOmb2, vDecay, vGs, vSign, vZero, vBig, vNegLr, scaled, decoupled, hugeLr);
+      lionVec(p + o, g + o, m + o, vLr, vB1, vOmb1, vB2, vOmb2, vDecay, vGs, vSign, vZero, scaled, decoupled);
+      lionVec(p + o + 16, g + o + 16, m + o + 16, vLr, vB1, vOmb1, vB2, vOmb2, vDecay, vGs, vSign, vZero, scaled, decoupled);
+      lionVec(p + o + 32, g + o + 32, m + o + 32, vLr, vB1, vOmb1, vB2, vOmb2, vDecay, vGs, vSign, vZero, scaled, decoupled);
+      lionVec(p + o + 48, g + o + 48, m + o + 48, vLr, vB1, vOmb1, vB2, vOmb2, vDecay, vGs, vSign, vZero, scaled, decoupled);
     }
-    for (; o < end4; o += 16) lionVec(p + o, g + o, m + o, vLr, vB1, vOmb1, vB2, vOmb2, vDecay, vGs, vSign, vZero, vBig, vNegLr, scaled, decoupled, hugeLr);
+    for (; o < end4; o += 16) lionVec(p + o, g + o, m + o, vLr, vB1, vOmb1, vB2, vOmb2, vDecay, vGs, vSign, vZero, scaled, decoupled);
     i = n & ~3;
   }
   for (; i < n; i++) {
@@ -74,33 +65,19 @@ import { madd4, msub4 } from './common';
     const gv = scaled ? load<f32>(g + o) * gscale : load<f32>(g + o);
     const mv = load<f32>(m + o);
     const c = mv * b1 + omb1 * gv;
-    let step: f32;
-    if (hugeLr) {
-      const sign: f32 = c > 0 ? 1 : c < 0 ? -1 : c == 0 ? 0 : c;
-      step = lr * sign;
-    } else {
-      // the vector body's pmax, pmin: pmax(a, b) = a < b ? b : a, pmin(a, b) = b < a ? b : a
-      const x = c * BIG * BIG + 0;
-      const y: f32 = x < -lr ? -lr : x;
-      step = lr < y ? lr : y;
-    }
+    const sign: f32 = c > 0 ? 1 : c < 0 ? -1 : c == 0 ? 0 : c;
     const pv = load<f32>(p + o);
-    store<f32>(p + o, (decoupled ? pv * decay : pv) - step);
+    store<f32>(p + o, (decoupled ? pv * decay : pv) - lr * sign);
     store<f32>(m + o, mv * b2 + omb2 * gv);
   }
 }
 
-/** 2^127: c*BIG*BIG is at least 2^105 in magnitude for every nonzero float32 c. */
-const BIG: f32 = 1.7014118346046923e38;
-
 /** Lion. State: m. */
 export function lion(p: usize, g: usize, m: usize, n: i32, lr: f64, b1: f64, b2: f64, decay: f64, gscale: f64): void {
   const scaled = abs(gscale) != 1, dc = decay != 1;
-  // lr >= 2^100 (or NaN): the select form; scaled and decoupled with gscale = +-1 or decay = 1 give the same bits
-  if (!(<f32>lr < <f32>1.2676506002282294e30)) lionCore(p, g, m, n, lr, b1, b2, decay, gscale, true, true, true);
-  else if (scaled) {
-    if (dc) lionCore(p, g, m, n, lr, b1, b2, decay, gscale, true, true, false);
-    else lionCore(p, g, m, n, lr, b1, b2, 1, gscale, true, false, false);
-  } else if (dc) lionCore(p, g, m, n, lr, b1, b2, decay, gscale, false, true, false);
-  else lionCore(p, g, m, n, lr, b1, b2, 1, gscale, false, false, false);
+  if (scaled) {
+    if (dc) lionCore(p, g, m, n, lr, b1, b2, decay, gscale, true, true);
+    else lionCore(p, g, m, n, lr, b1, b2, 1, gscale, true, false);
+  } else if (dc) lionCore(p, g, m, n, lr, b1, b2, decay, gscale, false, true);
+  else lionCore(p, g, m, n, lr, b1, b2, 1, gscale, false, false);
 }
