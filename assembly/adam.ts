@@ -1,4 +1,4 @@
-import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, isCoupled, madd4, maxNaN, maxNaN4, msub4 } from './common';
+import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, isCoupled, madd4, maxNaNOr, maxNaNOr4, msub4 } from './common';
 
 /**
  * Adam and AdamW, one fused pass over n floats (PyTorch semantics):
@@ -31,7 +31,7 @@ import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, i
   v128.store(m, mv);
   v128.store(v, vv);
   if (amsgrad) {
-    vv = flushPosIf4(maxNaN4(vv, v128.load(vmax)), vTiny, flushing);
+    vv = flushPosIf4(maxNaNOr4(vv, v128.load(vmax)), vTiny, flushing);
     v128.store(vmax, vv);
   }
   const upd = f32x4.div(f32x4.mul(vStep, mv), f32x4.add(f32x4.sqrt(vv), vEps));
@@ -76,7 +76,7 @@ import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, i
     store<f32>(m + o, mv);
     store<f32>(v + o, vv);
     if (amsgrad) {
-      vv = flushPosIf(maxNaN(vv, load<f32>(vmax + o)), flushing);
+      vv = flushPosIf(maxNaNOr(vv, load<f32>(vmax + o)), flushing);
       store<f32>(vmax + o, vv);
     }
     const upd = ((step * mv) / (sqrt<f32>(vv) + eps));

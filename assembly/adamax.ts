@@ -1,4 +1,4 @@
-import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, isCoupled, madd4, maxNaN, maxNaN4, nmadd4 } from './common';
+import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, isCoupled, madd4, maxNaNOr, maxNaNOr4, nmadd4 } from './common';
 
 /**
  * Adamax, one fused pass (PyTorch semantics; Kingma & Ba 2015, section 7.1):
@@ -9,7 +9,7 @@ import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, i
  *   p = p - step * (m / u)
  *
  * step = lr / (1 - b1^t) is computed in double by the caller. max keeps NaN,
- * as torch.amax does (maxNaN4: one maxps and a NaN fix). Folded (wd = 0, gscale = ±1): the sign goes into (1-b1)
+ * as torch.amax does (maxNaNOr4: two maxps and an or). Folded (wd = 0, gscale = ±1): the sign goes into (1-b1)
  * (u only sees |d|). m and u are flushed to zero on flush steps.
  */
 // @ts-ignore: decorator
@@ -21,7 +21,7 @@ import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, i
   const pv = v128.load(p);
   const d = grad4c(v128.load(g), pv, vGs, vWd, coupled);
   const mv = flushIf4(madd4(v128.load(m), vB1, f32x4.mul(vOmb1, d)), vTiny, flushing);
-  const uv = flushPosIf4(maxNaN4(f32x4.add(f32x4.abs(d), vEps), f32x4.mul(v128.load(u), vB2)), vTiny, flushing);
+  const uv = flushPosIf4(maxNaNOr4(f32x4.add(f32x4.abs(d), vEps), f32x4.mul(v128.load(u), vB2)), vTiny, flushing);
   v128.store(m, mv);
   v128.store(u, uv);
   v128.store(p, nmadd4(vStep, f32x4.div(mv, uv), pv));
@@ -56,7 +56,7 @@ import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, grad4c, gradc, i
     const pv = load<f32>(p + o);
     const d = gradc(load<f32>(g + o), pv, gscale, wd, coupled);
     const mv = flushIf(load<f32>(m + o) * b1 + omb1 * d, flushing);
-    const uv = flushPosIf(maxNaN(abs<f32>(d) + eps, load<f32>(u + o) * b2), flushing);
+    const uv = flushPosIf(maxNaNOr(abs<f32>(d) + eps, load<f32>(u + o) * b2), flushing);
     store<f32>(m + o, mv);
     store<f32>(u + o, uv);
     store<f32>(p + o, pv - step * (mv / uv));

@@ -188,3 +188,22 @@ export function setFlushThreshold(t: f64): void {
   return hi < y ? hi : y;
 }
 
+
+/**
+ * max(a, b) that keeps a NaN from either side, in three instructions on x86 (two maxps and
+ * an or): pmax(a, b) keeps a NaN in a, pmax(b, a) one in b, and where neither is NaN both
+ * are the maximum, so their OR is too; a NaN ORed with anything is still a NaN. For
+ * inputs that are never NaN this is max(a, b), with -0 where one is -0 and the other +0.
+ */
+// @ts-ignore: decorator
+@inline export function maxNaNOr4(a: v128, b: v128): v128 {
+  return v128.or(f32x4.pmax(a, b), f32x4.pmax(b, a));
+}
+
+/** `maxNaNOr4` on one lane: the same two selects and the same OR of their bits. */
+// @ts-ignore: decorator
+@inline export function maxNaNOr(a: f32, b: f32): f32 {
+  const x: f32 = a < b ? b : a;
+  const y: f32 = b < a ? a : b;
+  return reinterpret<f32>(reinterpret<u32>(x) | reinterpret<u32>(y));
+}

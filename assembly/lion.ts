@@ -10,7 +10,8 @@ import { madd4, msub4 } from './common';
  *   m = b2*m + (1-b2)*d
  *
  * sign(0) = 0 and sign(NaN) = NaN (jnp.sign, as the paper's code), so a
- * non-finite gradient is not hidden. lr*sign(c) is formed without a multiply:
+ * non-finite gradient is not hidden. lr*sign(c) is formed without a multiply,
+ * in six bit operations and compares (no arithmetic on c, which can be subnormal):
  * lr with c's sign bit, 0 where c = 0, NaN where c is NaN. m is never flushed:
  * the sign of a subnormal moment still moves the parameter by lr, so flushing
  * would change the result (README, design notes). With gscale = ±1 the sign is
@@ -25,8 +26,9 @@ import { madd4, msub4 } from './common';
   const gv = scaled ? f32x4.mul(v128.load(g), vGs) : v128.load(g);
   const mv = v128.load(m);
   const c = madd4(mv, vB1, f32x4.mul(vOmb1, gv));
-  // lr*sign(c): lr (>= 0) with c's sign bit; 0 where c == 0; c itself (NaN) where c is NaN
-  const step = v128.bitselect(c, v128.andnot(v128.or(v128.and(c, vSign), vLr), f32x4.eq(c, vZero)), f32x4.ne(c, c));
+  // lr*sign(c), 6 operations: (c & (signbit | isNaN(c))) | lr is lr with c's sign bit, or a NaN where c is one
+  // (its exponent all ones, its mantissa nonzero), then 0 where c == 0
+  const step = v128.andnot(v128.or(v128.and(c, v128.or(vSign, f32x4.ne(c, c))), vLr), f32x4.eq(c, vZero));
   const pv = v128.load(p);
   v128.store(p, decoupled ? msub4(pv, vDecay, step) : f32x4.sub(pv, step));
   v128.store(m, madd4(mv, vB2, f32x4.mul(vOmb2, gv)));

@@ -10,9 +10,10 @@ import { clamp, clamp4, flushTiny, flushPosIf, flushPosIf4, nmadd4 } from './com
  *   p     = p - sign(d)*s
  *   prev  = d
  *
- * Branch-free: the two comparisons of d*prev with 0 are lane masks, and
- * v128.bitselect picks the factor. As torch.sign, sign(NaN) is 0, so a NaN
- * gradient does not move p. On a group's first step (rpropFirst) the step sizes start at lr
+ * Branch-free: the two comparisons of d*prev with 0 are lane masks (never both
+ * set), and the factor is 1 XOR the masked bits of etaplus^1 and etaminus^1:
+ * two ands, an or and a xor instead of two bit selects. As torch.sign,
+ * sign(NaN) is 0, so a NaN gradient does not move p. On a group's first step (rpropFirst) the step sizes start at lr
  * instead of being loaded, as PyTorch fills them with the learning rate of
  * that step. The clamp is pmax/pmin (one instruction each; s*f is never NaN with
  * validated options). Step sizes are flushed to zero on flush steps. With gscale = 1
@@ -27,7 +28,8 @@ import { clamp, clamp4, flushTiny, flushPosIf, flushPosIf4, nmadd4 } from './com
   const d = scaled ? f32x4.mul(v128.load(g), vGs) : v128.load(g);
   const prod = f32x4.mul(d, v128.load(prev));
   const down = f32x4.lt(prod, vZero);
-  const f = v128.bitselect(vMinus, v128.bitselect(vPlus, vOne, f32x4.gt(prod, vZero)), down);
+  // the two masks never overlap: f = 1 ^ (up & (etaplus ^ 1)) ^ (down & (etaminus ^ 1)), bit for bit the select
+  const f = v128.xor(vOne, v128.or(v128.and(f32x4.gt(prod, vZero), vPlus), v128.and(down, vMinus)));
   const s = flushPosIf4(clamp4(f32x4.mul(first ? vLr : v128.load(step), f), vMin, vMax), vTiny, flushing);
   v128.store(step, s);
   const dz = v128.andnot(d, down);
@@ -47,7 +49,10 @@ import { clamp, clamp4, flushTiny, flushPosIf, flushPosIf4, nmadd4 } from './com
   const smin = <f32>smin_, smax = <f32>smax_, gscale = <f32>gscale_;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    const vLr = f32x4.splat(lr), vMinus = f32x4.splat(etaminus), vPlus = f32x4.splat(etaplus), vMin = f32x4.splat(smin), vMax = f32x4.splat(smax);
+    // vMinus, vPlus: the bits of etaminus and etaplus XOR those of 1 (rpropVec XORs 1 back in)
+    const one = reinterpret<u32>(<f32>1);
+    const vMinus = i32x4.splat(reinterpret<u32>(etaminus) ^ one), vPlus = i32x4.splat(reinterpret<u32>(etaplus) ^ one);
+    const vLr = f32x4.splat(lr), vMin = f32x4.splat(smin), vMax = f32x4.splat(smax);
     const vGs = f32x4.splat(gscale), vTiny = f32x4.splat(flushTiny), vOne = f32x4.splat(1), vZero = f32x4.splat(0), vNegOne = f32x4.splat(-1);
     const end16 = (<usize>n & ~15) << 2;
     const end4 = (<usize>n & ~3) << 2;
