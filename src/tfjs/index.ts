@@ -12,3 +12,4 @@ export {
   TfjsRMSProp,
   type NamedTensor,
 } from './train.js';
+export { toTfjs, TfjsWasmOptimizer, type TfjsGroup, type ToTfjsOptions, type VariableMatch } from './totfjs.js';
