@@ -19,14 +19,14 @@
 // default group): reading a hyperparameter gives the group's value, assigning
 // one validates it and sets it on every variable of the group, so the
 // wasm-optim schedulers drive it as they drive `new Cls(...)`.
-import { Optimizer, Tensor, engine, tensor, type NamedTensorMap, type Variable } from '@tensorflow/tfjs-core';
+import { Optimizer, tensor, type NamedTensorMap } from '@tensorflow/tfjs-core';
 import type { serialization } from '@tensorflow/tfjs-core';
 type ConfigDict = serialization.ConfigDict;
 import { clipGradNorm, type NormType } from '../clip.js';
 import type { Optimizer as CoreOptimizer } from '../optimizer.js';
 import { NonFiniteGradientError } from '../step.js';
 import { registry, type OptimizerClass, type HyperparametersOf } from '../registry.js';
-import type { NamedTensor } from './train.js';
+import { describe, readGradients, type NamedTensor } from './gradients.js';
 
 /** Selects variables by name: a RegExp (tested), a string (equal name) or a predicate. */
 export type VariableMatch = RegExp | string | ((name: string) => boolean);
@@ -52,15 +52,6 @@ interface Entry {
   readonly opt: CoreOptimizer<object>;
 }
 
-const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (v === undefined) return 'undefined';
-  if (v instanceof Tensor) return `a ${v.dtype} tensor of shape [${v.shape.join(', ')}]`;
-  if (Array.isArray(v)) return `an array of length ${v.length}`;
-  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
-}
 
 /** The tf.Optimizer that toTfjs returns. */
 export class TfjsWasmOptimizer<O extends object = object> extends Optimizer {
@@ -182,43 +173,13 @@ export class TfjsWasmOptimizer<O extends object = object> extends Optimizer {
   applyGradients(variableGradients: NamedTensorMap | NamedTensor[]): void {
     const owner = `${this.#owner}: applyGradients`;
     this.#live('applyGradients');
-    if (variableGradients === null || typeof variableGradients !== 'object') {
-      throw new TypeError(`${owner}: expected a map { name: gradient } or an array of { name, tensor }, got ${describe(variableGradients)}`);
-    }
-    const pairs: [string, unknown][] = Array.isArray(variableGradients)
-      ? variableGradients.map((e, i) => {
-          if (e === null || typeof e !== 'object' || typeof (e as NamedTensor).name !== 'string') {
-            throw new TypeError(`${owner}: expected element ${i} to be { name: string, tensor }, got ${describe(e)}`);
-          }
-          return [(e as NamedTensor).name, (e as NamedTensor).tensor];
-        })
-      : Object.entries(variableGradients);
     // Everything is checked (and every gradient read) before anything changes.
-    const work: { v: Variable; g: Float32Array; entry: Entry | undefined; name: string }[] = [];
-    const seen = new Set<string>();
-    const registered = engine().registeredVariables;
-    for (const [name, g] of pairs) {
-      if (seen.has(name)) throw new Error(`${owner}: variable ${JSON.stringify(name)} is given twice in one call`);
-      seen.add(name);
-      if (g === null || g === undefined) continue; // as tf.train: no gradient, no update
-      const v = Object.prototype.hasOwnProperty.call(registered, name) ? registered[name] : undefined;
-      if (!v) throw new Error(`${owner}: no variable named ${JSON.stringify(name)} is registered (tf.variable); got a gradient for it`);
-      if (!(g instanceof Tensor)) throw new TypeError(`${owner}: expected the gradient of ${JSON.stringify(name)} to be a tf.Tensor, got ${describe(g)}`);
-      if (g.isDisposed) throw new Error(`${owner}: the gradient of ${JSON.stringify(name)} is disposed`);
-      if (v.dtype !== 'float32') throw new TypeError(`${owner}: variable ${JSON.stringify(name)} must be float32, got ${v.dtype}`);
-      if (g.dtype !== 'float32') throw new TypeError(`${owner}: expected the gradient of ${JSON.stringify(name)} to be float32, got ${g.dtype}`);
-      if (!sameShape(g.shape, v.shape)) {
-        throw new RangeError(`${owner}: expected the gradient of ${JSON.stringify(name)} to have the variable's shape [${v.shape.join(', ')}], got [${g.shape.join(', ')}]`);
-      }
-      const entry = this.#vars.get(name);
-      if (entry && !sameShape(entry.shape, v.shape)) {
-        throw new RangeError(
-          `${owner}: variable ${JSON.stringify(name)} changed shape from [${entry.shape.join(', ')}] to [${v.shape.join(', ')}]; ` +
-            'its optimizer state no longer fits (use a new optimizer, or a new variable name)',
-        );
-      }
-      work.push({ v, g: g.dataSync() as Float32Array, entry, name });
-    }
+    const work = readGradients(owner, variableGradients, (name) => this.#vars.get(name)?.shape).map(({ name, v, g }) => ({
+      name,
+      v,
+      g: g.dataSync() as Float32Array,
+      entry: this.#vars.get(name),
+    }));
     const { checkFinite = true, skipNonFinite = false, maxGradNorm, gradNormType = 2 } = this.#step;
     if (checkFinite || skipNonFinite) {
       for (const [i, w] of work.entries()) {

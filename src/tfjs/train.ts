@@ -8,15 +8,12 @@
 // variable's and the gradient's values in (dataSync), runs the kernel, and
 // assigns a new tensor made from the parameter buffer (tf.tensor + assign,
 // the temporary disposed), so the optimizer holds no tensors at all.
-import { Optimizer, Tensor, backend, engine, tensor, type NamedTensorMap, type Variable } from '@tensorflow/tfjs-core';
+import { Optimizer, backend, tensor, type NamedTensorMap, type Variable } from '@tensorflow/tfjs-core';
 import { activeModule } from '../wasm.js';
 import type { TfjsKernels } from './kernels.js';
+import { describe, readGradients, type NamedTensor } from './gradients.js';
 
-/** `{ name, tensor }`: the array form of applyGradients (tf.train's NamedTensor). */
-export interface NamedTensor {
-  name: string;
-  tensor: Tensor;
-}
+export type { NamedTensor } from './gradients.js';
 
 const f32 = Math.fround;
 
@@ -30,15 +27,6 @@ interface Slot {
   readonly state: readonly number[];
 }
 
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (v === undefined) return 'undefined';
-  if (typeof v === 'number') return String(v);
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (Array.isArray(v)) return `an array of length ${v.length}`;
-  if (v instanceof Tensor) return `a ${v.dtype} tensor of shape [${v.shape.join(', ')}]`;
-  return typeof v === 'object' ? `an object (${Object.prototype.toString.call(v)})` : `a ${typeof v}`;
-}
 
 /** Checks a factory argument: a finite number, optionally within a range. */
 function num(owner: string, name: string, v: unknown, range?: { min?: number; max?: number; maxExclusive?: boolean }): number {
@@ -65,8 +53,6 @@ function epsilon(owner: string, v: unknown): number {
   if (v === null || v === undefined) return backend().epsilon();
   return num(owner, 'epsilon', v, { min: 0 });
 }
-
-const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
 /**
  * The base of the seven: a tf.Optimizer subclass (so `instanceof tf.Optimizer`,
@@ -146,47 +132,8 @@ export abstract class TfjsTrainOptimizer extends Optimizer {
   applyGradients(variableGradients: NamedTensorMap | NamedTensor[]): void {
     const owner = `${this.owner}: applyGradients`;
     if (this.#disposed) throw new Error(`${owner}: this optimizer was disposed`);
-    if (variableGradients === null || typeof variableGradients !== 'object') {
-      throw new TypeError(`${owner}: expected a map { name: gradient } or an array of { name, tensor }, got ${describe(variableGradients)}`);
-    }
-    const pairs: [string, unknown][] = Array.isArray(variableGradients)
-      ? variableGradients.map((e, i) => {
-          if (e === null || typeof e !== 'object' || typeof (e as NamedTensor).name !== 'string') {
-            throw new TypeError(`${owner}: expected element ${i} to be { name: string, tensor }, got ${describe(e)}`);
-          }
-          return [(e as NamedTensor).name, (e as NamedTensor).tensor];
-        })
-      : Object.entries(variableGradients);
     // Everything is checked before anything changes.
-    const work: { v: Variable; g: Tensor; slot: Slot | undefined; name: string }[] = [];
-    const seen = new Set<string>();
-    const registered = engine().registeredVariables;
-    for (const [name, g] of pairs) {
-      if (seen.has(name)) throw new Error(`${owner}: variable ${JSON.stringify(name)} is given twice in one call`);
-      seen.add(name);
-      if (g === null || g === undefined) continue; // as tf.train: no gradient, no update
-      const v = Object.prototype.hasOwnProperty.call(registered, name) ? registered[name] : undefined;
-      if (!v) throw new Error(`${owner}: no variable named ${JSON.stringify(name)} is registered (tf.variable); got a gradient for it`);
-      if (!(g instanceof Tensor)) throw new TypeError(`${owner}: expected the gradient of ${JSON.stringify(name)} to be a tf.Tensor, got ${describe(g)}`);
-      if (g.isDisposed) throw new Error(`${owner}: the gradient of ${JSON.stringify(name)} is disposed`);
-      if (v.dtype !== 'float32') throw new TypeError(`${owner}: variable ${JSON.stringify(name)} must be float32, got ${v.dtype}`);
-      if (g.dtype !== 'float32') {
-        throw new TypeError(`${owner}: expected the gradient of ${JSON.stringify(name)} to be float32, got ${g.dtype}`);
-      }
-      if (!sameShape(g.shape, v.shape)) {
-        throw new RangeError(
-          `${owner}: expected the gradient of ${JSON.stringify(name)} to have the variable's shape [${v.shape.join(', ')}], got [${g.shape.join(', ')}]`,
-        );
-      }
-      const slot = this.#slots.get(name);
-      if (slot && !sameShape(slot.shape, v.shape)) {
-        throw new RangeError(
-          `${owner}: variable ${JSON.stringify(name)} changed shape from [${slot.shape.join(', ')}] to [${v.shape.join(', ')}]; ` +
-            'its optimizer state no longer fits (use a new optimizer, or a new variable name)',
-        );
-      }
-      work.push({ v, g, slot, name });
-    }
+    const work = readGradients(owner, variableGradients, (name) => this.#slots.get(name)?.shape).map((w) => ({ ...w, slot: this.#slots.get(w.name) }));
     const k = this.#kernels();
     // new variables' regions first: growing the memory is the one step that can fail
     const slots = work.map((w) => w.slot ?? this.#slot(w.name, w.v));
