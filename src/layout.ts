@@ -36,9 +36,10 @@ export interface Group<O, S extends Scalars> {
   /**
    * The padding lanes of the group's parameter and state buffers (past each
    * tensor's end, up to the next multiple of 4): pairs [float index in memory,
-   * count]. The step zeroes them after `run`, so that no lane past a tensor's
-   * end ever holds NaN (0/0 where eps = 0) or garbage that a pass over a
-   * whole buffer could read.
+   * count]. Where a step could leave NaN there (0/0 where eps = 0: the options
+   * for which MethodSpec.flushes answers false), the step zeroes them after
+   * `run`, so no lane past a tensor's end ever holds NaN or garbage that a
+   * pass over a whole buffer could read.
    */
   pads: Int32Array;
 }
