@@ -6,7 +6,7 @@
 //
 // - Every ```js fence is a complete ES module and is run with `node`, its
 //   `from 'wasm-optim'` imports pointed at dist/index.js (`from 'wasm-optim/tfjs'`
-//   at dist/tfjs/index.js, '@tensorflow/tfjs-core' and '@tensorflow/tfjs-backend-cpu'
+//   at dist/tfjs/index.js, '@tensorflow/tfjs-core', '-backend-cpu' and '-layers'
 //   at the copies Node resolves from the repository). It must exit with
 //   status 0 and check at least one output (below).
 // - A fence that cannot run on its own is tagged ```js no-run, with the reason
@@ -108,7 +108,7 @@ function parseExamples(md: string): Example[] {
         .join('\n')
         .replaceAll(`from 'wasm-optim/tfjs'`, `from '${distTfjs}'`)
         .replaceAll(`from 'wasm-optim'`, `from '${dist}'`)
-        .replace(/'(@tensorflow\/tfjs-(?:core|backend-cpu))'/g, (_, name: string) => `'${pathToFileURL(requireHere.resolve(name)).href}'`);
+        .replace(/'(@tensorflow\/tfjs-(?:core|backend-cpu|layers))'/g, (_, name: string) => `'${pathToFileURL(requireHere.resolve(name)).href}'`);
       examples.push({ line: i + 1, tags: open[2]!.trim().split(/\s+/).filter(Boolean), source, annotations });
     }
     i = end;

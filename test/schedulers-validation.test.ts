@@ -364,6 +364,18 @@ describe('loadStateDict', () => {
     expect(b.getLastLr()).toEqual(a.getLastLr());
   });
 
+  it('camelCase spellings of PyTorch names: tMax, t0, tMult give the same schedule; both spellings at once is an error', () => {
+    const run = (make: (o: SchedulableOptimizer) => { step(): unknown }) => {
+      const o = sgd();
+      const s = make(o);
+      return Array.from({ length: 12 }, () => (s.step(), o.paramGroups[0]!.lr));
+    };
+    expect(run((o) => new CosineAnnealingLR(o, { tMax: 5, etaMin: 0.01 }))).toEqual(run((o) => new CosineAnnealingLR(o, { TMax: 5, etaMin: 0.01 })));
+    expect(run((o) => new CosineAnnealingWarmRestarts(o, { t0: 3, tMult: 2 }))).toEqual(run((o) => new CosineAnnealingWarmRestarts(o, { T0: 3, TMult: 2 })));
+    expect(() => new CosineAnnealingLR(sgd(), { tMax: 5, TMax: 5 } as never)).toThrow(/CosineAnnealingLR: give options\.TMax or options\.tMax \(the same option\), not both/);
+    expect(() => new CosineAnnealingLR(sgd(), { tMax: 0 })).toThrow(/options\.TMax/);
+  });
+
   it('getLastLr and baseLrs return copies', () => {
     const s = new StepLR(sgd(), { stepSize: 2 }) as LRScheduler;
     s.getLastLr()[0] = 5;

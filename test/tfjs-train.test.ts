@@ -309,7 +309,7 @@ describe('train.* refuses bad input and changes nothing', () => {
     const { opt, a, b, snap } = setup();
     const before = snap();
     opt.dispose();
-    expect(() => tf.tidy(() => opt.applyGradients({ [a.name]: tf.tensor1d([1, 1, 1]) }))).toThrow(/train\.adam: applyGradients: this optimizer was disposed/);
+    expect(() => tf.tidy(() => opt.applyGradients({ [a.name]: tf.tensor1d([1, 1, 1]) }))).toThrow(/train\.adam: applyGradients was called after dispose\(\); create a new optimizer/);
     expect(snap()).toEqual(before);
     tf.dispose([a, b]);
   });

@@ -117,6 +117,25 @@ export function checkOptionsObject(owner: string, options: unknown, example: str
 }
 
 /**
+ * Accepts a camelCase spelling for PyTorch-named options (`tMax` for `TMax`,
+ * `t0` for `T0`): returns options with the PyTorch name; giving both is an error.
+ */
+export function withAliases(owner: string, options: unknown, aliases: Readonly<Record<string, string>>): unknown {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) return options;
+  const o = options as Record<string, unknown>;
+  const used = Object.keys(aliases).filter((a) => Object.prototype.hasOwnProperty.call(o, a));
+  if (used.length === 0) return options;
+  const out: Record<string, unknown> = { ...o };
+  for (const alias of used) {
+    const name = aliases[alias]!;
+    if (Object.prototype.hasOwnProperty.call(o, name)) throw new TypeError(`${owner}: give options.${name} or options.${alias} (the same option), not both`);
+    out[name] = out[alias];
+    delete out[alias];
+  }
+  return out;
+}
+
+/**
  * Validates `options` against `specs`: unknown keys, missing required ones and
  * bad values throw; defaults fill the rest. `extra` lists keys the caller
  * handles itself (functions such as lrLambda).

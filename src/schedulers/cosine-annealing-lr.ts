@@ -1,13 +1,22 @@
 import { nonNegative } from '../validate.js';
-import { positiveInteger, value } from './check.js';
+import { positiveInteger, value, withAliases } from './check.js';
 import { LRScheduler, type SchedulableOptimizer } from './scheduler.js';
 
-export interface CosineAnnealingLROptions {
-  /** half period, in epochs (an integer >= 1) */
-  TMax: number;
+export type CosineAnnealingLROptions = (
+  | {
+      /** half period, in epochs (an integer >= 1); PyTorch's T_max */
+      TMax: number;
+      tMax?: never;
+    }
+  | {
+      /** TMax in camelCase */
+      tMax: number;
+      TMax?: never;
+    }
+) & {
   /** minimum learning rate, default 0 */
   etaMin?: number;
-}
+};
 
 /**
  * PyTorch's `CosineAnnealingLR` (SGDR without restarts):
@@ -25,7 +34,7 @@ export class CosineAnnealingLR extends LRScheduler<{ TMax: number; etaMin: numbe
       'CosineAnnealingLR',
       optimizer,
       () => ({ TMax: { check: value(positiveInteger) }, etaMin: { check: value(nonNegative), default: 0 } }),
-      options,
+      withAliases('CosineAnnealingLR', options, { tMax: 'TMax' }),
       '{ TMax: 100, etaMin: 0 }',
     );
     this.start();

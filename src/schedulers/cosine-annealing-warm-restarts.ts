@@ -1,15 +1,25 @@
 import { describe, nonNegative } from '../validate.js';
-import { positiveInteger, positiveNumber, value } from './check.js';
+import { positiveInteger, positiveNumber, value, withAliases } from './check.js';
 import { LRScheduler, type SchedulableOptimizer } from './scheduler.js';
 
-export interface CosineAnnealingWarmRestartsOptions {
-  /** epochs until the first restart (an integer >= 1) */
-  T0: number;
-  /** factor by which the period grows after each restart (an integer >= 1), default 1 */
+export type CosineAnnealingWarmRestartsOptions = (
+  | {
+      /** epochs until the first restart (an integer >= 1); PyTorch's T_0 */
+      T0: number;
+      t0?: never;
+    }
+  | {
+      /** T0 in camelCase */
+      t0: number;
+      T0?: never;
+    }
+) & {
+  /** factor by which the period grows after each restart (an integer >= 1), default 1; also `tMult` */
   TMult?: number;
+  tMult?: number;
   /** minimum learning rate, default 0 */
   etaMin?: number;
-}
+};
 
 interface WarmRestartsState {
   /** the current period, PyTorch's T_i */
@@ -38,7 +48,7 @@ export class CosineAnnealingWarmRestarts extends LRScheduler<{ T0: number; TMult
         TMult: { check: value(positiveInteger), default: 1 },
         etaMin: { check: value(nonNegative), default: 0 },
       }),
-      options,
+      withAliases('CosineAnnealingWarmRestarts', options, { t0: 'T0', tMult: 'TMult' }),
       '{ T0: 10, TMult: 2 }',
       [],
       { TI: 1, TCur: -1 },

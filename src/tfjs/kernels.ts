@@ -4,6 +4,8 @@
 
 /** The exports of assembly/tfjs.ts (used only by `wasm-optim/tfjs`'s `train.*`). */
 export interface TfjsKernels {
+  /** The core's finiteness check (assembly/finite.ts): 1 when every value is finite. */
+  allFinite(x: number, n: number): number;
   tfSgd(p: number, g: number, n: number, c: number): void;
   tfMomentum(p: number, g: number, acc: number, n: number, c: number, m: number, nesterov: number): void;
   tfAdagrad(p: number, g: number, acc: number, n: number, c: number, eps: number): void;

@@ -22,11 +22,15 @@
 import { Optimizer, tensor, type NamedTensorMap } from '@tensorflow/tfjs-core';
 import type { serialization } from '@tensorflow/tfjs-core';
 type ConfigDict = serialization.ConfigDict;
+type Serializable = serialization.Serializable;
+type SerializableConstructor<T extends Serializable> = serialization.SerializableConstructor<T>;
 import { clipGradNorm, type NormType } from '../clip.js';
 import type { Optimizer as CoreOptimizer } from '../optimizer.js';
 import { NonFiniteGradientError } from '../step.js';
 import { registry, type OptimizerClass, type HyperparametersOf } from '../registry.js';
-import { describe, readGradients, type NamedTensor } from './gradients.js';
+import { describe, readGradients, sameShape, type NamedTensor } from './gradients.js';
+import { OwnedWeights, floatsOf, ownConfig, protect, readWeights, savedFor, unprotect } from './weights.js';
+import type { ParamState, StateDict } from '../state-dict.js';
 
 /** Selects variables by name: a RegExp (tested), a string (equal name) or a predicate. */
 export type VariableMatch = RegExp | string | ((name: string) => boolean);
@@ -52,6 +56,15 @@ interface Entry {
   readonly opt: CoreOptimizer<object>;
 }
 
+/** A variable's state restored by setWeights(), not yet stepped. */
+interface Saved {
+  readonly shape: readonly number[];
+  readonly state: ParamState | null;
+}
+
+/** A group's `match` as a saved config holds it. */
+type SavedMatch = { regexp: string; flags: string } | { name: string };
+
 
 /** The tf.Optimizer that toTfjs returns. */
 export class TfjsWasmOptimizer<O extends object = object> extends Optimizer {
@@ -68,6 +81,8 @@ export class TfjsWasmOptimizer<O extends object = object> extends Optimizer {
   readonly #options: Record<string, unknown>;
   readonly #vars = new Map<string, Entry>();
   readonly #paramGroups: readonly Record<string, unknown>[];
+  #saved = new Map<string, Saved>();
+  #owned = new OwnedWeights();
   #disposed = false;
 
   constructor(Cls: OptimizerClass, options: Partial<O> & StepOpts = {}, extra: ToTfjsOptions<O> = {}) {
@@ -174,11 +189,12 @@ export class TfjsWasmOptimizer<O extends object = object> extends Optimizer {
     const owner = `${this.#owner}: applyGradients`;
     this.#live('applyGradients');
     // Everything is checked (and every gradient read) before anything changes.
-    const work = readGradients(owner, variableGradients, (name) => this.#vars.get(name)?.shape).map(({ name, v, g }) => ({
+    const work = readGradients(owner, variableGradients, (name) => this.#vars.get(name)?.shape ?? savedFor(this.#saved, name)?.[1].shape).map(({ name, v, g }) => ({
       name,
       v,
       g: g.dataSync() as Float32Array,
       entry: this.#vars.get(name),
+      saved: this.#vars.has(name) ? undefined : savedFor(this.#saved, name),
     }));
     const { checkFinite = true, skipNonFinite = false, maxGradNorm, gradNormType = 2 } = this.#step;
     if (checkFinite || skipNonFinite) {
@@ -203,6 +219,7 @@ export class TfjsWasmOptimizer<O extends object = object> extends Optimizer {
         const group = this.groupOf(w.name);
         const opt = new this.#Cls([new Float32Array(w.v.size)], { ...this.#hyper[group], checkFinite: false });
         made.push(opt);
+        if (w.saved) opt.loadStateDict(this.#dict(group, w.saved[1].state));
         return { shape: [...w.v.shape], group, opt };
       });
     } catch (e) {
@@ -214,6 +231,7 @@ export class TfjsWasmOptimizer<O extends object = object> extends Optimizer {
       e.opt.params[0]!.set(w.v.dataSync() as Float32Array);
       e.opt.grads[0]!.set(w.g);
       if (!w.entry) this.#vars.set(w.name, e);
+      if (w.saved) this.#saved.delete(w.saved[0]);
     });
     if (maxGradNorm !== undefined && entries.length > 0) clipGradNorm(entries.map((e) => e.opt.grads[0]!), maxGradNorm, gradNormType);
     for (const [i, w] of work.entries()) {
@@ -226,8 +244,131 @@ export class TfjsWasmOptimizer<O extends object = object> extends Optimizer {
     this.incrementIterations();
   }
 
+  /** A one-parameter state dict for a variable of group `gi` (the group's current hyperparameters). */
+  #dict(gi: number, state: ParamState | null): StateDict<object> {
+    return { kind: this.kind, version: 1, state: [state], paramGroups: [{ ...this.#hyper[gi]!, params: [0] }] };
+  }
+
+  /**
+   * The optimizer as a saved model holds it: the class, the step options,
+   * and every group's match and current hyperparameters (so a learning rate
+   * a scheduler has moved is saved as it is now). Strings are escaped to
+   * survive tfjs-layers' load (see protect). A group matched by a function
+   * cannot be saved: the error says so.
+   */
   getConfig(): ConfigDict {
-    return { kind: this.kind, options: JSON.parse(JSON.stringify(this.#options)) as ConfigDict };
+    this.#live('getConfig');
+    const groups = this.#matches.map((m, i) => {
+      let match: SavedMatch;
+      if (m instanceof RegExp) match = { regexp: m.source, flags: m.flags };
+      else if (typeof m === 'string') match = { name: m };
+      else throw new TypeError(`${this.#owner}: getConfig: groups[${i}].match is a function, which a saved config cannot hold; give a RegExp or a string to save this optimizer`);
+      return { match, ...this.#hyper[i] };
+    });
+    const config = { kind: this.kind, options: { ...this.#step, ...this.#hyper[this.#matches.length] }, groups };
+    return protect(JSON.parse(JSON.stringify(config))) as ConfigDict;
+  }
+
+  /** Rebuilds a toTfjs optimizer from getConfig()'s output (tf.loadLayersModel calls this). */
+  static override fromConfig<T extends Serializable>(_cls: SerializableConstructor<T>, config: ConfigDict): T {
+    const c = unprotect(ownConfig(config)) as { kind?: unknown; options?: unknown; groups?: unknown };
+    const entry = registry.find((e) => e.name === c.kind);
+    if (!entry) throw new TypeError(`toTfjs.fromConfig: expected kind to be a registered optimizer name, got ${describe(c.kind)}`);
+    if (!Array.isArray(c.groups ?? [])) throw new TypeError(`toTfjs.fromConfig: expected groups to be an array, got ${describe(c.groups)}`);
+    const groups = ((c.groups ?? []) as Record<string, unknown>[]).map((g, i) => {
+      const { match, ...h } = (g ?? {}) as { match?: SavedMatch };
+      let m: VariableMatch;
+      if (match && typeof (match as { regexp?: unknown }).regexp === 'string') m = new RegExp((match as { regexp: string }).regexp, String((match as { flags?: unknown }).flags ?? ''));
+      else if (match && typeof (match as { name?: unknown }).name === 'string') m = (match as { name: string }).name;
+      else throw new TypeError(`toTfjs.fromConfig: expected groups[${i}].match to be { regexp, flags } or { name }, got ${describe(match)}`);
+      return { match: m, ...h };
+    });
+    return new TfjsWasmOptimizer(entry.class, (c.options ?? {}) as object, { groups }) as never;
+  }
+
+  /**
+   * `iter`, then for every variable (in the order first seen): `${name}/state`,
+   * a string scalar holding JSON `{ shape, step, ...running scalars }`
+   * (doubles written exactly), then one float32 tensor `${name}/${buffer}` per
+   * state buffer. The tensors stay valid until the next getWeights() or dispose().
+   */
+  override async getWeights(): Promise<NamedTensor[]> {
+    this.#live('getWeights');
+    const items: { name: string; values: Float32Array | string; shape: readonly number[] }[] = [];
+    const add = (name: string, shape: readonly number[], st: ParamState | null) => {
+      const meta: Record<string, unknown> = { shape };
+      const buffers: [string, Float32Array][] = [];
+      for (const [k, v] of Object.entries(st ?? {})) {
+        if (v instanceof Float32Array) buffers.push([k, v]);
+        else meta[k] = v;
+      }
+      meta.buffers = buffers.map(([k]) => k);
+      items.push({ name: `${name}/state`, values: JSON.stringify(meta), shape: [] });
+      for (const [k, v] of buffers) items.push({ name: `${name}/${k}`, values: v, shape });
+    };
+    for (const [name, e] of this.#vars) add(name, e.shape, e.opt.stateDict().state[0] ?? null);
+    for (const [name, s] of this.#saved) add(name, s.shape, s.state);
+    return this.#owned.make(this.iterations, items);
+  }
+
+  /**
+   * Restores what getWeights() returned: the iteration count and each
+   * variable's state, applied when the variable is next stepped (matched by
+   * name, see savedFor). Everything is read and checked first (each
+   * variable's state against its group, by loading it into a throwaway
+   * optimizer); a malformed list changes nothing.
+   */
+  override async setWeights(weightValues: NamedTensor[]): Promise<void> {
+    const owner = `${this.#owner}: setWeights`;
+    this.#live('setWeights');
+    const { iterations, entries } = await readWeights(owner, weightValues);
+    const saved = new Map<string, Saved>();
+    for (let i = 0; i < entries.length; ) {
+      const head = entries[i]!;
+      if (!head.name.endsWith('/state') || !Array.isArray(head.values) || head.shape.length !== 0) {
+        throw new RangeError(`${owner}: expected entry ${i + 1} to be a string scalar '<variable>/state', got ${JSON.stringify(head.name)}`);
+      }
+      const name = head.name.slice(0, -'/state'.length);
+      if (saved.has(name)) throw new RangeError(`${owner}: variable ${JSON.stringify(name)} appears twice`);
+      let meta: Record<string, unknown>;
+      try {
+        meta = JSON.parse(String(head.values[0])) as Record<string, unknown>;
+      } catch {
+        throw new RangeError(`${owner}: ${JSON.stringify(head.name)} is not valid JSON`);
+      }
+      const { shape, buffers, ...scalars } = meta ?? {};
+      if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new RangeError(`${owner}: ${JSON.stringify(head.name)} has no valid shape`);
+      if (!Array.isArray(buffers) || !buffers.every((b) => typeof b === 'string')) throw new RangeError(`${owner}: ${JSON.stringify(head.name)} has no valid buffers list`);
+      i++;
+      let state: ParamState | null = null;
+      if ('step' in scalars) {
+        state = { ...(scalars as ParamState) };
+        for (const b of buffers as string[]) {
+          const e = entries[i];
+          const want = `${name}/${b}`;
+          if (!e || e.name !== want) throw new RangeError(`${owner}: expected entry ${i + 1} to be ${JSON.stringify(want)}, got ${e ? JSON.stringify(e.name) : 'the end of the list'}`);
+          if (!sameShape(e.shape, shape as number[])) throw new RangeError(`${owner}: ${JSON.stringify(want)} has shape [${e.shape.join(', ')}], expected [${shape.join(', ')}]`);
+          state[b] = floatsOf(owner, e);
+          i++;
+        }
+      }
+      // checked by the class itself, against the group this variable falls in
+      const size = (shape as number[]).reduce((a, d) => a * d, 1);
+      const probe = new this.#Cls([new Float32Array(size)], { ...this.#hyper[this.groupOf(name)], checkFinite: false });
+      try {
+        probe.loadStateDict(this.#dict(this.groupOf(name), state));
+      } catch (e) {
+        throw new RangeError(`${owner}: the state of ${JSON.stringify(name)} does not fit this optimizer: ${(e as Error).message}`);
+      } finally {
+        probe.dispose();
+      }
+      saved.set(name, { shape: shape as number[], state });
+    }
+    // Checked: now replace everything.
+    for (const e of this.#vars.values()) e.opt.dispose();
+    this.#vars.clear();
+    this.#saved = saved;
+    this.iterations_ = iterations;
   }
 
   /** Frees every variable's optimizer; later calls throw. Idempotent. */
@@ -236,6 +377,8 @@ export class TfjsWasmOptimizer<O extends object = object> extends Optimizer {
       this.#disposed = true;
       for (const e of this.#vars.values()) e.opt.dispose();
       this.#vars.clear();
+      this.#saved.clear();
+      this.#owned.release();
     }
     super.dispose();
   }

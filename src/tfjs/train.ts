@@ -8,10 +8,15 @@
 // variable's and the gradient's values in (dataSync), runs the kernel, and
 // assigns a new tensor made from the parameter buffer (tf.tensor + assign,
 // the temporary disposed), so the optimizer holds no tensors at all.
-import { Optimizer, backend, tensor, type NamedTensorMap, type Variable } from '@tensorflow/tfjs-core';
+import { Optimizer, backend, serialization, tensor, type NamedTensorMap, type Variable } from '@tensorflow/tfjs-core';
+type Serializable = serialization.Serializable;
+type SerializableConstructor<T extends Serializable> = serialization.SerializableConstructor<T>;
+type ConfigDict = serialization.ConfigDict;
 import { activeModule } from '../wasm.js';
 import type { TfjsKernels } from './kernels.js';
-import { describe, readGradients, type NamedTensor } from './gradients.js';
+import { describe, readGradients, sameShape, type NamedTensor } from './gradients.js';
+import { OwnedWeights, floatsOf, ownConfig, readWeights, savedFor } from './weights.js';
+import { NonFiniteGradientError } from '../step.js';
 
 export type { NamedTensor } from './gradients.js';
 
@@ -54,10 +59,23 @@ function epsilon(owner: string, v: unknown): number {
   return num(owner, 'epsilon', v, { min: 0 });
 }
 
+/** Saved state for a variable not seen since setWeights(): its shape and state arrays (in stateNames order). */
+interface Saved {
+  readonly shape: readonly number[];
+  readonly state: readonly Float32Array[];
+}
+
 /**
  * The base of the seven: a tf.Optimizer subclass (so `instanceof tf.Optimizer`,
  * `minimize` and `computeGradients` are TF.js's own) whose applyGradients runs
  * a WebAssembly kernel per variable.
+ *
+ * Non-finite gradients: tf.train lets them through; here, as in every
+ * wasm-optim optimizer, `checkFinite` (default true) refuses a call with a
+ * NaN or infinite gradient with a NonFiniteGradientError and changes nothing,
+ * and `skipNonFinite` skips such a call (the iteration count does not move).
+ * They are properties, not factory arguments, so the factories keep
+ * tf.train's signatures; with finite gradients the numbers are tf.train's.
  */
 export abstract class TfjsTrainOptimizer extends Optimizer {
   /** The factory's name, e.g. 'train.adam', in error messages. */
@@ -65,12 +83,19 @@ export abstract class TfjsTrainOptimizer extends Optimizer {
   /** State buffers per variable and their initial value. */
   protected abstract readonly stateBuffers: number;
   protected stateInit = 0;
+  /** Refuse a call with a non-finite gradient (NonFiniteGradientError, nothing changed). Default true. */
+  checkFinite = true;
+  /** Skip a call with a non-finite gradient instead (returns without changing anything). Default false. */
+  skipNonFinite = false;
 
   #memory: WebAssembly.Memory | undefined;
   #k: TfjsKernels | undefined;
   #f32: Float32Array = new Float32Array(0);
   #top = 16;
   #slots = new Map<string, Slot>();
+  /** State restored by setWeights() for variables not stepped since, by saved name. */
+  #saved = new Map<string, Saved>();
+  #owned = new OwnedWeights();
   #disposed = false;
 
   constructor(owner: string) {
@@ -80,11 +105,15 @@ export abstract class TfjsTrainOptimizer extends Optimizer {
     this.#kernels();
   }
 
+  /** tf.train's names of the state tensors (`${variable}/${name}` in getWeights), in state-buffer order. */
+  protected abstract stateNames(): readonly string[];
   /** Runs the kernel on one variable's slot (its parameter and gradient already copied in). */
   protected abstract update(k: TfjsKernels, s: Slot): void;
   /** Per-call scalars before the variables (Adam's 1 - accBeta), and their update after. */
   protected beforeStep(): void {}
   protected afterStep(): void {}
+  /** Sets the running scalars (Adam's beta powers) to what `iterations` calls leave them at. */
+  protected restoreScalars(_iterations: number): void {}
 
   #kernels(): TfjsKernels {
     if (!this.#k) {
@@ -109,19 +138,19 @@ export abstract class TfjsTrainOptimizer extends Optimizer {
     return at;
   }
 
-  #slot(name: string, v: Variable): Slot {
+  /** A region for a variable seen for the first time: fresh state, or what setWeights() restored for it. */
+  #slot(name: string, v: Variable, saved: Saved | undefined): Slot {
     const size = v.size;
     const p = this.#alloc(size);
     const g = this.#alloc(size);
     const state: number[] = [];
     for (let i = 0; i < this.stateBuffers; i++) {
       const at = this.#alloc(size);
-      if (this.stateInit !== 0) this.#f32.fill(this.stateInit, at >> 2, (at >> 2) + size);
+      if (saved) this.#f32.set(saved.state[i]!, at >> 2);
+      else this.#f32.fill(this.stateInit, at >> 2, (at >> 2) + size);
       state.push(at);
     }
-    const s: Slot = { name, shape: [...v.shape], size, p, g, state };
-    this.#slots.set(name, s);
-    return s;
+    return { name, shape: [...v.shape], size, p, g, state };
   }
 
   /** The variables' names this optimizer holds state for, in the order it first saw them. */
@@ -129,20 +158,50 @@ export abstract class TfjsTrainOptimizer extends Optimizer {
     return [...this.#slots.keys()];
   }
 
+  #live(what: string): void {
+    if (this.#disposed) throw new Error(`${this.owner}: ${what} was called after dispose(); create a new optimizer`);
+  }
+
   applyGradients(variableGradients: NamedTensorMap | NamedTensor[]): void {
     const owner = `${this.owner}: applyGradients`;
-    if (this.#disposed) throw new Error(`${owner}: this optimizer was disposed`);
+    this.#live('applyGradients');
     // Everything is checked before anything changes.
-    const work = readGradients(owner, variableGradients, (name) => this.#slots.get(name)?.shape).map((w) => ({ ...w, slot: this.#slots.get(w.name) }));
+    const work = readGradients(owner, variableGradients, (name) => this.#slots.get(name)?.shape ?? savedFor(this.#saved, name)?.[1].shape).map((w) => ({
+      ...w,
+      slot: this.#slots.get(w.name),
+      saved: this.#slots.has(w.name) ? undefined : savedFor(this.#saved, w.name),
+    }));
     const k = this.#kernels();
-    // new variables' regions first: growing the memory is the one step that can fail
-    const slots = work.map((w) => w.slot ?? this.#slot(w.name, w.v));
+    // New variables' regions (growing the memory is the one step that can
+    // fail), then every gradient copied in and checked: a refused call frees
+    // the new regions again, so nothing is changed.
+    const top = this.#top;
+    const slots = work.map((w) => w.slot ?? this.#slot(w.name, w.v, w.saved?.[1]));
+    for (const [i, w] of work.entries()) this.#f32.set(w.g.dataSync() as Float32Array, slots[i]!.g >> 2);
+    if (this.checkFinite || this.skipNonFinite) {
+      const bad = slots.findIndex((s) => !k.allFinite(s.g, s.size));
+      if (bad !== -1) {
+        this.#top = top;
+        if (this.skipNonFinite) return;
+        const s = slots[bad]!;
+        const j = this.#f32.subarray(s.g >> 2, (s.g >> 2) + s.size).findIndex((x) => !Number.isFinite(x));
+        throw new NonFiniteGradientError(
+          `${owner}: the gradient of ${JSON.stringify(s.name)} has ${this.#f32[(s.g >> 2) + j]} at [${j}]; nothing was changed ` +
+            '(skipNonFinite = true skips such calls, checkFinite = false lets them through as tf.train does)',
+          bad,
+          j,
+        );
+      }
+    }
+    for (const [i, w] of work.entries()) {
+      if (w.slot) continue;
+      this.#slots.set(w.name, slots[i]!);
+      if (w.saved) this.#saved.delete(w.saved[0]);
+    }
     this.beforeStep();
     for (const [i, w] of work.entries()) {
       const s = slots[i]!;
-      const mem = this.#f32; // after any growth
-      mem.set(w.v.dataSync() as Float32Array, s.p >> 2);
-      mem.set(w.g.dataSync() as Float32Array, s.g >> 2);
+      this.#f32.set(w.v.dataSync() as Float32Array, s.p >> 2);
       this.update(k, s);
       const out = tensor(this.#f32.slice(s.p >> 2, (s.p >> 2) + s.size), s.shape as number[], 'float32');
       w.v.assign(out);
@@ -152,10 +211,73 @@ export abstract class TfjsTrainOptimizer extends Optimizer {
     this.incrementIterations();
   }
 
-  /** Frees the optimizer's memory; later calls throw. Idempotent. */
+  /**
+   * tf.train's layout: `iter`, then each state kind for every variable
+   * (`${name}/m` for all, then `${name}/v` for all, ...), variables in the
+   * order first seen. The tensors stay valid until the next getWeights() or
+   * dispose(). (tf.train.adamax has no getWeights; this one uses the names
+   * of its state variables, `/m` and `/v`.)
+   */
+  override async getWeights(): Promise<NamedTensor[]> {
+    this.#live('getWeights');
+    const names = this.stateNames();
+    const vars: { name: string; shape: readonly number[]; state: Float32Array[] }[] = [];
+    for (const s of this.#slots.values()) vars.push({ name: s.name, shape: s.shape, state: s.state.map((at) => this.#f32.slice(at >> 2, (at >> 2) + s.size)) });
+    for (const [name, s] of this.#saved) vars.push({ name, shape: s.shape, state: [...s.state] });
+    const items = names.flatMap((suffix, i) => vars.map((v) => ({ name: `${v.name}/${suffix}`, shape: v.shape, values: v.state[i]! })));
+    return this.#owned.make(this.iterations, items);
+  }
+
+  /**
+   * Restores what getWeights() (this class's or tf.train's for the same
+   * factory) returned: the iteration count, the running scalars derived
+   * from it, and each variable's state, applied when the variable is next
+   * stepped (matched by name, see savedFor). Everything is read and checked
+   * first; a malformed list changes nothing.
+   */
+  override async setWeights(weightValues: NamedTensor[]): Promise<void> {
+    const owner = `${this.owner}: setWeights`;
+    this.#live('setWeights');
+    const { iterations, entries } = await readWeights(owner, weightValues);
+    const names = this.stateNames();
+    const saved = new Map<string, Saved>();
+    if (names.length === 0) {
+      if (entries.length > 0) throw new RangeError(`${owner}: this optimizer keeps no state per variable; expected only 'iter', got ${entries.length + 1} entries`);
+    } else {
+      const count = entries.length / names.length;
+      if (!Number.isInteger(count)) {
+        throw new RangeError(`${owner}: expected 'iter' then ${names.length} state tensors per variable (${names.map((n) => `/${n}`).join(', ')}), got ${entries.length} after 'iter'`);
+      }
+      for (let v = 0; v < count; v++) {
+        const first = entries[v]!;
+        const suffix0 = `/${names[0]}`;
+        if (!first.name.endsWith(suffix0)) throw new RangeError(`${owner}: expected entry ${v + 1} to be named '<variable>${suffix0}', got ${JSON.stringify(first.name)}`);
+        const name = first.name.slice(0, -suffix0.length);
+        if (saved.has(name)) throw new RangeError(`${owner}: variable ${JSON.stringify(name)} appears twice`);
+        const state = names.map((suffix, i) => {
+          const e = entries[i * count + v]!;
+          const want = `${name}/${suffix}`;
+          if (e.name !== want) throw new RangeError(`${owner}: expected entry ${i * count + v + 1} to be ${JSON.stringify(want)}, got ${JSON.stringify(e.name)}`);
+          if (!sameShape(e.shape, first.shape)) throw new RangeError(`${owner}: ${JSON.stringify(want)} has shape [${e.shape.join(', ')}], but ${JSON.stringify(first.name)} has [${first.shape.join(', ')}]`);
+          return floatsOf(owner, e);
+        });
+        saved.set(name, { shape: first.shape, state });
+      }
+    }
+    // Checked: now replace everything.
+    this.#slots.clear();
+    this.#top = 16;
+    this.#saved = saved;
+    this.iterations_ = iterations;
+    this.restoreScalars(iterations);
+  }
+
+  /** Frees the optimizer's memory and the tensors getWeights() made; later calls throw. Idempotent. */
   override dispose(): void {
     this.#disposed = true;
     this.#slots.clear();
+    this.#saved.clear();
+    this.#owned.release();
     this.#k = undefined;
     this.#memory = undefined;
     this.#f32 = new Float32Array(0);
@@ -180,11 +302,18 @@ export class TfjsSGD extends TfjsTrainOptimizer {
     this.c = f32(-num(`${this.owner}: setLearningRate`, 'learningRate', learningRate));
     this.learningRate = learningRate;
   }
+  protected stateNames(): readonly string[] {
+    return [];
+  }
   protected update(k: TfjsKernels, s: Slotted): void {
     k.tfSgd(s.p, s.g, s.size, this.c);
   }
   getConfig() {
     return { learningRate: this.learningRate };
+  }
+  static override fromConfig<T extends Serializable>(cls: SerializableConstructor<T>, config: ConfigDict): T {
+    const c = ownConfig(config);
+    return new (cls as never as typeof TfjsSGD)(c.learningRate as number) as never;
   }
 }
 
@@ -199,11 +328,18 @@ export class TfjsMomentum extends TfjsSGD {
     num('train.momentum', 'momentum', momentum);
     bool('train.momentum', 'useNesterov', useNesterov);
   }
+  protected override stateNames(): readonly string[] {
+    return ['momentum'];
+  }
   protected override update(k: TfjsKernels, s: Slotted): void {
     k.tfMomentum(s.p, s.g, s.state[0]!, s.size, this.c, f32(this.momentum), this.useNesterov ? 1 : 0);
   }
   override getConfig() {
     return { learningRate: this.learningRate, momentum: this.momentum, useNesterov: this.useNesterov };
+  }
+  static override fromConfig<T extends Serializable>(cls: SerializableConstructor<T>, config: ConfigDict): T {
+    const c = ownConfig(config);
+    return new (cls as never as typeof TfjsMomentum)(c.learningRate as number, c.momentum as number, c.useNesterov as boolean) as never;
   }
 }
 
@@ -218,12 +354,19 @@ export class TfjsAdagrad extends TfjsTrainOptimizer {
     num(this.owner, 'learningRate', learningRate);
     this.stateInit = f32(num(this.owner, 'initialAccumulatorValue', initialAccumulatorValue, { min: 0 }));
   }
+  protected stateNames(): readonly string[] {
+    return ['accumulator'];
+  }
   protected update(k: TfjsKernels, s: Slotted): void {
     // tf.train reads the backend's epsilon at every step
     k.tfAdagrad(s.p, s.g, s.state[0]!, s.size, f32(-this.learningRate), f32(backend().epsilon()));
   }
   getConfig() {
     return { learningRate: this.learningRate, initialAccumulatorValue: this.initialAccumulatorValue };
+  }
+  static override fromConfig<T extends Serializable>(cls: SerializableConstructor<T>, config: ConfigDict): T {
+    const c = ownConfig(config);
+    return new (cls as never as typeof TfjsAdagrad)(c.learningRate as number, c.initialAccumulatorValue as number) as never;
   }
 }
 
@@ -240,11 +383,18 @@ export class TfjsAdadelta extends TfjsTrainOptimizer {
     num(this.owner, 'rho', rho);
     this.epsilon = epsilon_(this.owner, epsilon);
   }
+  protected stateNames(): readonly string[] {
+    return ['accum_grad', 'accum_var'];
+  }
   protected update(k: TfjsKernels, s: Slotted): void {
     k.tfAdadelta(s.p, s.g, s.state[0]!, s.state[1]!, s.size, f32(-this.learningRate), f32(this.rho), f32(1 - this.rho), f32(this.epsilon));
   }
   getConfig() {
     return { learningRate: this.learningRate, rho: this.rho, epsilon: this.epsilon };
+  }
+  static override fromConfig<T extends Serializable>(cls: SerializableConstructor<T>, config: ConfigDict): T {
+    const c = ownConfig(config);
+    return new (cls as never as typeof TfjsAdadelta)(c.learningRate as number, c.rho as number, c.epsilon as number) as never;
   }
 }
 const epsilon_ = epsilon;
@@ -278,6 +428,20 @@ export class TfjsAdam extends TfjsTrainOptimizer {
     this.accBeta1 = f32(this.accBeta1 * f32(this.beta1));
     this.accBeta2 = f32(this.accBeta2 * f32(this.beta2));
   }
+  /**
+   * The running products after `iterations` calls, multiplied out again in
+   * float32 (tf.train's setWeights uses pow(beta, t + 1) instead, which can
+   * differ in the last bit: continuing from a reload here is bit-identical
+   * to not having stopped).
+   */
+  protected override restoreScalars(iterations: number): void {
+    this.accBeta1 = f32(this.beta1);
+    this.accBeta2 = f32(this.beta2);
+    for (let t = 0; t < iterations; t++) this.afterStep();
+  }
+  protected stateNames(): readonly string[] {
+    return ['m', 'v'];
+  }
   protected update(k: TfjsKernels, s: Slotted): void {
     k.tfAdam(
       s.p, s.g, s.state[0]!, s.state[1]!, s.size, f32(-this.learningRate), this.#bc1, this.#bc2,
@@ -286,6 +450,10 @@ export class TfjsAdam extends TfjsTrainOptimizer {
   }
   getConfig() {
     return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
+  }
+  static override fromConfig<T extends Serializable>(cls: SerializableConstructor<T>, config: ConfigDict): T {
+    const c = ownConfig(config);
+    return new (cls as never as typeof TfjsAdam)(c.learningRate as number, c.beta1 as number, c.beta2 as number, c.epsilon as number) as never;
   }
 }
 
@@ -318,11 +486,23 @@ export class TfjsAdamax extends TfjsTrainOptimizer {
     this.iteration = f32(this.iteration + 1);
     this.accBeta1 = f32(this.accBeta1 * f32(this.beta1));
   }
+  protected override restoreScalars(iterations: number): void {
+    this.iteration = 0;
+    this.accBeta1 = f32(this.beta1);
+    for (let t = 0; t < iterations; t++) this.afterStep();
+  }
+  protected stateNames(): readonly string[] {
+    return ['m', 'v'];
+  }
   protected update(k: TfjsKernels, s: Slotted): void {
     k.tfAdamax(s.p, s.g, s.state[0]!, s.state[1]!, s.size, this.#s, f32(this.beta1), f32(1 - this.beta1), f32(this.beta2), f32(this.epsilon));
   }
   getConfig() {
     return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, decay: this.decay };
+  }
+  static override fromConfig<T extends Serializable>(cls: SerializableConstructor<T>, config: ConfigDict): T {
+    const c = ownConfig(config);
+    return new (cls as never as typeof TfjsAdamax)(c.learningRate as number, c.beta1 as number, c.beta2 as number, c.epsilon as number, c.decay as number) as never;
   }
 }
 
@@ -342,6 +522,9 @@ export class TfjsRMSProp extends TfjsTrainOptimizer {
     bool(this.owner, 'centered', centered);
     this.stateBuffers = centered ? 3 : 2;
   }
+  protected stateNames(): readonly string[] {
+    return this.centered ? ['rms', 'momentum', 'mg'] : ['rms', 'momentum'];
+  }
   protected update(k: TfjsKernels, s: Slotted): void {
     const lr = f32(this.learningRate), d = f32(this.decay), omd = f32(1 - this.decay), mu = f32(this.momentum), eps = f32(this.epsilon);
     // state: mean square, momentum, (centered) mean gradient
@@ -350,6 +533,10 @@ export class TfjsRMSProp extends TfjsTrainOptimizer {
   }
   getConfig() {
     return { learningRate: this.learningRate, decay: this.decay, momentum: this.momentum, epsilon: this.epsilon, centered: this.centered };
+  }
+  static override fromConfig<T extends Serializable>(cls: SerializableConstructor<T>, config: ConfigDict): T {
+    const c = ownConfig(config);
+    return new (cls as never as typeof TfjsRMSProp)(c.learningRate as number, c.decay as number, c.momentum as number, c.epsilon as number, c.centered as boolean) as never;
   }
 }
 
@@ -368,3 +555,6 @@ export const train = Object.freeze({
   rmsprop: (learningRate: number, decay = 0.9, momentum = 0, epsilon: number | null = null, centered = false) =>
     new TfjsRMSProp(learningRate, decay, momentum, epsilon, centered),
 });
+
+/** The classes tf.serialization knows (so tf.loadLayersModel can rebuild a saved model's optimizer). */
+export const TRAIN_CLASSES = [TfjsSGD, TfjsMomentum, TfjsAdagrad, TfjsAdadelta, TfjsAdam, TfjsAdamax, TfjsRMSProp] as const;
