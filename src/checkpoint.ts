@@ -5,7 +5,9 @@
 //   8       4     u32 format version (1)
 //   12      4     u32 H, byte length of the header
 //   16      H     header, UTF-8 JSON:
-//                   { kind, shapes: [n per parameter], params: bool,
+//                   { kind, shapes: [per parameter: its length n, or its
+//                     shape [d0, d1, ...] when given as { data, shape }],
+//                     params: bool,
 //                     paramGroups: [{ ...hyperparameters, params: [indices] }],
 //                     state: [null | { step, buffers: [names] } per parameter],
 //                     schedule (optional): { schedulers: [state dicts],
@@ -59,14 +61,14 @@ export interface CheckpointSchedule {
 
 interface Header {
   kind: string;
-  shapes: number[];
+  shapes: (number | number[])[];
   params: boolean;
   paramGroups: Record<string, unknown>[];
   state: ({ step: number; buffers: string[]; scalars?: Record<string, number> } | null)[];
   schedule?: CheckpointSchedule;
 }
 
-export function encodeCheckpoint(sd: StateDict<object>, shapes: number[], params?: readonly Float32Array[], schedule?: CheckpointSchedule): Uint8Array {
+export function encodeCheckpoint(sd: StateDict<object>, shapes: (number | number[])[], params?: readonly Float32Array[], schedule?: CheckpointSchedule): Uint8Array {
   const header: Header = {
     kind: sd.kind,
     shapes,
@@ -111,7 +113,10 @@ export function encodeCheckpoint(sd: StateDict<object>, shapes: number[], params
 
 export interface DecodedCheckpoint {
   stateDict: StateDict<object>;
+  /** every parameter's length */
   shapes: number[];
+  /** every parameter's shape where the checkpoint records one */
+  dims: (number[] | undefined)[];
   params: Float32Array[] | undefined;
   /** the schedulers' state, if save() was given schedulers */
   schedule: CheckpointSchedule | undefined;
@@ -147,9 +152,13 @@ export function decodeCheckpoint(owner: string, input: unknown): DecodedCheckpoi
     throw bad(`the header is not valid JSON (${(e as Error).message})`);
   }
   if (header === null || typeof header !== 'object') throw bad('the header is not an object');
-  const { kind, shapes, params, paramGroups, state, schedule } = header;
+  const { kind, shapes: given, params, paramGroups, state, schedule } = header;
   if (typeof kind !== 'string') throw bad('the header has no optimizer kind');
-  if (!Array.isArray(shapes) || !shapes.every((n) => Number.isSafeInteger(n) && n >= 0)) throw bad('the header has no valid parameter shapes');
+  const whole = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
+  if (!Array.isArray(given) || !given.every((s) => whole(s) || (Array.isArray(s) && s.length <= 16 && s.every(whole)))) throw bad('the header has no valid parameter shapes');
+  const shapes = given.map((s) => (Array.isArray(s) ? s.reduce((a, d) => a * d, 1) : s));
+  if (!shapes.every((n) => Number.isSafeInteger(n))) throw bad('the header has no valid parameter shapes');
+  const dims = given.map((s) => (Array.isArray(s) ? s : undefined));
   if (typeof params !== 'boolean') throw bad('the header does not say whether parameters are included');
   if (!Array.isArray(paramGroups) || !Array.isArray(state) || state.length !== shapes.length) throw bad('the header has no valid groups or state');
   if (schedule !== undefined && !validSchedule(schedule)) throw bad('the header has no valid schedule');
@@ -192,6 +201,7 @@ export function decodeCheckpoint(owner: string, input: unknown): DecodedCheckpoi
   return {
     stateDict: { kind, version: 1, state: outState, paramGroups: paramGroups as StateDict<object>['paramGroups'] },
     shapes,
+    dims,
     params: params ? outParams : undefined,
     schedule,
   };

@@ -54,6 +54,8 @@ export interface Layout<O, S extends Scalars> {
   grads: readonly Float32Array[];
   /** the length of every parameter (the library never trusts its views' own properties) */
   lengths: readonly number[];
+  /** every parameter's shape as given (`{ data, shape }`), undefined for a plain Float32Array */
+  shapes: readonly (readonly number[] | undefined)[];
   /** the views of each group's parameters */
   groupParams: readonly (readonly Float32Array[])[];
   /** [address, length] of every gradient, for the finiteness check */
@@ -88,6 +90,7 @@ export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, 
   const params: Float32Array[] = [];
   const grads: Float32Array[] = [];
   const lengths: number[] = [];
+  const shapes: (readonly number[] | undefined)[] = [];
   const groupParams: (readonly Float32Array[])[] = [];
   const out: Group<O, S>[] = [];
   let gIndex = 0;
@@ -114,7 +117,9 @@ export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, 
       params.push(pv);
       grads.push(Object.preventExtensions(new Float32Array(buffer, addr.g + FLOAT * off, len)));
       lengths.push(len);
-      tensors.push(Object.freeze({ offset: FLOAT * off, length: len }));
+      const given = s.shapes[ti];
+      shapes.push(given);
+      tensors.push(Object.freeze({ offset: FLOAT * off, length: len, shape: given ?? Object.freeze([len]) }));
       indices.push(gIndex++);
       off += pad4(len);
     });
@@ -147,6 +152,7 @@ export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, 
     params: Object.freeze(params),
     grads: Object.freeze(grads),
     lengths: Object.freeze(lengths),
+    shapes: Object.freeze(shapes),
     groupParams: Object.freeze(groupParams),
     gradRegion: [gradBase, totalFloats],
     tiny: FLT_MIN,

@@ -21,6 +21,8 @@ export interface GroupAddresses {
 export interface TensorSlot {
   readonly offset: number;
   readonly length: number;
+  /** the tensor's shape: as given (`{ data, shape }`), or [length] for a plain Float32Array */
+  readonly shape: readonly number[];
 }
 
 /** A method's running scalars (NAdam's muProduct, ASGD's eta and mu), kept per group. */

@@ -10,8 +10,8 @@ import { decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
 import { makeGroupView, type ParamGroup } from './group-view.js';
 import { layOut, type Layout } from './layout.js';
 import type { MethodSpec, Scalars } from './method.js';
-import { parseGroups, parseOptions, type ParamGroupInput, type StepOptions } from './options.js';
-import { buildStateDict, planLoad, type StateDict } from './state-dict.js';
+import { parseGroups, parseOptions, type Param, type ParamGroupInput, type StepOptions } from './options.js';
+import { buildStateDict, checkShapes, planLoad, type StateDict } from './state-dict.js';
 import { applyStep, type StepTarget } from './step.js';
 import { planSchedule, saveSchedule } from './schedulers/resume.js';
 import type { Scheduler } from './schedulers/scheduler.js';
@@ -20,7 +20,7 @@ import { checkNotBusy, checkNotReading, copyUint8, Foreign, lengthOf, readInput,
 import { isScheduler } from './schedulers/resume.js';
 
 export { FLUSH_MIN_EPS, gradScale, type GroupAddresses, type GroupProgress, type MethodSpec, type Scalars, type TensorSlot } from './method.js';
-export type { ParamGroupInput, StepOptions } from './options.js';
+export type { Param, ParamGroupInput, ShapedParam, StepOptions } from './options.js';
 export type { ParamGroup } from './group-view.js';
 export type { ParamState, StateDict } from './state-dict.js';
 export { NonFiniteGradientError } from './step.js';
@@ -36,7 +36,7 @@ export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
   /** the constructor-level options (defaults merged with `options`) */
   readonly #base: O;
 
-  protected constructor(spec: MethodSpec<O, S>, params: Float32Array[] | ParamGroupInput<O>[], options: Partial<O> & StepOptions = {}) {
+  protected constructor(spec: MethodSpec<O, S>, params: Param[] | ParamGroupInput<O>[], options: Partial<O> & StepOptions = {}) {
     this.#spec = spec;
     // Read every argument once, into plain copies (the caller's Float32Arrays are kept by reference).
     const input = readInput(spec.name, () => ({
@@ -82,6 +82,15 @@ export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
   get params(): readonly Float32Array[] {
     this.#live('params');
     return this.#layout.params;
+  }
+
+  /**
+   * Every parameter's shape, in order across groups: as given (`{ data, shape }`),
+   * or [length] for a plain Float32Array. Copies.
+   */
+  get shapes(): number[][] {
+    this.#live('shapes');
+    return this.#layout.shapes.map((s, i) => (s ? [...s] : [this.#layout.lengths[i]!]));
   }
 
   /** Gradient slots, Float32Array views into WebAssembly memory: write them, then call `step()`. */
@@ -171,7 +180,8 @@ export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
     if (typeof withParams !== 'boolean') throw new TypeError(`${owner}: options.params must be true or false, got ${describe(withParams)}`);
     const schedule = saveSchedule(owner, this, schedulers);
     const layout = this.#layout;
-    return encodeCheckpoint(buildStateDict(this.#spec, layout), [...layout.lengths], withParams ? layout.params : undefined, schedule);
+    const shapes = layout.lengths.map((n, i) => (layout.shapes[i] ? [...layout.shapes[i]!] : n));
+    return encodeCheckpoint(buildStateDict(this.#spec, layout), shapes, withParams ? layout.params : undefined, schedule);
   }
 
   /**
@@ -201,7 +211,7 @@ export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
       throw new TypeError(`${owner}: options must be an object such as { schedulers: [sched] }, got ${describe(options)}`);
     }
     const { schedulers } = checkKeys(owner, options, ['schedulers']);
-    const { stateDict, shapes, params, schedule } = decodeCheckpoint(owner, bytes);
+    const { stateDict, shapes, dims, params, schedule } = decodeCheckpoint(owner, bytes);
     if (stateDict.kind !== this.#spec.name) {
       throw new TypeError(`${owner}: this checkpoint belongs to ${describe(stateDict.kind)}, not ${this.#spec.name}`);
     }
@@ -210,6 +220,7 @@ export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
     if (shapes.length !== mine.length || shapes.some((n, i) => n !== mine[i])) {
       throw new RangeError(`${owner}: the checkpoint holds parameters of sizes [${shapes.join(', ')}], this optimizer has [${mine.join(', ')}]`);
     }
+    if (dims.some((d) => d !== undefined)) checkShapes(owner, 'the checkpoint\'s shapes', dims.map((d, i) => d ?? [shapes[i]!]), mine, this.#layout.shapes);
     if (params) {
       // the caller's arrays are synced too, so check them before anything is written
       this.#callerParams.forEach((t, i) => {

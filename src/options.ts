@@ -4,11 +4,25 @@
 // time (what paramGroups' setters and loadStateDict use).
 import { checkNormType, type NormType } from './clip.js';
 import type { MethodSpec, Scalars } from './method.js';
-import { Foreign } from './input.js';
+import { Foreign, lengthOf } from './input.js';
 import { checkFloat32Array, checkRule, describe, isFloat32Array, type Rule } from './validate.js';
 
 /** A param group as passed to a constructor: its tensors and any options that differ. */
-export type ParamGroupInput<O> = { params: Float32Array[] } & Partial<O>;
+/**
+ * A parameter: a Float32Array, or `{ data, shape }` when its shape matters
+ * (Muon's matrices, Adafactor's factored moments). The product of `shape`
+ * must equal `data.length`. Elementwise optimizers accept and ignore shapes;
+ * state dicts and checkpoints record them.
+ */
+export type Param = Float32Array | ShapedParam;
+
+/** A parameter with its shape (row-major; the last dimension varies fastest). */
+export interface ShapedParam {
+  data: Float32Array;
+  shape: readonly number[];
+}
+
+export type ParamGroupInput<O> = { params: Param[] } & Partial<O>;
 
 /** Options of every optimizer that are not per-group hyperparameters. */
 export interface StepOptions {
@@ -134,13 +148,39 @@ export function parseOptions<O extends object, S extends Scalars>(spec: MethodSp
 export interface GroupInput<O> {
   options: O;
   tensors: Float32Array[];
+  /** each tensor's shape as given (`{ data, shape }`), or undefined for a plain Float32Array */
+  shapes: (readonly number[] | undefined)[];
+}
+
+/** Whether `v` is given as a parameter (a Float32Array or `{ data, shape }`) rather than a param group. */
+function isParamLike(v: unknown): boolean {
+  return isFloat32Array(v) || (v !== null && typeof v === 'object' && !Array.isArray(v) && 'data' in v && !('params' in v));
+}
+
+/** The largest rank a shape may have (more than any tensor a model uses, few enough to print). */
+const MAX_RANK = 16;
+
+/** Checks a `{ data, shape }` parameter: data a Float32Array, shape whole numbers >= 0 with product data.length. */
+function checkShaped(owner: string, name: string, p: unknown): { data: Float32Array; shape: readonly number[] } {
+  const { data, shape, ...rest } = p as Record<string, unknown>;
+  const extra = Object.keys(rest);
+  if (extra.length) throw new TypeError(`${owner}: unknown key ${JSON.stringify(extra[0])} in ${name} (a shaped parameter is { data: Float32Array, shape: number[] })`);
+  const t = checkFloat32Array(owner, `${name}.data`, data);
+  if (!Array.isArray(shape) || shape.length > MAX_RANK || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw new TypeError(`${owner}: invalid ${name}.shape: expected an array of at most ${MAX_RANK} whole numbers >= 0, got ${describe(shape)}`);
+  }
+  const size = shape.reduce((a: number, d: number) => a * d, 1);
+  if (size !== lengthOf(t)) {
+    throw new RangeError(`${owner}: invalid ${name}.shape: [${shape.join(', ')}] holds ${size} values, but ${name}.data has length ${lengthOf(t)}`);
+  }
+  return { data: t, shape: Object.freeze([...shape] as number[]) };
 }
 
 /** Validates the constructor's `params` (tensors or param groups) against `base`, the constructor-level options. */
 export function parseGroups<O extends object, S extends Scalars>(spec: MethodSpec<O, S>, params: unknown, base: O): GroupInput<O>[] {
   const owner = spec.name;
   const groupsIn = normalizeGroups<O>(owner, params);
-  const flat = Array.isArray(params) && isFloat32Array((params as unknown[])[0]);
+  const flat = Array.isArray(params) && isParamLike((params as unknown[])[0]);
   const seen = new Set<Float32Array>();
   let index = 0;
   return groupsIn.map((gin, gi) => {
@@ -150,28 +190,37 @@ export function parseGroups<O extends object, S extends Scalars>(spec: MethodSpe
       (o as Record<string, unknown>)[key] = checkOption(spec, owner, `params[${gi}].${key}`, key, value);
     }
     checkGroup(spec, owner, `params[${gi}]`, o);
+    const shapes: (readonly number[] | undefined)[] = [];
     const tensors = (gin.params as unknown[]).map((t0, i) => {
       const name = flat ? `params[${index + i}]` : `params[${gi}].params[${i}]`;
-      const t = checkFloat32Array(owner, name, t0);
+      let t: Float32Array;
+      if (!isFloat32Array(t0) && t0 !== null && typeof t0 === 'object' && 'data' in t0) {
+        const sp = checkShaped(owner, name, t0);
+        t = sp.data;
+        shapes.push(sp.shape);
+      } else {
+        t = checkFloat32Array(owner, name, t0);
+        shapes.push(undefined);
+      }
       if (seen.has(t)) throw new TypeError(`${owner}: ${name} appears more than once; each parameter may be given only once`);
       seen.add(t);
       return t;
     });
     index += tensors.length;
-    return { options: o, tensors };
+    return { options: o, tensors, shapes };
   });
 }
 
 function normalizeGroups<O>(owner: string, params: unknown): ParamGroupInput<O>[] {
   if (!Array.isArray(params)) {
-    throw new TypeError(`${owner}: params must be an array of Float32Arrays or of param groups { params: [...] }, got ${describe(params)}`);
+    throw new TypeError(`${owner}: params must be an array of Float32Arrays (or { data, shape }) or of param groups { params: [...] }, got ${describe(params)}`);
   }
   if (params.length === 0) throw new RangeError(`${owner}: params is an empty list; give at least one parameter`);
-  if (params.every(isFloat32Array)) return [{ params: params as Float32Array[] } as ParamGroupInput<O>];
+  if (params.every(isParamLike)) return [{ params: params as Param[] } as ParamGroupInput<O>];
   return params.map((g, gi) => {
-    if (g === null || typeof g !== 'object' || isFloat32Array(g) || !Array.isArray((g as { params?: unknown }).params)) {
+    if (g === null || typeof g !== 'object' || isParamLike(g) || !Array.isArray((g as { params?: unknown }).params)) {
       throw new TypeError(
-        `${owner}: params[${gi}] must be a Float32Array (all of them) or a param group { params: Float32Array[], ...options }, got ${describe(g)}`,
+        `${owner}: params[${gi}] must be a Float32Array or { data, shape } (all of them) or a param group { params: [...], ...options }, got ${describe(g)}`,
       );
     }
     return g as ParamGroupInput<O>;

@@ -3,7 +3,7 @@
 // the benchmarks, the playground, the tests' tables and the README's generated
 // table. Adding an optimizer touches its own files (src/optimizers/<name>.ts,
 // src/reference/<name>.ts, assembly/<name>.ts, its test) and one entry here.
-import type { Optimizer, ParamGroupInput, StepOptions } from './optimizer.js';
+import type { Optimizer, Param, ParamGroupInput, StepOptions } from './optimizer.js';
 import { Adadelta, adadeltaSpec } from './optimizers/adadelta.js';
 import { Adagrad, adagradSpec } from './optimizers/adagrad.js';
 import { Adam, adamSpec } from './optimizers/adam.js';
@@ -319,7 +319,7 @@ function unknownName(owner: string, name: unknown): Error {
  */
 export function createOptimizer<N extends OptimizerName>(
   name: N,
-  params: Float32Array[] | ParamGroupInput<HyperparametersOf<OptimizerClassOf<N>>>[],
+  params: Param[] | ParamGroupInput<HyperparametersOf<OptimizerClassOf<N>>>[],
   options?: OptimizerOptions<N>,
 ): InstanceType<OptimizerClassOf<N>> {
   if (!isOptimizerName(name)) throw unknownName('createOptimizer', name);

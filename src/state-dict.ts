@@ -20,6 +20,12 @@ export interface StateDict<O> {
   state: (ParamState | null)[];
   /** Hyperparameters per group, with the indices of the group's parameters. */
   paramGroups: (O & { params: number[] })[];
+  /**
+   * Every parameter's shape, present when any parameter was given as
+   * `{ data, shape }` ([length] for the plain ones). Loading checks it
+   * against the optimizer's own shapes.
+   */
+  shapes?: number[][];
 }
 
 /** A copy of the state (PyTorch order in each entry: step, scalars, buffers). */
@@ -48,7 +54,30 @@ export function buildStateDict<O extends object, S extends Scalars>(spec: Method
       off += pad4(len);
     }
   }
-  return { kind: spec.name, version: 1, state, paramGroups };
+  const sd: StateDict<O> = { kind: spec.name, version: 1, state, paramGroups };
+  if (layout.shapes.some((s) => s !== undefined)) sd.shapes = layout.shapes.map((s, i) => (s ? [...s] : [layout.lengths[i]!]));
+  return sd;
+}
+
+/**
+ * Checks saved parameter shapes against an optimizer's: as many, each of its
+ * parameter's length, and equal to the shape the optimizer was given where it
+ * was given one. `what` names them in the error ("sd.shapes").
+ */
+export function checkShapes(owner: string, what: string, saved: unknown, lengths: readonly number[], mine: readonly (readonly number[] | undefined)[]): void {
+  if (!Array.isArray(saved) || saved.length !== lengths.length) {
+    throw new RangeError(`${owner}: expected ${what} to list ${lengths.length} parameter shape(s), got ${describe(saved)}`);
+  }
+  saved.forEach((s, i) => {
+    if (!Array.isArray(s) || s.length > 16 || !s.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      throw new TypeError(`${owner}: expected ${what}[${i}] to be a shape (whole numbers >= 0), got ${describe(s)}`);
+    }
+    const size = (s as number[]).reduce((a, d) => a * d, 1);
+    const m = mine[i];
+    if (size !== lengths[i] || (m && (m.length !== s.length || m.some((d, j) => d !== s[j])))) {
+      throw new RangeError(`${owner}: ${what}[${i}] is [${s.join(', ')}], but parameter ${i} of this optimizer has shape [${(m ?? [lengths[i]!]).join(', ')}]`);
+    }
+  });
 }
 
 /**
@@ -64,11 +93,12 @@ export function planLoad<O extends object, S extends Scalars>(spec: MethodSpec<O
     throw new TypeError(`${owner}: this state dict belongs to ${describe(sd.kind)}, not ${spec.name}`);
   }
   if (sd.version !== 1) throw new RangeError(`${owner}: unsupported state dict version ${describe(sd.version)} (this library reads version 1)`);
-  const extra = Object.keys(sd).filter((k) => !['kind', 'version', 'state', 'paramGroups'].includes(k));
+  const extra = Object.keys(sd).filter((k) => !['kind', 'version', 'state', 'paramGroups', 'shapes'].includes(k));
   if (extra.length) {
     // nothing is silently ignored: stateDict() could not give it back
-    throw new TypeError(`${owner}: unknown key(s) ${extra.map((k) => JSON.stringify(k)).join(', ')} in the state dict (it has kind, version, state and paramGroups)`);
+    throw new TypeError(`${owner}: unknown key(s) ${extra.map((k) => JSON.stringify(k)).join(', ')} in the state dict (it has kind, version, state, paramGroups and shapes)`);
   }
+  if (sd.shapes !== undefined) checkShapes(owner, 'sd.shapes', sd.shapes, layout.lengths, layout.shapes);
   if (!Array.isArray(sd.paramGroups) || sd.paramGroups.length !== groups.length) {
     throw new RangeError(
       `${owner}: expected ${groups.length} param group(s), got ${Array.isArray(sd.paramGroups) ? sd.paramGroups.length : describe(sd.paramGroups)}`,

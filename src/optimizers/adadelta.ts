@@ -1,4 +1,4 @@
-import { Optimizer, type MethodSpec, type ParamGroupInput, type StepOptions, gradScale, FLUSH_MIN_EPS } from '../optimizer.js';
+import { Optimizer, type MethodSpec, type Param, type ParamGroupInput, type StepOptions, gradScale, FLUSH_MIN_EPS } from '../optimizer.js';
 import { boolean, nonNegative, unitClosed } from '../validate.js';
 
 /** Hyperparameters of Adadelta (PyTorch `torch.optim.Adadelta`, camelCase). */
@@ -37,7 +37,7 @@ export const adadeltaSpec: MethodSpec<AdadeltaOptions> = {
  *     p     = p - lr*delta
  */
 export class Adadelta extends Optimizer<AdadeltaOptions> {
-  constructor(params: Float32Array[] | ParamGroupInput<AdadeltaOptions>[], options?: Partial<AdadeltaOptions> & StepOptions) {
+  constructor(params: Param[] | ParamGroupInput<AdadeltaOptions>[], options?: Partial<AdadeltaOptions> & StepOptions) {
     super(adadeltaSpec, params, options);
   }
 }

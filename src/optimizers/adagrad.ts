@@ -1,4 +1,4 @@
-import { Optimizer, gradScale, type MethodSpec, type ParamGroupInput, type StepOptions, FLUSH_MIN_EPS } from '../optimizer.js';
+import { Optimizer, gradScale, type MethodSpec, type Param, type ParamGroupInput, type StepOptions, FLUSH_MIN_EPS } from '../optimizer.js';
 import { boolean, nonNegative } from '../validate.js';
 
 /** Hyperparameters of Adagrad (PyTorch `torch.optim.Adagrad`, camelCase). */
@@ -54,7 +54,7 @@ export const adagradSpec: MethodSpec<AdagradOptions> = {
  *     p   = p - clr*d / (sqrt(sum) + eps)
  */
 export class Adagrad extends Optimizer<AdagradOptions> {
-  constructor(params: Float32Array[] | ParamGroupInput<AdagradOptions>[], options?: Partial<AdagradOptions> & StepOptions) {
+  constructor(params: Param[] | ParamGroupInput<AdagradOptions>[], options?: Partial<AdagradOptions> & StepOptions) {
     super(adagradSpec, params, options);
   }
 }

@@ -1,4 +1,4 @@
-import { FLUSH_MIN_EPS, Optimizer, gradScale, type MethodSpec, type ParamGroupInput, type StepOptions } from '../optimizer.js';
+import { FLUSH_MIN_EPS, Optimizer, gradScale, type MethodSpec, type Param, type ParamGroupInput, type StepOptions } from '../optimizer.js';
 import { betasRule, boolean, nonNegative } from '../validate.js';
 
 /** Hyperparameters of Adam and AdamW (PyTorch `torch.optim.Adam`/`AdamW`, camelCase). */
@@ -52,7 +52,7 @@ export const adamSpec = makeAdamSpec('Adam', false);
  *     p    = p - lr/(1 - b1^t) * m / (sqrt(v)/sqrt(1 - b2^t) + eps)
  */
 export class Adam extends Optimizer<AdamOptions> {
-  constructor(params: Float32Array[] | ParamGroupInput<AdamOptions>[], options?: Partial<AdamOptions> & StepOptions) {
+  constructor(params: Param[] | ParamGroupInput<AdamOptions>[], options?: Partial<AdamOptions> & StepOptions) {
     super(adamSpec, params, options);
   }
 }

@@ -1,4 +1,4 @@
-import { Optimizer, type MethodSpec, type ParamGroupInput, type StepOptions, gradScale, FLUSH_MIN_EPS } from '../optimizer.js';
+import { Optimizer, type MethodSpec, type Param, type ParamGroupInput, type StepOptions, gradScale, FLUSH_MIN_EPS } from '../optimizer.js';
 import { betasRule, boolean, nonNegative } from '../validate.js';
 
 /** Hyperparameters of Adamax (PyTorch `torch.optim.Adamax`, camelCase). */
@@ -40,7 +40,7 @@ export const adamaxSpec: MethodSpec<AdamaxOptions> = {
  *     p = p - lr/(1 - b1^t) * m/u
  */
 export class Adamax extends Optimizer<AdamaxOptions> {
-  constructor(params: Float32Array[] | ParamGroupInput<AdamaxOptions>[], options?: Partial<AdamaxOptions> & StepOptions) {
+  constructor(params: Param[] | ParamGroupInput<AdamaxOptions>[], options?: Partial<AdamaxOptions> & StepOptions) {
     super(adamaxSpec, params, options);
   }
 }

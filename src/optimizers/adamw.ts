@@ -1,5 +1,5 @@
 import { makeAdamSpec, type AdamOptions } from './adam.js';
-import { Optimizer, type ParamGroupInput, type StepOptions } from '../optimizer.js';
+import { Optimizer, type Param, type ParamGroupInput, type StepOptions } from '../optimizer.js';
 
 export const adamwSpec = makeAdamSpec('AdamW', true);
 
@@ -14,7 +14,7 @@ export type AdamWOptions = AdamOptions;
  *     then Adam's update with d = (maximize ? -g : g)
  */
 export class AdamW extends Optimizer<AdamWOptions> {
-  constructor(params: Float32Array[] | ParamGroupInput<AdamWOptions>[], options?: Partial<AdamWOptions> & StepOptions) {
+  constructor(params: Param[] | ParamGroupInput<AdamWOptions>[], options?: Partial<AdamWOptions> & StepOptions) {
     super(adamwSpec, params, options);
   }
 }

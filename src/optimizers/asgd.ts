@@ -1,4 +1,4 @@
-import { Optimizer, gradScale, type MethodSpec, type ParamGroupInput, type StepOptions } from '../optimizer.js';
+import { Optimizer, gradScale, type MethodSpec, type Param, type ParamGroupInput, type StepOptions } from '../optimizer.js';
 import { boolean, nonNegative } from '../validate.js';
 
 /** Hyperparameters of ASGD (PyTorch `torch.optim.ASGD`, camelCase). */
@@ -60,7 +60,7 @@ export const asgdSpec: MethodSpec<ASGDOptions, ASGDScalars> = {
  * follow plain SGD with the eta schedule.
  */
 export class ASGD extends Optimizer<ASGDOptions, ASGDScalars> {
-  constructor(params: Float32Array[] | ParamGroupInput<ASGDOptions>[], options?: Partial<ASGDOptions> & StepOptions) {
+  constructor(params: Param[] | ParamGroupInput<ASGDOptions>[], options?: Partial<ASGDOptions> & StepOptions) {
     super(asgdSpec, params, options);
   }
 }

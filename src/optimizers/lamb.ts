@@ -1,4 +1,4 @@
-import { Optimizer, FLUSH_MIN_EPS, type MethodSpec, type ParamGroupInput, type StepOptions } from '../optimizer.js';
+import { Optimizer, FLUSH_MIN_EPS, type MethodSpec, type Param, type ParamGroupInput, type StepOptions } from '../optimizer.js';
 import { betasRule, nonNegative } from '../validate.js';
 
 /** Hyperparameters of LAMB (You et al. 2020; names as Optax, camelCase). */
@@ -54,7 +54,7 @@ export const lambSpec: MethodSpec<LambOptions> = {
  * Each tensor given to the optimizer is one layer for the trust ratio.
  */
 export class Lamb extends Optimizer<LambOptions> {
-  constructor(params: Float32Array[] | ParamGroupInput<LambOptions>[], options?: Partial<LambOptions> & StepOptions) {
+  constructor(params: Param[] | ParamGroupInput<LambOptions>[], options?: Partial<LambOptions> & StepOptions) {
     super(lambSpec, params, options);
   }
 }

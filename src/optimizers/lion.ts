@@ -1,4 +1,4 @@
-import { Optimizer, type MethodSpec, type ParamGroupInput, type StepOptions } from '../optimizer.js';
+import { Optimizer, type MethodSpec, type Param, type ParamGroupInput, type StepOptions } from '../optimizer.js';
 import { betasRule, nonNegative } from '../validate.js';
 
 /** Hyperparameters of Lion (Chen et al. 2023; names as Optax and lion-pytorch, camelCase). */
@@ -38,7 +38,7 @@ export const lionSpec: MethodSpec<LionOptions> = {
  * (the paper's advice).
  */
 export class Lion extends Optimizer<LionOptions> {
-  constructor(params: Float32Array[] | ParamGroupInput<LionOptions>[], options?: Partial<LionOptions> & StepOptions) {
+  constructor(params: Param[] | ParamGroupInput<LionOptions>[], options?: Partial<LionOptions> & StepOptions) {
     super(lionSpec, params, options);
   }
 }

@@ -1,4 +1,4 @@
-import { Optimizer, gradScale, type MethodSpec, type ParamGroupInput, type StepOptions } from '../optimizer.js';
+import { Optimizer, gradScale, type MethodSpec, type Param, type ParamGroupInput, type StepOptions } from '../optimizer.js';
 import { boolean, nonNegative, unitHalfOpen } from '../validate.js';
 
 /** Hyperparameters of Momentum (the moving-average form). */
@@ -35,7 +35,7 @@ export const momentumSpec: MethodSpec<MomentumOptions> = {
  * lr*(1 - beta)*g. For the classical form v = beta*v + g use SGD({ momentum }).
  */
 export class Momentum extends Optimizer<MomentumOptions> {
-  constructor(params: Float32Array[] | ParamGroupInput<MomentumOptions>[], options?: Partial<MomentumOptions> & StepOptions) {
+  constructor(params: Param[] | ParamGroupInput<MomentumOptions>[], options?: Partial<MomentumOptions> & StepOptions) {
     super(momentumSpec, params, options);
   }
 }

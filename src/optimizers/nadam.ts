@@ -1,4 +1,4 @@
-import { Optimizer, gradScale, FLUSH_MIN_EPS, type MethodSpec, type ParamGroupInput, type StepOptions } from '../optimizer.js';
+import { Optimizer, gradScale, FLUSH_MIN_EPS, type MethodSpec, type Param, type ParamGroupInput, type StepOptions } from '../optimizer.js';
 import { betasRule, boolean, nonNegative } from '../validate.js';
 
 /** Hyperparameters of NAdam (PyTorch 2.x `torch.optim.NAdam`, camelCase). */
@@ -82,7 +82,7 @@ export const nadamSpec: MethodSpec<NAdamOptions, NAdamScalars> = {
  * denominator; 2.x (and 1.13's foreach code) do not, and neither does this.
  */
 export class NAdam extends Optimizer<NAdamOptions, NAdamScalars> {
-  constructor(params: Float32Array[] | ParamGroupInput<NAdamOptions>[], options?: Partial<NAdamOptions> & StepOptions) {
+  constructor(params: Param[] | ParamGroupInput<NAdamOptions>[], options?: Partial<NAdamOptions> & StepOptions) {
     super(nadamSpec, params, options);
   }
 }

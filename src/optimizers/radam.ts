@@ -1,4 +1,4 @@
-import { Optimizer, type MethodSpec, type ParamGroupInput, type StepOptions, gradScale, FLUSH_MIN_EPS } from '../optimizer.js';
+import { Optimizer, type MethodSpec, type Param, type ParamGroupInput, type StepOptions, gradScale, FLUSH_MIN_EPS } from '../optimizer.js';
 import { betasRule, boolean, nonNegative } from '../validate.js';
 
 /** Hyperparameters of RAdam (PyTorch 2.x `torch.optim.RAdam`, camelCase). */
@@ -78,7 +78,7 @@ export const radamSpec: MethodSpec<RAdamOptions> = {
  * eps is added to sqrt(v) before the bias correction, as in PyTorch.
  */
 export class RAdam extends Optimizer<RAdamOptions> {
-  constructor(params: Float32Array[] | ParamGroupInput<RAdamOptions>[], options?: Partial<RAdamOptions> & StepOptions) {
+  constructor(params: Param[] | ParamGroupInput<RAdamOptions>[], options?: Partial<RAdamOptions> & StepOptions) {
     super(radamSpec, params, options);
   }
 }

@@ -1,4 +1,4 @@
-import { Optimizer, gradScale, type MethodSpec, type ParamGroupInput, type StepOptions, FLUSH_MIN_EPS } from '../optimizer.js';
+import { Optimizer, gradScale, type MethodSpec, type Param, type ParamGroupInput, type StepOptions, FLUSH_MIN_EPS } from '../optimizer.js';
 import { boolean, nonNegative, unitClosed } from '../validate.js';
 
 /** Hyperparameters of RMSprop (PyTorch `torch.optim.RMSprop`, camelCase). */
@@ -63,7 +63,7 @@ export const rmspropSpec: MethodSpec<RMSpropOptions> = {
  * switch them on later.
  */
 export class RMSprop extends Optimizer<RMSpropOptions> {
-  constructor(params: Float32Array[] | ParamGroupInput<RMSpropOptions>[], options?: Partial<RMSpropOptions> & StepOptions) {
+  constructor(params: Param[] | ParamGroupInput<RMSpropOptions>[], options?: Partial<RMSpropOptions> & StepOptions) {
     super(rmspropSpec, params, options);
   }
 }

@@ -1,4 +1,4 @@
-import { Optimizer, type MethodSpec, type ParamGroupInput, type StepOptions, gradScale } from '../optimizer.js';
+import { Optimizer, type MethodSpec, type Param, type ParamGroupInput, type StepOptions, gradScale } from '../optimizer.js';
 import { boolean, etasRule, nonNegative, stepSizesRule } from '../validate.js';
 
 /** Hyperparameters of Rprop (PyTorch `torch.optim.Rprop`, camelCase). */
@@ -52,7 +52,7 @@ export const rpropSpec: MethodSpec<RpropOptions> = {
  * first step has no effect. sign(NaN) is 0, as torch.sign.
  */
 export class Rprop extends Optimizer<RpropOptions> {
-  constructor(params: Float32Array[] | ParamGroupInput<RpropOptions>[], options?: Partial<RpropOptions> & StepOptions) {
+  constructor(params: Param[] | ParamGroupInput<RpropOptions>[], options?: Partial<RpropOptions> & StepOptions) {
     super(rpropSpec, params, options);
   }
 }

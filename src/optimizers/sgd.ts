@@ -1,4 +1,4 @@
-import { Optimizer, gradScale, type MethodSpec, type ParamGroupInput, type StepOptions } from '../optimizer.js';
+import { Optimizer, gradScale, type MethodSpec, type Param, type ParamGroupInput, type StepOptions } from '../optimizer.js';
 import { boolean, finiteNumber, nonNegative } from '../validate.js';
 
 /** Hyperparameters of SGD (PyTorch `torch.optim.SGD`, camelCase). */
@@ -63,7 +63,7 @@ export const sgdSpec: MethodSpec<SGDOptions> = {
  * mini-batch gradient descent alike: they differ only in the gradient fed in.
  */
 export class SGD extends Optimizer<SGDOptions> {
-  constructor(params: Float32Array[] | ParamGroupInput<SGDOptions>[], options?: Partial<SGDOptions> & StepOptions) {
+  constructor(params: Param[] | ParamGroupInput<SGDOptions>[], options?: Partial<SGDOptions> & StepOptions) {
     super(sgdSpec, params, options);
   }
 }

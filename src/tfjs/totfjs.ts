@@ -72,7 +72,7 @@ export class TfjsWasmOptimizer<O extends object = object> extends Optimizer {
     return 'WasmOptimToTfjs';
   }
   readonly kind: string;
-  readonly #Cls: new (params: Float32Array[], options: object) => CoreOptimizer<object>;
+  readonly #Cls: new (params: (Float32Array | { data: Float32Array; shape: number[] })[], options: object) => CoreOptimizer<object>;
   readonly #owner: string;
   /** hyperparameters per group (groups in order, then the default), as plain objects */
   readonly #hyper: Record<string, unknown>[];
@@ -217,7 +217,8 @@ export class TfjsWasmOptimizer<O extends object = object> extends Optimizer {
       entries = work.map((w) => {
         if (w.entry) return w.entry;
         const group = this.groupOf(w.name);
-        const opt = new this.#Cls([new Float32Array(w.v.size)], { ...this.#hyper[group], checkFinite: false });
+        // the variable's shape goes with it (Muon and Adafactor need it; elementwise methods ignore it)
+        const opt = new this.#Cls([{ data: new Float32Array(w.v.size), shape: [...w.v.shape] }], { ...this.#hyper[group], checkFinite: false });
         made.push(opt);
         if (w.saved) opt.loadStateDict(this.#dict(group, w.saved[1].state));
         return { shape: [...w.v.shape], group, opt };
@@ -354,7 +355,7 @@ export class TfjsWasmOptimizer<O extends object = object> extends Optimizer {
       }
       // checked by the class itself, against the group this variable falls in
       const size = (shape as number[]).reduce((a, d) => a * d, 1);
-      const probe = new this.#Cls([new Float32Array(size)], { ...this.#hyper[this.groupOf(name)], checkFinite: false });
+      const probe = new this.#Cls([{ data: new Float32Array(size), shape: shape as number[] }], { ...this.#hyper[this.groupOf(name)], checkFinite: false });
       try {
         probe.loadStateDict(this.#dict(this.groupOf(name), state));
       } catch (e) {
