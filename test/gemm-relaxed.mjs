@@ -17,7 +17,8 @@ for (const c of JSON.parse(readFileSync(0, 'utf8'))) {
   const [A, B, C] = [c.A, c.B, c.C].map(f32);
   const pa = 64, pb = pa + place(A.byteLength), pc = pb + place(B.byteLength), pw = pc + place(C.byteLength);
   const memory = new WebAssembly.Memory({ initial: Math.ceil((pw + 4 * 256 * 512 + 64) / 65536) });
-  const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  // the gemm export of assembly/gemm.ts (WebAssembly exports carry no types)
+  const k = /** @type {{ gemm(...args: number[]): void }} */ (/** @type {unknown} */ (new WebAssembly.Instance(module, { env: { memory } }).exports));
   const f = new Float32Array(memory.buffer);
   f.set(A, pa / 4);
   f.set(B, pb / 4);
