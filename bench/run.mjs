@@ -7,7 +7,8 @@
 // the ratios compare measurements taken minutes apart at most. The main
 // thread only plans, prints and writes the results.
 import os from 'node:os';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as lib from 'wasm-optim';
 import { OPTIMIZERS, optimizerByName } from './optimizers.mjs';
@@ -81,14 +82,15 @@ function parseArgs(argv) {
     else if (key === '--report') args.report = value;
     else if (key === '--help' || key === '-h') {
       console.log(
-        'npm run bench -- [--quick] [--sizes=1K,16K,...] [--optimizers=Adam,SGD] [--only=probe,kernels,many,mlp] [--no-tfjs] [--out=dir]\n' +
+        'npm run bench -- [--quick] [--sizes=1K,16K,...] [--optimizers=Adam,SGD] [--only=probe,kernels,many,mlp,gemm] [--no-tfjs] [--out=dir]\n' +
+          '  (gemm, the matrix products of bench/gemm.mjs, runs only when --only names it)\n' +
           'npm run bench -- --report=bench/results/<run>.json   (print the report and redraw the charts of a saved run)',
       );
       process.exit(0);
     } else throw new Error(`bench: unknown argument ${a} (try --help)`);
   }
   for (const s of args.sections) {
-    if (!['probe', 'kernels', 'many', 'mlp'].includes(s)) throw new Error(`bench: --only takes probe, kernels, many, mlp; got ${s}`);
+    if (!['probe', 'kernels', 'many', 'mlp', 'gemm'].includes(s)) throw new Error(`bench: --only takes probe, kernels, many, mlp, gemm; got ${s}`);
   }
   return args;
 }
@@ -119,6 +121,13 @@ if (args.report) {
   const { written } = await report(saved.results, saved.meta, args.report.replace(/\.json$/, ''));
   console.log(`\n${written.map((f) => `wrote ${f}`).join('\n')}`);
   process.exit(0);
+}
+// --only=gemm: bench/gemm.mjs (its own process and flags, its own report), then the rest if asked
+if (args.sections.includes('gemm')) {
+  const { status } = spawnSync(process.execPath, [fileURLToPath(new URL('./gemm.mjs', import.meta.url)), ...(args.profile === 'quick' ? ['--quick'] : [])], { stdio: 'inherit' });
+  if (status !== 0) process.exit(status ?? 1);
+  args.sections = args.sections.filter((s) => s !== 'gemm');
+  if (args.sections.length === 0) process.exit(0);
 }
 const profile = PROFILES[args.profile];
 const sizes = args.sizes ?? profile.sizes;

@@ -87,6 +87,18 @@ export interface Kernels {
   lambParamSumSq(): number;
   lambUpdateSumSq(): number;
   lambApply(p: number, m: number, v: number, n: number, scale: number, c1: number, c2: number, eps: number, wd: number): void;
+  /**
+   * C = alpha*A*op(B) + beta*C on row-major float32 matrices (assembly/gemm.ts): A m x k,
+   * op(B) = B (k x n, transB = 0) or B^T (B n x k, transB = 1), C m x n; strides lda, ldb,
+   * ldc in elements; w: gemmWorkBytes(n, k) bytes of scratch. beta = 0 ignores C's contents.
+   * Not a pipeline kernel: the matrix products of Muon's Newton-Schulz iteration.
+   */
+  gemm(
+    a: number, b: number, c: number, w: number, m: number, n: number, k: number,
+    lda: number, ldb: number, ldc: number, transB: number, alpha: number, beta: number,
+  ): void;
+  /** Bytes of scratch `gemm` needs for n columns and depth k (one packed panel of B). */
+  gemmWorkBytes(n: number, k: number): number;
 }
 
 /**
@@ -206,6 +218,8 @@ function warmUp(module: WebAssembly.Module): void {
     k.lambParamSumSq();
     k.lambUpdateSumSq();
     k.lambApply(p, a, b, n, 1e-3, 10, 30, 1e-6, 0);
+    k.gemm(a, b, c, p, 16, 16, 16, 16, 16, 16, 0, 1, 0);
+    k.gemm(a, b, c, p, 16, 16, 16, 16, 16, 16, 1, 1, 0.5);
   }
 }
 

@@ -30,6 +30,8 @@ await ready();
 
 /** Kernels that are not one optimizer's update: shared by the step pipeline (finiteness, clipping, flushing). */
 const SHARED_KERNELS = ['allFinite', 'setFlushThreshold', 'sumSquares', 'sumAbs', 'maxAbs', 'scale', 'clampValue'];
+/** Building blocks that are not one optimizer's update either: the matrix products (assembly/gemm.ts) for Muon's Newton-Schulz iteration. */
+const BUILDING_BLOCKS = ['gemm', 'gemmWorkBytes'];
 
 function moduleExports(base64: string): string[] {
   const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
@@ -51,12 +53,12 @@ describe('the registry is complete', () => {
       expect(optimizers[name].name).toBe(name);
     }
   });
-  it('every kernel of the module belongs to an entry or to the shared step pipeline, and every listed kernel exists', () => {
+  it('every kernel of the module belongs to an entry, to the shared step pipeline or to the building blocks, and every listed kernel exists', () => {
     for (const base64 of [SIMD_WASM_BASE64, SCALAR_WASM_BASE64]) {
       const exportsOf = moduleExports(base64);
       // TFJS_KERNELS: TF.js's own update rules, used only by wasm-optim/tfjs's train.*
-      const claimed = new Set([...SHARED_KERNELS, ...TFJS_KERNELS, ...registry.flatMap((e) => e.kernels)]);
-      for (const k of TFJS_KERNELS) expect(exportsOf, k).toContain(k);
+      const claimed = new Set([...SHARED_KERNELS, ...BUILDING_BLOCKS, ...TFJS_KERNELS, ...registry.flatMap((e) => e.kernels)]);
+      for (const k of [...SHARED_KERNELS, ...BUILDING_BLOCKS, ...TFJS_KERNELS]) expect(exportsOf, k).toContain(k);
       expect(exportsOf.filter((k) => !claimed.has(k))).toEqual([]);
       for (const e of registry) for (const k of e.kernels) expect(exportsOf, `${e.name}: ${k}`).toContain(k);
     }
