@@ -204,6 +204,7 @@ describe('importState refuses malformed and mismatched files and changes nothing
     const bad: [string, unknown, RegExp][] = [
       ['not bytes', [1, 2, 3], /expected the bytes of a safetensors file \(a Uint8Array\), got \[1, 2, 3\]/],
       ['a Float32Array', new Float32Array(4), /expected the bytes of a safetensors file \(a Uint8Array\), got a Float32Array/],
+      ['a Proxy around the bytes', new Proxy(base, {}), /expected the bytes of a safetensors file \(a Uint8Array\)/],
       ['empty', new Uint8Array(0), /0 bytes is too short/],
       ['truncated data', base.subarray(0, base.length - 3), /cover \d+ bytes of data but \d+ are present|outside the \d+-byte data/],
       ['truncated header', base.subarray(0, 40), /header length \d+ runs past the end of the 40-byte file/],
