@@ -130,7 +130,7 @@ function entry<C extends OptimizerClass>(name: string, cls: C, spec: SpecLike<Hy
     defaults: Object.freeze({ ...spec.defaults }),
     rules: spec.rules,
     buffers: (o: HyperparametersOf<C>) => spec.buffers(o),
-    torch: spec.torch!,
+    torch: Object.freeze({ ...spec.torch!, state: Object.freeze({ ...spec.torch!.state }), options: Object.freeze({ ...spec.torch!.options }) }),
     reference: rest.reference as ReferenceMethod<never, unknown>,
     kernels: Object.freeze([...rest.kernels]),
     allState: Object.freeze({ ...rest.allState }),

@@ -178,7 +178,8 @@ export function decodeSafetensors(owner: string, input: unknown): SafeTensors {
       if (value === null || typeof value !== 'object' || Array.isArray(value)) throw bad(`${METADATA} must be an object of strings, got ${describe(value)}`);
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
         if (typeof v !== 'string') throw bad(`${METADATA}.${k} must be a string, got ${describe(v)}`);
-        metadata[k] = v;
+        // defined, not assigned: a key "__proto__" is data, not a prototype
+        Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
       }
       continue;
     }

@@ -108,6 +108,7 @@ describe('torch names in the registry', () => {
   it.each(registry.map((e) => [e.name, e] as const))('%s: names every hyperparameter, buffer and running scalar', (_n, e) => {
     const t = e.torch;
     expect(t, 'registry entry torch').toBeDefined();
+    expect(Object.isFrozen(t) && Object.isFrozen(t.state) && Object.isFrozen(t.options)).toBe(true);
     expect(Object.keys(t.options).sort()).toEqual(Object.keys(e.defaults).sort());
     const state = [...e.buffers({ ...e.defaults, ...e.allState } as never)];
     for (const b of state) expect(t.state[b], b).toMatch(/^[a-z][a-z0-9_]*$/);
@@ -286,6 +287,9 @@ describe('the safetensors writer', () => {
 
   it('reads a file with no metadata and no tensors, and a header padded with spaces', () => {
     expect(decodeSafetensors('test', raw('{}'))).toEqual({ tensors: new Map(), metadata: {} });
+    const proto = decodeSafetensors('test', raw('{"__metadata__":{"__proto__":"x"}}')).metadata;
+    expect(Object.getPrototypeOf(proto)).toBe(Object.prototype);
+    expect(Object.keys(proto)).toEqual(['__proto__']);
     const d = decodeSafetensors('test', raw('{"x":{"dtype":"I64","shape":[],"data_offsets":[0,8]}}   ', new Uint8Array(8).fill(1)));
     expect(d.tensors.get('x')).toEqual({ dtype: 'I64', shape: [], data: new Uint8Array(8).fill(1) });
   });
