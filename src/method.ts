@@ -52,8 +52,29 @@ export function gradScale(maximize: boolean, ctx: GroupProgress<Scalars>): numbe
 /** eps below which the adaptive methods keep subnormal state (see MethodSpec.flushes). */
 export const FLUSH_MIN_EPS = 1e-12;
 
+/**
+ * How a method's state reads in PyTorch's `optimizer.state_dict()` (src/torch-state.ts):
+ * the class and the snake_case name of every state buffer, running scalar and
+ * hyperparameter. Methods without a torch.optim twin (Momentum, Lion, Lamb)
+ * use the names of the reference implementation they follow.
+ */
+export interface TorchNames {
+  /** the class, e.g. 'torch.optim.Adam' (written to the file's metadata as `optimizer`) */
+  readonly class: string;
+  /** where the class is not torch.optim's, whose names these are */
+  readonly note?: string;
+  /** state buffers and running scalars: our name -> torch's (`expAvg` -> `exp_avg`) */
+  readonly state: Readonly<Record<string, string>>;
+  /** hyperparameters: our name -> torch's (`weightDecay` -> `weight_decay`) */
+  readonly options: Readonly<Record<string, string>>;
+  /** false where torch keeps no `step` in the state (SGD) */
+  readonly step: boolean;
+}
+
 export interface MethodSpec<O extends object, S extends Scalars = Scalars> {
   name: string;
+  /** the names of its state in PyTorch's state_dict (exportState/importState) */
+  torch?: TorchNames;
   defaults: Readonly<O>;
   rules: { readonly [K in keyof O]: Rule };
   /** Constraints between options; returns what is wrong, or undefined. */

@@ -3,8 +3,9 @@
 // steps each group through its method's `run` (src/method.ts). The concepts
 // it puts together live in their own files: options.ts (validation),
 // layout.ts (memory), group-view.ts (paramGroups), step.ts (the step
-// pipeline), state-dict.ts (state dicts), checkpoint.ts (the binary format)
-// and schedulers/resume.ts (schedulers in checkpoints).
+// pipeline), state-dict.ts (state dicts), checkpoint.ts (the binary format),
+// torch-state.ts (PyTorch's state as safetensors) and schedulers/resume.ts
+// (schedulers in checkpoints).
 import type { Arena } from './arena.js';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
 import { makeGroupView, type ParamGroup } from './group-view.js';
@@ -18,6 +19,7 @@ import type { Scheduler } from './schedulers/scheduler.js';
 import { describe, isDetached } from './validate.js';
 import { checkNotBusy, checkNotReading, copyUint8, Foreign, lengthOf, readInput, readPlain, setInto, typedArrayTag } from './input.js';
 import { isScheduler } from './schedulers/resume.js';
+import { decodeTorchState, encodeTorchState } from './torch-state.js';
 
 export { FLUSH_MIN_EPS, gradScale, type GroupAddresses, type GroupProgress, type MethodSpec, type Scalars, type TensorSlot } from './method.js';
 export type { Param, ParamGroupInput, ShapedParam, StepOptions } from './options.js';
@@ -240,6 +242,40 @@ export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
       });
     }
     writeSchedule();
+  }
+
+  /**
+   * The optimizer state as a safetensors file with PyTorch's names
+   * (`state.0.exp_avg`, `state.0.step`, `param_groups` as JSON in the
+   * metadata; format: src/torch-state.ts), for torch's
+   * `optimizer.load_state_dict` (README "PyTorch-compatible state").
+   * Parameters are not included.
+   */
+  exportState(): Uint8Array {
+    const owner = `${this.#spec.name}.exportState`;
+    checkNotReading(owner);
+    this.#live('exportState()');
+    return encodeTorchState(owner, this.#spec as MethodSpec<object, Scalars>, buildStateDict(this.#spec, this.#layout));
+  }
+
+  /**
+   * Replaces hyperparameters and state with those of a safetensors file of
+   * torch's `optimizer.state_dict()` (from a torch.optim optimizer of the same
+   * kind, or `exportState()`), over parameters of the same sizes. All or
+   * nothing: a malformed or mismatched file throws an error naming what is
+   * wrong and changes nothing.
+   */
+  importState(bytesIn: Uint8Array): void {
+    const owner = `${this.#spec.name}.importState`;
+    checkNotReading(owner);
+    checkNotBusy(this, owner);
+    this.#live('importState()');
+    const bytes = readInput(owner, () =>
+      typedArrayTag(bytesIn) === 'Uint8Array' ? copyUint8(bytesIn) : bytesIn !== null && typeof bytesIn === 'object' ? new Foreign(describe(bytesIn)) : bytesIn,
+    );
+    const layout = this.#layout;
+    const sd = decodeTorchState(owner, this.#spec as MethodSpec<object, Scalars>, bytes, layout.lengths, layout.groups.length);
+    planLoad(this.#spec, layout, this.#base, owner, sd as StateDict<O>)();
   }
 
   /**

@@ -36,6 +36,7 @@ export { RMSprop, type RMSpropOptions } from './optimizers/rmsprop.js';
 export { Rprop, type RpropOptions } from './optimizers/rprop.js';
 export { SGD, type SGDOptions } from './optimizers/sgd.js';
 import type { ReferenceMethod } from './reference/types.js';
+import type { TorchNames } from './method.js';
 import { describe, type Rule } from './validate.js';
 import type { Kernels } from './wasm.js';
 
@@ -63,6 +64,8 @@ export interface OptimizerEntry<C extends OptimizerClass = OptimizerClass> {
   readonly defaults: Readonly<HyperparametersOf<C>>;
   /** one validation rule per hyperparameter */
   readonly rules: { readonly [K in keyof HyperparametersOf<C>]: Rule };
+  /** the names of its state and hyperparameters in PyTorch's state_dict (exportState/importState; src/torch-state.ts) */
+  readonly torch: TorchNames;
   /** the state buffers a group with these options keeps (PyTorch's state names, camelCase) */
   buffers(options: HyperparametersOf<C>): readonly string[];
   /**
@@ -112,9 +115,10 @@ interface SpecLike<O> {
   defaults: Readonly<O>;
   rules: { readonly [K in keyof O]: Rule };
   buffers(o: O): readonly string[];
+  torch?: TorchNames;
 }
 
-type EntryInput<C extends OptimizerClass> = Omit<OptimizerEntry<C>, 'defaults' | 'rules' | 'buffers' | 'class' | 'name' | 'reference'> & {
+type EntryInput<C extends OptimizerClass> = Omit<OptimizerEntry<C>, 'defaults' | 'rules' | 'buffers' | 'class' | 'name' | 'reference' | 'torch'> & {
   reference: ReferenceMethod<never, unknown> | object;
 };
 
@@ -126,6 +130,7 @@ function entry<C extends OptimizerClass>(name: string, cls: C, spec: SpecLike<Hy
     defaults: Object.freeze({ ...spec.defaults }),
     rules: spec.rules,
     buffers: (o: HyperparametersOf<C>) => spec.buffers(o),
+    torch: Object.freeze({ ...spec.torch!, state: Object.freeze({ ...spec.torch!.state }), options: Object.freeze({ ...spec.torch!.options }) }),
     reference: rest.reference as ReferenceMethod<never, unknown>,
     kernels: Object.freeze([...rest.kernels]),
     allState: Object.freeze({ ...rest.allState }),

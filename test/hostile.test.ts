@@ -144,6 +144,7 @@ describe.each(classes)('%s', (name, C) => {
     const { opt } = fresh(C);
     const sd = opt.stateDict();
     const bytes = opt.save();
+    const torchBytes = opt.exportState();
     const group = opt.paramGroups[0] as unknown as Record<string, unknown>;
     const key = Object.keys(group).find((k) => k !== 'params')!;
     opt.dispose();
@@ -158,6 +159,8 @@ describe.each(classes)('%s', (name, C) => {
       ['loadStateDict()', () => opt.loadStateDict(sd)],
       ['save()', () => opt.save()],
       ['load()', () => opt.load(bytes)],
+      ['exportState()', () => opt.exportState()],
+      ['importState()', () => opt.importState(torchBytes)],
       ['stepCount', () => opt.stepCount],
       ['a group option', () => (group[key] = group[key])],
     ];
@@ -173,6 +176,7 @@ describe.each(classes)('%s', (name, C) => {
       const other = fresh(Other).opt;
       expect(() => opt.loadStateDict(other.stateDict() as never)).toThrow(new RegExp(`belongs to "${otherName}", not ${name}`));
       expect(() => opt.load(other.save())).toThrow(new RegExp(`belongs to "${otherName}", not ${name}`));
+      expect(() => opt.importState(other.exportState())).toThrow(new RegExp(`${name}\\.importState: this file holds the state of "[\\w.]+\\.${otherName}", not `));
       other.dispose();
     }
     for (const bad of [null, 7, 'state', [], { kind: name }, { kind: name, version: 1, state: [], paramGroups: [] }]) {
@@ -180,6 +184,7 @@ describe.each(classes)('%s', (name, C) => {
     }
     for (const bad of [null, 7, 'bytes', new Uint8Array(3), new Float32Array(8), new Uint8Array(64)]) {
       expect(() => opt.load(bad as never)).toThrow(new RegExp(`${name}.load`));
+      expect(() => opt.importState(bad as never)).toThrow(new RegExp(`${name}.importState`));
     }
     expect(snapshot(opt)).toEqual(before);
     opt.dispose();

@@ -17,6 +17,7 @@ export interface AdadeltaOptions {
 
 export const adadeltaSpec: MethodSpec<AdadeltaOptions> = {
   name: 'Adadelta',
+  torch: { class: 'torch.optim.Adadelta', state: { squareAvg: 'square_avg', accDelta: 'acc_delta' }, options: { lr: 'lr', rho: 'rho', eps: 'eps', weightDecay: 'weight_decay', maximize: 'maximize' }, step: true },
   defaults: { lr: 1.0, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false },
   rules: { lr: nonNegative, rho: unitClosed, eps: nonNegative, weightDecay: nonNegative, maximize: boolean },
   flushes: (o) => o.eps >= FLUSH_MIN_EPS,

@@ -19,6 +19,7 @@ export interface AdagradOptions {
 
 export const adagradSpec: MethodSpec<AdagradOptions> = {
   name: 'Adagrad',
+  torch: { class: 'torch.optim.Adagrad', state: { sum: 'sum' }, options: { lr: 'lr', lrDecay: 'lr_decay', weightDecay: 'weight_decay', initialAccumulatorValue: 'initial_accumulator_value', eps: 'eps', maximize: 'maximize' }, step: true },
   defaults: { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false },
   rules: {
     lr: nonNegative,

@@ -21,6 +21,12 @@ export interface AdamOptions {
 export function makeAdamSpec(name: string, decoupled: boolean): MethodSpec<AdamOptions> {
   return {
     name,
+    torch: {
+      class: `torch.optim.${name}`,
+      state: { expAvg: 'exp_avg', expAvgSq: 'exp_avg_sq', maxExpAvgSq: 'max_exp_avg_sq' },
+      options: { lr: 'lr', betas: 'betas', eps: 'eps', weightDecay: 'weight_decay', amsgrad: 'amsgrad', maximize: 'maximize' },
+      step: true,
+    },
     defaults: { lr: 1e-3, betas: Object.freeze([0.9, 0.999]) as readonly [number, number], eps: 1e-8, weightDecay: decoupled ? 1e-2 : 0, amsgrad: false, maximize: false },
     rules: { lr: nonNegative, betas: betasRule, eps: nonNegative, weightDecay: nonNegative, amsgrad: boolean, maximize: boolean },
     flushes: (o) => o.eps >= FLUSH_MIN_EPS,

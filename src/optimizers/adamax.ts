@@ -17,6 +17,7 @@ export interface AdamaxOptions {
 
 export const adamaxSpec: MethodSpec<AdamaxOptions> = {
   name: 'Adamax',
+  torch: { class: 'torch.optim.Adamax', state: { expAvg: 'exp_avg', expInf: 'exp_inf' }, options: { lr: 'lr', betas: 'betas', eps: 'eps', weightDecay: 'weight_decay', maximize: 'maximize' }, step: true },
   defaults: { lr: 2e-3, betas: Object.freeze([0.9, 0.999]) as readonly [number, number], eps: 1e-8, weightDecay: 0, maximize: false },
   rules: { lr: nonNegative, betas: betasRule, eps: nonNegative, weightDecay: nonNegative, maximize: boolean },
   flushes: (o) => o.eps >= FLUSH_MIN_EPS,

@@ -25,6 +25,7 @@ export interface ASGDScalars extends Record<string, number> {
 
 export const asgdSpec: MethodSpec<ASGDOptions, ASGDScalars> = {
   name: 'ASGD',
+  torch: { class: 'torch.optim.ASGD', state: { eta: 'eta', mu: 'mu', ax: 'ax' }, options: { lr: 'lr', lambd: 'lambd', alpha: 'alpha', t0: 't0', weightDecay: 'weight_decay', maximize: 'maximize' }, step: true },
   defaults: { lr: 1e-2, lambd: 1e-4, alpha: 0.75, t0: 1e6, weightDecay: 0, maximize: false },
   rules: { lr: nonNegative, lambd: nonNegative, alpha: nonNegative, t0: nonNegative, weightDecay: nonNegative, maximize: boolean },
   buffers: () => ['ax'],

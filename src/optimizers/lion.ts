@@ -13,6 +13,7 @@ export interface LionOptions {
 
 export const lionSpec: MethodSpec<LionOptions> = {
   name: 'Lion',
+  torch: { class: 'lion_pytorch.Lion', note: 'no torch.optim twin: the names of github.com/lucidrains/lion-pytorch', state: { expAvg: 'exp_avg' }, options: { lr: 'lr', betas: 'betas', weightDecay: 'weight_decay' }, step: false },
   defaults: { lr: 1e-4, betas: Object.freeze([0.9, 0.99]) as readonly [number, number], weightDecay: 0 },
   rules: { lr: nonNegative, betas: betasRule, weightDecay: nonNegative },
   // sign(b1*m + (1-b1)*g) of a subnormal m is still +-1: flushing m would stop a

@@ -15,6 +15,7 @@ export interface MomentumOptions {
 
 export const momentumSpec: MethodSpec<MomentumOptions> = {
   name: 'Momentum',
+  torch: { class: 'wasm_optim.Momentum', note: 'no torch.optim twin: wasm-optim names, snake_case', state: { velocity: 'velocity' }, options: { lr: 'lr', beta: 'beta', weightDecay: 'weight_decay', maximize: 'maximize' }, step: true },
   defaults: { lr: 1e-2, beta: 0.9, weightDecay: 0, maximize: false },
   rules: { lr: nonNegative, beta: unitHalfOpen, weightDecay: nonNegative, maximize: boolean },
   buffers: () => ['velocity'],

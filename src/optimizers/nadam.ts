@@ -26,6 +26,7 @@ export interface NAdamScalars extends Record<string, number> {
 
 export const nadamSpec: MethodSpec<NAdamOptions, NAdamScalars> = {
   name: 'NAdam',
+  torch: { class: 'torch.optim.NAdam', state: { muProduct: 'mu_product', expAvg: 'exp_avg', expAvgSq: 'exp_avg_sq' }, options: { lr: 'lr', betas: 'betas', eps: 'eps', weightDecay: 'weight_decay', momentumDecay: 'momentum_decay', decoupledWeightDecay: 'decoupled_weight_decay', maximize: 'maximize' }, step: true },
   defaults: {
     lr: 2e-3,
     betas: Object.freeze([0.9, 0.999]) as readonly [number, number],

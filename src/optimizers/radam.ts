@@ -27,6 +27,7 @@ export function radamRectification(beta2: number, t: number): { rhoT: number; re
 
 export const radamSpec: MethodSpec<RAdamOptions> = {
   name: 'RAdam',
+  torch: { class: 'torch.optim.RAdam', state: { expAvg: 'exp_avg', expAvgSq: 'exp_avg_sq' }, options: { lr: 'lr', betas: 'betas', eps: 'eps', weightDecay: 'weight_decay', decoupledWeightDecay: 'decoupled_weight_decay', maximize: 'maximize' }, step: true },
   defaults: {
     lr: 1e-3,
     betas: Object.freeze([0.9, 0.999]) as readonly [number, number],

@@ -21,6 +21,7 @@ export interface RMSpropOptions {
 
 export const rmspropSpec: MethodSpec<RMSpropOptions> = {
   name: 'RMSprop',
+  torch: { class: 'torch.optim.RMSprop', state: { squareAvg: 'square_avg', momentumBuffer: 'momentum_buffer', gradAvg: 'grad_avg' }, options: { lr: 'lr', alpha: 'alpha', eps: 'eps', weightDecay: 'weight_decay', momentum: 'momentum', centered: 'centered', maximize: 'maximize' }, step: true },
   defaults: { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false },
   rules: {
     lr: nonNegative,

@@ -15,6 +15,7 @@ export interface RpropOptions {
 
 export const rpropSpec: MethodSpec<RpropOptions> = {
   name: 'Rprop',
+  torch: { class: 'torch.optim.Rprop', state: { prev: 'prev', stepSize: 'step_size' }, options: { lr: 'lr', etas: 'etas', stepSizes: 'step_sizes', maximize: 'maximize' }, step: true },
   defaults: {
     lr: 1e-2,
     etas: Object.freeze([0.5, 1.2]) as readonly [number, number],
