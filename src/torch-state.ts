@@ -42,11 +42,11 @@ function scalarTensor(v: number): SafeTensor {
   return { dtype: 'F32', shape: [], data };
 }
 
-function float32Tensor(a: Float32Array): SafeTensor {
+function float32Tensor(a: Float32Array, shape: readonly number[] = [a.length]): SafeTensor {
   const data = new Uint8Array(a.length * 4);
   const view = new DataView(data.buffer);
   for (let i = 0; i < a.length; i++) view.setFloat32(4 * i, a[i]!, true);
-  return { dtype: 'F32', shape: [a.length], data };
+  return { dtype: 'F32', shape: [...shape], data };
 }
 
 /** A state dict (stateDict()) as a safetensors file with torch's names. */
@@ -58,7 +58,9 @@ export function encodeTorchState(owner: string, spec: MethodSpec<object, Scalars
     for (const [key, v] of Object.entries(s)) {
       const name = key === 'step' ? 'step' : torch.state[key];
       if (name === undefined) throw new Error(`${owner}: ${spec.name}'s state entry ${key} has no torch name (MethodSpec.torch.state)`);
-      tensors.set(`state.${i}.${name}`, typeof v === 'number' ? scalarTensor(v) : float32Tensor(v));
+      // a buffer has its parameter's shape where the parameter was given one ({ data, shape }), as torch's state does
+      const shape = sd.shapes?.[i];
+      tensors.set(`state.${i}.${name}`, typeof v === 'number' ? scalarTensor(v) : float32Tensor(v, shape && shape.reduce((a, d) => a * d, 1) === v.length ? shape : undefined));
     }
   });
   const groups = sd.paramGroups.map((g) => {

@@ -108,3 +108,17 @@ describe('state dicts and checkpoints record shapes', () => {
     plain.dispose();
   });
 });
+
+it('exportState (safetensors, torch names) gives a shaped parameter\'s state its shape, as torch does', async () => {
+  const { decodeSafetensors } = await import('../src/safetensors.js');
+  const o = new Adam([{ data: values(6), shape: [2, 3] }, values(3)], { lr: 0.01 });
+  o.step([values(6), values(3)]);
+  const f = decodeSafetensors('test', o.exportState());
+  expect(f.tensors.get('state.0.exp_avg')!.shape).toEqual([2, 3]);
+  expect(f.tensors.get('state.1.exp_avg')!.shape).toEqual([3]);
+  const back = new Adam([{ data: new Float32Array(6), shape: [2, 3] }, new Float32Array(3)], { lr: 0.01 });
+  back.importState(o.exportState());
+  expect(back.exportState()).toEqual(o.exportState());
+  o.dispose();
+  back.dispose();
+});
