@@ -20,3 +20,4 @@ export { asgd, asgdAverage } from './asgd';
 export { lion } from './lion';
 export { lambMoments, lambApply, lambParamSumSq, lambUpdateSumSq } from './lamb';
 export { tfSgd, tfMomentum, tfAdagrad, tfAdadelta, tfAdam, tfAdamax, tfRmsprop, tfRmspropCentered } from './tfjs';
+export { dot, axpy, mulInto, subInto } from './lbfgs';

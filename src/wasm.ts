@@ -87,6 +87,14 @@ export interface Kernels {
   lambParamSumSq(): number;
   lambUpdateSumSq(): number;
   lambApply(p: number, m: number, v: number, n: number, scale: number, c1: number, c2: number, eps: number, wd: number): void;
+  /** L-BFGS (assembly/lbfgs.ts): sum x*y in double, fixed order */
+  dot(x: number, y: number, n: number): number;
+  /** y += a*x in float32 */
+  axpy(y: number, x: number, n: number, a: number): void;
+  /** out = x*c in float32 */
+  mulInto(out: number, x: number, n: number, c: number): void;
+  /** out = x - y in float32 */
+  subInto(out: number, x: number, y: number, n: number): void;
 }
 
 /**
@@ -206,6 +214,10 @@ function warmUp(module: WebAssembly.Module): void {
     k.lambParamSumSq();
     k.lambUpdateSumSq();
     k.lambApply(p, a, b, n, 1e-3, 10, 30, 1e-6, 0);
+    k.dot(g, c, n);
+    k.axpy(c, g, n, 1e-3);
+    k.mulInto(c, g, n, 0.5);
+    k.subInto(c, g, a, n);
   }
 }
 
