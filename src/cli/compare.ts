@@ -10,7 +10,7 @@ import { MLP } from '../models/mlp.js';
 import type { Classifier } from '../models/model.js';
 import { SoftmaxRegression } from '../models/softmax.js';
 import type { Optimizer } from '../optimizer.js';
-import { createOptimizer, registry, type OptimizerEntry, type OptimizerName } from '../registry.js';
+import { closureRegistry, createOptimizer, registry, type OptimizerEntry, type OptimizerName } from '../registry.js';
 import { Trainer } from '../train/fit.js';
 import { trajectory } from '../train/trajectory.js';
 import { ready } from '../wasm.js';
@@ -28,6 +28,14 @@ export const METHODS: readonly MethodName[] = Object.freeze([
   ...SGD_METHODS,
   ...registry.map((e) => e.name.toLowerCase()).filter((m) => m !== 'sgd'),
 ]);
+/**
+ * Closure-stepped optimizers (closureRegistry: LBFGS), left out of `--methods`
+ * explicitly: the comparison steps every method with mini-batch gradients,
+ * step(grads), and they are stepped with a closure. By lower-case name, with why.
+ */
+export const EXCLUDED_METHODS: Readonly<Record<string, string>> = Object.freeze(
+  Object.fromEntries(closureRegistry.map((e) => [e.name.toLowerCase(), e.excluded])),
+);
 /** The methods compared by default (the classic family, as `npm start` has always run). */
 export const DEFAULT_METHODS: readonly MethodName[] = Object.freeze(['gd', 'sgd', 'minibatch', 'momentum', 'adagrad', 'rmsprop', 'adam', 'adamw']);
 export const DATASETS = ['digits', 'spiral'] as const;
