@@ -30,6 +30,7 @@ export {
   Trainer,
   batchesPerEpoch,
   type FitOptions,
+  type Trainable,
   type FitResult,
   type LossAndGrad,
   type StepInfo,

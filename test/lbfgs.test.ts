@@ -342,3 +342,52 @@ describe('dispose', () => {
     opt.dispose();
   });
 });
+
+describe('fit() trains full-batch with LBFGS', () => {
+  const c = fixture.cases.find((k) => k.problem === 'logistic' && k.options.line_search_fn === 'strong_wolfe' && k.options.history_size === 100)!;
+  const data = fixture.data.logistic!;
+  const m = data.y!.values.length;
+  it('one step(closure) over all examples per epoch: the same trajectory as stepping by hand, and torch\'s', async () => {
+    const { fit } = await import('../src/index.js');
+    const f = makeProblem('logistic', data);
+    const a = make(c);
+    const seen: number[] = [];
+    const r = fit(a.opt, m, (batch, params, grads) => {
+      seen.push(batch.length);
+      return f(params, grads);
+    }, { epochs: 3, recordSteps: true });
+    expect(new Set(seen)).toEqual(new Set([m]));
+    expect(r.steps).toBe(3);
+    expect(r.epochs).toBe(3);
+    const b = make(c);
+    const rets = [0, 1, 2].map(() => b.opt.step(b.closure));
+    expect(r.stepLoss).toEqual(rets);
+    expect(r.epochLoss).toEqual(rets);
+    expect(a.x).toEqual(b.x);
+    expect(a.opt.funcEvals).toBe(b.opt.funcEvals);
+    // and the parameters are torch's after 3 steps (within the case's tolerance)
+    const spread = Math.max(...c.spread64, ...c.spreadClosure, ...c.spreadUlp);
+    c.steps[2]!.params.forEach((p, i) => p.forEach((v, j) => expect(Math.abs(a.x[i]![j]! - v)).toBeLessThanOrEqual(1e-5 + 4 * spread)));
+  });
+
+  it('refuses mini-batches, accumulation and schedules; a diverging loss ends the run with nothing changed', async () => {
+    const { fit } = await import('../src/index.js');
+    const f = makeProblem('logistic', data);
+    const { opt } = make(c);
+    const lg = (_: Uint32Array, p: readonly Float32Array[], g: readonly Float32Array[]) => f(p, g);
+    expect(() => fit(opt, m, lg, { batchSize: 8 })).toThrow(/LBFGS trains full-batch .* options.batchSize must be omitted or >= 32, got 8/);
+    expect(() => fit(opt, m, lg, { accumulate: 2 })).toThrow(/options.accumulate must be 1/);
+    expect(() => fit(opt, m, lg, { schedule: () => 1 })).toThrow(/options.schedule does not apply to LBFGS/);
+    // mid line search of the second step of a run far from converged
+    const rc = fixture.cases.find((k) => k.problem === 'rosenbrock' && k.options.line_search_fn === 'strong_wolfe' && k.options.history_size === 3)!;
+    const ros = make(rc);
+    const fr = makeProblem('rosenbrock', {});
+    fit(ros.opt, 1, (_, p, g) => fr(p, g), { epochs: 1 });
+    const before = snap(ros.opt);
+    let calls = 0;
+    const r = fit(ros.opt, 1, (_, p, g) => (++calls === 5 ? NaN : fr(p, g)), { epochs: 2 });
+    expect(r.stopReason).toBe('diverged');
+    expect(r.diverged).toEqual({ epoch: 1, step: 0 });
+    expect(snap(ros.opt)).toEqual(before);
+  });
+});
