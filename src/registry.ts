@@ -288,7 +288,7 @@ export interface ClosureOptimizerEntry {
   readonly kernels: readonly (keyof Kernels)[];
   readonly summary: string;
   readonly follows: string;
-  /** why the generic tests, the CLI's comparison, the benchmarks and the playground leave it out */
+  /** why the generic tests, the benchmarks and the playground leave it out */
   readonly excluded: string;
 }
 
@@ -305,7 +305,8 @@ export const closureRegistry: readonly ClosureOptimizerEntry[] = Object.freeze([
     follows: 'torch.optim.LBFGS',
     excluded:
       'LBFGS is stepped with a closure (step(closure) re-evaluates loss and gradient, several times per step), not with gradients: ' +
-      'the generic step(grads) tests, the CLI comparison, the benchmarks and the playground do not fit that signature; test/lbfgs.test.ts covers it',
+      'the generic step(grads) tests, the benchmarks and the playground do not fit that signature (test/lbfgs.test.ts covers it; ' +
+      'the CLI comparison runs it full-batch through fit)',
   }),
 ]);
 

@@ -391,3 +391,16 @@ describe('fit() trains full-batch with LBFGS', () => {
     expect(snap(ros.opt)).toEqual(before);
   });
 });
+
+describe('trajectory() on the 2-D functions (npm start\'s comparison)', () => {
+  it('one iteration per recorded point reaches Rosenbrock\'s minimum; noise is refused', async () => {
+    const { trajectory, rosenbrock } = await import('../src/index.js');
+    const opt = new LBFGS([Float32Array.from(rosenbrock.start)], { lineSearchFn: 'strong_wolfe', maxIter: 1 });
+    const t = trajectory(opt, rosenbrock, { steps: 200 });
+    expect(t.diverged).toBe(false);
+    expect(t.value[t.steps]!).toBeLessThan(1e-6);
+    // f never increases between recorded points: every point passed the Armijo test
+    for (let i = 1; i <= t.steps; i++) expect(t.value[i]!).toBeLessThanOrEqual(t.value[i - 1]! * (1 + 1e-6) + 1e-9);
+    expect(() => trajectory(opt, rosenbrock, { steps: 1, noise: 0.1 })).toThrow(/LBFGS follows the exact gradient .* options.noise must be 0, got 0.1/);
+  });
+});

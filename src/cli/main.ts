@@ -5,7 +5,7 @@ import { accessSync, constants, mkdirSync, readFileSync, statSync, writeFileSync
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { backendInfo } from '../wasm.js';
-import { DATASETS, DEFAULT_CONFIG, DEFAULT_METHODS, EXCLUDED_METHODS, METHOD_DEFS, METHODS, MODELS, methodOf, runCompare, type CompareConfig, type MethodName } from './compare.js';
+import { DATASETS, DEFAULT_CONFIG, DEFAULT_METHODS, METHOD_DEFS, METHODS, MODELS, methodOf, runCompare, type CompareConfig, type MethodName } from './compare.js';
 import { progressSink } from './progress.js';
 import { renderReport } from './report.js';
 import { conclusion, formatTable } from './table.js';
@@ -158,10 +158,6 @@ export function parseCompareArgs(args: string[]): { config: CompareConfig; out: 
     const seen = new Set<MethodName>();
     for (const name of list) {
       const m = methodOf(name);
-      const excluded = Object.prototype.hasOwnProperty.call(EXCLUDED_METHODS, name.toLowerCase()) ? EXCLUDED_METHODS[name.toLowerCase()] : undefined;
-      if (m === undefined && excluded !== undefined) {
-        throw new UsageError(`invalid --${flag}: ${JSON.stringify(name)} is not a method of the comparison: ${excluded} (expected some of ${METHODS.join(', ')})`);
-      }
       if (m === undefined) {
         throw new UsageError(`invalid --${flag}: unknown method ${JSON.stringify(name)} (expected some of ${METHODS.join(', ')})`);
       }
