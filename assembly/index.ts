@@ -21,3 +21,4 @@ export { lion } from './lion';
 export { lambMoments, lambApply, lambParamSumSq, lambUpdateSumSq } from './lamb';
 export { tfSgd, tfMomentum, tfAdagrad, tfAdadelta, tfAdam, tfAdamax, tfRmsprop, tfRmspropCentered } from './tfjs';
 export { gemm, gemmWorkBytes } from './gemm';
+export { dot, axpy, mulInto, subInto } from './lbfgs';

@@ -15,7 +15,14 @@
 //            the registry's `bench.options`
 //   tfjs     builds the closest tf.train.* optimizer, or null where TF.js has none
 //   note     why the options or the byte model need a word, if they do
-import { registry } from 'wasm-optim';
+import { closureRegistry, registry } from 'wasm-optim';
+
+/**
+ * Closure-stepped optimizers (closureRegistry: LBFGS), left out explicitly:
+ * this suite times step(grads) over p, g and the state, and they are stepped
+ * with a closure. Name and why.
+ */
+export const EXCLUDED = closureRegistry.map((e) => ({ name: e.name, why: e.excluded }));
 
 /** @typedef {{ name: string, bytes: number, secondPassBytes?: number, adaptive: boolean, options: object, tfjs: ((tf: any) => any) | null, note?: string }} BenchOptimizer */
 

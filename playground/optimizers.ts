@@ -2,7 +2,7 @@
 // registry (src/registry.ts: its suggested learning rates on each 2-D function
 // and on the digits, and the hyperparameters worth editing), plus Nesterov,
 // SGD's other form. Colours and field labels are the page's own.
-import { createOptimizer, registry, type Optimizer, type OptimizerEntry, type OptimizerName } from 'wasm-optim';
+import { closureRegistry, createOptimizer, registry, type Optimizer, type OptimizerEntry, type OptimizerName } from 'wasm-optim';
 
 export type FunctionName = 'rosenbrock' | 'beale' | 'saddle';
 
@@ -104,6 +104,13 @@ const nesterov: Omit<OptimizerDef, 'color' | 'selected'> = {
   lrDigits: 0.1,
   make: (p, lr, h) => createOptimizer('SGD', p, { lr, momentum: h.momentum, nesterov: true }),
 };
+
+/**
+ * Closure-stepped optimizers (closureRegistry: LBFGS) are left out of the
+ * playground explicitly: its animation steps every optimizer with step(grads)
+ * once per frame, and they are stepped with a closure. Their names.
+ */
+export const EXCLUDED: readonly string[] = closureRegistry.map((e) => e.name);
 
 export const OPTIMIZERS: readonly OptimizerDef[] = [sgd, nesterov, ...registry.filter((e) => e.name !== 'SGD').map(defOf)].map((d, i) => ({
   ...d,

@@ -16,7 +16,8 @@
 //   ...     4*k   float32 data, per parameter in order: its values (when
 //                 header.params), then each state buffer named in the header
 //                 (per-parameter numbers other than buffers, such as NAdam's
-//                 muProduct, travel in the header as `scalars`)
+//                 muProduct, travel in the header as `scalars`), then each
+//                 blob named in header.blobs, in order
 //   end-4   4     u32 CRC-32 (IEEE) of every byte before it
 //
 // `schedule` is present only when save() was given schedulers, so a
@@ -66,9 +67,19 @@ interface Header {
   paramGroups: Record<string, unknown>[];
   state: ({ step: number; buffers: string[]; scalars?: Record<string, number> } | null)[];
   schedule?: CheckpointSchedule;
+  blobs?: { name: string; length: number }[];
+  extra?: Record<string, unknown>;
 }
 
-export function encodeCheckpoint(sd: StateDict<object>, shapes: (number | number[])[], params?: readonly Float32Array[], schedule?: CheckpointSchedule): Uint8Array {
+/** State that is not per parameter (LBFGS): float32 vectors by name, and plain JSON data. */
+export interface CheckpointExtra {
+  blobs: [string, Float32Array][];
+  extra: Record<string, unknown>;
+}
+
+export function encodeCheckpoint(
+  sd: StateDict<object>, shapes: (number | number[])[], params?: readonly Float32Array[], schedule?: CheckpointSchedule, more?: CheckpointExtra,
+): Uint8Array {
   const header: Header = {
     kind: sd.kind,
     shapes,
@@ -85,6 +96,10 @@ export function encodeCheckpoint(sd: StateDict<object>, shapes: (number | number
     }),
   };
   if (schedule) header.schedule = schedule;
+  if (more) {
+    header.blobs = more.blobs.map(([name, a]) => ({ name, length: lengthOf(a) }));
+    header.extra = more.extra;
+  }
   const json = new TextEncoder().encode(JSON.stringify(header));
   const dataStart = (FIXED + json.length + 3) & ~3;
   const arrays: Float32Array[] = [];
@@ -93,6 +108,7 @@ export function encodeCheckpoint(sd: StateDict<object>, shapes: (number | number
     const s = sd.state[i];
     for (const b of header.state[i]?.buffers ?? []) arrays.push(s![b] as Float32Array);
   });
+  for (const [, a] of more?.blobs ?? []) arrays.push(a);
   const floats = arrays.reduce((acc, a) => acc + lengthOf(a), 0);
   const out = new Uint8Array(dataStart + 4 * floats + 4);
   const view = new DataView(out.buffer);
@@ -120,6 +136,8 @@ export interface DecodedCheckpoint {
   params: Float32Array[] | undefined;
   /** the schedulers' state, if save() was given schedulers */
   schedule: CheckpointSchedule | undefined;
+  /** blobs and extra data (LBFGS), if the header has them */
+  more: { blobs: Map<string, Float32Array>; extra: Record<string, unknown> } | undefined;
 }
 
 export function decodeCheckpoint(owner: string, input: unknown): DecodedCheckpoint {
@@ -152,7 +170,7 @@ export function decodeCheckpoint(owner: string, input: unknown): DecodedCheckpoi
     throw bad(`the header is not valid JSON (${(e as Error).message})`);
   }
   if (header === null || typeof header !== 'object') throw bad('the header is not an object');
-  const { kind, shapes: given, params, paramGroups, state, schedule } = header;
+  const { kind, shapes: given, params, paramGroups, state, schedule, blobs, extra } = header;
   if (typeof kind !== 'string') throw bad('the header has no optimizer kind');
   const whole = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
   if (!Array.isArray(given) || !given.every((s) => whole(s) || (Array.isArray(s) && s.length <= 16 && s.every(whole)))) throw bad('the header has no valid parameter shapes');
@@ -181,6 +199,17 @@ export function decodeCheckpoint(owner: string, input: unknown): DecodedCheckpoi
     }
     floats += s.buffers.length * shapes[i]!;
   }
+  if (blobs !== undefined || extra !== undefined) {
+    if (
+      !Array.isArray(blobs) ||
+      !blobs.every((b) => b !== null && typeof b === 'object' && typeof b.name === 'string' && Number.isSafeInteger(b.length) && b.length >= 0) ||
+      new Set(blobs.map((b) => b.name)).size !== blobs.length ||
+      extra === null || typeof extra !== 'object' || Array.isArray(extra)
+    ) {
+      throw bad('the header has malformed blobs or extra data');
+    }
+    for (const b of blobs) floats += b.length;
+  }
   const dataStart = (FIXED + hlen + 3) & ~3;
   if (dataStart + 4 * floats !== end) {
     throw bad(`the header describes ${4 * floats} bytes of data but ${end - dataStart} are present`);
@@ -198,12 +227,14 @@ export function decodeCheckpoint(owner: string, input: unknown): DecodedCheckpoi
     for (const b of s.buffers) ps[b] = take(shapes[i]!);
     return ps;
   });
+  const more = blobs && extra ? { blobs: new Map(blobs.map((b) => [b.name, take(b.length)] as const)), extra } : undefined;
   return {
     stateDict: { kind, version: 1, state: outState, paramGroups: paramGroups as StateDict<object>['paramGroups'] },
     shapes,
     dims,
     params: params ? outParams : undefined,
     schedule,
+    more,
   };
 }
 

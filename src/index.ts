@@ -19,6 +19,8 @@ export { memoryStats } from './arena.js';
  * `createOptimizer(name, params, options)`, defaults.
  */
 export * from './registry.js';
+/** L-BFGS (torch.optim.LBFGS): closure-driven, `opt.step(closure)`. */
+export { LBFGS, cubicInterpolate, type LBFGSOptions, type LBFGSInput, type LBFGSClosure, type LBFGSState, type LBFGSStateDict } from './optimizers/lbfgs.js';
 export { clipGradNorm, clipGradValue, type ClipGradNormOptions, type NormType } from './clip.js';
 /** Plain-JS reference implementations: `reference.Adam.step(p, g, state, options)`. */
 export * as reference from './reference/index.js';
@@ -30,6 +32,7 @@ export {
   Trainer,
   batchesPerEpoch,
   type FitOptions,
+  type Trainable,
   type FitResult,
   type LossAndGrad,
   type StepInfo,

@@ -19,6 +19,7 @@ import { RMSprop, rmspropSpec } from './optimizers/rmsprop.js';
 import { Rprop, rpropSpec } from './optimizers/rprop.js';
 import { SGD, sgdSpec } from './optimizers/sgd.js';
 import * as reference from './reference/index.js';
+import { LBFGS, type LBFGSOptions } from './optimizers/lbfgs.js';
 
 // Every optimizer class and its options type, as the package exports them.
 export { Adadelta, type AdadeltaOptions } from './optimizers/adadelta.js';
@@ -59,6 +60,8 @@ export interface TfjsEquivalent {
 export interface OptimizerEntry<C extends OptimizerClass = OptimizerClass> {
   /** the class's name, the same in assembly/, src/, test/ and bench/ */
   readonly name: string;
+  /** false: stepped with gradients, `step(grads)` (see ClosureOptimizerEntry) */
+  readonly closure: false;
   readonly class: C;
   /** the defaults of every hyperparameter (frozen) */
   readonly defaults: Readonly<HyperparametersOf<C>>;
@@ -118,7 +121,7 @@ interface SpecLike<O> {
   torch?: TorchNames;
 }
 
-type EntryInput<C extends OptimizerClass> = Omit<OptimizerEntry<C>, 'defaults' | 'rules' | 'buffers' | 'class' | 'name' | 'reference' | 'torch'> & {
+type EntryInput<C extends OptimizerClass> = Omit<OptimizerEntry<C>, 'defaults' | 'rules' | 'buffers' | 'class' | 'name' | 'reference' | 'torch' | 'closure'> & {
   reference: ReferenceMethod<never, unknown> | object;
 };
 
@@ -126,6 +129,7 @@ function entry<C extends OptimizerClass>(name: string, cls: C, spec: SpecLike<Hy
   return Object.freeze({
     ...rest,
     name,
+    closure: false as const,
     class: cls,
     defaults: Object.freeze({ ...spec.defaults }),
     rules: spec.rules,
@@ -270,6 +274,50 @@ const ENTRIES = {
 
 type Entries = typeof ENTRIES;
 
+/**
+ * An optimizer stepped with a closure, `step(closure)`, that re-evaluates the
+ * loss and gradient as often as it needs (L-BFGS's line search). Such a class
+ * is not an Optimizer (no `step(grads)`, no param groups), so it has its own
+ * list, `closureRegistry`.
+ */
+export interface ClosureOptimizerEntry {
+  readonly name: string;
+  /** true: stepped with a closure */
+  readonly closure: true;
+  readonly class: typeof LBFGS;
+  /** the defaults of every hyperparameter (frozen) */
+  readonly defaults: Readonly<LBFGSOptions>;
+  /** torch's state keys (camelCase), kept once for all parameters */
+  readonly state: readonly string[];
+  /** the kernels of assembly/ its step calls */
+  readonly kernels: readonly (keyof Kernels)[];
+  readonly summary: string;
+  readonly follows: string;
+  /** why the generic tests, the benchmarks and the playground leave it out */
+  readonly excluded: string;
+}
+
+/** Every optimizer stepped with a closure. */
+export const closureRegistry: readonly ClosureOptimizerEntry[] = Object.freeze([
+  Object.freeze({
+    name: 'LBFGS',
+    closure: true as const,
+    class: LBFGS,
+    defaults: Object.freeze({ lr: 1, maxIter: 20, maxEval: 25, toleranceGrad: 1e-7, toleranceChange: 1e-9, historySize: 100, lineSearchFn: null }),
+    state: Object.freeze(['funcEvals', 'nIter', 'd', 't', 'oldDirs', 'oldStps', 'ro', 'hDiag', 'prevFlatGrad', 'prevLoss', 'al']),
+    kernels: Object.freeze(['dot', 'axpy', 'mulInto', 'subInto', 'maxAbs', 'sumAbs', 'allFinite'] as const),
+    summary: 'limited-memory BFGS: two-loop recursion over the last historySize (s, y) pairs, optional strong-Wolfe line search',
+    follows: 'torch.optim.LBFGS',
+    excluded:
+      'LBFGS is stepped with a closure (step(closure) re-evaluates loss and gradient, several times per step), not with gradients: ' +
+      'the generic step(grads) tests, the benchmarks and the playground do not fit that signature (test/lbfgs.test.ts covers it; ' +
+      'the CLI comparison runs it full-batch through fit)',
+  }),
+]);
+
+/** Every registered optimizer, gradient-stepped then closure-stepped (`entry.closure` tells which). */
+export const allOptimizers: readonly (OptimizerEntry | ClosureOptimizerEntry)[] = Object.freeze([...(Object.values(ENTRIES) as OptimizerEntry[]), ...closureRegistry]);
+
 /** The name of a registered optimizer: 'SGD', 'Adam', ... */
 export type OptimizerName = keyof Entries;
 
@@ -279,7 +327,7 @@ export type OptimizerClassOf<N extends OptimizerName> = Entries[N]['class'];
 /** The constructor options of a registered optimizer, by name (hyperparameters and step options). */
 export type OptimizerOptions<N extends OptimizerName> = Partial<HyperparametersOf<OptimizerClassOf<N>>> & StepOptions;
 
-/** Every registered optimizer, in the order of the README's table. */
+/** Every optimizer stepped with gradients (`step(grads)`), in the order of the README's table. */
 export const registry: readonly OptimizerEntry[] = Object.freeze(Object.values(ENTRIES) as OptimizerEntry[]);
 
 /** The names of every registered optimizer, in registry order. */

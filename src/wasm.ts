@@ -99,6 +99,14 @@ export interface Kernels {
   ): void;
   /** Bytes of scratch `gemm` needs for n columns and depth k (one packed panel of B). */
   gemmWorkBytes(n: number, k: number): number;
+  /** L-BFGS (assembly/lbfgs.ts): sum x*y in double, fixed order */
+  dot(x: number, y: number, n: number): number;
+  /** y += a*x in float32 */
+  axpy(y: number, x: number, n: number, a: number): void;
+  /** out = x*c in float32 */
+  mulInto(out: number, x: number, n: number, c: number): void;
+  /** out = x - y in float32 */
+  subInto(out: number, x: number, y: number, n: number): void;
 }
 
 /**
@@ -220,6 +228,10 @@ function warmUp(module: WebAssembly.Module): void {
     k.lambApply(p, a, b, n, 1e-3, 10, 30, 1e-6, 0);
     k.gemm(a, b, c, p, 16, 16, 16, 16, 16, 16, 0, 1, 0);
     k.gemm(a, b, c, p, 16, 16, 16, 16, 16, 16, 1, 1, 0.5);
+    k.dot(g, c, n);
+    k.axpy(c, g, n, 1e-3);
+    k.mulInto(c, g, n, 0.5);
+    k.subInto(c, g, a, n);
   }
 }
 

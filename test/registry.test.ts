@@ -18,6 +18,9 @@ import {
   ready,
   reference,
   registry,
+  allOptimizers,
+  closureRegistry,
+  LBFGS,
   type AdamOptions,
   type AdamWOptions,
   type OptimizerName,
@@ -57,11 +60,41 @@ describe('the registry is complete', () => {
     for (const base64 of [SIMD_WASM_BASE64, SCALAR_WASM_BASE64]) {
       const exportsOf = moduleExports(base64);
       // TFJS_KERNELS: TF.js's own update rules, used only by wasm-optim/tfjs's train.*
-      const claimed = new Set([...SHARED_KERNELS, ...BUILDING_BLOCKS, ...TFJS_KERNELS, ...registry.flatMap((e) => e.kernels)]);
+      const claimed = new Set([...SHARED_KERNELS, ...BUILDING_BLOCKS, ...TFJS_KERNELS, ...allOptimizers.flatMap((e) => e.kernels)]);
       for (const k of [...SHARED_KERNELS, ...BUILDING_BLOCKS, ...TFJS_KERNELS]) expect(exportsOf, k).toContain(k);
       expect(exportsOf.filter((k) => !claimed.has(k))).toEqual([]);
-      for (const e of registry) for (const k of e.kernels) expect(exportsOf, `${e.name}: ${k}`).toContain(k);
+      for (const e of allOptimizers) for (const k of e.kernels) expect(exportsOf, `${e.name}: ${k}`).toContain(k);
     }
+  });
+  it('closure-stepped optimizers (closure: true) have their own list, their own test, and say why the gradient tools leave them out', async () => {
+    const { readFileSync, existsSync } = await import('node:fs');
+    const { METHODS, METHOD_DEFS } = await import('../src/cli/compare.js');
+    const { closureSkipped } = await import('./registry-cases.js');
+    expect(allOptimizers.map((e) => e.name)).toEqual([...registry.map((e) => e.name), ...closureRegistry.map((e) => e.name)]);
+    expect(registry.every((e) => e.closure === false)).toBe(true);
+    expect(closureSkipped.map(([n]) => n)).toEqual(closureRegistry.map((e) => e.name));
+    for (const e of closureRegistry) {
+      expect(e.closure).toBe(true);
+      expect(e.class).toBe((lib as Record<string, unknown>)[e.name]);
+      expect(e.excluded).toMatch(/closure/);
+      const opt = new e.class([new Float32Array(3)]);
+      expect(opt.options).toEqual(e.defaults);
+      opt.step(() => {
+        opt.grads[0]!.set(opt.params[0]!.map((x) => x - 1));
+        return opt.params[0]!.reduce((s, x) => s + (x - 1) ** 2 / 2, 0);
+      });
+      expect(Object.keys(opt.stateDict().state[0]!).sort()).toEqual([...e.state].sort());
+      // its own test replays it
+      const test = new URL(`./${e.name.toLowerCase()}.test.ts`, import.meta.url);
+      expect(existsSync(test)).toBe(true);
+      expect(readFileSync(test, 'utf8')).toContain(`new ${e.name}(`);
+      // the CLI's comparison runs it full-batch through fit (adapted); the bench and the playground leave it out, explicitly
+      expect(METHODS).toContain(e.name.toLowerCase());
+      expect(METHOD_DEFS[e.name.toLowerCase()]!.batch).toBe('full');
+      expect(readFileSync(new URL('../bench/optimizers.mjs', import.meta.url), 'utf8')).toContain('closureRegistry');
+      expect(readFileSync(new URL('../playground/optimizers.ts', import.meta.url), 'utf8')).toContain('closureRegistry');
+    }
+    expect(LBFGS).toBe(closureRegistry[0]!.class);
   });
   it('every entry names its plain-JS reference', () => {
     for (const e of registry) expect(e.reference).toBe((reference as Record<string, unknown>)[e.name]);

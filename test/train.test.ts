@@ -347,7 +347,7 @@ describe('argument checks', () => {
   });
   it('checks opt, data and lossAndGrad', () => {
     const opt = new SGD([new Float32Array(2)]);
-    expect(() => fit({} as AnyOpt, 10, lossFn)).toThrow(/fit: opt must be an optimizer \(SGD, Adam, \.\.\.\), got an object/);
+    expect(() => fit({} as AnyOpt, 10, lossFn)).toThrow(/fit: opt must be an optimizer \(SGD, Adam, ..., LBFGS\), got an object/);
     expect(() => fit(opt, 0, lossFn)).toThrow(/fit: data must be the number of examples .* got 0/);
     expect(() => fit(opt, { n: -1 }, lossFn)).toThrow(/got -1 as data\.n/);
     expect(() => fit(opt, 10, 'f' as never)).toThrow(/fit: lossAndGrad must be a function/);

@@ -10,7 +10,8 @@ import { MLP } from '../models/mlp.js';
 import type { Classifier } from '../models/model.js';
 import { SoftmaxRegression } from '../models/softmax.js';
 import type { Optimizer } from '../optimizer.js';
-import { createOptimizer, registry, type OptimizerEntry, type OptimizerName } from '../registry.js';
+import { closureRegistry, createOptimizer, registry, type OptimizerEntry, type OptimizerName } from '../registry.js';
+import { LBFGS } from '../optimizers/lbfgs.js';
 import { Trainer } from '../train/fit.js';
 import { trajectory } from '../train/trajectory.js';
 import { ready } from '../wasm.js';
@@ -27,9 +28,11 @@ const SGD_METHODS = ['gd', 'sgd', 'minibatch'] as const;
 export const METHODS: readonly MethodName[] = Object.freeze([
   ...SGD_METHODS,
   ...registry.map((e) => e.name.toLowerCase()).filter((m) => m !== 'sgd'),
+  // closure-stepped optimizers (closureRegistry) run full-batch through fit: see closureDefs
+  ...closureRegistry.map((e) => e.name.toLowerCase()),
 ]);
 /** The methods compared by default (the classic family, as `npm start` has always run). */
-export const DEFAULT_METHODS: readonly MethodName[] = Object.freeze(['gd', 'sgd', 'minibatch', 'momentum', 'adagrad', 'rmsprop', 'adam', 'adamw']);
+export const DEFAULT_METHODS: readonly MethodName[] = Object.freeze(['gd', 'sgd', 'minibatch', 'momentum', 'adagrad', 'rmsprop', 'adam', 'adamw', 'lbfgs']);
 export const DATASETS = ['digits', 'spiral'] as const;
 export type DatasetName = (typeof DATASETS)[number];
 export const MODELS = ['mlp', 'softmax'] as const;
@@ -44,7 +47,9 @@ export interface MethodDef {
   lr: number;
   /** the class it uses and how */
   uses: string;
-  make(params: Float32Array[], lr: number): Optimizer<object>;
+  make(params: Float32Array[], lr: number): Optimizer<object> | LBFGS;
+  /** the optimizer for the 2-D trajectories, when it differs from `make` (LBFGS: one iteration per recorded point) */
+  make2d?(params: Float32Array[], lr: number): Optimizer<object> | LBFGS;
   /** learning rates on the 2-D functions */
   lr2d: Readonly<Record<FunctionName, number>>;
 }
@@ -74,7 +79,27 @@ export const METHOD_DEFS: Readonly<Record<MethodName, MethodDef>> = Object.freez
   sgd: { ...sgdDef, label: 'SGD (batch 1)', batch: 'one', lr: 0.03, uses: 'SGD, batch = 1' },
   minibatch: { ...sgdDef, label: 'Mini-batch GD', uses: 'SGD, batch = B' },
   ...Object.fromEntries(registry.filter((e) => e !== sgdEntry).map((e) => [e.name.toLowerCase(), defOf(e)])),
+  ...closureDefs(),
 });
+
+/**
+ * Closure-stepped optimizers (closureRegistry: LBFGS) in the comparison: they
+ * cannot take mini-batch gradients (step(closure) re-evaluates the loss along
+ * its line search), so they run full-batch, one step(closure) per epoch
+ * through fit, with the strong-Wolfe line search; on the 2-D functions one
+ * iteration per recorded point.
+ */
+function closureDefs(): Record<MethodName, MethodDef> {
+  const lbfgs = closureRegistry.find((e) => e.name === 'LBFGS')!;
+  return {
+    lbfgs: {
+      label: 'L-BFGS (full batch)', batch: 'full', lr: 1, uses: `${lbfgs.name} (strong_wolfe, history 10), batch = all`,
+      lr2d: { rosenbrock: 1, beale: 1, saddle: 1 },
+      make: (p, lr) => new LBFGS(p, { lr, lineSearchFn: 'strong_wolfe', historySize: 10 }),
+      make2d: (p, lr) => new LBFGS(p, { lr, lineSearchFn: 'strong_wolfe', historySize: 10, maxIter: 1 }),
+    },
+  };
+}
 
 /**
  * The method named `name` (case-insensitive: `NAdam` and `nadam` are one
@@ -338,7 +363,7 @@ export async function runCompare(config: CompareConfig, onProgress: (e: Progress
       const noise = def.batch === 'full' ? 0 : def.batch === 'one' ? sigma : sigma / Math.sqrt(config.batchSize);
       const lr = def.lr2d[fnName];
       onProgress({ kind: 'task', label: `${fnName} ${def.label}` });
-      const opt = def.make([Float32Array.from(fn.start)], lr);
+      const opt = (def.make2d ?? def.make)([Float32Array.from(fn.start)], lr);
       const t = trajectory(opt, fn, { steps, noise, seed: config.seed });
       opt.dispose();
       trajectories.push({ fn: fnName, method, lr, noise, x: [...t.x], y: [...t.y], finalValue: t.value[t.steps]!, diverged: t.diverged });

@@ -1,8 +1,11 @@
 // The training loop: epochs of seeded, shuffled batches over a dataset, a
 // caller-supplied loss-and-gradient function, any optimizer class. Batch size
 // N is full-batch gradient descent, 1 is stochastic gradient descent, and
-// anything between is mini-batch gradient descent.
+// anything between is mini-batch gradient descent. With LBFGS (stepped with a
+// closure) it is full-batch L-BFGS: one LBFGS step per epoch, its closure
+// evaluating lossAndGrad over all examples as often as the step needs.
 import { Optimizer } from '../optimizer.js';
+import { LBFGS } from '../optimizers/lbfgs.js';
 import { describe, plural } from '../validate.js';
 import { busyWith, Foreign, markBusy, readInput, readPlain } from '../input.js';
 import { mulberry32, permutation } from './random.js';
@@ -154,8 +157,11 @@ export function batchesPerEpoch(n: number, batchSize: number, dropLast = false):
  * A training run that advances one epoch at a time (`epoch()`) or to the end
  * (`run()`), e.g. to keep a browser page responsive between epochs.
  */
+/** What fit trains with: an optimizer stepped with gradients, or LBFGS (full batch, one step(closure) per epoch). */
+export type Trainable = Optimizer<object> | LBFGS;
+
 export class Trainer {
-  readonly #opt: Optimizer<object>;
+  readonly #opt: Trainable;
   readonly #n: number;
   readonly #lossAndGrad: LossAndGrad;
   readonly #o: Required<Omit<FitOptions, 'schedule' | 'evaluate' | 'targetLoss' | 'onStep' | 'onEpoch'>> &
@@ -168,15 +174,15 @@ export class Trainer {
   readonly #result: FitResult;
   #done = false;
 
-  constructor(opt: Optimizer<object>, dataIn: number | { readonly n: number }, lossAndGrad: LossAndGrad, optionsIn: FitOptions = {}) {
+  constructor(opt: Trainable, dataIn: number | { readonly n: number }, lossAndGrad: LossAndGrad, optionsIn: FitOptions = {}) {
     // one read of each argument, into plain copies (callbacks are kept as they are)
     const keep = (x: object) => typeof x === 'function';
     const { data, options } = readInput('fit', () => ({
       data: (dataIn !== null && typeof dataIn === 'object' ? { n: dataIn.n } : dataIn) as number | { readonly n: number },
       options: readPlain('fit', 'options', optionsIn, { keep }) as FitOptions,
     }));
-    if (!(opt instanceof Optimizer)) {
-      throw new TypeError(`fit: opt must be an optimizer (SGD, Adam, ...), got ${describe(opt)}`);
+    if (!(opt instanceof Optimizer) && !(opt instanceof LBFGS)) {
+      throw new TypeError(`fit: opt must be an optimizer (SGD, Adam, ..., LBFGS), got ${describe(opt)}`);
     }
     if (opt.disposed) throw new Error(`fit: opt was disposed; create a new optimizer`);
     const n = typeof data === 'number' ? data : data !== null && typeof data === 'object' ? data.n : undefined;
@@ -218,6 +224,14 @@ export class Trainer {
     };
     if (o.targetLoss !== undefined && (typeof o.targetLoss !== 'number' || Number.isNaN(o.targetLoss))) {
       throw new TypeError(`fit: invalid options.targetLoss: expected a number, got ${describe(o.targetLoss)}`);
+    }
+    if (opt instanceof LBFGS) {
+      // L-BFGS re-evaluates the loss along its search direction: only the same (full) batch every time makes sense
+      if (this.#o.batchSize < n) {
+        throw new RangeError(`fit: LBFGS trains full-batch (its line search and history need the same loss at every evaluation): options.batchSize must be omitted or >= ${n}, got ${this.#o.batchSize}`);
+      }
+      if (this.#o.accumulate !== 1) throw new RangeError(`fit: LBFGS trains full-batch, so options.accumulate must be 1, got ${this.#o.accumulate}`);
+      if (this.#o.schedule) throw new TypeError('fit: options.schedule does not apply to LBFGS (its step length comes from lr and the line search; LBFGS has no param groups to assign lr to)');
     }
     if (this.#o.dropLast && this.#o.batchSize > n) {
       throw new RangeError(`fit: options.dropLast with batchSize ${this.#o.batchSize} > ${plural(n, 'example')} would drop every batch`);
@@ -262,6 +276,7 @@ export class Trainer {
   }
 
   #lr(): number {
+    if (this.#opt instanceof LBFGS) return this.#opt.options.lr;
     const lr = (this.#opt.paramGroups[0] as { lr?: unknown } | undefined)?.lr;
     return typeof lr === 'number' ? lr : NaN;
   }
@@ -287,7 +302,44 @@ export class Trainer {
     let lossSum = 0;
     let count = 0;
     let b = 0;
-    while (b < nb) {
+    while (b < nb && opt instanceof LBFGS) {
+      // full-batch L-BFGS: one step(closure) per epoch
+      const idx = order.subarray(0, this.#n);
+      let diverged = false;
+      let loss: number;
+      const s0 = now();
+      try {
+        loss = opt.step(() => {
+          const l = checkLoss(this.#callLossAndGrad(idx, params, grads));
+          if (!Number.isFinite(l)) {
+            diverged = true;
+            throw new Error('diverged');
+          }
+          return l;
+        });
+      } catch (e) {
+        if (!diverged) throw e;
+        r.optimizerMs += now() - s0;
+        r.examples += idx.length;
+        r.diverged = { epoch: epochNo, step: r.steps };
+        r.wallMs += now() - t0;
+        this.#finish('diverged');
+        return undefined;
+      }
+      r.optimizerMs += now() - s0;
+      b = nb;
+      r.examples += idx.length;
+      r.steps++;
+      lossSum += loss * idx.length;
+      count += idx.length;
+      if (o.recordSteps) r.stepLoss.push(loss);
+      if (o.onStep && o.onStep({ epoch: epochNo, step: r.steps, loss, lr: this.#lr(), examples: idx.length, applied: true }) === false) {
+        r.wallMs += now() - t0;
+        this.#finish('callback');
+        return undefined;
+      }
+    }
+    while (b < nb && opt instanceof Optimizer) {
       if (o.schedule) {
         const lr = o.schedule({ step: r.steps, epoch: r.epochs });
         for (const g of opt.paramGroups) (g as unknown as { lr: number }).lr = lr;
@@ -423,8 +475,11 @@ function checkLoss(v: unknown): number {
  * gradient (written straight into `opt.grads`), and calls `opt.step()`.
  *
  * batchSize = n is full-batch gradient descent, 1 is stochastic gradient
- * descent, anything between mini-batch gradient descent.
+ * descent, anything between mini-batch gradient descent. With an LBFGS,
+ * every epoch is one `step(closure)` over the full batch (batchSize must be
+ * omitted or >= n; no accumulate, no schedule), the closure calling
+ * `lossAndGrad` over all examples; the step's loss is its first evaluation.
  */
-export function fit(opt: Optimizer<object>, data: number | { readonly n: number }, lossAndGrad: LossAndGrad, options: FitOptions = {}): FitResult {
+export function fit(opt: Trainable, data: number | { readonly n: number }, lossAndGrad: LossAndGrad, options: FitOptions = {}): FitResult {
   return new Trainer(opt, data, lossAndGrad, options).run();
 }
