@@ -5,13 +5,15 @@
 // Each optimizer owns one WebAssembly memory. A variable, found by name in
 // tf.engine().registeredVariables, gets a region on first sight: a parameter
 // buffer, a gradient buffer and its state buffers. A step copies the
-// variable's and the gradient's values in (dataSync), runs the kernel, and
-// assigns a new tensor made from the parameter buffer (tf.tensor + assign,
-// the temporary disposed), so the optimizer holds no tensors at all.
-import { Optimizer, backend, tensor, type NamedTensorMap, type Variable } from '@tensorflow/tfjs-core';
+// gradient's values in (and the variable's, unless it still holds what this
+// optimizer assigned last), runs the kernel, and assigns a new tensor made
+// from the parameter buffer (tf.tensor + assign, the temporary disposed), so
+// the optimizer holds no tensors at all. The routes: src/tfjs/transfer.ts.
+import { Optimizer, backend, type NamedTensorMap, type Variable } from '@tensorflow/tfjs-core';
 import { activeModule } from '../wasm.js';
 import type { TfjsKernels } from './kernels.js';
 import { describe, readGradients, type NamedTensor } from './gradients.js';
+import { Assigned, valuesOf } from './transfer.js';
 
 export type { NamedTensor } from './gradients.js';
 
@@ -71,6 +73,7 @@ export abstract class TfjsTrainOptimizer extends Optimizer {
   #f32: Float32Array = new Float32Array(0);
   #top = 16;
   #slots = new Map<string, Slot>();
+  #assigned = new Assigned();
   #disposed = false;
 
   constructor(owner: string) {
@@ -141,12 +144,10 @@ export abstract class TfjsTrainOptimizer extends Optimizer {
     for (const [i, w] of work.entries()) {
       const s = slots[i]!;
       const mem = this.#f32; // after any growth
-      mem.set(w.v.dataSync() as Float32Array, s.p >> 2);
-      mem.set(w.g.dataSync() as Float32Array, s.g >> 2);
+      if (!this.#assigned.holds(w.v)) mem.set(valuesOf(w.v), s.p >> 2); // (src/tfjs/transfer.ts: the cheapest route per backend)
+      mem.set(valuesOf(w.g), s.g >> 2);
       this.update(k, s);
-      const out = tensor(this.#f32.slice(s.p >> 2, (s.p >> 2) + s.size), s.shape as number[], 'float32');
-      w.v.assign(out);
-      out.dispose();
+      this.#assigned.assign(w.v, mem.subarray(s.p >> 2, (s.p >> 2) + s.size), s.shape);
     }
     this.afterStep();
     this.incrementIterations();
