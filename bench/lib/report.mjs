@@ -340,7 +340,7 @@ function renderTfjs(t) {
       t.apply.map((r) => [
         r.backend, layout(r.layout), fix(r.ours?.ms, 3), fix(r.tfTrain?.ms, 3), fix(r.toTfjs?.ms, 3), `${ratio(r.vsTfTrain)} (${ratio(r.p10VsTfTrain)})`, ratio(r.toTfjsVsTfTrain),
         r.vsOneVariable !== undefined ? `${ratio(r.vsOneVariable)} (${ratio(r.p10VsOneVariable)})` : '—', r.tfTrainVsOneVariable !== undefined ? ratio(r.tfTrainVsOneVariable) : '—',
-        r.tfTrainPerVariableUs !== undefined ? `${fix(r.tfTrainPerVariableUs, 0)} us` : '—',
+        r.tfTrainPerVariableUs > 0 ? `${fix(r.tfTrainPerVariableUs, 0)} us` : '—',
       ])));
   }
   if (t.fit.length) {
