@@ -144,10 +144,10 @@ export abstract class TfjsTrainOptimizer extends Optimizer {
     for (const [i, w] of work.entries()) {
       const s = slots[i]!;
       const mem = this.#f32; // after any growth
-      if (!this.#assigned.holds(w.v)) mem.set(valuesOf(w.v), s.p >> 2); // (src/tfjs/transfer.ts: the cheapest route per backend)
+      if (!this.#assigned.holds(w.v, s)) mem.set(valuesOf(w.v), s.p >> 2); // (src/tfjs/transfer.ts: the cheapest route per backend)
       mem.set(valuesOf(w.g), s.g >> 2);
       this.update(k, s);
-      this.#assigned.assign(w.v, mem.subarray(s.p >> 2, (s.p >> 2) + s.size), s.shape);
+      this.#assigned.assign(w.v, mem.subarray(s.p >> 2, (s.p >> 2) + s.size), s.shape, s);
     }
     this.afterStep();
     this.incrementIterations();

@@ -62,15 +62,23 @@ export function valuesOf(t: Tensor): Float32Array {
  * values (see the top of this file).
  */
 export class Assigned {
-  #last = new WeakMap<Variable, object>();
+  #last = new WeakMap<Variable, { dataId: object; from: object | undefined }>();
 
-  /** Whether the variable still holds the data this optimizer last assigned (so its memory has the values). */
-  holds(v: Variable): boolean {
-    return this.#last.get(v) === v.dataId;
+  /**
+   * Whether the variable still holds the data this optimizer last assigned
+   * from the buffer `from` (any object naming the buffer, e.g. its slot): then
+   * that buffer has the variable's values. A buffer made since never matches.
+   */
+  holds(v: Variable, from: object): boolean {
+    const last = this.#last.get(v);
+    return last !== undefined && last.dataId === v.dataId && last.from === from;
   }
 
-  /** `v.assign(tf.tensor(values, shape))`, the temporary disposed; values may be a view the caller overwrites later. */
-  assign(v: Variable, values: Float32Array, shape: readonly number[]): void {
+  /**
+   * `v.assign(tf.tensor(values, shape))`, the temporary disposed; values may be
+   * a view the caller overwrites later. `from` names the buffer for holds().
+   */
+  assign(v: Variable, values: Float32Array, shape: readonly number[], from?: object): void {
     let out: Tensor | undefined;
     if (getBackend() === 'wasm') {
       out = tensor(values, shape as number[], 'float32');
@@ -82,7 +90,7 @@ export class Assigned {
     }
     out ??= tensor(values.slice(), shape as number[], 'float32');
     v.assign(out);
-    this.#last.set(v, out.dataId);
+    this.#last.set(v, { dataId: out.dataId, from });
     out.dispose();
   }
 }
