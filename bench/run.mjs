@@ -27,6 +27,8 @@ const PROBE_AT_N = 1 << 24;
  */
 const PROBE_MB = 1024;
 const MLP = { sizes: [784, 256, 10], batch: 32 };
+const TFJS_IMPLS = ['train.adam', 'tf.train.adam', 'toTfjs(Adam)'];
+const TFJS_MICRO_OPS = 7;
 const MANY = [
   { tensors: 1, size: 1_000_000 },
   { tensors: 50, size: 20_000 },
@@ -50,6 +52,8 @@ const PROFILES = {
     pairedRounds: 15,
     many: MANY,
     mlp: { seconds: 6, warmupSteps: 10, blockSteps: 5, minBlocks: 4 },
+    // wasm-optim/tfjs vs tf.train: rounds of one applyGradients call after warm-up; model.fit epochs
+    tfjsAdapter: { warmup: 3, minRounds: 15, minSec: 1.5, maxSec: 4, fitEpochs: 5 },
   },
   quick: {
     timing: { minTime: 0.005, maxTime: 0.1, minSamples: 5, delay: 0.001 },
@@ -65,11 +69,12 @@ const PROFILES = {
     pairedRounds: 7,
     many: MANY,
     mlp: { seconds: 2, warmupSteps: 3, blockSteps: 3, minBlocks: 2 },
+    tfjsAdapter: { warmup: 1, minRounds: 5, minSec: 0.2, maxSec: 1, fitEpochs: 2 },
   },
 };
 
 function parseArgs(argv) {
-  const args = { profile: 'full', sections: ['probe', 'kernels', 'many', 'mlp'], out: 'bench/results' };
+  const args = { profile: 'full', sections: ['probe', 'kernels', 'many', 'mlp', 'tfjs'], out: 'bench/results' };
   for (const a of argv) {
     const [key, value] = a.split('=');
     if (key === '--quick') args.profile = 'quick';
@@ -82,7 +87,7 @@ function parseArgs(argv) {
     else if (key === '--report') args.report = value;
     else if (key === '--help' || key === '-h') {
       console.log(
-        'npm run bench -- [--quick] [--sizes=1K,16K,...] [--optimizers=Adam,SGD] [--only=probe,kernels,many,mlp,gemm] [--no-tfjs] [--out=dir]\n' +
+        'npm run bench -- [--quick] [--sizes=1K,16K,...] [--optimizers=Adam,SGD] [--only=probe,kernels,many,mlp,tfjs,gemm] [--no-tfjs] [--out=dir]\n' +
           '  (gemm, the matrix products of bench/gemm.mjs, runs only when --only names it)\n' +
           'npm run bench -- --report=bench/results/<run>.json   (print the report and redraw the charts of a saved run)',
       );
@@ -90,7 +95,7 @@ function parseArgs(argv) {
     } else throw new Error(`bench: unknown argument ${a} (try --help)`);
   }
   for (const s of args.sections) {
-    if (!['probe', 'kernels', 'many', 'mlp', 'gemm'].includes(s)) throw new Error(`bench: --only takes probe, kernels, many, mlp, gemm; got ${s}`);
+    if (!['probe', 'kernels', 'many', 'mlp', 'tfjs', 'gemm'].includes(s)) throw new Error(`bench: --only takes probe, kernels, many, mlp, tfjs, gemm; got ${s}`);
   }
   return args;
 }
@@ -195,6 +200,23 @@ if (args.sections.includes('mlp')) {
     section: 'mlp',
   });
 }
+if (args.sections.includes('tfjs') && !args.noTfjs) {
+  // wasm-optim/tfjs vs tf.train, Adam(1e-3): each combination in its own worker, the three
+  // implementations of one backend and layout back to back (their ratios compare neighbours)
+  const data = { timing: profile.tfjsAdapter };
+  const file = worker('tfjs-adapter-worker.mjs');
+  for (const backend of ['cpu', 'wasm']) {
+    jobs.push({ label: `TF.js ${backend}: data path at 1M (dataSync, tf.tensor, assign, copies)`, file, data: { ...data, task: 'micro', backend }, cases: TFJS_MICRO_OPS, section: 'tfjs' });
+    for (const layout of ['1M', 'mlp20']) {
+      for (const impl of TFJS_IMPLS) {
+        jobs.push({ label: `TF.js ${backend}, ${layout === '1M' ? 'one variable of 1M' : '20 variables (MLP kernels and biases, 1.05M)'}: ${impl}.applyGradients`, file, data: { ...data, task: 'apply', backend, layout, impl }, cases: 1, section: 'tfjs' });
+      }
+    }
+    for (const impl of ['train.adam', 'tf.train.adam']) {
+      jobs.push({ label: `TF.js ${backend}: one model.fit epoch (784-64-10, 512 samples, batch 32) with ${impl}`, file, data: { ...data, task: 'fit', backend, impl }, cases: 1, section: 'tfjs' });
+    }
+  }
+}
 if (args.sections.includes('probe')) for (let i = 2; i <= profile.probeRuns; i++) jobs.push(probe());
 
 // ---- run ----
@@ -207,8 +229,8 @@ console.log(
     `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.availableParallelism()} cores, Node ${process.version} (V8 ${process.versions.v8}), ` +
     `load average ${load0.map((x) => x.toFixed(2)).join(' ')}`,
 );
-/** @type {Record<'probe' | 'kernels' | 'many' | 'mlp', any[]>} the records, as the workers post them */
-const results = { probe: [], kernels: [], many: [], mlp: [] };
+/** @type {Record<'probe' | 'kernels' | 'many' | 'mlp' | 'tfjs', any[]>} the records, as the workers post them */
+const results = { probe: [], kernels: [], many: [], mlp: [], tfjs: [] };
 const errors = [];
 let done = 0;
 for (const job of jobs) {
@@ -251,7 +273,7 @@ const meta = {
   timing: profile.timing,
   byteModel: Object.fromEntries(OPTIMIZERS.map((o) => [o.name, o.bytes])),
   probeMB: PROBE_MB,
-  tfjs: { cpuMaxN: profile.tfjsCpuMaxN, wasmMaxN: profile.tfjsWasmMaxN },
+  tfjs: { cpuMaxN: profile.tfjsCpuMaxN, wasmMaxN: profile.tfjsWasmMaxN, adapterTiming: profile.tfjsAdapter },
 };
 mkdirSync(args.out, { recursive: true });
 const stamp = started.toISOString().replace(/[:.]/g, '-');

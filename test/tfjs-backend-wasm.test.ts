@@ -1,6 +1,7 @@
 // train.* on TF.js's wasm backend (@tensorflow/tfjs-backend-wasm 4.22): the
-// adapter reads gradients and writes variables through the public tensor API
-// only, so it works on any backend; here its numbers are compared with
+// adapter works on any backend (on this one it reads gradients straight from
+// the backend's heap, src/tfjs/transfer.ts, with dataSync() as the fallback);
+// here its numbers are compared with
 // tf.train's on the same backend, for every factory, with the fixture
 // tolerance |x - ref| <= 1e-5 * max(1, max |ref|). (The cpu backend's
 // recorded fixtures are replayed in tfjs-train.test.ts.) Its own file: the

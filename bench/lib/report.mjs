@@ -11,6 +11,10 @@ const gbPerSec = (r) => (r.n * r.bytesPerElem) / r.medianSec / 1e9;
 /** One progress line for a finished measurement. */
 export function progressLine(r, done, total, elapsedSec) {
   const head = `  [${String(done).padStart(String(total).length)}/${total} ${clock(elapsedSec)}]`;
+  if (r.kind?.startsWith('tfjs-')) {
+    const what = r.kind === 'tfjs-micro' ? r.op : r.kind === 'tfjs-fit' ? `model.fit epoch, ${r.impl}` : `${r.impl}.applyGradients, ${r.layout}`;
+    return `${head} ${r.backend.padEnd(5)} ${what.padEnd(52)} ${ms(r.medianSec).padStart(12)} (median of ${r.samples})`;
+  }
   if (r.forwardBackwardSec !== undefined) {
     return `${head} ${r.variant.padEnd(10)} forward+backward ${ms(r.forwardBackwardSec)}, optimizer ${ms(r.optimizerSec)} (median of ${r.steps} steps)`;
   }
@@ -27,7 +31,7 @@ export function progressLine(r, done, total, elapsedSec) {
 }
 
 /**
- * @param {{ probe: any[], kernels: any[], many: any[], mlp: any[] }} results
+ * @param {{ probe: any[], kernels: any[], many: any[], mlp: any[], tfjs?: any[] }} results
  * @param {object} meta
  */
 export function analyse(results, meta) {
@@ -104,6 +108,7 @@ export function analyse(results, meta) {
     share: r.optimizerSec / (r.forwardBackwardSec + r.optimizerSec),
   }));
   summary.mlp = mlp;
+  summary.tfjs = analyseTfjs(results.tfjs ?? []);
 
   return { meta, summary, targets: targets(summary) };
 }
@@ -142,6 +147,17 @@ function targets(summary) {
       if (m?.vsFlat1M !== undefined) {
         add(`Adam ${layout} tensors vs one flat 1M buffer (${variant})`, `${fix(m.vsFlat1M, 2)}x`, `<= ${goal}x`, m.vsFlat1M <= goal, `${fix(m.ns, 3)} ns/elem; ${fix(m.vsFlatSameTotal, 2)}x a flat buffer of the same ${m.n} elements`);
       }
+    }
+  }
+  const tj = summary.tfjs;
+  for (const [backend, goal] of [['cpu', 50], ['wasm', 3]]) {
+    const r = tj.apply.find((x) => x.backend === backend && x.layout === '1M');
+    if (r?.vsTfTrain !== undefined) add(`train.adam vs tf.train.adam, 1M, TF.js ${backend} backend`, `${fix(r.vsTfTrain, 1)}x`, `>= ${goal}x`, r.vsTfTrain >= goal, `${fix(r.ours.ms, 3)} vs ${fix(r.tfTrain.ms, 3)} ms per applyGradients (medians); fastest tenth: ${ratio(r.p10VsTfTrain)}`);
+  }
+  for (const backend of ['cpu', 'wasm']) {
+    const r = tj.apply.find((x) => x.backend === backend && x.layout === 'mlp20');
+    if (r?.vsOneVariable !== undefined) {
+      add(`train.adam, 20 variables vs one of 1M, TF.js ${backend} (ns/elem)`, `${fix(r.vsOneVariable, 2)}x`, '<= 1.3x', r.vsOneVariable <= 1.3, `${fix(r.ours.nsPerElem, 2)} vs ${fix(tj.apply.find((x) => x.backend === backend && x.layout === '1M')?.ours.nsPerElem, 2)} ns/elem (medians); fastest tenth: ${ratio(r.p10VsOneVariable)}`);
     }
   }
   if (adam?.copy && adam.zeroCopy) {
@@ -188,6 +204,7 @@ export function printReport({ meta, summary, targets: ts }) {
         fix(m.forwardBackwardMs, 2), fix(m.optimizerMs, 3), `${fix(100 * m.share, 1)}%`, js ? ratio(js.optimizerMs / m.optimizerMs) : '—',
       ])));
   }
+  p(renderTfjs(summary.tfjs).join('\n'));
   if (quick) {
     p('\nTargets are judged on a full run only (`npm run bench`): a quick run times each case for 0.1 s, measures the memory ceiling once, and leaves the plain-JS loop out (V8 has not optimized it in so short a time).');
   } else if (ts.length) {
@@ -278,6 +295,67 @@ function renderScalar(summary) {
     '\n### SIMD build vs scalar build (kernel: zero-copy, no check), ns per element',
     table(['optimizer', 'n', 'SIMD', 'scalar', 'SIMD speedup'], rows.map((r) => [r.optimizer, sizeLabel(r.n), ns(r.kernel), ns(r.scalar), ratio(r.scalar.ns / r.kernel.ns)])),
   ];
+}
+
+/** wasm-optim/tfjs vs tf.train (bench/tfjs-adapter-worker.mjs): one row per backend and layout, fit epochs, the data path's pieces. */
+function analyseTfjs(records) {
+  const get = (kind, f) => records.find((r) => r.kind === kind && f(r));
+  const pt = (r) => r && { ms: r.medianSec * 1e3, p10Ms: r.p10Sec * 1e3, nsPerElem: (r.medianSec / r.n) * 1e9, p10NsPerElem: (r.p10Sec / r.n) * 1e9, samples: r.samples, n: r.n, tensors: r.tensors };
+  const apply = [];
+  for (const backend of ['cpu', 'wasm']) {
+    for (const layout of ['1M', 'mlp20']) {
+      const at = (impl) => pt(get('tfjs-apply', (r) => r.backend === backend && r.layout === layout && r.impl === impl));
+      const row = { backend, layout, ours: at('train.adam'), tfTrain: at('tf.train.adam'), toTfjs: at('toTfjs(Adam)') };
+      if (!row.ours && !row.tfTrain && !row.toTfjs) continue;
+      row.vsTfTrain = row.ours && row.tfTrain ? row.tfTrain.ms / row.ours.ms : undefined;
+      row.p10VsTfTrain = row.ours && row.tfTrain ? row.tfTrain.p10Ms / row.ours.p10Ms : undefined;
+      row.toTfjsVsTfTrain = row.toTfjs && row.tfTrain ? row.tfTrain.ms / row.toTfjs.ms : undefined;
+      apply.push(row);
+    }
+  }
+  for (const row of apply.filter((r) => r.layout === 'mlp20')) {
+    const one = apply.find((r) => r.backend === row.backend && r.layout === '1M');
+    row.vsOneVariable = row.ours && one?.ours ? row.ours.nsPerElem / one.ours.nsPerElem : undefined;
+    row.p10VsOneVariable = row.ours && one?.ours ? row.ours.p10NsPerElem / one.ours.p10NsPerElem : undefined;
+    row.tfTrainVsOneVariable = row.tfTrain && one?.tfTrain ? row.tfTrain.nsPerElem / one.tfTrain.nsPerElem : undefined;
+    // tf.train's extra cost per variable per call, from the difference of the two layouts
+    row.tfTrainPerVariableUs = row.tfTrain && one?.tfTrain ? ((row.tfTrain.nsPerElem - one.tfTrain.nsPerElem) * row.tfTrain.n) / 1e3 / (row.tfTrain.tensors - 1) : undefined;
+  }
+  const fit = ['cpu', 'wasm'].map((backend) => {
+    const at = (impl) => get('tfjs-fit', (r) => r.backend === backend && r.impl === impl);
+    const ours = at('train.adam'), theirs = at('tf.train.adam');
+    const any = ours ?? theirs;
+    return any && { backend, params: any.n, examples: any.examples, batchSize: any.batchSize, steps: any.steps, oursMs: ours && ours.medianSec * 1e3, tfTrainMs: theirs && theirs.medianSec * 1e3, oursLoss: ours?.loss, tfTrainLoss: theirs?.loss, epochs: any.epochs, ratio: ours && theirs ? theirs.medianSec / ours.medianSec : undefined };
+  }).filter(Boolean);
+  const micro = records.filter((r) => r.kind === 'tfjs-micro').map((r) => ({ backend: r.backend, op: r.op, ms: r.medianSec * 1e3, n: r.n }));
+  return { apply, fit, micro };
+}
+
+function renderTfjs(t) {
+  const out = [];
+  if (t.apply.length) {
+    out.push('\n### wasm-optim/tfjs: train.adam vs tf.train.adam, ms per applyGradients (Adam 1e-3; medians of rounds of one call after warm-up; p10: the same ratio of the fastest tenth of rounds, less disturbed by other processes)');
+    const layout = (l) => (l === '1M' ? '1 variable, 1M' : '20 variables (MLP), 1.05M');
+    out.push(table(['backend', 'variables', 'train.adam', 'tf.train.adam', 'toTfjs(Adam)', 'train.adam vs tf.train (p10)', 'toTfjs vs tf.train', 'train.adam: 20 vars / 1 var, ns/elem (p10)', 'tf.train: 20 vars / 1 var', 'tf.train per variable'],
+      t.apply.map((r) => [
+        r.backend, layout(r.layout), fix(r.ours?.ms, 3), fix(r.tfTrain?.ms, 3), fix(r.toTfjs?.ms, 3), `${ratio(r.vsTfTrain)} (${ratio(r.p10VsTfTrain)})`, ratio(r.toTfjsVsTfTrain),
+        r.vsOneVariable !== undefined ? `${ratio(r.vsOneVariable)} (${ratio(r.p10VsOneVariable)})` : '—', r.tfTrainVsOneVariable !== undefined ? ratio(r.tfTrainVsOneVariable) : '—',
+        r.tfTrainPerVariableUs > 0 ? `${fix(r.tfTrainPerVariableUs, 0)} us` : '—',
+      ])));
+  }
+  if (t.fit.length) {
+    const f = t.fit[0];
+    out.push(`\n### model.fit: one epoch of a 784-64-10 dense model (${f.params} parameters, ${f.examples} samples, batch ${f.batchSize}: ${f.steps} steps; shuffle off), ms per epoch, medians`);
+    out.push(table(['backend', 'train.adam', 'tf.train.adam', 'tf.train / train.adam', `loss after ${f.epochs} epochs: train.adam`, 'tf.train.adam'],
+      t.fit.map((r) => [r.backend, fix(r.oursMs, 2), fix(r.tfTrainMs, 2), ratio(r.ratio), r.oursLoss?.toPrecision(8) ?? '—', r.tfTrainLoss?.toPrecision(8) ?? '—'])));
+  }
+  if (t.micro.length) {
+    out.push('\n### The data path at 1M: what each piece costs, ms (medians)');
+    const ops = [...new Set(t.micro.map((m) => m.op))];
+    const backends = [...new Set(t.micro.map((m) => m.backend))];
+    out.push(table(['operation', ...backends], ops.map((op) => [op, ...backends.map((b) => fix(t.micro.find((m) => m.op === op && m.backend === b)?.ms, 3))])));
+  }
+  return out;
 }
 
 function table(headers, rows) {

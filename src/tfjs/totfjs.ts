@@ -19,7 +19,7 @@
 // default group): reading a hyperparameter gives the group's value, assigning
 // one validates it and sets it on every variable of the group, so the
 // wasm-optim schedulers drive it as they drive `new Cls(...)`.
-import { Optimizer, tensor, type NamedTensorMap } from '@tensorflow/tfjs-core';
+import { Optimizer, type NamedTensorMap } from '@tensorflow/tfjs-core';
 import type { serialization } from '@tensorflow/tfjs-core';
 type ConfigDict = serialization.ConfigDict;
 type Serializable = serialization.Serializable;
@@ -31,6 +31,7 @@ import { registry, type OptimizerClass, type HyperparametersOf } from '../regist
 import { describe, readGradients, sameShape, type NamedTensor } from './gradients.js';
 import { OwnedWeights, floatsOf, ownConfig, protect, readWeights, savedFor, unprotect } from './weights.js';
 import type { ParamState, StateDict } from '../state-dict.js';
+import { Assigned, firstNonFinite, valuesOf } from './transfer.js';
 
 /** Selects variables by name: a RegExp (tested), a string (equal name) or a predicate. */
 export type VariableMatch = RegExp | string | ((name: string) => boolean);
@@ -80,6 +81,7 @@ export class TfjsWasmOptimizer<O extends object = object> extends Optimizer {
   readonly #step: StepOpts;
   readonly #options: Record<string, unknown>;
   readonly #vars = new Map<string, Entry>();
+  readonly #assigned = new Assigned();
   readonly #paramGroups: readonly Record<string, unknown>[];
   #saved = new Map<string, Saved>();
   #owned = new OwnedWeights();
@@ -192,14 +194,14 @@ export class TfjsWasmOptimizer<O extends object = object> extends Optimizer {
     const work = readGradients(owner, variableGradients, (name) => this.#vars.get(name)?.shape ?? savedFor(this.#saved, name)?.[1].shape).map(({ name, v, g }) => ({
       name,
       v,
-      g: g.dataSync() as Float32Array,
+      g: valuesOf(g), // (src/tfjs/transfer.ts) valid until the next TF.js operation: used before the first assign below
       entry: this.#vars.get(name),
       saved: this.#vars.has(name) ? undefined : savedFor(this.#saved, name),
     }));
     const { checkFinite = true, skipNonFinite = false, maxGradNorm, gradNormType = 2 } = this.#step;
     if (checkFinite || skipNonFinite) {
       for (const [i, w] of work.entries()) {
-        const j = w.g.findIndex((x) => !Number.isFinite(x));
+        const j = firstNonFinite(w.g);
         if (j === -1) continue;
         if (skipNonFinite) return; // the whole call is skipped, as step() returns false
         throw new NonFiniteGradientError(
@@ -229,7 +231,7 @@ export class TfjsWasmOptimizer<O extends object = object> extends Optimizer {
     }
     work.forEach((w, i) => {
       const e = entries[i]!;
-      e.opt.params[0]!.set(w.v.dataSync() as Float32Array);
+      e.opt.params[0]!.set(valuesOf(w.v));
       e.opt.grads[0]!.set(w.g);
       if (!w.entry) this.#vars.set(w.name, e);
       if (w.saved) this.#saved.delete(w.saved[0]);
@@ -238,9 +240,7 @@ export class TfjsWasmOptimizer<O extends object = object> extends Optimizer {
     for (const [i, w] of work.entries()) {
       const e = entries[i]!;
       e.opt.step();
-      const out = tensor(e.opt.params[0]!.slice(), e.shape as number[], 'float32');
-      w.v.assign(out);
-      out.dispose();
+      this.#assigned.assign(w.v, e.opt.params[0]!, e.shape);
     }
     this.incrementIterations();
   }

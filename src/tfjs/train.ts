@@ -5,10 +5,12 @@
 // Each optimizer owns one WebAssembly memory. A variable, found by name in
 // tf.engine().registeredVariables, gets a region on first sight: a parameter
 // buffer, a gradient buffer and its state buffers. A step copies the
-// variable's and the gradient's values in (dataSync), runs the kernel, and
-// assigns a new tensor made from the parameter buffer (tf.tensor + assign,
-// the temporary disposed), so the optimizer holds no tensors at all.
-import { Optimizer, backend, serialization, tensor, type NamedTensorMap, type Variable } from '@tensorflow/tfjs-core';
+// gradient's values in (and the variable's, unless it still holds what this
+// optimizer assigned last), runs the kernel, and assigns a new tensor made
+// from the parameter buffer (tf.tensor + assign, the temporary disposed), so
+// the optimizer holds no tensors (but those its last getWeights() made). The
+// routes: src/tfjs/transfer.ts.
+import { Optimizer, backend, serialization, type NamedTensorMap, type Variable } from '@tensorflow/tfjs-core';
 type Serializable = serialization.Serializable;
 type SerializableConstructor<T extends Serializable> = serialization.SerializableConstructor<T>;
 type ConfigDict = serialization.ConfigDict;
@@ -16,6 +18,7 @@ import { activeModule } from '../wasm.js';
 import type { TfjsKernels } from './kernels.js';
 import { describe, readGradients, sameShape, type NamedTensor } from './gradients.js';
 import { OwnedWeights, floatsOf, ownConfig, readWeights, savedFor } from './weights.js';
+import { Assigned, valuesOf } from './transfer.js';
 import { NonFiniteGradientError } from '../step.js';
 
 export type { NamedTensor } from './gradients.js';
@@ -96,6 +99,7 @@ export abstract class TfjsTrainOptimizer extends Optimizer {
   /** State restored by setWeights() for variables not stepped since, by saved name. */
   #saved = new Map<string, Saved>();
   #owned = new OwnedWeights();
+  #assigned = new Assigned();
   #disposed = false;
 
   constructor(owner: string) {
@@ -177,7 +181,7 @@ export abstract class TfjsTrainOptimizer extends Optimizer {
     // the new regions again, so nothing is changed.
     const top = this.#top;
     const slots = work.map((w) => w.slot ?? this.#slot(w.name, w.v, w.saved?.[1]));
-    for (const [i, w] of work.entries()) this.#f32.set(w.g.dataSync() as Float32Array, slots[i]!.g >> 2);
+    for (const [i, w] of work.entries()) this.#f32.set(valuesOf(w.g), slots[i]!.g >> 2); // (src/tfjs/transfer.ts)
     if (this.checkFinite || this.skipNonFinite) {
       const bad = slots.findIndex((s) => !k.allFinite(s.g, s.size));
       if (bad !== -1) {
@@ -201,11 +205,10 @@ export abstract class TfjsTrainOptimizer extends Optimizer {
     this.beforeStep();
     for (const [i, w] of work.entries()) {
       const s = slots[i]!;
-      this.#f32.set(w.v.dataSync() as Float32Array, s.p >> 2);
+      const mem = this.#f32;
+      if (!this.#assigned.holds(w.v, s)) mem.set(valuesOf(w.v), s.p >> 2); // (src/tfjs/transfer.ts: the cheapest route per backend)
       this.update(k, s);
-      const out = tensor(this.#f32.slice(s.p >> 2, (s.p >> 2) + s.size), s.shape as number[], 'float32');
-      w.v.assign(out);
-      out.dispose();
+      this.#assigned.assign(w.v, mem.subarray(s.p >> 2, (s.p >> 2) + s.size), s.shape, s);
     }
     this.afterStep();
     this.incrementIterations();
