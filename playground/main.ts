@@ -1,5 +1,6 @@
 // The playground page: wires the optimizer table, the trajectory race on the
-// contour plot, training on the digits and the benchmark to the controls.
+// contour plot, training on the digits, the benchmark and the TensorFlow.js
+// panel (./tfjs.js, loaded on demand: TF.js is a chunk of its own) to the controls.
 import { parseDigits, ready, testFunctions, type Digits } from 'wasm-optim';
 import { benchmark, summary, type BenchResult } from './benchmark.js';
 import { ContourPlot } from './contour.js';
@@ -7,6 +8,7 @@ import { OptimizerTable } from './controls.js';
 import { DEFAULT_STEPS, type FunctionName } from './optimizers.js';
 import { Race } from './race.js';
 import { Training } from './train.js';
+import type { TfjsTraining } from './tfjs.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const e = document.getElementById(id);
@@ -96,9 +98,11 @@ async function main(): Promise<void> {
   const noise = $<HTMLInputElement>('noise');
   let start: readonly [number, number] = testFunctions[fnName()].start;
   const stopButton = $<HTMLButtonElement>('stop');
+  /** The TF.js panel, once its chunk is loaded. */
+  let tfjs: TfjsTraining | undefined;
   /** Stop is enabled exactly while a race or a training run is going. */
   const syncStop = () => {
-    stopButton.disabled = !(race.running || training.running);
+    stopButton.disabled = !(race.running || training.running || !!tfjs?.running);
   };
 
   const setFunction = () => {
@@ -163,8 +167,45 @@ async function main(): Promise<void> {
   $('stop').addEventListener('click', () => {
     race.stop();
     training.stop();
+    tfjs?.stop();
     $<HTMLButtonElement>('train').disabled = false;
+    $<HTMLButtonElement>('tfjs').disabled = false;
     syncStop();
+  });
+
+  $('tfjs').addEventListener('click', () => {
+    clearError();
+    const button = $<HTMLButtonElement>('tfjs');
+    const status = $('tfjs-status');
+    button.disabled = true;
+    const done = () => {
+      button.disabled = false;
+      syncStop();
+    };
+    if (!tfjs) status.textContent = 'loading TF.js…';
+    Promise.all([
+      import('./tfjs.js').then(async (m) => {
+        await m.TfjsTraining.load();
+        tfjs ??= new m.TfjsTraining($('tfjs-chart'), $<HTMLTableElement>('tfjs-table'), $('tfjs-verdict'));
+        status.textContent = m.TfjsTraining.about;
+        return tfjs;
+      }),
+      loadDigits(),
+    ])
+      .then(([panel, data]) => {
+        panel.start(data, {
+          lr: numInput($<HTMLInputElement>('tfjs-lr'), 'TF.js lr', 0),
+          epochs: intInput($<HTMLInputElement>('tfjs-epochs'), 'TF.js epochs', 1, 200),
+          batchSize: intInput($<HTMLInputElement>('tfjs-batch'), 'TF.js batch', 1, data.train.n),
+          seed: 1,
+        }, done);
+        syncStop();
+      })
+      .catch((e) => {
+        if (!tfjs) status.textContent = '';
+        done();
+        showError(e);
+      });
   });
 
   $('bench').addEventListener('click', () => {

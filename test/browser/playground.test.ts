@@ -2,8 +2,11 @@
 // in Debian's headless Chromium, served under the strict CSP: it loads
 // cleanly and offline, races optimizers across the contour plot (with the
 // same numbers as the library in Node), reports bad hyperparameters, trains
-// on the digits with live loss curves, and benchmarks. The last test writes
-// the screenshot the README shows (docs/playground.png).
+// on the digits with live loss curves, trains a tfjs-layers model with
+// train.adam and tf.train.adam (TF.js fetched on demand, in its own chunk),
+// and benchmarks. The benchmark test writes the screenshot the README shows
+// (docs/playground.png).
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +32,18 @@ afterAll(async () => {
   await browser?.close();
   await server?.close();
 });
+
+/**
+ * Bytes of JavaScript the page loaded at start before the TF.js panel existed
+ * (dist/playground/playground.js at commit 2a36c0c, one bundle); the page may
+ * load at most a few KB more now, TF.js being a chunk of its own.
+ */
+const INITIAL_JS_BEFORE_TFJS = 497_193;
+const jsFiles = (urls: readonly string[]): string[] => urls.filter((u) => u.endsWith('.js')).map((u) => new URL(u).pathname.slice(1));
+const builtSize = (file: string): number => statSync(join(ROOT, 'dist', 'playground', file)).size;
+
+/** tf.memory().numTensors after the TF.js panel's first run, once it freed its models, optimizers and data. */
+let tensorsAfterRun = NaN;
 
 const attr = async (selector: string, name: string): Promise<string | null> => page.getAttribute(selector, name);
 /** The checked optimizers' ids, in table order. */
@@ -145,6 +160,66 @@ describe('the playground in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('TF.js loads on demand, in its own chunk, and trains a tfjs-layers model with train.adam and tf.train.adam: the same loss curves', async () => {
+    // at start the page loaded no TF.js, and hardly more script than before the panel existed
+    const initial = jsFiles(requests);
+    expect(initial.some((f) => f.startsWith('tfjs-')), initial.join(' ')).toBe(false);
+    const initialBytes = initial.reduce((n, f) => n + builtSize(f), 0);
+    expect(initialBytes).toBeLessThan(INITIAL_JS_BEFORE_TFJS + 6_000);
+    const seen = requests.length;
+
+    const epochs = 8;
+    await page.fill('#tfjs-epochs', String(epochs));
+    await page.click('#tfjs');
+    // live: epochs come in while the run is still going, and Stop is enabled
+    const running = await page.waitForFunction(() => {
+      const box = document.querySelector<HTMLElement>('#tfjs-chart')!;
+      return box.dataset.state === 'running' && Number(box.dataset.epochs) >= 1 && { stopDisabled: document.querySelector<HTMLButtonElement>('#stop')!.disabled };
+    }, null, { timeout: 30_000 }).then((h) => h.jsonValue());
+    expect(running).toEqual({ stopDisabled: false });
+    await page.waitForSelector('#tfjs-chart[data-state=done]', { timeout: 90_000 });
+    expect(await page.isDisabled('#stop')).toBe(true);
+    expect(await page.isEnabled('#tfjs')).toBe(true);
+    expect(await page.textContent('#tfjs-status')).toMatch(/^TF\.js 4\.22\.\d+, cpu backend$/);
+
+    // the click fetched the TF.js chunk, and TF.js is in it
+    const chunks = jsFiles(requests.slice(seen)).filter((f) => f.startsWith('tfjs-'));
+    expect(chunks).toHaveLength(1);
+    expect(builtSize(chunks[0]!)).toBeGreaterThan(300_000);
+
+    expect(await page.$$eval('#tfjs-chart canvas', (cs) => cs.length)).toBeGreaterThan(0);
+    const rows = await page.$$eval('#tfjs-table tbody tr', (trs) => trs.map((tr) => {
+      const d = (tr as HTMLElement).dataset;
+      return { id: d.run!, loss: JSON.parse(d.loss!) as (number | null)[], ms: Number(d.ms), accuracy: Number(d.accuracy), meanMs: Number(d.meanMs), steps: Number((tr as HTMLTableRowElement).cells[6]!.textContent) };
+    }));
+    expect(rows.map((r) => r.id)).toEqual(['wasm', 'tfjs']);
+    const stepsPerEpoch = Math.ceil(1438 / Number(await page.inputValue('#tfjs-batch')));
+    for (const r of rows) {
+      expect(r.loss, r.id).toHaveLength(epochs + 1);
+      for (const v of r.loss) expect(Number.isFinite(v), r.id).toBe(true);
+      const [first, mid, last] = [r.loss[0]!, r.loss[epochs / 2]!, r.loss[epochs]!];
+      expect(first, r.id).toBeGreaterThan(1.5); // about ln 10 = 2.3 at the start
+      expect(mid, r.id).toBeLessThan(first);
+      expect(last, r.id).toBeLessThan(mid);
+      expect(last, r.id).toBeLessThan(0.3);
+      expect(r.accuracy, r.id).toBeGreaterThan(0.85);
+      expect(r.steps, r.id).toBe(epochs * stepsPerEpoch);
+      expect(r.ms, r.id).toBeGreaterThanOrEqual(0); // can be 0: the page's timer ticks in 0.1 ms steps
+      expect(Number.isFinite(r.ms), r.id).toBe(true);
+      expect(r.meanMs, r.id).toBeGreaterThan(0);
+    }
+    // train.adam against tf.train.adam itself (TF.js 4.22): the same curve, epoch by epoch
+    const [ours, theirs] = [rows[0]!.loss as number[], rows[1]!.loss as number[]];
+    for (let e = 0; e <= epochs; e++) expect(Math.abs(ours[e]! - theirs[e]!), `epoch ${e}`).toBeLessThanOrEqual(1e-4 * theirs[e]!);
+    expect(await attr('#tfjs-verdict', 'data-agree')).toBe('true');
+    const verdict = (await page.textContent('#tfjs-verdict'))!;
+    expect(verdict).toMatch(/^The two loss curves agree \((identical, bit for bit, at|largest relative difference [\d.e+-]+ over) 9 points; tolerance 0\.0001\)\. Per optimizer step: train\.adam median [\d.]+ ms, mean [\d.]+ ms; tf\.train\.adam median [\d.]+ ms, mean [\d.]+ ms \([\d.]+x by the means\)\.$/);
+    tensorsAfterRun = Number(await attr('#tfjs-chart', 'data-tensors'));
+    expect(Number.isInteger(tensorsAfterRun)).toBe(true);
+    console.log(`playground TF.js panel in headless Chromium: ${verdict} Initial JS ${initialBytes} bytes (was ${INITIAL_JS_BEFORE_TFJS}); TF.js chunk ${builtSize(chunks[0]!)} bytes.`);
+    expect(errors).toEqual([]);
+  });
+
   it('Benchmark times wasm-optim against the plain-JS loop and reports the ratio; the screenshot is written', async () => {
     await page.click('#bench');
     await page.waitForSelector('#bench-result[data-ratio]', { timeout: 60_000 });
@@ -173,6 +248,35 @@ describe('the playground in Chromium', () => {
     expect(await page.isDisabled('#stop')).toBe(true);
     expect(await page.isEnabled('#train')).toBe(true);
     await page.fill('#epochs', '15');
+    expect(errors).toEqual([]);
+  });
+
+  it('the TF.js panel reports a bad learning rate, and Stop ends its run, leaving no tensors behind', async () => {
+    await page.fill('#tfjs-lr', '-1');
+    await page.click('#tfjs');
+    await page.waitForSelector('#error:not([hidden])');
+    expect(await page.textContent('#error')).toBe('TF.js lr: expected a number >= 0, got "-1"');
+    expect(await attr('#tfjs-chart', 'data-state')).toBe('done'); // the last run's chart, untouched
+    expect(await page.isEnabled('#tfjs')).toBe(true);
+    await page.fill('#tfjs-lr', '0.01');
+
+    await page.fill('#tfjs-epochs', '200');
+    await page.click('#tfjs');
+    expect(await page.isHidden('#error')).toBe(true);
+    await page.waitForFunction(() => {
+      const box = document.querySelector<HTMLElement>('#tfjs-chart')!;
+      return box.dataset.state === 'running' && Number(box.dataset.epochs) >= 1;
+    }, null, { timeout: 30_000 });
+    expect(await page.isEnabled('#stop')).toBe(true);
+    expect(await page.isDisabled('#tfjs')).toBe(true);
+    await page.click('#stop');
+    expect(await attr('#tfjs-chart', 'data-state')).toBe('stopped');
+    expect(Number(await attr('#tfjs-chart', 'data-epochs'))).toBeLessThan(200);
+    expect(await page.isDisabled('#stop')).toBe(true);
+    expect(await page.isEnabled('#tfjs')).toBe(true);
+    // the models, both optimizers (tf.train.adam's accumulators) and the data tensors were freed
+    expect(Number(await attr('#tfjs-chart', 'data-tensors'))).toBe(tensorsAfterRun);
+    await page.fill('#tfjs-epochs', '8');
     expect(errors).toEqual([]);
   });
 });
