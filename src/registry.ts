@@ -69,6 +69,8 @@ export interface OptimizerEntry<C extends OptimizerClass = OptimizerClass> {
   readonly rules: { readonly [K in keyof HyperparametersOf<C>]: Rule };
   /** the names of its state and hyperparameters in PyTorch's state_dict (exportState/importState; src/torch-state.ts) */
   readonly torch: TorchNames;
+  /** its running scalars per group (NAdam's muProduct, ASGD's eta and mu), as MethodSpec.scalarNames */
+  readonly scalarNames: readonly string[];
   /** the state buffers a group with these options keeps (PyTorch's state names, camelCase) */
   buffers(options: HyperparametersOf<C>): readonly string[];
   /**
@@ -119,9 +121,10 @@ interface SpecLike<O> {
   rules: { readonly [K in keyof O]: Rule };
   buffers(o: O): readonly string[];
   torch?: TorchNames;
+  scalarNames?: readonly string[];
 }
 
-type EntryInput<C extends OptimizerClass> = Omit<OptimizerEntry<C>, 'defaults' | 'rules' | 'buffers' | 'class' | 'name' | 'reference' | 'torch' | 'closure'> & {
+type EntryInput<C extends OptimizerClass> = Omit<OptimizerEntry<C>, 'defaults' | 'rules' | 'buffers' | 'class' | 'name' | 'reference' | 'torch' | 'closure' | 'scalarNames'> & {
   reference: ReferenceMethod<never, unknown> | object;
 };
 
@@ -135,6 +138,7 @@ function entry<C extends OptimizerClass>(name: string, cls: C, spec: SpecLike<Hy
     rules: spec.rules,
     buffers: (o: HyperparametersOf<C>) => spec.buffers(o),
     torch: Object.freeze({ ...spec.torch!, state: Object.freeze({ ...spec.torch!.state }), options: Object.freeze({ ...spec.torch!.options }) }),
+    scalarNames: Object.freeze([...(spec.scalarNames ?? [])]),
     reference: rest.reference as ReferenceMethod<never, unknown>,
     kernels: Object.freeze([...rest.kernels]),
     allState: Object.freeze({ ...rest.allState }),

@@ -336,3 +336,65 @@ it('toTfjs hands each variable its shape ({ data, shape }): optimizerOf(name).sh
   o.dispose();
   tf.dispose(a);
 });
+
+describe('toTfjs: exportState/importState (torch names, safetensors)', () => {
+  it('export, import into a new toTfjs optimizer (by the variable names in the file), continue: bit for bit; the file also loads into new AdamW', async () => {
+    const { make, step } = problem(8);
+    const a = make();
+    const b = make();
+    const opts = () => toTfjs(AdamW, { lr: 0.01, weightDecay: 0.1 }, { groups: [{ match: /layer_1/, weightDecay: 0 }] });
+    const o1 = opts();
+    const o2 = opts();
+    for (let t = 0; t < 4; t++) {
+      step(o1, a, t);
+      step(o2, b, t);
+    }
+    o2.paramGroups[1]!.lr = 0.02;
+    o1.paramGroups[1]!.lr = 0.02;
+    const file = o2.exportState();
+    const { decodeSafetensors } = await import('../src/safetensors.js');
+    const meta = decodeSafetensors('t', file).metadata;
+    // torch order: group by group (layer_1 first: groups[0]), shapes as the variables'
+    expect(JSON.parse(meta.variables!)).toEqual([b[1]!.name, b[0]!.name]);
+    expect(JSON.parse(meta.param_groups!).map((g: { params: number[]; lr: number }) => [g.params, g.lr])).toEqual([[[0], 0.01], [[1], 0.02]]);
+    expect(decodeSafetensors('t', file).tensors.get('state.1.exp_avg')!.shape).toEqual([3, 5]);
+    const o3 = opts();
+    o3.importState(file);
+    expect(o3.paramGroups[1]!.lr).toBe(0.02);
+    o2.dispose();
+    for (let t = 4; t < 8; t++) {
+      step(o1, a, t);
+      step(o3, b, t);
+    }
+    expect(read(b)).toEqual(read(a));
+    // the same file into a core optimizer with the same groups
+    const core = new AdamW([{ params: [new Float32Array(7)], weightDecay: 0 }, { params: [{ data: new Float32Array(15), shape: [3, 5] }] }], { lr: 0.01, weightDecay: 0.1 });
+    core.importState(file);
+    expect(core.paramGroups[1]!.lr).toBe(0.02);
+    expect(core.stateDict().state[0]!.step).toBe(4);
+    core.dispose();
+    o1.dispose();
+    o3.dispose();
+    tf.dispose([...a, ...b]);
+  });
+
+  it('refuses a file that does not fit (another class, unknown variable, groups out of order) and changes nothing', () => {
+    const { make, step } = problem(2);
+    const a = make();
+    const adam = toTfjs(Adam, { lr: 0.01 });
+    step(adam, a, 0);
+    const sgd = toTfjs(SGD, { lr: 0.01, momentum: 0.9 });
+    step(sgd, a, 1);
+    const before = adam.exportState();
+    expect(() => adam.importState(sgd.exportState())).toThrow(/torch\.optim\.SGD.*not torch\.optim\.Adam/);
+    expect(() => adam.importState(before, { variables: ['nope', a[1]!.name] })).toThrow(/no variable named "nope"/);
+    const grouped = toTfjs(Adam, {}, { groups: [{ match: /layer_1/ }] });
+    expect(() => grouped.importState(before, { variables: [a[0]!.name, a[1]!.name] })).toThrow(/group by group/);
+    expect(adam.exportState()).toEqual(before);
+    expect(() => toTfjs(Adam, {}).exportState()).toThrow(/no state yet/);
+    adam.dispose();
+    sgd.dispose();
+    grouped.dispose();
+    tf.dispose(a);
+  });
+});

@@ -31,6 +31,10 @@ import { registry, type OptimizerClass, type HyperparametersOf } from '../regist
 import { describe, readGradients, sameShape, type NamedTensor } from './gradients.js';
 import { OwnedWeights, floatsOf, ownConfig, protect, readWeights, savedFor, unprotect } from './weights.js';
 import type { ParamState, StateDict } from '../state-dict.js';
+import { engine } from '@tensorflow/tfjs-core';
+import { decodeTorchState, encodeTorchState } from '../torch-state.js';
+import { decodeSafetensors, encodeSafetensors } from '../safetensors.js';
+import type { MethodSpec, Scalars } from '../method.js';
 import { Assigned, firstNonFinite, valuesOf } from './transfer.js';
 
 /** Selects variables by name: a RegExp (tested), a string (equal name) or a predicate. */
@@ -370,6 +374,120 @@ export class TfjsWasmOptimizer<O extends object = object> extends Optimizer {
     this.#vars.clear();
     this.#saved = saved;
     this.iterations_ = iterations;
+  }
+
+  /** What src/torch-state.ts needs to know of the class: its name, torch names and running scalars. */
+  #torchSpec(): MethodSpec<object, Scalars> {
+    const e = registry.find((r) => r.name === this.kind)!;
+    return { name: e.name, torch: e.torch, scalarNames: e.scalarNames } as unknown as MethodSpec<object, Scalars>;
+  }
+
+  /**
+   * The state in torch's `optimizer.state_dict()` names, as a safetensors
+   * file (as Optimizer.exportState): torch's parameter i is the i-th
+   * variable, variables ordered by group (paramGroups order) and within a
+   * group in the order first seen; `param_groups` has one entry per group
+   * that has variables; `__metadata__.variables` lists the variables' names
+   * in that order (JSON). Each variable's own step count is kept (torch
+   * keeps one per parameter, too).
+   */
+  exportState(): Uint8Array {
+    const owner = `${this.#owner}: exportState`;
+    this.#live('exportState');
+    const items = [
+      ...[...this.#vars].map(([name, e]) => ({ name, group: e.group, shape: e.shape, state: e.opt.stateDict().state[0] ?? null })),
+      ...[...this.#saved].map(([name, s]) => ({ name, group: this.groupOf(name), shape: s.shape, state: s.state })),
+    ];
+    if (items.length === 0) throw new Error(`${owner}: there is no state yet (no variable has been stepped or restored)`);
+    const order = items.map((it, i) => [it, i] as const).sort((a, b) => a[0].group - b[0].group || a[1] - b[1]).map(([it]) => it);
+    const groups = [...new Set(order.map((it) => it.group))];
+    const sd: StateDict<object> = {
+      kind: this.kind,
+      version: 1,
+      state: order.map((it) => it.state),
+      paramGroups: groups.map((gi) => ({ ...this.#hyper[gi]!, params: order.flatMap((it, i) => (it.group === gi ? [i] : [])) })),
+      shapes: order.map((it) => [...it.shape]),
+    };
+    const file = decodeSafetensors(owner, encodeTorchState(owner, this.#torchSpec(), sd));
+    return encodeSafetensors(file.tensors, { ...file.metadata, variables: JSON.stringify(order.map((it) => it.name)) });
+  }
+
+  /**
+   * Restores state written by exportState() or by torch (`state_dict()` of
+   * the same optimizer class, as a safetensors file): torch's parameter i
+   * is `variables[i]` (default: the file's `__metadata__.variables`, else
+   * this optimizer's variableNames), each a variable known to TF.js or to
+   * this optimizer; the file's param groups must be this optimizer's groups
+   * of those variables, in order. Hyperparameters and each variable's state
+   * are restored (applied when the variable is next stepped); everything is
+   * checked first, and a malformed or mismatched file changes nothing.
+   */
+  importState(bytes: Uint8Array, options: { variables?: readonly string[] } = {}): void {
+    const owner = `${this.#owner}: importState`;
+    this.#live('importState');
+    if (options === null || typeof options !== 'object') throw new TypeError(`${owner}: options must be { variables }, got ${describe(options)}`);
+    const meta = decodeSafetensors(owner, bytes).metadata;
+    let names: unknown = options.variables;
+    if (names === undefined && meta.variables !== undefined) {
+      try {
+        names = JSON.parse(meta.variables);
+      } catch {
+        throw new RangeError(`${owner}: __metadata__.variables is not valid JSON`);
+      }
+    }
+    names ??= this.variableNames;
+    if (!Array.isArray(names) || names.length === 0 || !names.every((n) => typeof n === 'string') || new Set(names).size !== names.length) {
+      throw new TypeError(`${owner}: expected variables to be a non-empty list of distinct variable names (torch's parameter order), got ${describe(names)}`);
+    }
+    const registered = engine().registeredVariables;
+    const shapes = (names as string[]).map((n) => {
+      const shape = this.#vars.get(n)?.shape ?? this.#saved.get(n)?.shape ?? (Object.prototype.hasOwnProperty.call(registered, n) ? registered[n]!.shape : undefined);
+      if (!shape) throw new RangeError(`${owner}: no variable named ${JSON.stringify(n)} is known to this optimizer or registered with TF.js`);
+      return shape;
+    });
+    const groupOf = (names as string[]).map((n) => this.groupOf(n));
+    if (groupOf.some((g, i) => i > 0 && g < groupOf[i - 1]!)) {
+      throw new RangeError(`${owner}: the variables must come group by group, in paramGroups order (torch numbers its parameters that way); got groups [${groupOf.join(', ')}]`);
+    }
+    const groups = [...new Set(groupOf)];
+    const sd = decodeTorchState(owner, this.#torchSpec(), bytes, shapes.map((s) => s.reduce((a, d) => a * d, 1)), groups.length);
+    groups.forEach((gi, k) => {
+      const want = groupOf.flatMap((g, i) => (g === gi ? [i] : []));
+      const got = sd.paramGroups[k]!.params;
+      if (!Array.isArray(got) || got.length !== want.length || got.some((v, i) => v !== want[i])) {
+        throw new RangeError(`${owner}: param_groups[${k}].params must be [${want.join(', ')}] (the variables of paramGroups[${gi}]), got ${describe(got)}`);
+      }
+    });
+    // each variable's state and its group's hyperparameters, checked by the class itself
+    const hyper = new Map<number, Record<string, unknown>>();
+    const saved = new Map<string, Saved>();
+    (names as string[]).forEach((name, i) => {
+      const gi = groupOf[i]!;
+      const { params: _, ...h } = sd.paramGroups[groups.indexOf(gi)] as Record<string, unknown>;
+      const size = shapes[i]!.reduce((a, d) => a * d, 1);
+      const probe = new this.#Cls([{ data: new Float32Array(size), shape: [...shapes[i]!] }], { ...this.#hyper[gi], ...this.#step, checkFinite: false });
+      try {
+        probe.loadStateDict({ kind: this.kind, version: 1, state: [sd.state[i] ?? null], paramGroups: [{ ...this.#hyper[gi]!, ...h, params: [0] }] });
+        hyper.set(gi, pick(probe.paramGroups[0] as unknown as Record<string, unknown>, Object.keys(this.#hyper[gi]!)));
+      } catch (e) {
+        throw new RangeError(`${owner}: the state of ${JSON.stringify(name)} does not fit this optimizer: ${(e as Error).message}`);
+      } finally {
+        probe.dispose();
+      }
+      saved.set(name, { shape: [...shapes[i]!], state: sd.state[i] ?? null });
+    });
+    // Checked: now replace the state of these variables, and their groups' hyperparameters.
+    for (const name of names as string[]) {
+      const e = this.#vars.get(name);
+      if (e) e.opt.dispose();
+      this.#vars.delete(name);
+      this.#saved.delete(name);
+    }
+    for (const [gi, h] of hyper) {
+      Object.assign(this.#hyper[gi]!, h);
+      for (const e of this.#vars.values()) if (e.group === gi) Object.assign(e.opt.paramGroups[0] as unknown as Record<string, unknown>, h);
+    }
+    for (const [name, s] of saved) this.#saved.set(name, s);
   }
 
   /** Frees every variable's optimizer; later calls throw. Idempotent. */
