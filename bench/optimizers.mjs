@@ -8,7 +8,9 @@
 //            written (8), g read (4), every state buffer the step uses read
 //            and written (8) = 12 + 8 * (state buffers)
 //            + secondPassBytes (the registry's bench.secondPassBytes: Lamb's
-//            second pass reads p, m and v again, 12)
+//            second pass reads p, m and v again, 12); the state buffers are
+//            bench.stateBuffers where given (Adafactor on plain Float32Arrays,
+//            vectors: variance only), else every buffer the options allocate
 //   adaptive true for kernels with a square root and a division per element
 //            (the in-cache target of 0.5 ns/element applies to them)
 //   options  constructor options (the same for wasm-optim and the JS loop),
@@ -33,7 +35,7 @@ export const OPTIMIZERS = registry.map((e) => {
   const tfjs = e.bench.tfjs;
   return {
     name: e.name,
-    bytes: 12 + 8 * buffers.length + (e.bench.secondPassBytes ?? 0),
+    bytes: 12 + 8 * (e.bench.stateBuffers ?? buffers.length) + (e.bench.secondPassBytes ?? 0),
     ...(e.bench.secondPassBytes ? { secondPassBytes: e.bench.secondPassBytes } : {}),
     adaptive: e.bench.adaptive,
     options,

@@ -45,6 +45,8 @@ const FIELD_TEXT: Readonly<Record<string, readonly (readonly [label: string, tit
     ['β1', 'betas[0]: decay of the running mean of gradients'],
     ['β2', 'betas[1]: decay of the running mean of squared gradients'],
   ],
+  beta2Decay: [['τ', 'beta2Decay: 1 − β2 at step t is t^τ (τ <= 0)']],
+  d: [['d', 'd: update clipping threshold (U is divided by max(1, RMS(U)/d))']],
   etas: [
     ['η−', 'etas[0]: step-size factor after a sign change'],
     ['η+', 'etas[1]: step-size factor while the sign holds'],

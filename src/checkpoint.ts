@@ -9,7 +9,10 @@
 //                     shape [d0, d1, ...] when given as { data, shape }],
 //                     params: bool,
 //                     paramGroups: [{ ...hyperparameters, params: [indices] }],
-//                     state: [null | { step, buffers: [names] } per parameter],
+//                     state: [null | { step, buffers: [names], lengths? }
+//                       per parameter; `lengths` (floats per buffer) only
+//                       where a buffer is not the parameter's length, as
+//                       Adafactor's row and column factors],
 //                     schedule (optional): { schedulers: [state dicts],
 //                       initialLr: [per group] | null } }
 //   16+H    pad   zero bytes up to a multiple of 4
@@ -65,7 +68,7 @@ interface Header {
   shapes: (number | number[])[];
   params: boolean;
   paramGroups: Record<string, unknown>[];
-  state: ({ step: number; buffers: string[]; scalars?: Record<string, number> } | null)[];
+  state: ({ step: number; buffers: string[]; lengths?: number[]; scalars?: Record<string, number> } | null)[];
   schedule?: CheckpointSchedule;
   blobs?: { name: string; length: number }[];
   extra?: Record<string, unknown>;
@@ -85,12 +88,16 @@ export function encodeCheckpoint(
     shapes,
     params: params !== undefined,
     paramGroups: sd.paramGroups as Record<string, unknown>[],
-    state: sd.state.map((s) => {
+    state: sd.state.map((s, i) => {
       if (!s) return null;
       const keys = Object.keys(s).filter((k) => k !== 'step');
       const buffers = keys.filter((k) => typeof s[k] !== 'number');
       const numbers = keys.filter((k) => typeof s[k] === 'number');
-      const entry: { step: number; buffers: string[]; scalars?: Record<string, number> } = { step: s.step, buffers };
+      const entry: { step: number; buffers: string[]; lengths?: number[]; scalars?: Record<string, number> } = { step: s.step, buffers };
+      const n = shapes[i]!;
+      const size = typeof n === 'number' ? n : n.reduce((a, d) => a * d, 1);
+      const lengths = buffers.map((b) => lengthOf(s[b] as Float32Array));
+      if (lengths.some((l) => l !== size)) entry.lengths = lengths; // absent for every elementwise method: their bytes are unchanged
       if (numbers.length) entry.scalars = Object.fromEntries(numbers.map((k) => [k, s[k] as number]));
       return entry;
     }),
@@ -193,11 +200,12 @@ export function decodeCheckpoint(owner: string, input: unknown): DecodedCheckpoi
         (s.scalars === null ||
           typeof s.scalars !== 'object' ||
           Array.isArray(s.scalars) ||
-          !Object.entries(s.scalars).every(([k, v]) => /^[a-z][A-Za-z0-9]*$/.test(k) && k !== 'step' && !s.buffers.includes(k) && typeof v === 'number')))
+          !Object.entries(s.scalars).every(([k, v]) => /^[a-z][A-Za-z0-9]*$/.test(k) && k !== 'step' && !s.buffers.includes(k) && typeof v === 'number'))) ||
+      (s.lengths !== undefined && (!Array.isArray(s.lengths) || s.lengths.length !== s.buffers.length || !s.lengths.every(whole)))
     ) {
       throw bad(`the state of parameter ${i} is malformed`);
     }
-    floats += s.buffers.length * shapes[i]!;
+    for (let j = 0; j < s.buffers.length; j++) floats += s.lengths ? s.lengths[j]! : shapes[i]!;
   }
   if (blobs !== undefined || extra !== undefined) {
     if (
@@ -224,7 +232,7 @@ export function decodeCheckpoint(owner: string, input: unknown): DecodedCheckpoi
     if (params) outParams.push(take(shapes[i]!));
     if (s === null) return null;
     const ps: ParamState = { step: s.step, ...(s.scalars ?? {}) };
-    for (const b of s.buffers) ps[b] = take(shapes[i]!);
+    s.buffers.forEach((b, j) => (ps[b] = take(s.lengths ? s.lengths[j]! : shapes[i]!)));
     return ps;
   });
   const more = blobs && extra ? { blobs: new Map(blobs.map((b) => [b.name, take(b.length)] as const)), extra } : undefined;

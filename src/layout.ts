@@ -4,7 +4,7 @@
 // 16-byte boundary, so SIMD loads are aligned. Also the per-group record the
 // rest of the optimizer works on.
 import { Arena } from './arena.js';
-import type { GroupAddresses, GroupProgress, MethodSpec, Scalars, TensorSlot } from './method.js';
+import type { BufferSlot, GroupAddresses, GroupProgress, MethodSpec, Scalars, TensorSlot } from './method.js';
 import type { GroupInput } from './options.js';
 import { lengthOf, setInto } from './input.js';
 
@@ -74,10 +74,28 @@ const NO_SCALARS = Object.freeze({}) as Scalars;
  * options (MethodSpec.initial); `owner` the object that owns the arena.
  */
 export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, S>, groups: GroupInput<O>[], base: O, owner: object): Layout<O, S> {
-  const specs = groups.map((g) => ({ ...g, lengths: g.tensors.map(lengthOf), allocated: spec.buffers(g.options) }));
+  const specs = groups.map((g) => {
+    const lengths = g.tensors.map(lengthOf);
+    const allocated = spec.buffers(g.options);
+    const shapes = lengths.map((n, ti) => g.shapes[ti] ?? [n]);
+    // per buffer, per tensor: its floats (null: none), then offsets packed in the buffer, each padded to 4
+    const slots: Record<string, BufferSlot>[] = lengths.map(() => ({}));
+    const sizes: Record<string, number> = {};
+    for (const b of allocated) {
+      let off = 0;
+      lengths.forEach((n, ti) => {
+        const len = spec.bufferLength ? spec.bufferLength(b, shapes[ti]!, g.options) : n;
+        if (len === null) return;
+        slots[ti]![b] = Object.freeze({ offset: FLOAT * off, length: len });
+        off += pad4(len);
+      });
+      sizes[b] = off;
+    }
+    return { ...g, lengths, allocated, slots, sizes };
+  });
   const sizes = specs.map((s) => s.lengths.reduce((acc, n) => acc + pad4(n), 0));
   const totalFloats = sizes.reduce((a, b) => a + b, 0);
-  const stateFloats = specs.reduce((acc, s, i) => acc + s.allocated.length * sizes[i]!, 0);
+  const stateFloats = specs.reduce((acc, s) => acc + s.allocated.reduce((a, b) => a + s.sizes[b]!, 0), 0);
   const base0 = 64;
   const bytes = base0 + FLOAT * (2 * totalFloats + stateFloats);
   const arena = Arena.acquire(spec.name, bytes, owner);
@@ -100,10 +118,10 @@ export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, 
     for (const b of s.allocated) {
       state[b] = sOff;
       const init = spec.initial?.(b, s.options, base) ?? 0;
-      if (init !== 0) new Float32Array(buffer, sOff, n).fill(init);
-      sOff += FLOAT * n;
+      if (init !== 0) new Float32Array(buffer, sOff, s.sizes[b]!).fill(init);
+      sOff += FLOAT * s.sizes[b]!;
     }
-    const addr: GroupAddresses = { p: pOff, g: pOff + (gradBase - base0), state, n };
+    const addr: GroupAddresses = { p: pOff, g: pOff + (gradBase - base0), state, n, sizes: s.sizes };
     const indices: number[] = [];
     const tensors: TensorSlot[] = [];
     const views: Float32Array[] = [];
@@ -119,7 +137,7 @@ export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, 
       lengths.push(len);
       const given = s.shapes[ti];
       shapes.push(given);
-      tensors.push(Object.freeze({ offset: FLOAT * off, length: len, shape: given ?? Object.freeze([len]) }));
+      tensors.push(Object.freeze({ offset: FLOAT * off, length: len, shape: given ?? Object.freeze([len]), state: Object.freeze(s.slots[ti]!) }));
       indices.push(gIndex++);
       off += pad4(len);
     });
@@ -127,8 +145,12 @@ export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, 
     const pads: number[] = [];
     for (const t of tensors) {
       const pad = pad4(t.length) - t.length;
-      if (pad === 0) continue;
-      for (const at of [addr.p, ...Object.values(state)]) pads.push((at + t.offset) / FLOAT + t.length, pad);
+      if (pad !== 0) pads.push((addr.p + t.offset) / FLOAT + t.length, pad);
+      for (const [b, at] of Object.entries(state)) {
+        const slot = t.state[b];
+        const sp = slot ? pad4(slot.length) - slot.length : 0;
+        if (slot && sp !== 0) pads.push((at + slot.offset) / FLOAT + slot.length, sp);
+      }
     }
     groupParams.push(Object.freeze(views));
     const started = new Set(spec.eager ? s.allocated : []);

@@ -13,8 +13,16 @@ export interface GroupAddresses {
   g: number;
   /** state buffers, by name, in the order `buffers()` lists them */
   state: Record<string, number>;
-  /** floats in each buffer (the group's tensors back to back, each padded to 4) */
+  /** floats in the parameter and gradient buffers (the group's tensors back to back, each padded to 4) */
   n: number;
+  /** floats in each state buffer, by name: `n`, unless the method sizes its buffers per tensor (MethodSpec.bufferLength) */
+  sizes: Record<string, number>;
+}
+
+/** Where one tensor's part of one state buffer lies: byte offset from the start of that buffer, and floats. */
+export interface BufferSlot {
+  readonly offset: number;
+  readonly length: number;
 }
 
 /** One tensor of a group: byte offset from the start of each of the group's buffers, and length. */
@@ -23,6 +31,12 @@ export interface TensorSlot {
   readonly length: number;
   /** the tensor's shape: as given (`{ data, shape }`), or [length] for a plain Float32Array */
   readonly shape: readonly number[];
+  /**
+   * Its part of each state buffer, by name; a buffer the tensor has none of
+   * (MethodSpec.bufferLength answered null) is missing. Without
+   * `bufferLength` every entry is { offset, length } of the tensor itself.
+   */
+  readonly state: Readonly<Record<string, BufferSlot>>;
 }
 
 /** A method's running scalars (NAdam's muProduct, ASGD's eta and mu), kept per group. */
@@ -81,6 +95,14 @@ export interface MethodSpec<O extends object, S extends Scalars = Scalars> {
   check?(o: O): string | undefined;
   /** Every state buffer a group with these options needs (fixed at construction). */
   buffers(o: O): readonly string[];
+  /**
+   * The floats of `buffer` that one tensor of this shape needs (default: the
+   * tensor's length), or null where such a tensor has none of it. Adafactor
+   * keeps rows + columns for a matrix and a full buffer for a vector. Each
+   * tensor's part starts on a 16-byte boundary; state dicts and checkpoints
+   * hold each part at its own length.
+   */
+  bufferLength?(buffer: string, shape: readonly number[], o: O): number | null;
   /** The buffers one step with these options reads and writes (a subset of `buffers`). */
   uses?(o: O): readonly string[];
   /**

@@ -274,7 +274,8 @@ export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
       typedArrayTag(bytesIn) === 'Uint8Array' ? copyUint8(bytesIn) : bytesIn !== null && typeof bytesIn === 'object' ? new Foreign(describe(bytesIn)) : bytesIn,
     );
     const layout = this.#layout;
-    const sd = decodeTorchState(owner, this.#spec as MethodSpec<object, Scalars>, bytes, layout.lengths, layout.groups.length);
+    const slots = layout.groups.flatMap((g) => g.tensors.map((t) => t.state));
+    const sd = decodeTorchState(owner, this.#spec as MethodSpec<object, Scalars>, bytes, layout.lengths, layout.groups.length, (i, b) => slots[i]![b]?.length ?? null);
     planLoad(this.#spec, layout, this.#base, owner, sd as StateDict<O>)();
   }
 

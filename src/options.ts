@@ -85,7 +85,7 @@ export function checkOption<O extends object, S extends Scalars>(spec: MethodSpe
   }
   checkRule(owner, name, rule, value);
   // -0 is stored as 0: a checkpoint (JSON) could not give the sign back, and what is accepted must round-trip
-  if (rule.type === 'pair') return Object.freeze((value as number[]).map((x) => x + 0));
+  if (rule.type === 'pair') return Object.freeze((value as (number | null)[]).map((x) => (x === null ? null : x + 0)));
   return typeof value === 'number' ? value + 0 : value;
 }
 

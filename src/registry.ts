@@ -11,6 +11,7 @@ import { Adamax, adamaxSpec } from './optimizers/adamax.js';
 import { AdamW, adamwSpec } from './optimizers/adamw.js';
 import { ASGD, asgdSpec } from './optimizers/asgd.js';
 import { Lamb, lambSpec } from './optimizers/lamb.js';
+import { Adafactor, adafactorSpec } from './optimizers/adafactor.js';
 import { Lion, lionSpec } from './optimizers/lion.js';
 import { Momentum, momentumSpec } from './optimizers/momentum.js';
 import { NAdam, nadamSpec } from './optimizers/nadam.js';
@@ -29,6 +30,7 @@ export { Adamax, type AdamaxOptions } from './optimizers/adamax.js';
 export { AdamW, type AdamWOptions } from './optimizers/adamw.js';
 export { ASGD, type ASGDOptions } from './optimizers/asgd.js';
 export { Lamb, type LambOptions } from './optimizers/lamb.js';
+export { Adafactor, type AdafactorOptions } from './optimizers/adafactor.js';
 export { Lion, type LionOptions } from './optimizers/lion.js';
 export { Momentum, type MomentumOptions } from './optimizers/momentum.js';
 export { NAdam, type NAdamOptions } from './optimizers/nadam.js';
@@ -111,6 +113,11 @@ export interface OptimizerEntry<C extends OptimizerClass = OptimizerClass> {
      * a second pass reads p, m and v again)
      */
     readonly secondPassBytes?: number;
+    /**
+     * state buffers a step over plain Float32Arrays uses, where fewer than
+     * `buffers()` lists (Adafactor: `variance` only, as they are vectors)
+     */
+    readonly stateBuffers?: number;
     /** why the options differ from the defaults, if they do */
     readonly note?: string;
   };
@@ -273,6 +280,21 @@ const ENTRIES = {
     follows: 'You et al. 2020, "Large Batch Optimization for Deep Learning"',
     demo: { lr: 0.01, lr2d: { rosenbrock: 0.03, beale: 0.01, saddle: 0.01 }, fields: ['betas'] },
     bench: { options: { lr: 1e-3 }, adaptive: true, secondPassBytes: 12, note: 'a second pass per tensor reads p, m and v again for the trust ratio' },
+  }),
+  Adafactor: entry('Adafactor', Adafactor, adafactorSpec, {
+    allState: {},
+    kernels: ['adafactorMatrix', 'adafactorVector', 'adafactorParamSumSq'],
+    reference: reference.Adafactor,
+    summary: 'factored second moments (O(rows + cols) state per matrix), relative step size, update clipping',
+    follows: 'torch.optim.Adafactor',
+    demo: { lr: 0.01, lr2d: { rosenbrock: 0.01, beale: 0.01, saddle: 0.01 }, fields: ['beta2Decay', 'd'] },
+    bench: {
+      options: {},
+      adaptive: true,
+      secondPassBytes: 12,
+      stateBuffers: 1,
+      note: 'plain Float32Arrays are vectors (variance only); three passes per tensor: ||p||, variance and ||U||, the move (reads p, g and variance again: 12 bytes)',
+    },
   }),
 } as const;
 

@@ -1,7 +1,7 @@
 // State dicts: the optimizer state as plain data (PyTorch's state_dict shape,
 // camelCase), and loading one all or nothing: `planLoad` checks everything
 // and returns the function that writes it, which cannot fail.
-import { FLOAT, pad4, type Layout } from './layout.js';
+import type { Layout } from './layout.js';
 import type { MethodSpec, Scalars } from './method.js';
 import { checkGroup, checkOption } from './options.js';
 import { checkFloat32Array, describe, isFloat32Array } from './validate.js';
@@ -39,20 +39,19 @@ export function buildStateDict<O extends object, S extends Scalars>(spec: Method
     paramGroups.push({ ...(o as O), params: [...group.indices] });
     const has = group.step > 0 || spec.eager;
     const scalars = spec.scalarNames && group.scalars;
-    let off = 0;
-    for (const idx of group.indices) {
-      const len = layout.lengths[idx]!;
+    group.indices.forEach((idx, ti) => {
+      const slots = group.tensors[ti]!.state;
       if (!has) state.push(null);
       else {
         const s: ParamState = { step: group.step };
         if (scalars) Object.assign(s, scalars);
         for (const b of group.allocated) {
-          if (group.started.has(b)) s[b] = new Float32Array(buffer, group.addr.state[b]! + FLOAT * off, len).slice();
+          const slot = slots[b];
+          if (slot && group.started.has(b)) s[b] = new Float32Array(buffer, group.addr.state[b]! + slot.offset, slot.length).slice();
         }
         state.push(s);
       }
-      off += pad4(len);
-    }
+    });
   }
   const sd: StateDict<O> = { kind: spec.name, version: 1, state, paramGroups };
   if (layout.shapes.some((s) => s !== undefined)) sd.shapes = layout.shapes.map((s, i) => (s ? [...s] : [layout.lengths[i]!]));
@@ -129,9 +128,8 @@ export function planLoad<O extends object, S extends Scalars>(spec: MethodSpec<O
     let step: number | undefined;
     let started: Set<string> | undefined;
     const writes: [number, Float32Array | number[]][] = [];
-    let off = 0;
-    for (const idx of group.indices) {
-      const len = layout.lengths[idx]!;
+    group.indices.forEach((idx, ti) => {
+      const slots = group.tensors[ti]!.state;
       const s = sd.state[idx] as Record<string, unknown> | null | undefined;
       const where = `state[${idx}]`;
       let thisStep = 0;
@@ -150,6 +148,12 @@ export function planLoad<O extends object, S extends Scalars>(spec: MethodSpec<O
               `${owner}: ${where}.${key} is not a state buffer of this group (it has: ${group.allocated.join(', ') || 'none'})`,
             );
           }
+          const slot = slots[key];
+          if (!slot) {
+            const has = group.allocated.filter((b) => slots[b]);
+            throw new RangeError(`${owner}: ${where}.${key} is not a state buffer of parameter ${idx} (of its shape it has: ${has.join(', ') || 'none'})`);
+          }
+          const len = slot.length;
           const v = s[key];
           const arr = isFloat32Array(v) ? checkFloat32Array(owner, `${where}.${key}`, v, len) : v;
           if (!isFloat32Array(arr)) {
@@ -165,7 +169,7 @@ export function planLoad<O extends object, S extends Scalars>(spec: MethodSpec<O
               );
             }
           }
-          writes.push([group.addr.state[key]! + FLOAT * off, arr as Float32Array | number[]]);
+          writes.push([group.addr.state[key]! + slot.offset, arr as Float32Array | number[]]);
           thisStarted.add(key);
         }
         if (thisStep === 0 && !spec.eager && Object.keys(s).some((k) => k !== 'step')) {
@@ -182,18 +186,20 @@ export function planLoad<O extends object, S extends Scalars>(spec: MethodSpec<O
         throw new RangeError(`${owner}: ${where} is missing; ${spec.name} keeps state for every parameter from construction`);
       }
       if (thisStep > 0 && !spec.lazy) {
-        const missing = (spec.uses?.(options) ?? spec.buffers(options)).filter((b) => !thisStarted.has(b));
+        const missing = (spec.uses?.(options) ?? spec.buffers(options)).filter((b) => slots[b] && !thisStarted.has(b));
         if (missing.length) {
           throw new RangeError(`${owner}: ${where} has step ${thisStep} but no ${missing.join(', ')}; a state dict after a step must hold every state buffer`);
         }
       }
       if (spec.eager && s !== null && s !== undefined) {
         // eager state exists from construction, so stateDict() always reports every buffer: one missing here could not round-trip
-        const missing = group.allocated.filter((b) => !thisStarted.has(b));
+        const missing = group.allocated.filter((b) => slots[b] && !thisStarted.has(b));
         if (missing.length) {
           throw new RangeError(`${owner}: ${where} has no ${missing.join(', ')}; ${spec.name} keeps it for every parameter from construction, so a state dict holds it`);
         }
       }
+      // a buffer this tensor has none of counts as started with the others (Adafactor's matrices and vectors share a group)
+      if (thisStarted.size > 0) for (const b of group.allocated) if (!slots[b]) thisStarted.add(b);
       if (step === undefined) {
         step = thisStep;
         started = thisStarted;
@@ -203,8 +209,7 @@ export function planLoad<O extends object, S extends Scalars>(spec: MethodSpec<O
             `(every group steps as one); ${where} differs (step ${thisStep}, expected ${step})`,
         );
       }
-      off += pad4(len);
-    }
+    });
     plans.push({ options, step: step ?? 0, started: started ?? new Set(), writes });
   });
   // 2. Write: nothing below can fail.
@@ -212,7 +217,7 @@ export function planLoad<O extends object, S extends Scalars>(spec: MethodSpec<O
     groups.forEach((group, gi) => {
       const plan = plans[gi]!;
       for (const b of group.allocated) {
-        new Float32Array(buffer, group.addr.state[b]!, group.addr.n).fill(spec.initial?.(b, plan.options, base) ?? 0);
+        new Float32Array(buffer, group.addr.state[b]!, group.addr.sizes[b]!).fill(spec.initial?.(b, plan.options, base) ?? 0);
       }
       for (const [addr, arr] of plan.writes) new Float32Array(buffer, addr, arr.length).set(arr);
       group.options = plan.options;

@@ -100,7 +100,11 @@ function scalarOf(bad: (why: string) => Error, where: string, t: SafeTensor, dty
  * values). `lengths`: the parameters' element counts; `groups`: how many
  * param groups the optimizer has.
  */
-export function decodeTorchState(owner: string, spec: MethodSpec<object, Scalars>, input: unknown, lengths: readonly number[], groups: number): StateDict<object> {
+export function decodeTorchState(
+  owner: string, spec: MethodSpec<object, Scalars>, input: unknown, lengths: readonly number[], groups: number,
+  /** floats of one parameter's state buffer, where not its length (MethodSpec.bufferLength); null: it has none */
+  bufferLength?: (i: number, buffer: string) => number | null,
+): StateDict<object> {
   const torch = torchNamesOf(spec, owner);
   const file = decodeSafetensors(owner, input);
   const bad = (why: string) => new RangeError(`${owner}: not ${spec.name} state in torch's names: ${why}; nothing was changed`);
@@ -156,9 +160,11 @@ export function decodeTorchState(owner: string, spec: MethodSpec<object, Scalars
       continue;
     }
     const n = t.shape.reduce((a, b) => a * b, 1);
-    if (t.dtype !== 'F32' || n !== lengths[i]) {
+    const want = bufferLength ? bufferLength(i, ours) : lengths[i]!;
+    if (want === null) throw bad(`${name}: parameter ${i} has no ${key} (of its shape)`);
+    if (t.dtype !== 'F32' || n !== want) {
       throw bad(
-        `${name} must be F32 with ${lengths[i]} element(s) (parameter ${i}), got ${t.dtype} of shape [${t.shape.join(', ')}]` +
+        `${name} must be F32 with ${want} element(s) (parameter ${i}), got ${t.dtype} of shape [${t.shape.join(', ')}]` +
           (t.dtype !== 'F32' ? ' (wasm-optim keeps float32 state: convert with .float() in torch)' : ''),
       );
     }

@@ -12,6 +12,8 @@ export interface Rule {
   expected: string;
   /** The JS type the value must have; a value of another type is a TypeError. */
   type: 'number' | 'boolean' | 'pair';
+  /** a pair whose first element may be null (Adafactor's eps: [null, 1e-3]) */
+  firstMayBeNull?: boolean;
   test(value: never): boolean;
 }
 
@@ -54,7 +56,7 @@ export const betasRule: Rule = {
 };
 
 function typeOk(rule: Rule, v: unknown): boolean {
-  if (rule.type === 'pair') return Array.isArray(v) && v.length === 2 && v.every(isNum);
+  if (rule.type === 'pair') return Array.isArray(v) && v.length === 2 && v.every((x, i) => isNum(x) || (i === 0 && rule.firstMayBeNull === true && x === null));
   return typeof v === rule.type;
 }
 
@@ -124,6 +126,14 @@ export function checkFloat32Array(owner: string, name: string, v: unknown, lengt
   }
   return v;
 }
+
+/** Adafactor's eps: [eps1, eps2], eps1 null (float32's machine epsilon) or >= 0, eps2 >= 0, both finite. */
+export const adafactorEpsRule: Rule = {
+  expected: 'a pair [eps1, eps2] of finite numbers >= 0 (eps1 may be null: float32 machine epsilon)',
+  type: 'pair',
+  firstMayBeNull: true,
+  test: (v: readonly (number | null)[]) => (v[0] === null || nonNegative.test(v[0] as never)) && nonNegative.test(v[1] as never),
+};
 
 /** Rprop's etas: multiplicative decrease and increase of the step sizes. */
 export const etasRule: Rule = {

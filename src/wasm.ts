@@ -87,6 +87,12 @@ export interface Kernels {
   lambParamSumSq(): number;
   lambUpdateSumSq(): number;
   lambApply(p: number, m: number, v: number, n: number, scale: number, c1: number, c2: number, eps: number, wd: number): void;
+  adafactorMatrix(
+    p: number, g: number, row: number, col: number, b: number, r: number, c: number,
+    rho: number, w: number, eps1: number, eps2: number, d: number, decay: number, gscale: number,
+  ): void;
+  adafactorVector(p: number, g: number, v: number, n: number, rho: number, w: number, eps1: number, eps2: number, d: number, decay: number, gscale: number): void;
+  adafactorParamSumSq(): number;
   /**
    * C = alpha*A*op(B) + beta*C on row-major float32 matrices (assembly/gemm.ts): A m x k,
    * op(B) = B (k x n, transB = 0) or B^T (B n x k, transB = 1), C m x n; strides lda, ldb,
@@ -226,6 +232,9 @@ function warmUp(module: WebAssembly.Module): void {
     k.lambParamSumSq();
     k.lambUpdateSumSq();
     k.lambApply(p, a, b, n, 1e-3, 10, 30, 1e-6, 0);
+    k.adafactorMatrix(p, g, a, b, 4, 4, n / 16, 1e-2, 1, 1e-7, 1e-3, 1, 1, 1);
+    k.adafactorVector(p, g, a, n, 1e-2, 1, 1e-7, 1e-3, 1, 1, 1);
+    k.adafactorParamSumSq();
     k.gemm(a, b, c, p, 16, 16, 16, 16, 16, 16, 0, 1, 0);
     k.gemm(a, b, c, p, 16, 16, 16, 16, 16, 16, 1, 1, 0.5);
     k.dot(g, c, n);

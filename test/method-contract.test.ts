@@ -49,10 +49,14 @@ describe('the method contract', () => {
     const slots = opt.paramGroups.map((g) => g.params.map((v) => ({ length: v.length })));
     seen.forEach((s) => {
       const views = opt.paramGroups[s.group]!.params;
-      expect(s.tensors).toEqual(views.map((v) => ({ offset: v.byteOffset - s.p, length: v.length, shape: [v.length] })));
+      // without bufferLength, each tensor's part of every state buffer lies where it lies in p and g
+      expect(s.tensors).toEqual(views.map((v) => ({ offset: v.byteOffset - s.p, length: v.length, shape: [v.length], state: { acc: { offset: v.byteOffset - s.p, length: v.length } } })));
       expect(s.tensors.map((x) => ({ length: x.length }))).toEqual(slots[s.group]);
     });
-    expect(seen[0]!.tensors).toEqual([{ offset: 0, length: 3, shape: [3] }, { offset: 16, length: 6, shape: [6] }]);
+    expect(seen[0]!.tensors).toEqual([
+      { offset: 0, length: 3, shape: [3], state: { acc: { offset: 0, length: 3 } } },
+      { offset: 16, length: 6, shape: [6], state: { acc: { offset: 16, length: 6 } } },
+    ]);
     // the scalars start from initScalars at the first step and carry over
     expect(seen.map((s) => s.scalars)).toEqual([
       { calls: 0, lrSum: 500 },

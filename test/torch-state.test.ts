@@ -127,6 +127,8 @@ describe.each(fixture.cases.map((c) => [c.name, c] as const))('%s state between 
 
 describe('torch names in the registry', () => {
   const TORCH_ONLY = ['foreach', 'capturable', 'differentiable', 'fused'];
+  /** torch.optim classes added after the torch 1.13.1 the fixtures were recorded with (Adafactor: torch 2.5) */
+  const NEWER_THAN_FIXTURE_TORCH = ['Adafactor'];
   it.each(registry.map((e) => [e.name, e] as const))('%s: names every hyperparameter, buffer and running scalar', (_n, e) => {
     const t = e.torch;
     expect(t, 'registry entry torch').toBeDefined();
@@ -137,7 +139,11 @@ describe('torch names in the registry', () => {
     for (const v of [...Object.values(t.options), ...Object.values(t.state)]) expect(v).toMatch(/^[a-z][a-z0-9_]*$/);
     expect(new Set(Object.values(t.state)).size).toBe(Object.values(t.state).length);
     const names = fixture.torchNames[e.name];
-    if (e.follows.startsWith('torch.optim.')) {
+    if (NEWER_THAN_FIXTURE_TORCH.includes(e.name)) {
+      // torch.optim classes the recorded torch 1.13 lacks: names from the transcribed 2.x source
+      expect(names).toBeUndefined();
+      expect(t.class).toBe(e.follows);
+    } else if (e.follows.startsWith('torch.optim.')) {
       expect(names, 'recorded from torch').toBeDefined();
       expect(t.class).toBe(e.follows);
       // every key torch 1.13 writes is named (newer keys, e.g. NAdam's maximize from torch 2.2, may be extra)

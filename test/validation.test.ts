@@ -21,6 +21,9 @@ const bad = {
   boolean: [[1, TypeError], ['true', TypeError], [null, TypeError]],
   betas: [[[0.9, 1], RangeError], [[-0.1, 0.9], RangeError], [[NaN, 0.9], RangeError], [[0.9], TypeError], ['x', TypeError], [[0.9, '0.9'], TypeError]],
   etas: [[[0.5, 1], RangeError], [[0, 1.2], RangeError], [[1, 1.2], RangeError], [[0.5, Infinity], RangeError], [[NaN, 1.2], RangeError], [[0.5], TypeError], ['x', TypeError]],
+  nonPositive: [[0.5, RangeError], [NaN, RangeError], [-Infinity, RangeError], ['-0.8', TypeError], [null, TypeError]],
+  atLeastOne: [[0.5, RangeError], [NaN, RangeError], [Infinity, RangeError], ['1', TypeError]],
+  adafactorEps: [[[-1, 1e-3], RangeError], [[null, -1], RangeError], [[NaN, 1e-3], RangeError], [[null, Infinity], RangeError], [[1e-3, null], TypeError], [[1e-3], TypeError], ['x', TypeError]],
   stepSizes: [[[-1e-6, 50], RangeError], [[1, 0.5], RangeError], [[0, Infinity], RangeError], [[NaN, 1], RangeError], [[1e-6], TypeError], [[1e-6, '50'], TypeError]],
 } as const;
 
@@ -34,6 +37,9 @@ const KIND_OF_RULE: Record<string, keyof typeof bad> = {
   'a pair [beta1, beta2] of numbers in [0, 1)': 'betas',
   'a pair [etaminus, etaplus] of finite numbers with 0 < etaminus < 1 < etaplus': 'etas',
   'a pair [min, max] of finite numbers with 0 <= min <= max': 'stepSizes',
+  'a finite number <= 0': 'nonPositive',
+  'a finite number >= 1': 'atLeastOne',
+  'a pair [eps1, eps2] of finite numbers >= 0 (eps1 may be null: float32 machine epsilon)': 'adafactorEps',
 };
 
 /** Every registered optimizer, and the kind of each of its options (from the rules the registry declares). */
