@@ -4,8 +4,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/browser/**/*.test.ts'],
-    testTimeout: 120_000,
-    hookTimeout: 60_000,
+    testTimeout: 300_000, // generous: no test may fail because the machine is busy
+    hookTimeout: 300_000,
     fileParallelism: false,
   },
 });
