@@ -14,6 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AveragedParams, CosineAnnealingLR, SGD, SWALR, ready, type AveragedParamsStateDict } from '../src/index.js';
+import * as lib from '../src/index.js';
 import { bytesOf, conformance } from './helpers.js';
 
 interface Step {
@@ -193,6 +194,27 @@ describe('AveragedParams', () => {
       expect(bytesOf(a.params)).toEqual(before);
       expect(a.nAveraged).toBe(2);
     }
+  });
+
+  it('hostile input: a Proxy, a detached array, a getter that re-enters; nothing changes', () => {
+    const a = new AveragedParams(data());
+    a.update(other(1));
+    a.update(other(3));
+    const before = bytesOf(a.params);
+    const proxy = new Proxy(new Float32Array(5), {});
+    expect(() => a.update([new Float32Array(3), proxy])).toThrow(/current\[1\] must be a Float32Array of length 5, got an object that looks like a typed array/);
+    const detached = new Float32Array(5);
+    structuredClone(detached.buffer, { transfer: [detached.buffer] });
+    expect(() => a.update([new Float32Array(3), detached])).toThrow(/current\[1\] must be a Float32Array of length 5, got a detached Float32Array/);
+    const sneaky = [new Float32Array(3)];
+    Object.defineProperty(sneaky, 1, { enumerable: true, get: () => { a.update(other(9)); return new Float32Array(5); } });
+    expect(() => a.update(sneaky as Float32Array[])).toThrow(lib.ReentrantCallError);
+    const throwing = [new Float32Array(3)];
+    Object.defineProperty(throwing, 1, { enumerable: true, get: () => { throw new Error('boom'); } });
+    expect(() => a.update(throwing as Float32Array[])).toThrow(/AveragedParams\.update: reading current\[1\] threw \(Error: boom\); nothing was changed/);
+    expect(bytesOf(a.params)).toEqual(before);
+    expect(a.nAveraged).toBe(2);
+    a.dispose();
   });
 
   it('accepts its own params (the average of itself is itself) and views of an optimizer', () => {
