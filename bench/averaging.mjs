@@ -44,6 +44,7 @@ await ready();
 const rows = [];
 for (const n of SIZES) {
   const cur = [new Float32Array(n).map((_, i) => Math.sin(i))];
+  /** @type {{ n: number, wasmSwa: number[], wasmEma: number[], jsSwa: number[], jsEma: number[] }} */
   const res = { n, wasmSwa: [], wasmEma: [], jsSwa: [], jsEma: [] };
   for (let r = 0; r < ROUNDS; r++) {
     const swa = new AveragedParams(cur);
