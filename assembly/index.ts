@@ -23,3 +23,4 @@ export { tfSgd, tfMomentum, tfAdagrad, tfAdadelta, tfAdam, tfAdamax, tfRmsprop, 
 export { gemm, gemmWorkBytes } from './gemm';
 export { dot, axpy, mulInto, subInto } from './lbfgs';
 export { adafactorMatrix, adafactorVector, adafactorParamSumSq } from './adafactor';
+export { swaAverage, emaAverage } from './averaging';

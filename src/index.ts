@@ -22,6 +22,8 @@ export * from './registry.js';
 /** L-BFGS (torch.optim.LBFGS): closure-driven, `opt.step(closure)`. */
 export { LBFGS, cubicInterpolate, type LBFGSOptions, type LBFGSInput, type LBFGSClosure, type LBFGSState, type LBFGSStateDict } from './optimizers/lbfgs.js';
 export { clipGradNorm, clipGradValue, type ClipGradNormOptions, type NormType } from './clip.js';
+/** Weight averaging (torch.optim.swa_utils.AveragedModel): SWA and EMA of parameters. */
+export { AveragedParams, type AveragedParamsOptions, type AveragedParamsStateDict, type AveragingMode } from './averaged-params.js';
 /** Plain-JS reference implementations: `reference.Adam.step(p, g, state, options)`. */
 export * as reference from './reference/index.js';
 /** Learning-rate schedulers (torch.optim.lr_scheduler): StepLR, CosineAnnealingLR, OneCycleLR, ... */

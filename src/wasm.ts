@@ -113,6 +113,10 @@ export interface Kernels {
   mulInto(out: number, x: number, n: number, c: number): void;
   /** out = x - y in float32 */
   subInto(out: number, x: number, y: number, n: number): void;
+  /** weight averaging (assembly/averaging.ts): a += (p - a) / k in float32 */
+  swaAverage(a: number, p: number, n: number, k: number): void;
+  /** a = lerp(a, p, w), w = 1 - decay, one rounding per element as torch's fused lerp */
+  emaAverage(a: number, p: number, n: number, w: number): void;
 }
 
 /**
@@ -241,6 +245,9 @@ function warmUp(module: WebAssembly.Module): void {
     k.axpy(c, g, n, 1e-3);
     k.mulInto(c, g, n, 0.5);
     k.subInto(c, g, a, n);
+    k.swaAverage(c, g, n, r + 2);
+    k.emaAverage(c, g, n, 1e-3);
+    k.emaAverage(c, g, n, 0.75);
   }
 }
 

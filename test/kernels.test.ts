@@ -84,6 +84,13 @@ const cases: KernelCase[] = [
   { kernel: 'rmspropCenteredMomentum', state: ['pos', 'any', 'any'], args: [0.01, 0.99, 0.5, 0, 0.1, 1] },
   { kernel: 'adamax', state: ['any', 'pos'], args: [0.01, 0.9, 0.999, 0, 0, 1] },
   { kernel: 'adadelta', state: ['pos', 'pos'], args: [1.0, 0.9, 0, 0, 1] },
+  // weight averaging (a, p, n, k | w): SWA's divide, EMA's lerp on both sides of w = 0.5
+  { kernel: 'swaAverage', state: [], args: [3] },
+  { kernel: 'swaAverage', state: [], args: [7] },
+  { kernel: 'emaAverage', state: [], args: [1 - 0.999] },
+  { kernel: 'emaAverage', state: [], args: [1 - 0.9] },
+  { kernel: 'emaAverage', state: [], args: [0.5] },
+  { kernel: 'emaAverage', state: [], args: [1 - 0.25] },
 ];
 // every case also with the flush compiled out (threshold 0, as on 15 of 16 steps)
 cases.push(...cases.filter((c) => c.tiny === undefined).map((c) => ({ ...c, tiny: 0 })));

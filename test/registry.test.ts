@@ -33,8 +33,11 @@ await ready();
 
 /** Kernels that are not one optimizer's update: shared by the step pipeline (finiteness, clipping, flushing). */
 const SHARED_KERNELS = ['allFinite', 'setFlushThreshold', 'sumSquares', 'sumAbs', 'maxAbs', 'scale', 'clampValue'];
-/** Building blocks that are not one optimizer's update either: the matrix products (assembly/gemm.ts) for Muon's Newton-Schulz iteration. */
-const BUILDING_BLOCKS = ['gemm', 'gemmWorkBytes'];
+/**
+ * Building blocks that are not one optimizer's update either: the matrix products (assembly/gemm.ts) for Muon's
+ * Newton-Schulz iteration, and the weight averaging of AveragedParams (assembly/averaging.ts, not an optimizer).
+ */
+const BUILDING_BLOCKS = ['gemm', 'gemmWorkBytes', 'swaAverage', 'emaAverage'];
 
 function moduleExports(base64: string): string[] {
   const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));

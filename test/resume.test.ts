@@ -23,6 +23,7 @@ import {
   NAdam,
   OneCycleLR,
   PolynomialLR,
+  SWALR,
   ReduceLROnPlateau,
   SGD,
   SequentialLR,
@@ -70,6 +71,7 @@ const kinds: [string, (p: Float32Array[]) => Opt, (opt: Opt) => Schedule][] = [
   ['CyclicLR', sgd, (o) => { const l = [new CyclicLR(o, { baseLr: 0.01, maxLr: [0.1, 0.05], stepSizeUp: 3, mode: 'exp_range', gamma: 0.97 })]; return { list: l, step: stepAll(l) }; }],
   ['OneCycleLR', adam, (o) => { const l = [new OneCycleLR(o, { maxLr: [0.05, 0.01], totalSteps: 14, threePhase: true })]; return { list: l, step: stepAll(l) }; }],
   ['CosineAnnealingWarmRestarts', sgd, (o) => { const l = [new CosineAnnealingWarmRestarts(o, { T0: 2, TMult: 2, etaMin: 0.005 })]; return { list: l, step: stepAll(l) }; }],
+  ['SWALR', sgd, (o) => { const l = [new SWALR(o, { swaLr: [0.05, 0.001], annealEpochs: 5 })]; return { list: l, step: stepAll(l) }; }],
   ['SequentialLR', sgd, (o) => {
     const a = new LinearLR(o, { startFactor: 0.2, totalIters: 3 });
     const b = new ExponentialLR(o, { gamma: 0.8 });

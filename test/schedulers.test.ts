@@ -17,7 +17,7 @@ import * as lib from '../src/index.js';
 import { Adam, RMSprop, SGD, ready, type ChainableScheduler, type Scheduler } from '../src/index.js';
 
 /** How many cases the generator wrote; an emptied or truncated fixture must fail. */
-const GENERATED_CASES = 73;
+const GENERATED_CASES = 83;
 const RTOL = 1e-5;
 const STRICT = 1e-9;
 
@@ -187,7 +187,7 @@ describe('PyTorch scheduler fixture', () => {
       [
         'ChainedScheduler', 'ConstantLR', 'CosineAnnealingLR', 'CosineAnnealingWarmRestarts', 'CyclicLR', 'ExponentialLR',
         'LambdaLR', 'LinearLR', 'MultiStepLR', 'MultiplicativeLR', 'OneCycleLR', 'PolynomialLR', 'ReduceLROnPlateau',
-        'SequentialLR', 'StepLR',
+        'SequentialLR', 'StepLR', 'SWALR',
       ].sort(),
     );
     expect(cases.filter((c) => c.track === 'momentum').length).toBeGreaterThan(5);

@@ -24,3 +24,4 @@ export { OneCycleLR, type OneCycleLROptions } from './one-cycle-lr.js';
 export { CosineAnnealingWarmRestarts, type CosineAnnealingWarmRestartsOptions } from './cosine-annealing-warm-restarts.js';
 export { SequentialLR, type SequentialLROptions } from './sequential-lr.js';
 export { ChainedScheduler } from './chained-scheduler.js';
+export { SWALR, type SWALROptions } from './swa-lr.js';
