@@ -21,4 +21,5 @@ export { lion } from './lion';
 export { lambMoments, lambApply, lambParamSumSq, lambUpdateSumSq } from './lamb';
 export { tfSgd, tfMomentum, tfAdagrad, tfAdadelta, tfAdam, tfAdamax, tfRmsprop, tfRmspropCentered } from './tfjs';
 export { gemm, gemmWorkBytes } from './gemm';
+export { muonMomentum, muonApply, muonCopy } from './muon';
 export { dot, axpy, mulInto, subInto } from './lbfgs';
