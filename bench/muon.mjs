@@ -46,7 +46,7 @@ function randn(n, seed) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-console.log(`Muon: ms per step (CPU time, median of ${ROUNDS}), build ${backendInfo().build}, ${cpus()[0]?.model ?? 'cpu'}`);
+console.log(`Muon: ms per step (CPU time, median of ${ROUNDS}), build ${backendInfo()?.build}, ${cpus()[0]?.model ?? 'cpu'}`);
 console.log('| matrix | nsSteps | ms / step | GFLOP/s (NS products) |');
 console.log('|---|---:|---:|---:|');
 for (const [rows, cols] of SHAPES) {

@@ -97,6 +97,12 @@ export interface OptimizerEntry<C extends OptimizerClass = OptimizerClass> {
     /** hyperparameters (besides lr) the playground lets the user edit */
     readonly fields: readonly (keyof HyperparametersOf<C> & string)[];
   };
+  /**
+   * true: its parameters must be matrices, given as `{ data, shape: [rows, cols] }`
+   * (Muon); the generic tests, the benchmarks and the demos pass each tensor as one
+   * row, `{ data, shape: [1, n] }` (see `asParams`)
+   */
+  readonly matrices?: boolean;
   /** settings of the benchmark suite */
   readonly bench: {
     /** constructor options, the same for wasm-optim and the plain-JS loop */
@@ -272,6 +278,16 @@ const ENTRIES = {
     demo: { lr: 0.01, lr2d: { rosenbrock: 0.03, beale: 0.01, saddle: 0.01 }, fields: ['betas'] },
     bench: { options: { lr: 1e-3 }, adaptive: true, secondPassBytes: 12, note: 'a second pass per tensor reads p, m and v again for the trust ratio' },
   }),
+  Muon: entry('Muon', Muon, muonSpec, {
+    allState: {},
+    kernels: ['muonMomentum', 'muonApply', 'muonCopy', 'gemm', 'sumSquares', 'scale', 'adam'],
+    reference: reference.Muon,
+    summary: 'momentum orthogonalized by Newton-Schulz, for matrices ({ data, shape: [rows, cols] }); useMuon: false groups step with AdamW',
+    follows: 'PyTorch 2.9+ torch.optim.Muon (torch/optim/_muon.py)',
+    demo: { lr: 0.02, lr2d: { rosenbrock: 1e-3, beale: 0.01, saddle: 0.01 }, fields: ['momentum'] },
+    bench: { options: { lr: 1e-3 }, adaptive: false, note: 'on a 1 x n matrix (a row): bench/muon.mjs times real matrices' },
+    matrices: true,
+  }),
 } as const;
 
 type Entries = typeof ENTRIES;
@@ -316,6 +332,15 @@ export const closureRegistry: readonly ClosureOptimizerEntry[] = Object.freeze([
       'the CLI comparison runs it full-batch through fit)',
   }),
 ]);
+
+/**
+ * The parameters to give `entry`'s class for these tensors: the tensors
+ * themselves, or, for an optimizer of matrices (`entry.matrices`: Muon), each
+ * as one row `{ data, shape: [1, n] }`.
+ */
+export function asParams(entry: { readonly matrices?: boolean }, tensors: readonly Float32Array[]): Param[] {
+  return entry.matrices ? tensors.map((data) => ({ data, shape: [1, data.length] })) : [...tensors];
+}
 
 /** Every registered optimizer, gradient-stepped then closure-stepped (`entry.closure` tells which). */
 export const allOptimizers: readonly (OptimizerEntry | ClosureOptimizerEntry)[] = Object.freeze([...(Object.values(ENTRIES) as OptimizerEntry[]), ...closureRegistry]);

@@ -142,7 +142,7 @@ describe('toTfjs', () => {
     for (const e of registry) {
       const { names, inits, vars, rand } = makeVars(5);
       const opt = toTfjs(e.class, e.allState as never);
-      const core = new (e.class as unknown as AnyCls)([inits[0]!.slice()], e.allState);
+      const core = new (e.class as unknown as AnyCls)([{ data: inits[0]!.slice(), shape: SHAPES[0]! }] as never, e.allState);
       for (let t = 0; t < 4; t++) {
         const g = randn(rand, inits[0]!.length);
         core.step([g]);

@@ -6,6 +6,7 @@ import {
   type Optimizer,
 } from '../src/index.js';
 import { snapshot } from './helpers.js';
+import { classFor } from './registry-cases.js';
 
 beforeAll(() => ready());
 
@@ -22,6 +23,9 @@ const bad = {
   betas: [[[0.9, 1], RangeError], [[-0.1, 0.9], RangeError], [[NaN, 0.9], RangeError], [[0.9], TypeError], ['x', TypeError], [[0.9, '0.9'], TypeError]],
   etas: [[[0.5, 1], RangeError], [[0, 1.2], RangeError], [[1, 1.2], RangeError], [[0.5, Infinity], RangeError], [[NaN, 1.2], RangeError], [[0.5], TypeError], ['x', TypeError]],
   stepSizes: [[[-1e-6, 50], RangeError], [[1, 0.5], RangeError], [[0, Infinity], RangeError], [[NaN, 1], RangeError], [[1e-6], TypeError], [[1e-6, '50'], TypeError]],
+  triple: [[[1, 2], TypeError], [[1, 2, 3, 4], TypeError], [[1, NaN, 3], RangeError], [[1, Infinity, 3], RangeError], [[1, '2', 3], TypeError], ['x', TypeError]],
+  nsSteps: [[100, RangeError], [-1, RangeError], [2.5, RangeError], [NaN, RangeError], ['5', TypeError]],
+  adjustLrFn: [['sqrt', RangeError], ['', RangeError], [null, TypeError], [1, TypeError]],
 } as const;
 
 /** The bad values of each validation rule, found by what the rule says it expects (src/validate.ts). */
@@ -34,12 +38,15 @@ const KIND_OF_RULE: Record<string, keyof typeof bad> = {
   'a pair [beta1, beta2] of numbers in [0, 1)': 'betas',
   'a pair [etaminus, etaplus] of finite numbers with 0 < etaminus < 1 < etaplus': 'etas',
   'a pair [min, max] of finite numbers with 0 <= min <= max': 'stepSizes',
+  'three finite numbers [a, b, c]': 'triple',
+  'an integer in [0, 99] (torch refuses 100 or more)': 'nsSteps',
+  'one of "original", "match_rms_adamw"': 'adjustLrFn',
 };
 
 /** Every registered optimizer, and the kind of each of its options (from the rules the registry declares). */
 const table: [string, Ctor, Record<string, keyof typeof bad>][] = registry.map((e) => [
   e.name,
-  e.class as unknown as Ctor,
+  classFor(e) as unknown as Ctor,
   Object.fromEntries(Object.entries(e.rules).map(([k, rule]) => [k, KIND_OF_RULE[(rule as { expected: string }).expected]!])),
 ]);
 

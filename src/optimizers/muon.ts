@@ -86,7 +86,7 @@ export const muonSpec: MethodSpec<MuonOptions> = {
   name: 'Muon',
   torch: {
     class: 'torch.optim.Muon',
-    note: 'useMuon: false groups (AdamW) as KellerJordan/Muon MuonWithAuxAdam: exp_avg, exp_avg_sq, use_muon',
+    note: 'no torch.optim twin in PyTorch 1.13 (Muon arrived in 2.9): the names of torch/optim/_muon.py; useMuon: false groups (AdamW) as KellerJordan/Muon MuonWithAuxAdam: exp_avg, exp_avg_sq, betas, use_muon',
     state: { momentumBuffer: 'momentum_buffer', expAvg: 'exp_avg', expAvgSq: 'exp_avg_sq' },
     options: {
       lr: 'lr', weightDecay: 'weight_decay', momentum: 'momentum', nesterov: 'nesterov', nsCoefficients: 'ns_coefficients',
