@@ -284,7 +284,8 @@ const ENTRIES = {
     reference: reference.Muon,
     summary: 'momentum orthogonalized by Newton-Schulz, for matrices ({ data, shape: [rows, cols] }); useMuon: false groups step with AdamW',
     follows: 'PyTorch 2.9+ torch.optim.Muon (torch/optim/_muon.py)',
-    demo: { lr: 0.02, lr2d: { rosenbrock: 1e-3, beale: 0.01, saddle: 0.01 }, fields: ['momentum'] },
+    // on the demos each tensor is one row (asParams): normalized-gradient steps of about lr, hence the large lr
+    demo: { lr: 0.2, lr2d: { rosenbrock: 1e-3, beale: 0.01, saddle: 0.01 }, fields: ['momentum'] },
     bench: { options: { lr: 1e-3 }, adaptive: false, note: 'on a 1 x n matrix (a row): bench/muon.mjs times real matrices' },
     matrices: true,
   }),
