@@ -145,7 +145,7 @@ describe('maxGradNorm on every optimizer class equals clipGradNorm before an unc
   // an optimizer of matrices (Muon) gets each tensor as one row (registry-cases.ts)
   const classes = Object.entries(lib)
     .filter(([, v]) => typeof v === 'function' && v.prototype instanceof lib.Optimizer)
-    .map(([n, v]) => [n, lib.isOptimizerName(n) ? classFor(lib.optimizerEntry(n)) : v]) as [string, Ctor][];
+    .map(([n, v]) => [n, lib.isOptimizerName(n) ? classFor(lib.optimizerEntry(n) as { matrices?: boolean; class: unknown }) : v]) as [string, Ctor][];
   it.each(classes)('%s', (_name, C) => {
     const sizes = [3, 17, 64];
     const init = sizes.map((n, i) => Float32Array.from({ length: n }, (_, j) => Math.sin(i * 7 + j)));
