@@ -21,6 +21,7 @@ export { lion } from './lion';
 export { lambMoments, lambApply, lambParamSumSq, lambUpdateSumSq } from './lamb';
 export { tfSgd, tfMomentum, tfAdagrad, tfAdadelta, tfAdam, tfAdamax, tfRmsprop, tfRmspropCentered } from './tfjs';
 export { gemm, gemmWorkBytes } from './gemm';
+export { muonMomentum, muonApply, muonCopy } from './muon';
 export { dot, axpy, mulInto, subInto } from './lbfgs';
 export { adafactorMatrix, adafactorVector, adafactorParamSumSq } from './adafactor';
 export { swaAverage, emaAverage } from './averaging';

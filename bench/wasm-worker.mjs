@@ -38,7 +38,7 @@ function stepCase(o, shapes, variant, meta) {
     setup() {
       const params = shapes.map((len, i) => randomArray(len, 1 + 2 * i));
       const grads = shapes.map((len, i) => randomArray(len, 2 + 2 * i));
-      const opt = new lib[o.name](params, { ...o.options, checkFinite });
+      const opt = new lib[o.name](lib.asParams(lib.optimizerEntry(o.name), params), { ...o.options, checkFinite });
       let fn;
       if (copy) fn = () => opt.step(grads);
       else {
@@ -52,7 +52,7 @@ function stepCase(o, shapes, variant, meta) {
 
 /** Kernel and probe streams in alternation (see the top of this file). */
 function paired(o, n, probe, rounds) {
-  const opt = new lib[o.name]([randomArray(n, 1)], { ...o.options, checkFinite: false });
+  const opt = new lib[o.name](lib.asParams(lib.optimizerEntry(o.name), [randomArray(n, 1)]), { ...o.options, checkFinite: false });
   opt.grads[0].set(randomArray(n, 2));
   const streams = [{ fn: () => opt.step(), n, bytes: o.bytes }, probe.cases[0]];
   const same = probe.cases.find((c) => c.bytesPerElem === o.bytes);

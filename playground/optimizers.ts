@@ -2,7 +2,7 @@
 // registry (src/registry.ts: its suggested learning rates on each 2-D function
 // and on the digits, and the hyperparameters worth editing), plus Nesterov,
 // SGD's other form. Colours and field labels are the page's own.
-import { closureRegistry, createOptimizer, registry, type Optimizer, type OptimizerEntry, type OptimizerName } from 'wasm-optim';
+import { asParams, closureRegistry, createOptimizer, registry, type Optimizer, type OptimizerEntry, type OptimizerName } from 'wasm-optim';
 
 export type FunctionName = 'rosenbrock' | 'beale' | 'saddle';
 
@@ -93,7 +93,8 @@ function defOf(e: OptimizerEntry): Omit<OptimizerDef, 'color' | 'selected'> {
     fields: fieldsOf(e),
     lr2d: e.demo.lr2d,
     lrDigits: e.demo.lr,
-    make: (p, lr, h) => createOptimizer(name, p, { lr, ...optionsOf(h) }) as Optimizer<object>,
+    // Muon takes matrices: the playground gives it each tensor as one row (asParams)
+    make: (p, lr, h) => createOptimizer(name, asParams(e, p), { lr, ...optionsOf(h) }) as Optimizer<object>,
   };
 }
 

@@ -96,8 +96,11 @@ export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, 
   const sizes = specs.map((s) => s.lengths.reduce((acc, n) => acc + pad4(n), 0));
   const totalFloats = sizes.reduce((a, b) => a + b, 0);
   const stateFloats = specs.reduce((acc, s) => acc + s.allocated.reduce((a, b) => a + s.sizes[b]!, 0), 0);
+  // per-group working memory (MethodSpec.scratchFloats), after every state buffer
+  const scratch = specs.map((s) => pad4(spec.scratchFloats?.(s.lengths.map((n, i) => s.shapes[i] ?? [n]), s.options) ?? 0));
+  const scratchFloats = scratch.reduce((a, b) => a + b, 0);
   const base0 = 64;
-  const bytes = base0 + FLOAT * (2 * totalFloats + stateFloats);
+  const bytes = base0 + FLOAT * (2 * totalFloats + stateFloats + scratchFloats);
   const arena = Arena.acquire(spec.name, bytes, owner);
   arena.kernels.setFlushThreshold(FLT_MIN); // a pooled instance may carry another's setting
   const buffer = arena.buffer;
@@ -105,6 +108,7 @@ export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, 
   const gradBase = base0 + FLOAT * totalFloats;
   let pOff = base0;
   let sOff = base0 + FLOAT * 2 * totalFloats;
+  let wOff = base0 + FLOAT * (2 * totalFloats + stateFloats);
   const params: Float32Array[] = [];
   const grads: Float32Array[] = [];
   const lengths: number[] = [];
@@ -121,7 +125,8 @@ export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, 
       if (init !== 0) new Float32Array(buffer, sOff, s.sizes[b]!).fill(init);
       sOff += FLOAT * s.sizes[b]!;
     }
-    const addr: GroupAddresses = { p: pOff, g: pOff + (gradBase - base0), state, n, sizes: s.sizes };
+    const addr: GroupAddresses = { p: pOff, g: pOff + (gradBase - base0), state, n, sizes: s.sizes, scratch: scratch[gi]! ? wOff : 0 };
+    wOff += FLOAT * scratch[gi]!;
     const indices: number[] = [];
     const tensors: TensorSlot[] = [];
     const views: Float32Array[] = [];

@@ -17,6 +17,8 @@ export interface GroupAddresses {
   n: number;
   /** floats in each state buffer, by name: `n`, unless the method sizes its buffers per tensor (MethodSpec.bufferLength) */
   sizes: Record<string, number>;
+  /** the group's scratch region (MethodSpec.scratchFloats; 16-byte aligned), 0 when it has none */
+  scratch: number;
 }
 
 /** Where one tensor's part of one state buffer lies: byte offset from the start of that buffer, and floats. */
@@ -93,6 +95,12 @@ export interface MethodSpec<O extends object, S extends Scalars = Scalars> {
   rules: { readonly [K in keyof O]: Rule };
   /** Constraints between options; returns what is wrong, or undefined. */
   check?(o: O): string | undefined;
+  /**
+   * What is wrong with a parameter of this shape in a group with these options
+   * (undefined: nothing; `shape` is undefined for a plain Float32Array). Muon
+   * takes only matrices. Checked at construction, before anything is allocated.
+   */
+  checkShape?(shape: readonly number[] | undefined, length: number, o: O): string | undefined;
   /** Every state buffer a group with these options needs (fixed at construction). */
   buffers(o: O): readonly string[];
   /**
@@ -134,6 +142,13 @@ export interface MethodSpec<O extends object, S extends Scalars = Scalars> {
   scalarNames?: readonly (keyof S & string)[];
   /** The scalars at a group's first step, from that step's options (PyTorch's lazy state initialisation). */
   initScalars?(o: Readonly<O>): S;
+  /**
+   * Floats of working memory a step of a group with these tensor shapes and
+   * options needs beyond its state (Muon's Newton-Schulz iterates): allocated
+   * once per group, after every state buffer, at GroupAddresses.scratch.
+   * Nothing in it survives a step (it is not state). Default 0.
+   */
+  scratchFloats?(shapes: readonly (readonly number[])[], o: O): number;
   /** Applies one step to one group: calls its kernel(s). */
   run(k: Kernels, a: GroupAddresses, o: Readonly<O>, ctx: GroupProgress<S>): void;
 }

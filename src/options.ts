@@ -85,7 +85,7 @@ export function checkOption<O extends object, S extends Scalars>(spec: MethodSpe
   }
   checkRule(owner, name, rule, value);
   // -0 is stored as 0: a checkpoint (JSON) could not give the sign back, and what is accepted must round-trip
-  if (rule.type === 'pair') return Object.freeze((value as (number | null)[]).map((x) => (x === null ? null : x + 0)));
+  if (rule.type === 'pair' || rule.type === 'triple') return Object.freeze((value as (number | null)[]).map((x) => (x === null ? null : x + 0)));
   return typeof value === 'number' ? value + 0 : value;
 }
 
@@ -202,6 +202,8 @@ export function parseGroups<O extends object, S extends Scalars>(spec: MethodSpe
         t = checkFloat32Array(owner, name, t0);
         shapes.push(undefined);
       }
+      const wrong = spec.checkShape?.(shapes[shapes.length - 1], lengthOf(t), o);
+      if (wrong) throw new RangeError(`${owner}: invalid ${name}: ${wrong}`);
       if (seen.has(t)) throw new TypeError(`${owner}: ${name} appears more than once; each parameter may be given only once`);
       seen.add(t);
       return t;

@@ -14,6 +14,7 @@ import { Lamb, lambSpec } from './optimizers/lamb.js';
 import { Adafactor, adafactorSpec } from './optimizers/adafactor.js';
 import { Lion, lionSpec } from './optimizers/lion.js';
 import { Momentum, momentumSpec } from './optimizers/momentum.js';
+import { Muon, muonSpec } from './optimizers/muon.js';
 import { NAdam, nadamSpec } from './optimizers/nadam.js';
 import { RAdam, radamSpec } from './optimizers/radam.js';
 import { RMSprop, rmspropSpec } from './optimizers/rmsprop.js';
@@ -33,6 +34,7 @@ export { Lamb, type LambOptions } from './optimizers/lamb.js';
 export { Adafactor, type AdafactorOptions } from './optimizers/adafactor.js';
 export { Lion, type LionOptions } from './optimizers/lion.js';
 export { Momentum, type MomentumOptions } from './optimizers/momentum.js';
+export { Muon, type MuonOptions, type MuonAdjustLr } from './optimizers/muon.js';
 export { NAdam, type NAdamOptions } from './optimizers/nadam.js';
 export { RAdam, type RAdamOptions } from './optimizers/radam.js';
 export { RMSprop, type RMSpropOptions } from './optimizers/rmsprop.js';
@@ -99,6 +101,12 @@ export interface OptimizerEntry<C extends OptimizerClass = OptimizerClass> {
     /** hyperparameters (besides lr) the playground lets the user edit */
     readonly fields: readonly (keyof HyperparametersOf<C> & string)[];
   };
+  /**
+   * true: its parameters must be matrices, given as `{ data, shape: [rows, cols] }`
+   * (Muon); the generic tests, the benchmarks and the demos pass each tensor as one
+   * row, `{ data, shape: [1, n] }` (see `asParams`)
+   */
+  readonly matrices?: boolean;
   /** settings of the benchmark suite */
   readonly bench: {
     /** constructor options, the same for wasm-optim and the plain-JS loop */
@@ -296,6 +304,17 @@ const ENTRIES = {
       note: 'plain Float32Arrays are vectors (variance only); three passes per tensor: ||p||, variance and ||U||, the move (reads p, g and variance again: 12 bytes)',
     },
   }),
+  Muon: entry('Muon', Muon, muonSpec, {
+    allState: {},
+    kernels: ['muonMomentum', 'muonApply', 'muonCopy', 'gemm', 'sumSquares', 'scale', 'adam'],
+    reference: reference.Muon,
+    summary: 'momentum orthogonalized by Newton-Schulz, for matrices ({ data, shape: [rows, cols] }); useMuon: false groups step with AdamW',
+    follows: 'PyTorch 2.9+ torch.optim.Muon (torch/optim/_muon.py)',
+    // on the demos each tensor is one row (asParams): normalized-gradient steps of about lr, hence the large lr
+    demo: { lr: 0.2, lr2d: { rosenbrock: 1e-3, beale: 0.01, saddle: 0.01 }, fields: ['momentum'] },
+    bench: { options: { lr: 1e-3 }, adaptive: false, note: 'on a 1 x n matrix (a row): bench/muon.mjs times real matrices' },
+    matrices: true,
+  }),
 } as const;
 
 type Entries = typeof ENTRIES;
@@ -340,6 +359,15 @@ export const closureRegistry: readonly ClosureOptimizerEntry[] = Object.freeze([
       'the CLI comparison runs it full-batch through fit)',
   }),
 ]);
+
+/**
+ * The parameters to give `entry`'s class for these tensors: the tensors
+ * themselves, or, for an optimizer of matrices (`entry.matrices`: Muon), each
+ * as one row `{ data, shape: [1, n] }`.
+ */
+export function asParams(entry: { readonly matrices?: boolean }, tensors: readonly Float32Array[]): Param[] {
+  return entry.matrices ? tensors.map((data) => ({ data, shape: [1, data.length] })) : [...tensors];
+}
 
 /** Every registered optimizer, gradient-stepped then closure-stepped (`entry.closure` tells which). */
 export const allOptimizers: readonly (OptimizerEntry | ClosureOptimizerEntry)[] = Object.freeze([...(Object.values(ENTRIES) as OptimizerEntry[]), ...closureRegistry]);

@@ -11,7 +11,7 @@ export interface Rule {
   /** e.g. "a finite number >= 0" */
   expected: string;
   /** The JS type the value must have; a value of another type is a TypeError. */
-  type: 'number' | 'boolean' | 'pair';
+  type: 'number' | 'boolean' | 'pair' | 'triple' | 'string';
   /** a pair whose first element may be null (Adafactor's eps: [null, 1e-3]) */
   firstMayBeNull?: boolean;
   test(value: never): boolean;
@@ -55,8 +55,25 @@ export const betasRule: Rule = {
   test: (v: readonly number[]) => unitHalfOpen.test(v[0] as never) && unitHalfOpen.test(v[1] as never),
 };
 
+/** Muon's Newton-Schulz coefficients [a, b, c]: finite numbers. */
+export const tripleRule: Rule = {
+  expected: 'three finite numbers [a, b, c]',
+  type: 'triple',
+  test: (v: readonly number[]) => v.every((x) => Number.isFinite(x)),
+};
+
+/** A rule for a string option that takes one of `choices`. */
+export function oneOf(...choices: string[]): Rule {
+  return {
+    expected: `one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`,
+    type: 'string',
+    test: (v: string) => choices.includes(v),
+  };
+}
+
 function typeOk(rule: Rule, v: unknown): boolean {
   if (rule.type === 'pair') return Array.isArray(v) && v.length === 2 && v.every((x, i) => isNum(x) || (i === 0 && rule.firstMayBeNull === true && x === null));
+  if (rule.type === 'triple') return Array.isArray(v) && v.length === 3 && v.every(isNum);
   return typeof v === rule.type;
 }
 

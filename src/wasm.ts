@@ -105,6 +105,15 @@ export interface Kernels {
   ): void;
   /** Bytes of scratch `gemm` needs for n columns and depth k (one packed panel of B). */
   gemmWorkBytes(n: number, k: number): number;
+  /**
+   * Muon (assembly/muon.ts): buf = lerp(buf, gscale*g, 1 - mu); x = nesterov ? lerp(gscale*g, buf, mu) : buf,
+   * stored transposed (cols x rows) when transpose = 1
+   */
+  muonMomentum(g: number, buf: number, x: number, rows: number, cols: number, mu: number, nesterov: number, gscale: number, transpose: number): void;
+  /** p = p*decay - step*O, O = x or x^T (x cols x rows) when transpose = 1 */
+  muonApply(p: number, x: number, rows: number, cols: number, decay: number, step: number, transpose: number): void;
+  /** dst = src (n floats) */
+  muonCopy(dst: number, src: number, n: number): void;
   /** L-BFGS (assembly/lbfgs.ts): sum x*y in double, fixed order */
   dot(x: number, y: number, n: number): number;
   /** y += a*x in float32 */
@@ -241,6 +250,11 @@ function warmUp(module: WebAssembly.Module): void {
     k.adafactorParamSumSq();
     k.gemm(a, b, c, p, 16, 16, 16, 16, 16, 16, 0, 1, 0);
     k.gemm(a, b, c, p, 16, 16, 16, 16, 16, 16, 1, 1, 0.5);
+    k.muonMomentum(g, a, c, 4, 4, 0.95, 1, 1, 0);
+    k.muonMomentum(g, a, c, 4, 4, 0.95, 1, 1, 1);
+    k.muonApply(p, c, 4, 4, 0.999, 1e-3, 0);
+    k.muonApply(p, c, 4, 4, 0.999, 1e-3, 1);
+    k.muonCopy(b, c, n);
     k.dot(g, c, n);
     k.axpy(c, g, n, 1e-3);
     k.mulInto(c, g, n, 0.5);

@@ -18,7 +18,7 @@ describe('bench/optimizers.mjs', () => {
 
   it.each(OPTIMIZERS.map((o) => [o.name, o] as const))('%s: byte model = 12 + 8 x the state buffers one step uses, and a plain-JS loop exists', async (name, o) => {
     await lib.ready();
-    const opt = new classes[name]!([new Float32Array([0.5, -0.25, 1, 2, -3])], o.options);
+    const opt = new classes[name]!(lib.asParams(lib.optimizerEntry(name), [new Float32Array([0.5, -0.25, 1, 2, -3])]) as never, o.options);
     opt.step([new Float32Array([0.1, 0.2, -0.3, 0.4, 0.5])]);
     const state: Record<string, unknown> = opt.stateDict().state[0] ?? {};
     const buffers = Object.keys(state).filter((k) => state[k] instanceof Float32Array); // not step or running scalars

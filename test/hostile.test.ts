@@ -6,10 +6,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as lib from '../src/index.js';
 import { snapshot } from './helpers.js';
+import { classFor } from './registry-cases.js';
 
 type AnyOpt = lib.Optimizer<object>;
 type Ctor = new (p: unknown, o?: unknown) => AnyOpt;
-const classes = lib.registry.map((e) => [e.name, e.class]) as unknown as [string, Ctor][];
+const classes = lib.registry.map((e) => [e.name, classFor(e)]) as unknown as [string, Ctor][];
 
 beforeAll(() => lib.ready());
 

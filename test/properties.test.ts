@@ -7,6 +7,7 @@ import {
   optimizerNames, ready, registry,
 } from '../src/index.js';
 import { conformance, randn, rng } from './helpers.js';
+import { classFor } from './registry-cases.js';
 
 const lr = fc.double({ min: 1e-4, max: 0.2, noNaN: true });
 const unit = (max: number) => fc.double({ min: 0, max, noNaN: true, maxExcluded: true });
@@ -125,6 +126,17 @@ const specific: { name: string; options: fc.Arbitrary<object> }[] = [
     options: fc.record({ lr, betas: fc.tuple(unit(0.99), unit(0.999)), weightDecay: wd }),
   },
   {
+    name: 'Muon',
+    options: fc.record({
+      lr,
+      weightDecay: wd,
+      momentum: fc.double({ min: 0, max: 0.99, noNaN: true }),
+      nesterov: fc.boolean(),
+      nsSteps: fc.integer({ min: 0, max: 6 }),
+      adjustLrFn: fc.constantFrom('original' as const, 'match_rms_adamw' as const),
+    }),
+  },
+  {
     name: 'Lamb',
     options: fc.record({
       lr,
@@ -138,7 +150,7 @@ const specific: { name: string; options: fc.Arbitrary<object> }[] = [
 /** Every registered optimizer: its class, the reference the registry names, and random hyperparameters. */
 const methods: { name: string; ctor: Ctor; ref: Ref; options: fc.Arbitrary<object> }[] = registry.map((e) => ({
   name: e.name,
-  ctor: e.class as unknown as Ctor,
+  ctor: classFor(e) as unknown as Ctor,
   ref: e.reference as unknown as Ref,
   options: specific.find((m) => m.name === e.name)?.options ?? fc.record({ lr }),
 }));

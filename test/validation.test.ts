@@ -6,6 +6,7 @@ import {
   type Optimizer,
 } from '../src/index.js';
 import { snapshot } from './helpers.js';
+import { classFor } from './registry-cases.js';
 
 beforeAll(() => ready());
 
@@ -25,6 +26,9 @@ const bad = {
   atLeastOne: [[0.5, RangeError], [NaN, RangeError], [Infinity, RangeError], ['1', TypeError]],
   adafactorEps: [[[-1, 1e-3], RangeError], [[null, -1], RangeError], [[NaN, 1e-3], RangeError], [[null, Infinity], RangeError], [[1e-3, null], TypeError], [[1e-3], TypeError], ['x', TypeError]],
   stepSizes: [[[-1e-6, 50], RangeError], [[1, 0.5], RangeError], [[0, Infinity], RangeError], [[NaN, 1], RangeError], [[1e-6], TypeError], [[1e-6, '50'], TypeError]],
+  triple: [[[1, 2], TypeError], [[1, 2, 3, 4], TypeError], [[1, NaN, 3], RangeError], [[1, Infinity, 3], RangeError], [[1, '2', 3], TypeError], ['x', TypeError]],
+  nsSteps: [[100, RangeError], [-1, RangeError], [2.5, RangeError], [NaN, RangeError], ['5', TypeError]],
+  adjustLrFn: [['sqrt', RangeError], ['', RangeError], [null, TypeError], [1, TypeError]],
 } as const;
 
 /** The bad values of each validation rule, found by what the rule says it expects (src/validate.ts). */
@@ -40,12 +44,15 @@ const KIND_OF_RULE: Record<string, keyof typeof bad> = {
   'a finite number <= 0': 'nonPositive',
   'a finite number >= 1': 'atLeastOne',
   'a pair [eps1, eps2] of finite numbers >= 0 (eps1 may be null: float32 machine epsilon)': 'adafactorEps',
+  'three finite numbers [a, b, c]': 'triple',
+  'an integer in [0, 99] (torch refuses 100 or more)': 'nsSteps',
+  'one of "original", "match_rms_adamw"': 'adjustLrFn',
 };
 
 /** Every registered optimizer, and the kind of each of its options (from the rules the registry declares). */
 const table: [string, Ctor, Record<string, keyof typeof bad>][] = registry.map((e) => [
   e.name,
-  e.class as unknown as Ctor,
+  classFor(e) as unknown as Ctor,
   Object.fromEntries(Object.entries(e.rules).map(([k, rule]) => [k, KIND_OF_RULE[(rule as { expected: string }).expected]!])),
 ]);
 

@@ -10,7 +10,7 @@ import { MLP } from '../models/mlp.js';
 import type { Classifier } from '../models/model.js';
 import { SoftmaxRegression } from '../models/softmax.js';
 import type { Optimizer } from '../optimizer.js';
-import { closureRegistry, createOptimizer, registry, type OptimizerEntry, type OptimizerName } from '../registry.js';
+import { asParams, closureRegistry, createOptimizer, registry, type OptimizerEntry, type OptimizerName } from '../registry.js';
 import { LBFGS } from '../optimizers/lbfgs.js';
 import { Trainer } from '../train/fit.js';
 import { trajectory } from '../train/trajectory.js';
@@ -67,7 +67,8 @@ function defOf(e: OptimizerEntry): MethodDef {
   const name = e.name as OptimizerName;
   return {
     label: e.name, batch: 'mini', lr: e.demo.lr, uses: usesOf(e), lr2d: e.demo.lr2d,
-    make: (p, lr) => createOptimizer(name, p, { lr }) as Optimizer<object>,
+    // Muon takes matrices: the demo gives it each tensor as one row (asParams)
+    make: (p, lr) => createOptimizer(name, asParams(e, p), { lr }) as Optimizer<object>,
   };
 }
 

@@ -15,6 +15,7 @@ import { asgd } from './asgd.js';
 import { lion } from './lion.js';
 import { lamb } from './lamb.js';
 import { adafactor } from './adafactor.js';
+import { muon } from './muon.js';
 
 export type { ReferenceMethod } from './types.js';
 export type { SGDReferenceState } from './sgd.js';
@@ -31,6 +32,7 @@ export type { ASGDReferenceState } from './asgd.js';
 export type { LionReferenceState } from './lion.js';
 export type { LambReferenceState } from './lamb.js';
 export type { AdafactorReferenceState } from './adafactor.js';
+export type { MuonReferenceState, MuonReferenceOptions } from './muon.js';
 
 export const SGD = checked('SGD', sgd);
 export const Momentum = checked('Momentum', momentum);
@@ -47,3 +49,4 @@ export const ASGD = checked('ASGD', asgd);
 export const Lion = checked('Lion', lion);
 export const Lamb = checked('Lamb', lamb);
 export const Adafactor = checked('Adafactor', adafactor);
+export const Muon = checked('Muon', muon);

@@ -128,7 +128,7 @@ export class TfjsWasmOptimizer<O extends object = object> extends Optimizer {
     hyper.push({ ...base });
     // Validate every group's options now, through the class itself (a throwaway one-float optimizer).
     hyper.forEach((h) => {
-      const probe = new this.#Cls([new Float32Array(1)], { ...h, ...step });
+      const probe = new this.#Cls([{ data: new Float32Array(1), shape: [1, 1] }], { ...h, ...step });
       Object.assign(h, pick(probe.paramGroups[0] as unknown as Record<string, unknown>, Object.keys(entry.defaults)));
       probe.dispose();
     });
@@ -149,7 +149,7 @@ export class TfjsWasmOptimizer<O extends object = object> extends Optimizer {
           this.#live(`paramGroups[${gi}].${key}`);
           // validated by the class (on a probe when the group has no variable yet): an invalid value changes nothing
           const members = [...this.#vars.values()].filter((e) => e.group === gi);
-          const first = members[0]?.opt ?? new this.#Cls([new Float32Array(1)], { ...this.#hyper[gi], ...this.#step });
+          const first = members[0]?.opt ?? new this.#Cls([{ data: new Float32Array(1), shape: [1, 1] }], { ...this.#hyper[gi], ...this.#step });
           try {
             (first.paramGroups[0] as unknown as Record<string, unknown>)[key] = v;
             const stored = (first.paramGroups[0] as unknown as Record<string, unknown>)[key];
