@@ -22,3 +22,4 @@ export { lambMoments, lambApply, lambParamSumSq, lambUpdateSumSq } from './lamb'
 export { tfSgd, tfMomentum, tfAdagrad, tfAdadelta, tfAdam, tfAdamax, tfRmsprop, tfRmspropCentered } from './tfjs';
 export { gemm, gemmWorkBytes } from './gemm';
 export { dot, axpy, mulInto, subInto } from './lbfgs';
+export { scheduleFreeAdamW, scheduleFreeSgd, scheduleFreeInterp } from './schedulefree';

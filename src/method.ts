@@ -112,6 +112,8 @@ export interface MethodSpec<O extends object, S extends Scalars = Scalars> {
   scalarNames?: readonly (keyof S & string)[];
   /** The scalars at a group's first step, from that step's options (PyTorch's lazy state initialisation). */
   initScalars?(o: Readonly<O>): S;
+  /** Constraints on the running scalars of a loaded state dict, beyond being finite; returns what is wrong, or undefined. */
+  checkScalars?(s: Readonly<S>): string | undefined;
   /** Applies one step to one group: calls its kernel(s). */
   run(k: Kernels, a: GroupAddresses, o: Readonly<O>, ctx: GroupProgress<S>): void;
 }

@@ -22,6 +22,9 @@ const bad = {
   betas: [[[0.9, 1], RangeError], [[-0.1, 0.9], RangeError], [[NaN, 0.9], RangeError], [[0.9], TypeError], ['x', TypeError], [[0.9, '0.9'], TypeError]],
   etas: [[[0.5, 1], RangeError], [[0, 1.2], RangeError], [[1, 1.2], RangeError], [[0.5, Infinity], RangeError], [[NaN, 1.2], RangeError], [[0.5], TypeError], ['x', TypeError]],
   stepSizes: [[[-1e-6, 50], RangeError], [[1, 0.5], RangeError], [[0, Infinity], RangeError], [[NaN, 1], RangeError], [[1e-6], TypeError], [[1e-6, '50'], TypeError]],
+  openUnit: [[0, RangeError], [1, RangeError], [NaN, RangeError], ['0.5', TypeError]],
+  wholeNumber: [[-1, RangeError], [2.5, RangeError], [Infinity, RangeError], [NaN, RangeError], ['1', TypeError]],
+  sfBetas: [[[0, 0.999], RangeError], [[1, 0.9], RangeError], [[0.9, 1], RangeError], [[NaN, 0.9], RangeError], [[0.9], TypeError], ['x', TypeError]],
 } as const;
 
 /** The bad values of each validation rule, found by what the rule says it expects (src/validate.ts). */
@@ -34,6 +37,9 @@ const KIND_OF_RULE: Record<string, keyof typeof bad> = {
   'a pair [beta1, beta2] of numbers in [0, 1)': 'betas',
   'a pair [etaminus, etaplus] of finite numbers with 0 < etaminus < 1 < etaplus': 'etas',
   'a pair [min, max] of finite numbers with 0 <= min <= max': 'stepSizes',
+  'a number in (0, 1)': 'openUnit',
+  'a whole number >= 0': 'wholeNumber',
+  'a pair [beta1, beta2] with beta1 in (0, 1) and beta2 in [0, 1)': 'sfBetas',
 };
 
 /** Every registered optimizer, and the kind of each of its options (from the rules the registry declares). */

@@ -14,6 +14,7 @@ import { rprop } from './rprop.js';
 import { asgd } from './asgd.js';
 import { lion } from './lion.js';
 import { lamb } from './lamb.js';
+import { adamwScheduleFree, sgdScheduleFree } from './schedulefree.js';
 
 export type { ReferenceMethod } from './types.js';
 export type { SGDReferenceState } from './sgd.js';
@@ -29,6 +30,7 @@ export type { RpropReferenceState } from './rprop.js';
 export type { ASGDReferenceState } from './asgd.js';
 export type { LionReferenceState } from './lion.js';
 export type { LambReferenceState } from './lamb.js';
+export type { ScheduleFreeReferenceState } from './schedulefree.js';
 
 export const SGD = checked('SGD', sgd);
 export const Momentum = checked('Momentum', momentum);
@@ -44,3 +46,5 @@ export const Rprop = checked('Rprop', rprop);
 export const ASGD = checked('ASGD', asgd);
 export const Lion = checked('Lion', lion);
 export const Lamb = checked('Lamb', lamb);
+export const AdamWScheduleFree = checked('AdamWScheduleFree', adamwScheduleFree);
+export const SGDScheduleFree = checked('SGDScheduleFree', sgdScheduleFree);
