@@ -223,3 +223,41 @@ describe('schedule-free modes (as upstream)', () => {
     s.dispose();
   });
 });
+
+describe('schedule-free: the SIMD and scalar builds give the same bits', () => {
+  const configs: [Kind, Opts][] = [
+    ['AdamW', {}],
+    ['AdamW', { lr: 0.05, warmupSteps: 3, r: 1, weightDecay: 0.1, betas: [0.4, 0.9], eps: 0 }],
+    ['SGD', { lr: 0.1 }],
+    ['SGD', { lr: 0.02, warmupSteps: 3, weightLrPower: 0, weightDecay: 0.1, momentum: 0.3 }],
+  ];
+  async function run(build: 'simd' | 'scalar', kind: Kind, o: Opts): Promise<Uint8Array> {
+    await ready({ simd: build === 'simd' });
+    const next = rng(99);
+    const sizes = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33, 64, 1023];
+    const opt = make(kind, [{ params: sizes.map((n) => randn(next, n)), ...o }]);
+    const out: Float32Array[] = [];
+    for (let t = 1; t <= 12; t++) {
+      opt.step(sizes.map((n) => {
+        const g = randn(next, n);
+        for (let i = 0; i < n; i++) if (next() < 0.3) g[i] = 0;
+        return g;
+      }));
+      if (t % 5 === 0) {
+        opt.eval();
+        out.push(...opt.params.map((p) => p.slice()));
+        opt.train();
+      }
+    }
+    const sd = opt.stateDict();
+    out.push(...opt.params.map((p) => p.slice()), ...sd.state.flatMap((s) => [s!.z as Float32Array, ...(s!.expAvgSq ? [s!.expAvgSq as Float32Array] : [])]));
+    opt.dispose();
+    return bytesOf(out);
+  }
+  it.each(configs.map((c, i) => [`${c[0]}ScheduleFree #${i}`, c] as const))('%s', async (_n, [kind, o]) => {
+    const a = await run('simd', kind, o);
+    const b = await run('scalar', kind, o);
+    await ready({ simd: true });
+    expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
+  });
+});
