@@ -208,7 +208,7 @@ const ENTRIES = {
     reference: reference.AdamWScheduleFree,
     summary: 'AdamW without a schedule: y steps between z and the average x (train()/eval())',
     follows: 'schedulefree.AdamWScheduleFree',
-    demo: { lr: 0.01, lr2d: { rosenbrock: 0.1, beale: 0.1, saddle: 0.01 }, fields: ['betas', 'warmupSteps'] },
+    demo: { lr: 0.01, lr2d: { rosenbrock: 0.1, beale: 0.1, saddle: 0.01 }, fields: ['betas'] },
     bench: { options: { lr: 1e-3 }, adaptive: true },
   }),
   SGDScheduleFree: entry('SGDScheduleFree', SGDScheduleFree, sgdScheduleFreeSpec, {
@@ -217,7 +217,7 @@ const ENTRIES = {
     reference: reference.SGDScheduleFree,
     summary: 'SGD without a schedule: y steps between z and the average x (train()/eval())',
     follows: 'schedulefree.SGDScheduleFree',
-    demo: { lr: 0.3, lr2d: { rosenbrock: 1e-3, beale: 0.01, saddle: 0.01 }, fields: ['momentum', 'warmupSteps'] },
+    demo: { lr: 0.3, lr2d: { rosenbrock: 1e-3, beale: 0.01, saddle: 0.01 }, fields: ['momentum'] },
     bench: { options: { lr: 1e-2 }, adaptive: false },
   }),
   Adadelta: entry('Adadelta', Adadelta, adadeltaSpec, {

@@ -6,7 +6,7 @@
 // changes nothing, eval()/train() twice do nothing, state dicts and
 // checkpoints carry the mode.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AdamWScheduleFree, SGDScheduleFree, ready, type AdamWScheduleFreeOptions, type SGDScheduleFreeOptions } from '../src/index.js';
+import { AdamWScheduleFree, SGDScheduleFree, ready, type AdamWScheduleFreeOptions, type Optimizer, type SGDScheduleFreeOptions } from '../src/index.js';
 import {
   adamwScheduleFreeStep, scheduleFreeInit, scheduleFreeInterp, sgdScheduleFreeStep, type ScheduleFreeReferenceState,
 } from '../src/reference/schedulefree.js';
@@ -46,8 +46,11 @@ const cases: Case[] = [
   { name: 'sparse gradients, momentum changed mid-run', kind: 'SGD', groups: [{ lr: 0.02, r: 0.5 }], sparse: 0.8, evalAfter: [9, 16], changes: (t) => (t === 13 ? { momentum: 0.8 } : undefined) },
 ];
 
-function make(kind: Kind, groups: ({ params: Float32Array[] } & Opts)[]) {
-  return kind === 'AdamW' ? new AdamWScheduleFree(groups as never) : new SGDScheduleFree(groups as never);
+/** Either class, typed by what the tests use of both. */
+type SF = Optimizer<object> & { train(): void; eval(): void; readonly trainMode: boolean };
+
+function make(kind: Kind, groups: ({ params: Float32Array[] } & Opts)[]): SF {
+  return (kind === 'AdamW' ? new AdamWScheduleFree(groups as never) : new SGDScheduleFree(groups as never)) as unknown as SF;
 }
 
 const beta1 = (kind: Kind, o: Opts) => (kind === 'AdamW' ? (o.betas ?? [0.9, 0.999])[0] : (o.momentum ?? 0.9));
