@@ -84,7 +84,7 @@ export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
 
   /**
    * For a method with operations besides `step` (the schedule-free methods'
-   * train()/eval()): the live memory, for one synchronous operation. `what`
+   * opt.train()/opt.eval()): the live memory, for one synchronous operation. `what`
    * names the call in the error thrown after dispose(). Not public API.
    */
   protected internals(what: string): OptimizerInternals<O, S> {

@@ -65,7 +65,7 @@ function cosineSchedule(lr: number, steps: number): (at: { step: number }) => nu
 
 /**
  * Runs `f` with the optimizer's parameters at the point a method is judged
- * by: the schedule-free methods are evaluated at the average x (eval(), then
+ * by: the schedule-free methods are evaluated at the average x (opt.eval(), then
  * train() again, as upstream's training loops do), every other method at its
  * parameters.
  */

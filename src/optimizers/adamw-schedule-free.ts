@@ -58,7 +58,7 @@ export const adamwScheduleFreeSpec: MethodSpec<AdamWScheduleFreeOptions, Schedul
 /**
  * Schedule-Free AdamW (Defazio et al. 2024, "The Road Less Scheduled";
  * upstream schedulefree/adamw_schedulefree.py): no learning-rate schedule.
- * In train mode the parameters hold y; eval() turns them into the average x.
+ * In train mode the parameters hold y; opt.eval() turns them into the average x.
  * Step t (k = t - 1), with z = y at the first step:
  *
  *     lr     = lr * min(1, t/warmupSteps),  lrMax = max(lrMax, lr)
@@ -67,7 +67,7 @@ export const adamwScheduleFreeSpec: MethodSpec<AdamWScheduleFreeOptions, Schedul
  *     u      = g / (sqrt(v/(1 - b2^t)) + eps) + weightDecay*y
  *     y      = lerp(y, z, ckp1) + lr*(b1*(1 - ckp1) - 1)*u
  *     z      = z - lr*u
- *     x      = lerp(y, z, 1 - 1/b1)   (eval()),   y = lerp(x, z, 1 - b1)   (train())
+ *     x      = lerp(y, z, 1 - 1/b1)   (opt.eval()),   y = lerp(x, z, 1 - b1)   (train())
  */
 export class AdamWScheduleFree extends ScheduleFreeOptimizer<AdamWScheduleFreeOptions> {
   constructor(params: Param[] | ParamGroupInput<AdamWScheduleFreeOptions>[], options?: Partial<AdamWScheduleFreeOptions> & StepOptions) {

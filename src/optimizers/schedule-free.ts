@@ -1,7 +1,7 @@
 // What Schedule-Free AdamW and SGD share (facebookresearch/schedule_free):
 // the averaging weights of a step, the running scalars, and the train/eval
 // modes. The parameters hold y (where gradients are taken) in train mode and
-// x (the average, to evaluate) in eval mode; train()/eval() move them with one
+// x (the average, to evaluate) in eval mode; opt.train()/opt.eval() move them with one
 // fused pass per group (assembly/schedulefree.ts, scheduleFreeInterp).
 import { Optimizer, type MethodSpec, type Param, type ParamGroupInput, type StepOptions } from '../optimizer.js';
 import { checkNotBusy, checkNotReading, lengthOf, setInto } from '../input.js';
@@ -51,7 +51,7 @@ export const wholeNumber: Rule = {
   test: (v: number) => Number.isSafeInteger(v) && v >= 0,
 };
 
-/** An averaging rate in (0, 1): eval() divides by it. */
+/** An averaging rate in (0, 1): opt.eval() divides by it. */
 export const openUnit: Rule = {
   expected: 'a number in (0, 1)',
   type: 'number',
@@ -79,7 +79,7 @@ export function scheduleFreeStep(o: Readonly<ScheduleFreeCommon>, t: number, s: 
 }
 
 /**
- * A schedule-free optimizer: `train()` and `eval()` besides Optimizer's
+ * A schedule-free optimizer: `train()` and `opt.eval()` besides Optimizer's
  * methods. Every optimizer starts in train mode (upstream starts in eval
  * mode and needs train() before the first step; see the README).
  */

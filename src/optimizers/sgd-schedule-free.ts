@@ -46,13 +46,13 @@ export const sgdScheduleFreeSpec: MethodSpec<SGDScheduleFreeOptions, ScheduleFre
 /**
  * Schedule-Free SGD (Defazio et al. 2024, "The Road Less Scheduled";
  * upstream schedulefree/sgd_schedulefree.py): no learning-rate schedule.
- * In train mode the parameters hold y; eval() turns them into the average x.
+ * In train mode the parameters hold y; opt.eval() turns them into the average x.
  * Step t, with z = y at the first step and lr, ckp1 as AdamWScheduleFree's:
  *
  *     u = g + weightDecay*y
  *     y = lerp(y, z, ckp1) + lr*(momentum*(1 - ckp1) - 1)*u
  *     z = z - lr*u
- *     x = lerp(y, z, 1 - 1/momentum)   (eval()),   y = lerp(x, z, 1 - momentum)   (train())
+ *     x = lerp(y, z, 1 - 1/momentum)   (opt.eval()),   y = lerp(x, z, 1 - momentum)   (train())
  */
 export class SGDScheduleFree extends ScheduleFreeOptimizer<SGDScheduleFreeOptions> {
   constructor(params: Param[] | ParamGroupInput<SGDScheduleFreeOptions>[], options?: Partial<SGDScheduleFreeOptions> & StepOptions) {

@@ -27,7 +27,7 @@ export function lerp(a: number, b: number, w: number): number {
   return Math.abs(w) < 0.5 ? a + w * (b - a) : b - (b - a) * (1 - w);
 }
 
-/** p.lerp_(z, w) in place: train() with w = 1 - b1, eval() with w = 1 - 1/b1 (a tensor without z is left alone, as upstream). */
+/** p.lerp_(z, w) in place: train() with w = 1 - b1, opt.eval() with w = 1 - 1/b1 (a tensor without z is left alone, as upstream). */
 export function scheduleFreeInterp(p: Arr, z: Arr | null, w: number): void {
   if (z === null) return;
   for (let i = 0; i < p.length; i++) p[i] = lerp(p[i]!, z[i]!, w);
