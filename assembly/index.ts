@@ -25,3 +25,4 @@ export { muonMomentum, muonApply, muonCopy } from './muon';
 export { dot, axpy, mulInto, subInto } from './lbfgs';
 export { adafactorMatrix, adafactorVector, adafactorParamSumSq } from './adafactor';
 export { swaAverage, emaAverage } from './averaging';
+export { scheduleFreeAdamW, scheduleFreeSgd, scheduleFreeInterp } from './schedulefree';

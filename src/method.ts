@@ -149,6 +149,8 @@ export interface MethodSpec<O extends object, S extends Scalars = Scalars> {
    * Nothing in it survives a step (it is not state). Default 0.
    */
   scratchFloats?(shapes: readonly (readonly number[])[], o: O): number;
+  /** Constraints on the running scalars of a loaded state dict, beyond being finite; returns what is wrong, or undefined. */
+  checkScalars?(s: Readonly<S>): string | undefined;
   /** Applies one step to one group: calls its kernel(s). */
   run(k: Kernels, a: GroupAddresses, o: Readonly<O>, ctx: GroupProgress<S>): void;
 }

@@ -9,7 +9,8 @@
 import type { Arena } from './arena.js';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
 import { makeGroupView, type ParamGroup } from './group-view.js';
-import { layOut, type Layout } from './layout.js';
+import { layOut, type Group, type Layout } from './layout.js';
+import type { Kernels } from './wasm.js';
 import type { MethodSpec, Scalars } from './method.js';
 import { parseGroups, parseOptions, type Param, type ParamGroupInput, type StepOptions } from './options.js';
 import { buildStateDict, checkShapes, planLoad, type StateDict } from './state-dict.js';
@@ -27,6 +28,17 @@ export type { ParamGroup } from './group-view.js';
 export type { ParamState, StateDict } from './state-dict.js';
 export { NonFiniteGradientError } from './step.js';
 export { ReentrantCallError } from './input.js';
+
+/** What `Optimizer.internals` gives a subclass: the kernels, the groups (addresses, options, step, scalars) and the parameter arrays. */
+export interface OptimizerInternals<O, S extends Scalars> {
+  readonly kernels: Kernels;
+  readonly groups: readonly Group<O, S>[];
+  /** views of the parameters in memory, in order across groups */
+  readonly params: readonly Float32Array[];
+  readonly lengths: readonly number[];
+  /** the arrays the optimizer was constructed with (synced after `step(grads)`) */
+  readonly callerParams: readonly Float32Array[];
+}
 
 export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
   readonly #spec: MethodSpec<O, S>;
@@ -68,6 +80,16 @@ export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
     const arena = this.#arena;
     if (!arena) throw new Error(`${this.#spec.name}: ${what} was used after dispose(); create a new optimizer`);
     return arena;
+  }
+
+  /**
+   * For a method with operations besides `step` (the schedule-free methods'
+   * opt.train()/opt.eval()): the live memory, for one synchronous operation. `what`
+   * names the call in the error thrown after dispose(). Not public API.
+   */
+  protected internals(what: string): OptimizerInternals<O, S> {
+    const arena = this.#live(what);
+    return { kernels: arena.kernels, groups: this.#layout.groups, params: this.#layout.params, lengths: this.#layout.lengths, callerParams: this.#callerParams };
   }
 
   /** Name of the optimizer class, e.g. "Adam". */

@@ -20,6 +20,8 @@ import { RAdam, radamSpec } from './optimizers/radam.js';
 import { RMSprop, rmspropSpec } from './optimizers/rmsprop.js';
 import { Rprop, rpropSpec } from './optimizers/rprop.js';
 import { SGD, sgdSpec } from './optimizers/sgd.js';
+import { AdamWScheduleFree, adamwScheduleFreeSpec } from './optimizers/adamw-schedule-free.js';
+import { SGDScheduleFree, sgdScheduleFreeSpec } from './optimizers/sgd-schedule-free.js';
 import * as reference from './reference/index.js';
 import { LBFGS, type LBFGSOptions } from './optimizers/lbfgs.js';
 
@@ -40,6 +42,8 @@ export { RAdam, type RAdamOptions } from './optimizers/radam.js';
 export { RMSprop, type RMSpropOptions } from './optimizers/rmsprop.js';
 export { Rprop, type RpropOptions } from './optimizers/rprop.js';
 export { SGD, type SGDOptions } from './optimizers/sgd.js';
+export { AdamWScheduleFree, type AdamWScheduleFreeOptions } from './optimizers/adamw-schedule-free.js';
+export { SGDScheduleFree, type SGDScheduleFreeOptions } from './optimizers/sgd-schedule-free.js';
 import type { ReferenceMethod } from './reference/types.js';
 import type { TorchNames } from './method.js';
 import { describe, type Rule } from './validate.js';
@@ -216,6 +220,24 @@ const ENTRIES = {
     follows: 'torch.optim.AdamW',
     demo: { lr: 0.01, lr2d: { rosenbrock: 0.1, beale: 0.1, saddle: 0.01 }, fields: ['betas', 'weightDecay'] },
     bench: { options: { lr: 1e-3 }, adaptive: true },
+  }),
+  AdamWScheduleFree: entry('AdamWScheduleFree', AdamWScheduleFree, adamwScheduleFreeSpec, {
+    allState: {},
+    kernels: ['scheduleFreeAdamW', 'scheduleFreeInterp'],
+    reference: reference.AdamWScheduleFree,
+    summary: 'AdamW without a schedule: y steps between z and the average x (opt.train()/opt.eval())',
+    follows: 'schedulefree.AdamWScheduleFree',
+    demo: { lr: 0.01, lr2d: { rosenbrock: 0.1, beale: 0.1, saddle: 0.01 }, fields: ['betas'] },
+    bench: { options: { lr: 1e-3 }, adaptive: true },
+  }),
+  SGDScheduleFree: entry('SGDScheduleFree', SGDScheduleFree, sgdScheduleFreeSpec, {
+    allState: {},
+    kernels: ['scheduleFreeSgd', 'scheduleFreeInterp'],
+    reference: reference.SGDScheduleFree,
+    summary: 'SGD without a schedule: y steps between z and the average x (opt.train()/opt.eval())',
+    follows: 'schedulefree.SGDScheduleFree',
+    demo: { lr: 0.3, lr2d: { rosenbrock: 1e-3, beale: 0.01, saddle: 0.01 }, fields: ['momentum'] },
+    bench: { options: { lr: 1e-2 }, adaptive: false },
   }),
   Adadelta: entry('Adadelta', Adadelta, adadeltaSpec, {
     allState: {},

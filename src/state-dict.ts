@@ -255,6 +255,8 @@ function planScalars<O extends object, S extends Scalars>(spec: MethodSpec<O, S>
           );
         }
       }
+      const wrong = spec.checkScalars?.(s as S);
+      if (wrong !== undefined) throw new RangeError(`${owner}: state[${idx}]: ${wrong}`);
       found ??= s as S;
     }
     plan.push(found);

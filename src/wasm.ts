@@ -78,6 +78,12 @@ export interface Kernels {
     lr: number, etaminus: number, etaplus: number, smin: number, smax: number, gscale: number,
   ): void;
   asgd(p: number, g: number, ax: number, n: number, eta: number, wd: number, decay: number, gscale: number): void;
+  scheduleFreeAdamW(
+    p: number, g: number, z: number, v: number, n: number,
+    lr: number, yStep: number, rsqrtBc2: number, b2: number, ckp1: number, eps: number, wd: number, gscale: number, first: number,
+  ): void;
+  scheduleFreeSgd(p: number, g: number, z: number, n: number, lr: number, yStep: number, ckp1: number, wd: number, gscale: number, first: number): void;
+  scheduleFreeInterp(p: number, z: number, n: number, w: number): void;
   asgdAverage(p: number, g: number, ax: number, n: number, eta: number, mu: number, wd: number, decay: number, gscale: number): void;
   lion(p: number, g: number, m: number, n: number, lr: number, b1: number, b2: number, decay: number, gscale: number): void;
   lambMoments(

@@ -37,7 +37,8 @@ describe('security posture', () => {
     expect(shipped.some((f) => f.endsWith('wasm-optim.browser.js'))).toBe(true);
     for (const f of shipped) {
       const src = readFileSync(f, 'utf8');
-      expect(src, f).not.toMatch(/\beval\s*\(|new\s+Function\s*\(|\bFunction\s*\(\s*['"`]|setTimeout\s*\(\s*['"`]/);
+      // eval with an argument (code to run); the schedule-free optimizers' `eval()` method (upstream's API), defined and called without one, is not that
+      expect(src, f).not.toMatch(/\beval\s*\((?!\s*\))|new\s+Function\s*\(|\bFunction\s*\(\s*['"`]|setTimeout\s*\(\s*['"`]/);
     }
   });
 

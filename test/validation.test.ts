@@ -29,6 +29,9 @@ const bad = {
   triple: [[[1, 2], TypeError], [[1, 2, 3, 4], TypeError], [[1, NaN, 3], RangeError], [[1, Infinity, 3], RangeError], [[1, '2', 3], TypeError], ['x', TypeError]],
   nsSteps: [[100, RangeError], [-1, RangeError], [2.5, RangeError], [NaN, RangeError], ['5', TypeError]],
   adjustLrFn: [['sqrt', RangeError], ['', RangeError], [null, TypeError], [1, TypeError]],
+  openUnit: [[0, RangeError], [1, RangeError], [NaN, RangeError], ['0.5', TypeError]],
+  wholeNumber: [[-1, RangeError], [2.5, RangeError], [Infinity, RangeError], [NaN, RangeError], ['1', TypeError]],
+  sfBetas: [[[0, 0.999], RangeError], [[1, 0.9], RangeError], [[0.9, 1], RangeError], [[NaN, 0.9], RangeError], [[0.9], TypeError], ['x', TypeError]],
 } as const;
 
 /** The bad values of each validation rule, found by what the rule says it expects (src/validate.ts). */
@@ -47,6 +50,9 @@ const KIND_OF_RULE: Record<string, keyof typeof bad> = {
   'three finite numbers [a, b, c]': 'triple',
   'an integer in [0, 99] (torch refuses 100 or more)': 'nsSteps',
   'one of "original", "match_rms_adamw"': 'adjustLrFn',
+  'a number in (0, 1)': 'openUnit',
+  'a whole number >= 0': 'wholeNumber',
+  'a pair [beta1, beta2] with beta1 in (0, 1) and beta2 in [0, 1)': 'sfBetas',
 };
 
 /** Every registered optimizer, and the kind of each of its options (from the rules the registry declares). */

@@ -12,7 +12,7 @@ import { SoftmaxRegression } from '../models/softmax.js';
 import type { Optimizer } from '../optimizer.js';
 import { asParams, closureRegistry, createOptimizer, registry, type OptimizerEntry, type OptimizerName } from '../registry.js';
 import { LBFGS } from '../optimizers/lbfgs.js';
-import { Trainer } from '../train/fit.js';
+import { Trainer, batchesPerEpoch } from '../train/fit.js';
 import { trajectory } from '../train/trajectory.js';
 import { ready } from '../wasm.js';
 
@@ -22,17 +22,19 @@ import { ready } from '../wasm.js';
  * lower-case name (`adam`, `nadam`, `lion`, ...) on mini-batches.
  */
 export type MethodName = string;
+/** AdamW with a cosine learning-rate schedule over the run, the baseline of the schedule-free methods. */
+const ADAMW_COSINE = 'adamw-cosine';
 /** The three ways of feeding plain SGD; `sgd` doubles as the registry's SGD. */
 const SGD_METHODS = ['gd', 'sgd', 'minibatch'] as const;
 /** Every method `--methods` accepts: the SGD variants, then every registered optimizer. */
 export const METHODS: readonly MethodName[] = Object.freeze([
   ...SGD_METHODS,
-  ...registry.map((e) => e.name.toLowerCase()).filter((m) => m !== 'sgd'),
+  ...registry.flatMap((e) => (e.name === 'AdamW' ? ['adamw', ADAMW_COSINE] : [e.name.toLowerCase()])).filter((m) => m !== 'sgd'),
   // closure-stepped optimizers (closureRegistry) run full-batch through fit: see closureDefs
   ...closureRegistry.map((e) => e.name.toLowerCase()),
 ]);
 /** The methods compared by default (the classic family, as `npm start` has always run). */
-export const DEFAULT_METHODS: readonly MethodName[] = Object.freeze(['gd', 'sgd', 'minibatch', 'momentum', 'adagrad', 'rmsprop', 'adam', 'adamw', 'lbfgs']);
+export const DEFAULT_METHODS: readonly MethodName[] = Object.freeze(['gd', 'sgd', 'minibatch', 'momentum', 'adagrad', 'rmsprop', 'adam', 'adamw', ADAMW_COSINE, 'adamwschedulefree', 'lbfgs']);
 export const DATASETS = ['digits', 'spiral'] as const;
 export type DatasetName = (typeof DATASETS)[number];
 export const MODELS = ['mlp', 'softmax'] as const;
@@ -52,6 +54,30 @@ export interface MethodDef {
   make2d?(params: Float32Array[], lr: number): Optimizer<object> | LBFGS;
   /** learning rates on the 2-D functions */
   lr2d: Readonly<Record<FunctionName, number>>;
+  /** anneal lr over the run with a cosine, lr*(1 + cos(pi*step/steps))/2 (CosineAnnealingLR's closed form, etaMin 0, per step) */
+  cosine?: boolean;
+}
+
+/** The cosine schedule of a run of `steps` steps from `lr` (MethodDef.cosine). */
+function cosineSchedule(lr: number, steps: number): (at: { step: number }) => number {
+  return ({ step }) => (lr * (1 + Math.cos((Math.PI * Math.min(step, steps)) / steps))) / 2;
+}
+
+/**
+ * Runs `f` with the optimizer's parameters at the point a method is judged
+ * by: the schedule-free methods are evaluated at the average x (opt.eval(), then
+ * train() again, as upstream's training loops do), every other method at its
+ * parameters.
+ */
+function atEvalPoint<T>(opt: unknown, f: () => T): T {
+  const sf = opt as { eval?: unknown; train?: unknown };
+  if (typeof sf.eval !== 'function' || typeof sf.train !== 'function') return f();
+  (sf.eval as () => void).call(opt);
+  try {
+    return f();
+  } finally {
+    (sf.train as () => void).call(opt);
+  }
 }
 
 /** "Adam (betas 0.9, 0.999)": the class and the defaults of the hyperparameters its demo exposes. */
@@ -80,6 +106,7 @@ export const METHOD_DEFS: Readonly<Record<MethodName, MethodDef>> = Object.freez
   sgd: { ...sgdDef, label: 'SGD (batch 1)', batch: 'one', lr: 0.03, uses: 'SGD, batch = 1' },
   minibatch: { ...sgdDef, label: 'Mini-batch GD', uses: 'SGD, batch = B' },
   ...Object.fromEntries(registry.filter((e) => e !== sgdEntry).map((e) => [e.name.toLowerCase(), defOf(e)])),
+  [ADAMW_COSINE]: { ...defOf(registry.find((e) => e.name === 'AdamW')!), label: 'AdamW + cosine', uses: 'AdamW (betas 0.9, 0.999, weightDecay 0.01), CosineAnnealingLR per step', cosine: true },
   ...closureDefs(),
 });
 
@@ -286,10 +313,11 @@ export async function runCompare(config: CompareConfig, onProgress: (e: Progress
         epochs: config.sweepEpochs,
         batchSize: batchOf(def, config, train.n),
         seed: config.seed,
+        schedule: def.cosine ? cosineSchedule(lr, batchesPerEpoch(train.n, batchOf(def, config, train.n)) * config.sweepEpochs) : undefined,
         onEpoch: (e) => onProgress({ kind: 'tick', units: 1, detail: `epoch ${e.epoch}/${config.sweepEpochs}` }),
       });
       const r = trainer.run();
-      const final = r.diverged ? NaN : model.loss(opt.params, train);
+      const final = r.diverged ? NaN : atEvalPoint(opt, () => model.loss(opt.params, train));
       if (r.diverged) onProgress({ kind: 'tick', units: config.sweepEpochs - r.epochs, detail: 'diverged' });
       loss.push(final);
       opt.dispose();
@@ -326,16 +354,18 @@ export async function runCompare(config: CompareConfig, onProgress: (e: Progress
       epochs: config.epochs,
       batchSize,
       seed: config.seed,
+      schedule: def.cosine ? cosineSchedule(lr, batchesPerEpoch(train.n, batchSize) * config.epochs) : undefined,
       recordSteps: true,
       targetLoss: config.targetLoss,
       stopAtTarget: false,
-      evaluate: (p) => {
-        testLoss.push(model.loss(p, test));
-        testAccuracy.push(model.accuracy(p, test));
-        const l = model.loss(p, train);
-        trainLoss.push(l);
-        return l;
-      },
+      evaluate: (p) =>
+        atEvalPoint(opt, () => {
+          testLoss.push(model.loss(p, test));
+          testAccuracy.push(model.accuracy(p, test));
+          const l = model.loss(p, train);
+          trainLoss.push(l);
+          return l;
+        }),
       onEpoch: (e) => onProgress({ kind: 'tick', units: 1, detail: `epoch ${e.epoch}/${config.epochs} train loss ${e.evalLoss!.toFixed(4)}` }),
     });
     const r = trainer.run();

@@ -16,6 +16,7 @@ import { lion } from './lion.js';
 import { lamb } from './lamb.js';
 import { adafactor } from './adafactor.js';
 import { muon } from './muon.js';
+import { adamwScheduleFree, sgdScheduleFree } from './schedulefree.js';
 
 export type { ReferenceMethod } from './types.js';
 export type { SGDReferenceState } from './sgd.js';
@@ -33,6 +34,7 @@ export type { LionReferenceState } from './lion.js';
 export type { LambReferenceState } from './lamb.js';
 export type { AdafactorReferenceState } from './adafactor.js';
 export type { MuonReferenceState, MuonReferenceOptions } from './muon.js';
+export type { ScheduleFreeReferenceState } from './schedulefree.js';
 
 export const SGD = checked('SGD', sgd);
 export const Momentum = checked('Momentum', momentum);
@@ -50,3 +52,5 @@ export const Lion = checked('Lion', lion);
 export const Lamb = checked('Lamb', lamb);
 export const Adafactor = checked('Adafactor', adafactor);
 export const Muon = checked('Muon', muon);
+export const AdamWScheduleFree = checked('AdamWScheduleFree', adamwScheduleFree);
+export const SGDScheduleFree = checked('SGDScheduleFree', sgdScheduleFree);
