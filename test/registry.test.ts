@@ -142,7 +142,7 @@ describe('what the registry says is what each class does', () => {
     const e = optimizerEntry(name);
     // a vector and a matrix: Adafactor keeps some buffers only for one kind (the others treat both alike); Muon takes matrices only (asParams)
     const opt = e.matrices
-      ? createOptimizer(name, asParams(e, [new Float32Array([1, -2, 3])]), e.allState as never)
+      ? createOptimizer(name, [...asParams(e, [new Float32Array([1, -2, 3])]), { data: Float32Array.from([1, -2, 3, 0.5, 1, 2]), shape: [2, 3] }] as never, e.allState as never)
       : createOptimizer(name, [new Float32Array([1, -2, 3]), { data: Float32Array.from([1, -2, 3, 0.5, 1, 2]), shape: [2, 3] }] as never, e.allState as never);
     try {
       opt.step([new Float32Array([0.5, 0.25, -1]), Float32Array.from([0.5, 0.25, -1, 1, 2, -3])]);
