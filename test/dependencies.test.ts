@@ -109,7 +109,7 @@ describe('package.json dependencies', () => {
       "import { createGpuOptimizer, gpuOptimizerNames } from 'wasm-optim/webgpu';" +
       "try { createGpuOptimizer(undefined, 'Adam', []); } catch (e) { console.log(gpuOptimizerNames.length, e.message); }";
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
-    expect(out).toMatch(/^13 createGpuOptimizer: WebGPU is not available here \(navigator\.gpu is undefined/);
+    expect(out).toMatch(/^14 createGpuOptimizer: WebGPU is not available here \(navigator\.gpu is undefined/);
   });
   it('wasm-optim/tfjs resolves through package.json exports (a self-reference, as a user imports it)', () => {
     const code =

@@ -207,3 +207,75 @@ ${consts}
 }
 `;
 }
+
+/**
+ * LAMB, per tensor in two dispatches (assembly/lamb.ts does the same in two
+ * passes): `lambMoments` updates m and v and reduces sum p^2 and sum u^2 of
+ * its share of the tensor into partials (u = wd*p + (m*c)/(sqrt(v) + eps),
+ * c = c1/c2 and eps/c2 in double on the CPU); `lambApply` has each workgroup
+ * reduce the tensor's partials to the trust ratio ||p|| / ||u|| (1 if either
+ * is 0) and moves p by lr*ratio*u, u formed again from m, v and the unchanged p.
+ * u.o2 is the tensor's first partial slot.
+ */
+export const LAMB_PRELUDE = `${PRELUDE}@group(0) @binding(5) var<storage, read_write> part: array<f32>;
+var<workgroup> sp: array<f32, ${WORKGROUP}>;
+var<workgroup> su: array<f32, ${WORKGROUP}>;
+fn reduceShared(lid: u32) {
+  for (var s = ${WORKGROUP / 2}u; s > 0u; s >>= 1u) {
+    if (lid < s) { sp[lid] += sp[lid + s]; su[lid] += su[lid + s]; }
+    workgroupBarrier();
+  }
+}
+`;
+
+/** The constants of lambMoments and lambApply, in slot order. */
+export const LAMB_MOMENTS = ['c', 'eps', 'b1', 'omb1', 'b2', 'omb2', 'wd', 'gs0'] as const;
+export const LAMB_APPLY = ['lrs', 'c', 'eps', 'wd'] as const;
+
+const lambConsts = (names: readonly string[]) => names.map((c, j) => `  let ${c} = u.s[${j >> 2}][${j & 3}];`).join('\n');
+
+export const LAMB_MOMENTS_SOURCE = `${LAMB_PRELUDE}
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let lid = lid3.x;
+${lambConsts(LAMB_MOMENTS)}
+  let gs = gs0 * bitcast<f32>(ctl[1]);
+  let skip = ctl[0] != 0u;
+  var a = 0.0;
+  var b = 0.0;
+  for (var i = wid.x * ${WORKGROUP}u + lid; i < u.n; i += nw.x * ${WORKGROUP}u) {
+    let pv = p[i];
+    let d = g[i] * gs;
+    let m = st[u.o0 + i] * b1 + omb1 * d;
+    let v = st[u.o1 + i] * b2 + omb2 * d * d;
+    if (!skip) { st[u.o0 + i] = m; st[u.o1 + i] = v; }
+    let uu = wd * pv + (m * c) / (sqrt(v) + eps);
+    a += pv * pv;
+    b += uu * uu;
+  }
+  sp[lid] = a;
+  su[lid] = b;
+  workgroupBarrier();
+  reduceShared(lid);
+  if (lid == 0u) { part[2u * (u.o2 + wid.x)] = sp[0]; part[2u * (u.o2 + wid.x) + 1u] = su[0]; }
+}
+`;
+
+export const LAMB_APPLY_SOURCE = `${LAMB_PRELUDE}
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let lid = lid3.x;
+${lambConsts(LAMB_APPLY)}
+  sp[lid] = part[2u * (u.o2 + lid)];
+  su[lid] = part[2u * (u.o2 + lid) + 1u];
+  workgroupBarrier();
+  reduceShared(lid);
+  let pn = sqrt(sp[0]);
+  let un = sqrt(su[0]);
+  let ratio = select(pn / un, 1.0, pn == 0.0 || un == 0.0);
+  let i = gid.x + gid.y * nw.x * ${WORKGROUP}u;
+  if (i >= u.n || ctl[0] != 0u) { return; }
+  let pv = p[i];
+  p[i] = pv - (lrs * ratio) * (wd * pv + (st[u.o0 + i] * c) / (sqrt(st[u.o1 + i]) + eps));
+}
+`;

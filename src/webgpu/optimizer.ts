@@ -22,7 +22,7 @@ import { buildStateDict, planLoad, type StateDict } from '../state-dict.js';
 import { describe } from '../validate.js';
 import type { Kernels } from '../wasm.js';
 import { isBufferLike, readBack, Usage, type GpuBufferLike, type GpuDeviceLike } from './gpu.js';
-import { GPU_KERNELS, kernelSource, MAX_CONSTANTS, WORKGROUP } from './kernels.js';
+import { GPU_KERNELS, kernelSource, LAMB_APPLY, LAMB_APPLY_SOURCE, LAMB_MOMENTS, LAMB_MOMENTS_SOURCE, MAX_CONSTANTS, WORKGROUP } from './kernels.js';
 import { FINAL_SOURCE, normKind, PARTIAL_SOURCE, PARTIALS } from './reduce.js';
 
 /** A parameter or gradient on the GPU: `length` float32 values at byte `offset` (default 0) of `buffer`. */
@@ -66,7 +66,7 @@ function pipelinesOf(device: GpuDeviceLike): Pipelines {
   const S = 0x4; // GPUShaderStage.COMPUTE
   const entry = (binding: number, type: 'uniform' | 'storage' | 'read-only-storage') => ({ binding, visibility: S, buffer: { type, hasDynamicOffset: false } });
   const updateBindLayout = device.createBindGroupLayout({
-    entries: [entry(0, 'uniform'), entry(1, 'storage'), entry(2, 'read-only-storage'), entry(3, 'storage'), entry(4, 'read-only-storage')],
+    entries: [entry(0, 'uniform'), entry(1, 'storage'), entry(2, 'read-only-storage'), entry(3, 'storage'), entry(4, 'read-only-storage'), entry(5, 'storage')],
   });
   const partialBindLayout = device.createBindGroupLayout({ entries: [entry(0, 'uniform'), entry(1, 'read-only-storage'), entry(2, 'storage')] });
   const finalBindLayout = device.createBindGroupLayout({ entries: [entry(0, 'uniform'), entry(1, 'read-only-storage'), entry(2, 'storage')] });
@@ -93,10 +93,11 @@ function updatePipeline(device: GpuDeviceLike, kernel: string, names: readonly s
   const p = pipelinesOf(device);
   let pipe = p.update.get(kernel);
   if (!pipe) {
+    const code = kernel === 'lambMoments' ? LAMB_MOMENTS_SOURCE : kernel === 'lambApply' ? LAMB_APPLY_SOURCE : kernelSource(kernel, names);
     pipe = device.createComputePipeline({
       label: `wasm-optim ${kernel}`,
       layout: p.updateLayout,
-      compute: { module: device.createShaderModule({ code: kernelSource(kernel, names), label: kernel }), entryPoint: 'main' },
+      compute: { module: device.createShaderModule({ code, label: kernel }), entryPoint: 'main' },
     });
     p.update.set(kernel, pipe);
   }
@@ -143,6 +144,9 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
   readonly #uniformData: ArrayBuffer;
   readonly #ctl: GpuBufferLike;
   readonly #partials: GpuBufferLike | undefined;
+  /** Lamb's per-tensor partial sums of p^2 and u^2 (16 bytes for the others: binding 5 of every update) */
+  readonly #lambPartials: GpuBufferLike;
+  readonly #applyBinds: { key: unknown; offset: number; group: unknown }[];
   #bindCache: { key: unknown; offset: number; group: unknown }[];
   readonly #partialBinds: { key: unknown; offset: number; group: unknown }[];
   #finalBind: unknown;
@@ -217,8 +221,9 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
       }
     }
     if (nonZero) device.queue.writeBuffer(this.#state, 0, init);
-    // uniform slots: one per tensor for its update, one per tensor for its partials, one for the check
-    const slots = 2 * all.length + 1;
+    // uniform slots: one per tensor for its update, one per tensor for its partials, one for the check,
+    // one per tensor for Lamb's second dispatch
+    const slots = 3 * all.length + 1;
     this.#uniformData = new ArrayBuffer(slots * SLOT);
     this.#uniform = device.createBuffer({ size: slots * SLOT, usage: Usage.UNIFORM | Usage.COPY_DST, label: 'wasm-optim uniforms' });
     this.#ctl = device.createBuffer({ size: 16, usage: Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST, label: 'wasm-optim control' });
@@ -227,6 +232,12 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
     this.#partials = checks
       ? device.createBuffer({ size: 8 * PARTIALS * all.length, usage: Usage.STORAGE, label: 'wasm-optim gradient partials' })
       : undefined;
+    this.#lambPartials = device.createBuffer({
+      size: spec.name === 'Lamb' ? 8 * PARTIALS * all.length : 16,
+      usage: Usage.STORAGE,
+      label: 'wasm-optim trust-ratio partials',
+    });
+    this.#applyBinds = all.map(() => ({ key: undefined, offset: -1, group: undefined }));
     this.#bindCache = all.map(() => ({ key: undefined, offset: -1, group: undefined }));
     this.#partialBinds = all.map(() => ({ key: undefined, offset: -1, group: undefined }));
     let gi = 0;
@@ -300,6 +311,12 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
       ctx.scalars = scalars;
       const calls: Call[] = [];
       spec.run(recorder(calls), group.addr, group.options, ctx);
+      if (calls[0]?.name === 'lambMoments') {
+        ti = this.#planLamb(device, calls, group, ti, u32, f32);
+        plans.push({ pipeline: undefined, kernelName: 'lamb' });
+        next.push({ t, scalars });
+        continue;
+      }
       const call = calls[0];
       const kernel = call && GPU_KERNELS[call.name];
       if (!call || calls.length !== 1 || !kernel) {
@@ -360,6 +377,22 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
     }
     ti = 0;
     this.#groups.forEach((group, gi) => {
+      if (plans[gi]!.kernelName === 'lamb') {
+        const moments = updatePipeline(device, 'lambMoments', LAMB_MOMENTS);
+        const apply = updatePipeline(device, 'lambApply', LAMB_APPLY);
+        for (let j = 0; j < group.tensors.length; j++, ti++) {
+          const n = this.#tensors[ti]!.length;
+          pass.setPipeline(moments);
+          pass.setBindGroup(0, this.#updateBind(device, ti, g[ti]!));
+          pass.dispatchWorkgroups(Math.min(PARTIALS, Math.ceil(n / WORKGROUP)));
+          pass.setPipeline(apply);
+          pass.setBindGroup(0, this.#applyBind(device, ti, g[ti]!));
+          const wgs = Math.ceil(n / WORKGROUP);
+          const x = Math.min(wgs, MAX_X);
+          pass.dispatchWorkgroups(x, Math.ceil(wgs / x));
+        }
+        return;
+      }
       pass.setPipeline(plans[gi]!.pipeline);
       for (let j = 0; j < group.tensors.length; j++, ti++) {
         pass.setBindGroup(0, this.#updateBind(device, ti, g[ti]!));
@@ -381,6 +414,41 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
     });
   }
 
+  /**
+   * Lamb's recorded calls, per tensor: lambMoments(p, g, m, v, n, c1, c2, b1, b2, eps, wd, gscale),
+   * the two norm reads, lambApply(p, m, v, n, lr*ratio, c1, c2, eps, wd) with ratio 1 (the
+   * recorder's norms are 0): their constants into the tensor's two uniform slots.
+   */
+  #planLamb(device: GpuDeviceLike, calls: Call[], group: Group<O, S>, ti: number, u32: Uint32Array, f32: Float32Array): number {
+    const moments = calls.filter((c) => c.name === 'lambMoments');
+    const applies = calls.filter((c) => c.name === 'lambApply');
+    const T = this.#tensors.length;
+    updatePipeline(device, 'lambMoments', LAMB_MOMENTS);
+    updatePipeline(device, 'lambApply', LAMB_APPLY);
+    group.tensors.forEach((slot, j) => {
+      const [, , m, v, n, c1, c2, b1, b2, eps, wd, gscale] = moments[j]!.args as number[];
+      const [, , , , lrs] = applies[j]!.args as number[];
+      const c = c1! / c2!, e = eps! / c2!;
+      const base = (ti * SLOT) / 4;
+      u32.set([n!, m! / FLOAT, v! / FLOAT, ti * PARTIALS], base);
+      f32.set([c, e, b1!, 1 - b1!, b2!, 1 - b2!, wd!, gscale!], base + 4);
+      const applyBase = ((2 * T + 1 + ti) * SLOT) / 4;
+      u32.set([n!, m! / FLOAT, v! / FLOAT, ti * PARTIALS], applyBase);
+      f32.set([lrs!, c, e, wd!], applyBase + 4);
+      void slot;
+      ti++;
+    });
+    return ti;
+  }
+
+  #applyBind(device: GpuDeviceLike, i: number, grad: Tensor): unknown {
+    const cache = this.#applyBinds[i]!;
+    if (cache.key === grad.buffer && cache.offset === grad.offset) return cache.group;
+    const group = this.#makeUpdateBind(device, i, grad, (2 * this.#tensors.length + 1 + i) * SLOT);
+    this.#applyBinds[i] = { key: grad.buffer, offset: grad.offset, group };
+    return group;
+  }
+
   #checkGrads(owner: string, grads: unknown): Tensor[] {
     const n = this.#tensors.length;
     if (!Array.isArray(grads)) throw new TypeError(`${owner}: grads must be an array of ${n} GPUBuffer(s) (or { buffer, offset }), one per parameter, got ${describe(grads)}`);
@@ -400,19 +468,24 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
   #updateBind(device: GpuDeviceLike, i: number, grad: Tensor): unknown {
     const cache = this.#bindCache[i]!;
     if (cache.key === grad.buffer && cache.offset === grad.offset) return cache.group;
+    const group = this.#makeUpdateBind(device, i, grad, i * SLOT);
+    this.#bindCache[i] = { key: grad.buffer, offset: grad.offset, group };
+    return group;
+  }
+
+  #makeUpdateBind(device: GpuDeviceLike, i: number, grad: Tensor, uniformOffset: number): unknown {
     const p = this.#tensors[i]!;
-    const group = device.createBindGroup({
+    return device.createBindGroup({
       layout: pipelinesOf(device).updateBindLayout,
       entries: [
-        { binding: 0, resource: { buffer: this.#uniform, offset: i * SLOT, size: 64 } },
+        { binding: 0, resource: { buffer: this.#uniform, offset: uniformOffset, size: 64 } },
         { binding: 1, resource: { buffer: p.buffer, offset: p.offset, size: FLOAT * p.length } },
         { binding: 2, resource: { buffer: grad.buffer, offset: grad.offset, size: FLOAT * grad.length } },
         { binding: 3, resource: { buffer: this.#state } },
         { binding: 4, resource: { buffer: this.#ctl } },
+        { binding: 5, resource: { buffer: this.#lambPartials } },
       ],
     });
-    this.#bindCache[i] = { key: grad.buffer, offset: grad.offset, group };
-    return group;
   }
 
   #partialBind(device: GpuDeviceLike, i: number, grad: Tensor): unknown {
@@ -571,7 +644,7 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
   dispose(): void {
     if (!this.#device) return;
     this.#device = undefined;
-    for (const b of [this.#state, this.#uniform, this.#ctl, this.#partials]) b?.destroy?.();
+    for (const b of [this.#state, this.#uniform, this.#ctl, this.#partials, this.#lambPartials]) b?.destroy?.();
     this.#bindCache = [];
   }
 

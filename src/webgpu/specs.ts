@@ -8,6 +8,7 @@ import { adamSpec } from '../optimizers/adam.js';
 import { adamaxSpec } from '../optimizers/adamax.js';
 import { adamwSpec } from '../optimizers/adamw.js';
 import { asgdSpec } from '../optimizers/asgd.js';
+import { lambSpec } from '../optimizers/lamb.js';
 import { lionSpec } from '../optimizers/lion.js';
 import { momentumSpec } from '../optimizers/momentum.js';
 import { nadamSpec } from '../optimizers/nadam.js';
@@ -31,6 +32,7 @@ export const GPU_SPECS = {
   Rprop: rpropSpec,
   ASGD: asgdSpec,
   Lion: lionSpec,
+  Lamb: lambSpec,
 } as const;
 
 /** The name of an optimizer that runs on WebGPU. */
@@ -38,8 +40,5 @@ export type GpuOptimizerName = keyof typeof GPU_SPECS;
 
 /** Registered optimizers left out on WebGPU, and why. */
 export const GPU_EXCLUDED: Readonly<Record<string, string>> = Object.freeze({
-  Lamb:
-    'Lamb scales each tensor by its trust ratio ||p|| / ||u||, a per-tensor reduction between two elementwise passes ' +
-    '(its WebAssembly step reads the two norms back between them); the WebGPU version is not written yet',
   LBFGS: 'LBFGS is stepped with a closure that re-evaluates the loss several times per step, not with gradients',
 });

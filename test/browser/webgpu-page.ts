@@ -140,6 +140,35 @@ async function runCase(c: PageCase): Promise<{ steps: string[][]; info: Record<s
   return { steps: out, info };
 }
 
+/**
+ * Runs a case one step at a time, reading the parameters and the state
+ * buffers back before and after every step (for references that need the
+ * optimizer's own float32 state, such as Lion's sign near 0).
+ */
+async function runTraced(c: PageCase): Promise<{ before: string[]; stateBefore: Record<string, string>[]; after: string[]; stateAfter: Record<string, string>[] }[]> {
+  const d = await gpu();
+  const init = c.params.map(f32);
+  const pBufs = init.map((p) => buffer(d, p, STORAGE | COPY_SRC | COPY_DST));
+  const gBufs = init.map((p) => d.createBuffer({ size: Math.max(16, p.byteLength), usage: STORAGE | COPY_DST }));
+  const opt = createGpuOptimizer(d, c.optimizer as GpuOptimizerName, pBufs.map((b, i) => ({ buffer: b, length: init[i]!.length })) as never, c.options as never);
+  const states = async () =>
+    (await opt.stateDict()).state.map((st) =>
+      Object.fromEntries(Object.entries(st ?? {}).filter(([, v]) => typeof v !== 'number').map(([k, v]) => [k, b64(v as Float32Array)])),
+    );
+  const out = [];
+  for (const s of c.steps) {
+    if (s.lr) s.lr.forEach((lr, gi) => ((opt.paramGroups[gi] as unknown as { lr: number }).lr = lr));
+    const before = (await opt.readParams()).map(b64);
+    const stateBefore = await states();
+    s.grads.map(f32).forEach((g, i) => d.queue.writeBuffer(gBufs[i]!, 0, g));
+    opt.step(gBufs);
+    out.push({ before, stateBefore, after: (await opt.readParams()).map(b64), stateAfter: await states() });
+  }
+  opt.dispose();
+  for (const b of [...pBufs, ...gBufs]) b.destroy();
+  return out;
+}
+
 /** The non-finite, validation, scheduler and state-dict behaviours the test checks. */
 async function behaviours(): Promise<Record<string, unknown>> {
   const d = await gpu();
@@ -180,7 +209,7 @@ async function behaviours(): Promise<Record<string, unknown>> {
     r.badGrad = catchMsg(() => opt.step([new Float32Array(4) as never]));
     r.badOption = catchMsg(() => createGpuOptimizer(d, 'AdamW', [{ buffer: w, length: 4 }], { lr: -1 }));
     r.badName = catchMsg(() => createGpuOptimizer(d, 'adamw' as never, [{ buffer: w, length: 4 }]));
-    r.lamb = catchMsg(() => createGpuOptimizer(d, 'Lamb' as never, [{ buffer: w, length: 4 }]));
+    r.lbfgs = catchMsg(() => createGpuOptimizer(d, 'LBFGS' as never, [{ buffer: w, length: 4 }]));
     r.tooLong = catchMsg(() => createGpuOptimizer(d, 'SGD', [{ buffer: w, length: 100 }]));
     r.noDevice = catchMsg(() => createGpuOptimizer(undefined as never, 'SGD', [{ buffer: w, length: 4 }]));
     r.wasmBadLr = catchMsg(() => createOptimizer('AdamW', [new Float32Array(4)], { lr: -1 }));
@@ -201,7 +230,7 @@ async function main(): Promise<void> {
   await ready();
   const d = await gpu();
   const adapterInfo = (d as { adapterInfo?: { vendor?: string; architecture?: string } }).adapterInfo;
-  (window as unknown as Record<string, unknown>).webgpu = { runCase, behaviours, adapter: { vendor: adapterInfo?.vendor, architecture: adapterInfo?.architecture } };
+  (window as unknown as Record<string, unknown>).webgpu = { runCase, runTraced, behaviours, adapter: { vendor: adapterInfo?.vendor, architecture: adapterInfo?.architecture } };
 }
 
 main().catch((e) => {
