@@ -92,6 +92,25 @@ describe('package.json dependencies', () => {
     // toTfjs reaches the whole library (the registry), so the library's own dependencies too
     expect([...found].sort()).toEqual(['@tensorflow/tfjs-core', ...Object.keys(pkg.dependencies ?? {})].sort());
   });
+  it('dist/index.js never reaches any module of dist/webgpu/ (the WebGPU optimizers are the wasm-optim/webgpu subpath)', () => {
+    const files = new Set<string>();
+    bareImports(join(ROOT, 'dist', 'index.js'), (from, spec) => resolve(dirname(from), spec), undefined, files);
+    expect([...files].filter((f) => f.includes(`${join('dist', 'webgpu')}`))).toEqual([]);
+    expect([...files].filter((f) => /createComputePipeline|@compute/.test(readFileSync(f, 'utf8')))).toEqual([]);
+  });
+  it('the wasm-optim/webgpu subpath imports only the library (no package beyond its dependencies)', () => {
+    expect(pkg.exports['./webgpu']).toEqual({ types: './dist/webgpu/index.d.ts', import: './dist/webgpu/index.js' });
+    expect(existsSync(join(ROOT, 'dist', 'webgpu', 'index.d.ts'))).toBe(true);
+    const found = bareImports(join(ROOT, 'dist', 'webgpu', 'index.js'), (from, spec) => resolve(dirname(from), spec), undefined, new Set(), 3);
+    expect([...found].every((p) => Object.keys(pkg.dependencies ?? {}).includes(p))).toBe(true);
+  });
+  it('wasm-optim/webgpu resolves through package.json exports, and without WebGPU createGpuOptimizer says so', () => {
+    const code =
+      "import { createGpuOptimizer, gpuOptimizerNames } from 'wasm-optim/webgpu';" +
+      "try { createGpuOptimizer(undefined, 'Adam', []); } catch (e) { console.log(gpuOptimizerNames.length, e.message); }";
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(out).toMatch(/^14 createGpuOptimizer: WebGPU is not available here \(navigator\.gpu is undefined/);
+  });
   it('wasm-optim/tfjs resolves through package.json exports (a self-reference, as a user imports it)', () => {
     const code =
       "import { train } from 'wasm-optim/tfjs'; import * as tf from '@tensorflow/tfjs-core'; import { ready } from 'wasm-optim';" +

@@ -37,6 +37,21 @@ describe('bundling the main entry', () => {
     expect(code).not.toContain("options.activation must be 'tanh' or 'relu'"); // MLP
     expect(code).not.toContain('fit: options must be an object'); // the training loop
   });
+  it('an app that uses only an optimizer carries no WebGPU code (WGSL lives in wasm-optim/webgpu)', async () => {
+    const code = await bundle(`import { ready, AdamW } from 'wasm-optim';
+      await ready();
+      const w = new Float32Array(4);
+      new AdamW([w]).step([new Float32Array(4).fill(1)]);
+      console.log(w[0]);`);
+    expect(code).not.toMatch(/@compute|createComputePipeline|createGpuOptimizer|navigator\.gpu/);
+  });
+  it('an app that imports wasm-optim/webgpu carries the kernels, but not the training loop or the digits', async () => {
+    const code = await bundle(`import { createGpuOptimizer } from 'wasm-optim/webgpu';
+      console.log(typeof createGpuOptimizer);`);
+    expect(code).toMatch(/@compute/);
+    expect(code).not.toContain(GZIP_BASE64_MAGIC);
+    expect(code).not.toMatch(/function (spiral|loadDigits|fit|batchesPerEpoch|trajectory)\b/);
+  });
   it('an app that calls loadDigits() carries the digits', async () => {
     const code = await bundle(`import { loadDigits } from 'wasm-optim';
       console.log((await loadDigits()).all.n);`);

@@ -30,6 +30,22 @@ export async function launch(): Promise<Browser> {
   });
 }
 
+/**
+ * Chromium with WebGPU: --enable-unsafe-webgpu is all headless Chromium needs
+ * to offer SwiftShader's adapter (Vulkan on the CPU) here; --disable-gpu is
+ * left out. Pages must come from a secure context (http://127.0.0.1 is one).
+ */
+export async function launchWebGpu(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (or set CHROMIUM_PATH)`);
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--enable-unsafe-webgpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
 /** A page that records console errors, uncaught exceptions and CSP violations. */
 export async function openPage(browser: Browser, url: string): Promise<{ page: Page; errors: string[] }> {
   const page = await browser.newPage();
