@@ -10,6 +10,7 @@ import type { Arena } from './arena.js';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
 import { makeGroupView, type ParamGroup } from './group-view.js';
 import { layOut, type Layout } from './layout.js';
+import { defaultThreads } from './threads/pool.js';
 import type { MethodSpec, Scalars } from './method.js';
 import { parseGroups, parseOptions, type Param, type ParamGroupInput, type StepOptions } from './options.js';
 import { buildStateDict, checkShapes, planLoad, type StateDict } from './state-dict.js';
@@ -48,7 +49,7 @@ export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
     const { base, step } = parseOptions(spec, input.options);
     this.#base = base;
     const groups = parseGroups(spec, input.params, base);
-    const layout = layOut(spec, groups, base, this);
+    const layout = layOut(spec, groups, base, this, step.threads ?? defaultThreads());
     this.#layout = layout;
     this.#arena = layout.arena;
     this.#callerParams = Object.freeze(groups.flatMap((g) => g.tensors));
@@ -68,6 +69,15 @@ export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
     const arena = this.#arena;
     if (!arena) throw new Error(`${this.#spec.name}: ${what} was used after dispose(); create a new optimizer`);
     return arena;
+  }
+
+  /**
+   * Threads this optimizer's steps use (the calling thread included): its
+   * `threads` option or `ready({ threads })`'s default where the worker pool
+   * runs, else 1.
+   */
+  get threads(): number {
+    return this.#live('threads').threads;
   }
 
   /** Name of the optimizer class, e.g. "Adam". */
