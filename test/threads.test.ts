@@ -81,10 +81,13 @@ describe('threads: the pool and the options', () => {
     const opt = new Adam([new Float32Array(1000).fill(1)], { threads: 3 });
     opt.step([new Float32Array(1000).fill(0.5)]);
     const saved = opt.save();
-    const g = new Float32Array(1000).fill(0.5);
-    g[999] = NaN;
-    expect(() => opt.step([g])).toThrow(NonFiniteGradientError);
-    expect(opt.save()).toEqual(saved);
+    for (const at of [0, 500, 999]) {
+      // allFinite is split too (chunks 0, 1, 2 of 336 elements): each thread's chunk must see it
+      const g = new Float32Array(1000).fill(0.5);
+      g[at] = at === 500 ? Infinity : NaN;
+      expect(() => opt.step([g])).toThrow(NonFiniteGradientError);
+      expect(opt.save()).toEqual(saved);
+    }
     opt.dispose();
   });
 

@@ -276,6 +276,11 @@ export function runSplit(what: string, memId: number, kernel: number, nptr: numb
   }
 }
 
+/** What worker `i` returned for its chunk of the last call (NaN: nothing, or an empty chunk). */
+export function workerResult(i: number): number {
+  return args ? args[ARGS.RESULT + i]! : NaN;
+}
+
 /** Terminates every worker; the next call starts fresh ones on fresh control buffers. */
 function resetPool(): void {
   for (const s of slots) {

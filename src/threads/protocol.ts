@@ -30,6 +30,8 @@ export const ARGS = {
   TINY: 31,
   /** at most this many kernel arguments, in slots 0.. */
   MAX_ARGS: 24,
+  /** worker i writes its chunk's return value to RESULT + i (NaN: its chunk was empty) */
+  RESULT: 32,
 } as const;
 
 /** The most workers a pool can hold (control words SEQ..SEQ + MAX_WORKERS - 1). */
@@ -37,7 +39,7 @@ export const MAX_WORKERS = 64;
 /** Int32 words of the control array. */
 export const CTL_WORDS = CTL.SEQ + MAX_WORKERS;
 /** Float64 slots of the argument array. */
-export const ARGS_SLOTS = 32;
+export const ARGS_SLOTS = 32 + MAX_WORKERS;
 
 /**
  * Chunk length for `n` elements in `parts` chunks: ceil(n / parts) rounded up
@@ -61,6 +63,13 @@ export const SPLIT_KERNELS: Readonly<Record<string, number>> = {
   rmspropCenteredMomentum: 5, scale: 1, clampValue: 1, adam: 4, adamAmsgrad: 5, adadelta: 4, adamax: 4,
   nadam: 4, radam: 4, radamUnrectified: 4, rprop: 4, rpropFirst: 4, asgd: 3, asgdAverage: 3, lion: 3,
   lambApply: 3, axpy: 2, mulInto: 2, subInto: 3,
+  allFinite: 1,
 };
+/**
+ * Split kernels that return a value, and how the chunks' values combine:
+ * allFinite is 1 exactly when every chunk's is (a logical AND: exact, so the
+ * same for every split). Sums (the norms, dot, Lamb's) are not split.
+ */
+export const AND_KERNELS: readonly string[] = ['allFinite'];
 /** The split kernels' names; the workers look a kernel up by its index here. */
 export const SPLIT_NAMES: readonly string[] = Object.keys(SPLIT_KERNELS);

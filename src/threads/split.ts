@@ -7,8 +7,8 @@
 // Everything else (reductions, gemm, kernels added later) runs on the calling
 // thread, so results are bit-identical for every thread count.
 import type { Kernels } from '../wasm.js';
-import { chunkLength, SPLIT_KERNELS, SPLIT_NAMES } from './protocol.js';
-import { runSplit } from './pool.js';
+import { AND_KERNELS, chunkLength, SPLIT_KERNELS, SPLIT_NAMES } from './protocol.js';
+import { runSplit, workerResult } from './pool.js';
 
 /**
  * Calls with fewer elements than this run on the calling thread: waking a
@@ -48,16 +48,21 @@ export function splitKernels(owner: string, raw: Kernels, memId: number, parts: 
     } else {
       const kernel = SPLIT_NAMES.indexOf(name);
       const what = `${owner}.step (kernel ${name})`;
+      const and = AND_KERNELS.includes(name);
       out[name] = (...a: number[]) => {
         const n = a[nptr]!;
         if (parts < 2 || n < threshold) return fn(...a);
         const len = chunkLength(n, parts);
+        let result: unknown;
         runSplit(what, memId, kernel, nptr, a, tiny, parts, () => {
           const own = a.slice();
           own[nptr] = Math.min(n, len);
-          fn(...own);
+          result = fn(...own);
         });
-        return undefined;
+        if (and) {
+          for (let i = 0; i < parts - 1; i++) if (workerResult(i) === 0) result = 0;
+        }
+        return result;
       };
     }
   }

@@ -60,12 +60,13 @@ function run() {
   const block = Math.ceil(Math.ceil(n / parts) / 16) * 16;
   const start = (index + 1) * block;
   const end = Math.min(n, start + block);
-  if (start >= end) return;
+  if (start >= end) { args[A.RESULT + index] = NaN; return; }
   call.length = nargs;
   for (let i = 0; i < nargs; i++) call[i] = args[i];
   for (let i = 0; i < nptr; i++) call[i] += start * 4;
   call[nptr] = end - start;
-  k[names[kernel]].apply(null, call);
+  const r = k[names[kernel]].apply(null, call);
+  args[A.RESULT + index] = typeof r === 'number' ? r : NaN;
 }
 reply.postMessage({ ready: true });
 for (;;) {
