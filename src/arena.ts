@@ -51,9 +51,15 @@ const pool: Slot[] = [];
 interface Ticket {
   bytes: number;
   live: boolean;
+  /** on the worker pool: the memory's id there, detached when the optimizer is dropped without dispose() */
+  memId?: number;
 }
 
 function settle(t: Ticket): void {
+  if (t.memId !== undefined) {
+    detachMemory(t.memId);
+    t.memId = undefined;
+  }
   if (!t.live) return;
   t.live = false;
   liveArenas--;
@@ -100,7 +106,7 @@ export class Arena {
 
   private constructor(slot: Slot, bytes: number, holder: object | undefined, counted: boolean, threads: number) {
     this.#slot = slot;
-    this.#ticket = { bytes: slot.memory.buffer.byteLength, live: counted };
+    this.#ticket = { bytes: slot.memory.buffer.byteLength, live: counted, memId: slot.memId };
     this.#holder = holder;
     if (holder) registry.register(holder, this.#ticket, holder);
     this.memory = slot.memory;
