@@ -107,6 +107,39 @@ describe('threads: the pool and the options', () => {
   });
 });
 
+describe('threads: stress', () => {
+  it('optimizers created, stepped and disposed in random order on the pool match their one-thread twins', () => {
+    const next = rng(3);
+    const live: { a: AnyOpt; b: AnyOpt }[] = [];
+    const attached = poolStats().attached;
+    for (let i = 0; i < 200; i++) {
+      const r = next();
+      if (r < 0.3 || live.length === 0) {
+        const n = 1 + Math.floor(next() * 3000);
+        const p = randn(next, n);
+        const threads = 2 + Math.floor(next() * 3);
+        live.push({ a: new Adam([p.slice()], { threads, lr: 0.01 }), b: new Adam([p.slice()], { threads: 1, lr: 0.01 }) });
+      } else if (r < 0.45) {
+        const [o] = live.splice(Math.floor(next() * live.length), 1);
+        expect(o!.a.save()).toEqual(o!.b.save());
+        o!.a.dispose();
+        o!.b.dispose();
+      } else {
+        const o = live[Math.floor(next() * live.length)]!;
+        const g = randn(next, o.a.params[0]!.length);
+        o.a.step([g]);
+        o.b.step([g]);
+      }
+    }
+    for (const o of live) {
+      expect(o.a.save()).toEqual(o.b.save());
+      o.a.dispose();
+      o.b.dispose();
+    }
+    expect(poolStats().attached).toBe(attached); // nothing left attached to the workers
+  });
+});
+
 describe('threads: failures in the pool', () => {
   it('a chunk that throws becomes an error on the caller; the step count does not advance', () => {
     const opt = new Adam([new Float32Array(1000).fill(1)], { threads: 3 });
