@@ -16,7 +16,9 @@
 // cheap. The pool is size-classed (a memory goes only to an optimizer that
 // needs at least half of it) and a reused memory is zeroed in full, so no
 // byte of one optimizer is ever visible through another's views.
-import { activeModule, type Build, type Kernels } from './wasm.js';
+import { activeModule, threadsModule, type Build, type Kernels } from './wasm.js';
+import { attachMemory, detachMemory, poolSupported } from './threads/pool.js';
+import { splitKernels } from './threads/split.js';
 
 const PAGE = 65536;
 /** Disposed memories kept for reuse, at most this many... */
@@ -39,6 +41,8 @@ interface Slot {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
   kernels: Kernels;
+  /** on the worker pool: the memory's id there (a shared memory, never pooled for reuse) */
+  memId?: number;
 }
 
 const pool: Slot[] = [];
@@ -47,9 +51,15 @@ const pool: Slot[] = [];
 interface Ticket {
   bytes: number;
   live: boolean;
+  /** on the worker pool: the memory's id there, detached when the optimizer is dropped without dispose() */
+  memId?: number;
 }
 
 function settle(t: Ticket): void {
+  if (t.memId !== undefined) {
+    detachMemory(t.memId);
+    t.memId = undefined;
+  }
   if (!t.live) return;
   t.live = false;
   liveArenas--;
@@ -88,36 +98,50 @@ export class Arena {
   readonly kernels: Kernels;
   readonly build: Build;
   readonly bytes: number;
+  /** threads its steps use: > 1 when the memory is shared with the worker pool */
+  readonly threads: number;
   #slot: Slot | undefined;
   readonly #ticket: Ticket;
   readonly #holder: object | undefined;
 
-  private constructor(slot: Slot, bytes: number, holder: object | undefined, counted: boolean) {
+  private constructor(slot: Slot, bytes: number, holder: object | undefined, counted: boolean, threads: number) {
     this.#slot = slot;
-    this.#ticket = { bytes: slot.memory.buffer.byteLength, live: counted };
+    this.#ticket = { bytes: slot.memory.buffer.byteLength, live: counted, memId: slot.memId };
     this.#holder = holder;
     if (holder) registry.register(holder, this.#ticket, holder);
     this.memory = slot.memory;
     this.kernels = slot.kernels;
     this.build = slot.build;
     this.bytes = bytes;
+    this.threads = slot.memId === undefined ? 1 : threads;
   }
 
   /**
    * A zeroed memory of at least `bytes` bytes with its own kernel instance.
    * Every page is written once here, so no step pays for page faults.
+   * With `threads` > 1 (and the pool available: Node, SIMD build, `ready({ threads })`
+   * loaded the threads build), the memory is a shared WebAssembly.Memory of
+   * exactly the pages needed (maximum = initial: it can never grow), each
+   * worker instantiates the threads build on it once, and `kernels` splits
+   * elementwise calls across `threads` threads (src/threads/split.ts).
    */
-  static acquire(owner: string, bytes: number, holder?: object, counted = true): Arena {
+  static acquire(owner: string, bytes: number, holder?: object, counted = true, threads = 1): Arena {
     const { build, module } = activeModule(owner);
+    const tmod = threads > 1 && poolSupported() ? threadsModule() : undefined;
     if (!(bytes <= MAX_BYTES)) {
       throw new RangeError(
         `${owner}: the parameters and optimizer state need ${bytes} bytes, more than the 4 GiB a WebAssembly memory can hold`,
       );
     }
     const pages = Math.max(1, Math.ceil(bytes / PAGE));
-    let slot = takeFromPool(build, module, pages);
+    let slot = tmod ? undefined : takeFromPool(build, module, pages);
     try {
-      if (slot) {
+      if (tmod) {
+        const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+        const raw = new WebAssembly.Instance(tmod, { env: { memory } }).exports as unknown as Kernels;
+        const memId = attachMemory(memory, tmod);
+        slot = { build, module: tmod, memory, kernels: splitKernels(owner, raw, memId, threads), memId };
+      } else if (slot) {
         const have = slot.memory.buffer.byteLength / PAGE;
         if (have < pages) slot.memory.grow(pages - have);
       } else {
@@ -139,7 +163,7 @@ export class Arena {
       liveBytes += slot.memory.buffer.byteLength;
     }
     byBuffer.set(slot.memory.buffer, slot.kernels);
-    return new Arena(slot, bytes, holder, counted);
+    return new Arena(slot, bytes, holder, counted, threads);
   }
 
   /** The memory's current buffer; it never changes while the arena is held. */
@@ -155,6 +179,12 @@ export class Arena {
     settle(this.#ticket);
     if (this.#holder) registry.unregister(this.#holder);
     byBuffer.delete(slot.memory.buffer);
+    if (slot.memId !== undefined) {
+      // A shared memory cannot be detached (a SharedArrayBuffer has no detach), so its
+      // views stay readable after dispose; it is never reused, so they alias nothing.
+      detachMemory(slot.memId);
+      return;
+    }
     slot.memory.grow(0);
     if (slot.memory.buffer.byteLength <= POOL_MAX_BYTES) {
       pool.push(slot);

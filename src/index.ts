@@ -1,5 +1,6 @@
 // wasm-optim: neural-network optimizers as fused SIMD WebAssembly kernels.
 export { ready, simdSupported, relaxedSupported, backendInfo, type ReadyOptions, type BackendInfo, type Build } from './wasm.js';
+export type { ThreadsInfo } from './threads/pool.js';
 export {
   Optimizer,
   NonFiniteGradientError,

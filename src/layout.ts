@@ -73,7 +73,7 @@ const NO_SCALARS = Object.freeze({}) as Scalars;
  * state buffers with their initial values. `base` is the constructor-level
  * options (MethodSpec.initial); `owner` the object that owns the arena.
  */
-export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, S>, groups: GroupInput<O>[], base: O, owner: object): Layout<O, S> {
+export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, S>, groups: GroupInput<O>[], base: O, owner: object, threads = 1): Layout<O, S> {
   const specs = groups.map((g) => {
     const lengths = g.tensors.map(lengthOf);
     const allocated = spec.buffers(g.options);
@@ -101,7 +101,7 @@ export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, 
   const scratchFloats = scratch.reduce((a, b) => a + b, 0);
   const base0 = 64;
   const bytes = base0 + FLOAT * (2 * totalFloats + stateFloats + scratchFloats);
-  const arena = Arena.acquire(spec.name, bytes, owner);
+  const arena = Arena.acquire(spec.name, bytes, owner, true, threads);
   arena.kernels.setFlushThreshold(FLT_MIN); // a pooled instance may carry another's setting
   const buffer = arena.buffer;
 

@@ -11,6 +11,7 @@ import { decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
 import { makeGroupView, type ParamGroup } from './group-view.js';
 import { layOut, type Group, type Layout } from './layout.js';
 import type { Kernels } from './wasm.js';
+import { defaultThreads } from './threads/pool.js';
 import type { MethodSpec, Scalars } from './method.js';
 import { parseGroups, parseOptions, type Param, type ParamGroupInput, type StepOptions } from './options.js';
 import { buildStateDict, checkShapes, planLoad, type StateDict } from './state-dict.js';
@@ -60,7 +61,7 @@ export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
     const { base, step } = parseOptions(spec, input.options);
     this.#base = base;
     const groups = parseGroups(spec, input.params, base);
-    const layout = layOut(spec, groups, base, this);
+    const layout = layOut(spec, groups, base, this, step.threads ?? defaultThreads());
     this.#layout = layout;
     this.#arena = layout.arena;
     this.#callerParams = Object.freeze(groups.flatMap((g) => g.tensors));
@@ -90,6 +91,15 @@ export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
   protected internals(what: string): OptimizerInternals<O, S> {
     const arena = this.#live(what);
     return { kernels: arena.kernels, groups: this.#layout.groups, params: this.#layout.params, lengths: this.#layout.lengths, callerParams: this.#callerParams };
+  }
+
+  /**
+   * Threads this optimizer's steps use (the calling thread included): its
+   * `threads` option or `ready({ threads })`'s default where the worker pool
+   * runs, else 1.
+   */
+  get threads(): number {
+    return this.#live('threads').threads;
   }
 
   /** Name of the optimizer class, e.g. "Adam". */

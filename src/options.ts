@@ -46,6 +46,16 @@ export interface StepOptions {
   maxGradNorm?: number;
   /** The norm for maxGradNorm: 1, 2 (default) or Infinity. */
   gradNormType?: NormType;
+  /**
+   * Threads this optimizer's steps use (the calling thread included), 1..65.
+   * Default: `ready({ threads })`'s setting (initially 1). With more than one,
+   * and where the pool runs (Node, SIMD build, after `ready({ threads })`),
+   * the optimizer's memory is a shared WebAssembly.Memory and each
+   * elementwise kernel call of at least the split threshold is split into
+   * 64-byte-aligned chunks across the pool. Results are bit-identical for
+   * every thread count.
+   */
+  threads?: number;
 }
 
 /** The step options with their defaults applied. */
@@ -54,12 +64,15 @@ export interface ResolvedStepOptions {
   skipNonFinite: boolean;
   maxGradNorm: number | undefined;
   gradNormType: NormType;
+  /** undefined: the pool's default at construction */
+  threads: number | undefined;
 }
 
 const STEP_OPTION_RULES: Record<Exclude<keyof StepOptions, 'gradNormType'>, Rule> = {
   checkFinite: { expected: 'true or false', type: 'boolean', test: () => true },
   skipNonFinite: { expected: 'true or false', type: 'boolean', test: () => true },
   maxGradNorm: { expected: 'a number >= 0 (Infinity measures the norm without clipping)', type: 'number', test: (v: number) => v >= 0 },
+  threads: { expected: 'a whole number from 1 to 65', type: 'number', test: (v: number) => Number.isInteger(v) && v >= 1 && v <= 65 },
 };
 const STEP_OPTIONS = [...Object.keys(STEP_OPTION_RULES), 'gradNormType'];
 /**
@@ -140,6 +153,7 @@ export function parseOptions<O extends object, S extends Scalars>(spec: MethodSp
       skipNonFinite: stepOpts.skipNonFinite ?? false,
       maxGradNorm: stepOpts.maxGradNorm,
       gradNormType: stepOpts.gradNormType ?? 2,
+      threads: stepOpts.threads,
     },
   };
 }

@@ -1,6 +1,7 @@
 // Loading the kernel module: compile once (asynchronously, as every engine
 // allows), then instantiate it synchronously for each optimizer's own memory.
-import { RELAXED_WASM_BASE64, SCALAR_WASM_BASE64, SIMD_WASM_BASE64 } from './generated/wasm.js';
+import { RELAXED_WASM_BASE64, SCALAR_WASM_BASE64, SIMD_WASM_BASE64, THREADS_WASM_BASE64 } from './generated/wasm.js';
+import { configurePool, threadsInfo, type ThreadsInfo } from './threads/pool.js';
 
 /**
  * The exports of assembly/index.ts. Addresses are byte offsets into the instance's memory.
@@ -156,6 +157,15 @@ export interface ReadyOptions {
    * --experimental-wasm-relaxed-simd).
    */
   relaxed?: boolean;
+  /**
+   * Threads a step uses by default (the calling thread included): a whole
+   * number 1..65, or 'auto' (the available cores, at most 16). Omitted: keep
+   * the earlier setting (initially 1: no pool). Optimizers may override it
+   * with their `threads` option. The pool runs in Node (worker_threads) with
+   * the SIMD build; elsewhere steps run on one thread and
+   * `backendInfo().threads.reason` says why.
+   */
+  threads?: 'auto' | number;
 }
 
 export interface BackendInfo {
@@ -165,6 +175,8 @@ export interface BackendInfo {
   simdSupported: boolean;
   /** Whether this engine accepts the relaxed-SIMD build. */
   relaxedSupported: boolean;
+  /** The worker pool: default thread count, cores available, and why it is 1 where more was asked for. */
+  threads: ThreadsInfo;
 }
 
 function decode(base64: string): Uint8Array<ArrayBuffer> {
@@ -209,9 +221,9 @@ let requested: Build | undefined;
  * the module up from its baseline compiler before the first real step
  * (compiled code is shared by all instances of a module).
  */
-function warmUp(module: WebAssembly.Module): void {
+function warmUp(module: WebAssembly.Module, shared = false): void {
   const n = 4096;
-  const memory = new WebAssembly.Memory({ initial: 2 });
+  const memory = shared ? new WebAssembly.Memory({ initial: 2, maximum: 2, shared: true }) : new WebAssembly.Memory({ initial: 2 });
   const k = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Kernels;
   const f = new Float32Array(memory.buffer);
   for (let i = 0; i < f.length; i++) f[i] = ((i * 7919) % 1000) / 1000 - 0.5;
@@ -279,7 +291,10 @@ export async function ready(options: ReadyOptions = {}): Promise<BackendInfo> {
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`ready: expected options to be an object such as { simd: true }, got ${String(options)}`);
   }
-  const { simd, relaxed } = options;
+  const { simd, relaxed, threads } = options;
+  if (threads !== undefined && threads !== 'auto' && !(Number.isInteger(threads) && (threads as number) >= 1 && (threads as number) <= 65)) {
+    throw new TypeError(`ready: expected options.threads to be 'auto' or a whole number from 1 to 65, got ${typeof threads === 'string' ? JSON.stringify(threads) : String(threads)}`);
+  }
   for (const [name, v] of [['simd', simd], ['relaxed', relaxed]] as const) {
     if (v !== undefined && typeof v !== 'boolean') {
       throw new TypeError(`ready: expected options.${name} to be a boolean or undefined, got ${String(v)}`);
@@ -314,8 +329,15 @@ export async function ready(options: ReadyOptions = {}): Promise<BackendInfo> {
     pending.catch(() => compiled.delete(build));
   }
   await pending;
+  if (threads !== undefined) {
+    let why: string | undefined;
+    if (build !== 'simd') why = `the threads build of the kernels is the SIMD one, and the ${build} build was chosen`;
+    else if (!threadsValid()) why = 'this engine rejects the threads build (WebAssembly threads or shared memory)';
+    if (why === undefined) await loadThreadsModule();
+    await configurePool(threads, why);
+  }
   if (requested === build) active = build; // overlapping calls: the latest request wins
-  return { build, simdSupported: simdSupported(), relaxedSupported: relaxedSupported() };
+  return { build, simdSupported: simdSupported(), relaxedSupported: relaxedSupported(), threads: threadsInfo() };
 }
 
 /** The compiled module new optimizers instantiate; throws if `ready()` has not completed. */
@@ -329,5 +351,33 @@ export function activeModule(owner: string): { build: Build; module: WebAssembly
 
 /** What `ready()` chose, or undefined before it completed. */
 export function backendInfo(): BackendInfo | undefined {
-  return active ? { build: active, simdSupported: simdSupported(), relaxedSupported: relaxedSupported() } : undefined;
+  return active ? { build: active, simdSupported: simdSupported(), relaxedSupported: relaxedSupported(), threads: threadsInfo() } : undefined;
+}
+
+let threadsBytes: Uint8Array<ArrayBuffer> | undefined;
+let threadsOk: boolean | undefined;
+function threadsValid(): boolean {
+  if (threadsOk === undefined) {
+    threadsBytes ??= decode(THREADS_WASM_BASE64);
+    threadsOk = typeof SharedArrayBuffer === 'function' && WebAssembly.validate(threadsBytes);
+  }
+  return threadsOk;
+}
+let threadsCompiled: Promise<WebAssembly.Module> | undefined;
+let threadsCompiledModule: WebAssembly.Module | undefined;
+function loadThreadsModule(): Promise<WebAssembly.Module> {
+  threadsCompiled ??= WebAssembly.compile((threadsBytes ??= decode(THREADS_WASM_BASE64))).then((m) => {
+    warmUp(m, true);
+    threadsCompiledModule = m;
+    return m;
+  });
+  return threadsCompiled;
+}
+
+/**
+ * The threads build (SIMD kernels on an imported shared memory), once `ready({ threads })`
+ * loaded it with the SIMD build active; undefined otherwise (optimizers then run on one thread).
+ */
+export function threadsModule(): WebAssembly.Module | undefined {
+  return active === 'simd' ? threadsCompiledModule : undefined;
 }

@@ -14,5 +14,7 @@ writeFileSync(
     `/** The same kernels compiled without SIMD, for engines that reject it. */\n` +
     `export const SCALAR_WASM_BASE64 = '${b64('optim.scalar.wasm')}';\n` +
     `/** The SIMD build with f32x4.relaxed_madd (fused multiply-add where the engine has it); opt-in. */\n` +
-    `export const RELAXED_WASM_BASE64 = '${b64('optim.relaxed.wasm')}';\n`,
+    `export const RELAXED_WASM_BASE64 = '${b64('optim.relaxed.wasm')}';\n` +
+    `/** The SIMD build with --enable threads on an imported shared memory (max 65536 pages), for the worker pool. */\n` +
+    `export const THREADS_WASM_BASE64 = '${b64('optim.threads.wasm')}';\n`,
 );

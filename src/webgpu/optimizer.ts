@@ -174,12 +174,14 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
         state[b] = sOff;
         sOff += FLOAT * n;
       }
-      const addr: GroupAddresses = { p: P_ADDR, g: G_ADDR, state, n };
+      // elementwise methods only: every state buffer as long as the parameters, no scratch
+      const addr: GroupAddresses = { p: P_ADDR, g: G_ADDR, state, n, sizes: Object.fromEntries(allocated.map((b) => [b, n])), scratch: 0 };
       const tensors: TensorSlot[] = [];
       const indices: number[] = [];
       let off = 0;
       for (const t of gin.tensors) {
-        tensors.push(Object.freeze({ offset: FLOAT * off, length: t.length, shape: Object.freeze([t.length]) }));
+        const slot = Object.freeze({ offset: FLOAT * off, length: t.length });
+        tensors.push(Object.freeze({ ...slot, shape: Object.freeze([t.length]), state: Object.freeze(Object.fromEntries(allocated.map((b) => [b, slot]))) }));
         indices.push(gIndex++);
         all.push(t);
         off += pad4(t.length);

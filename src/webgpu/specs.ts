@@ -41,4 +41,8 @@ export type GpuOptimizerName = keyof typeof GPU_SPECS;
 /** Registered optimizers left out on WebGPU, and why. */
 export const GPU_EXCLUDED: Readonly<Record<string, string>> = Object.freeze({
   LBFGS: 'LBFGS is stepped with a closure that re-evaluates the loss several times per step, not with gradients',
+  Adafactor: 'its factored second moments need per-tensor row and column reductions, not an elementwise pass (not written for WebGPU yet)',
+  Muon: 'its Newton-Schulz iteration needs matrix products (not written for WebGPU yet)',
+  AdamWScheduleFree: 'its train()/eval() mode switch is not written for WebGPU yet',
+  SGDScheduleFree: 'its train()/eval() mode switch is not written for WebGPU yet',
 });

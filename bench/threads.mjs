@@ -1,0 +1,121 @@
+// Thread-pool benchmark: Adam zero-copy steps (`opt.step()` on opt.grads) on
+// 1 and 2 threads, side by side in one process: each round times one sample
+// of each (alternating which goes first, so a noisy neighbour hits both
+// alike); the table gives the medians over rounds and their ratio. The
+// library's split threshold is set to 0 here so that 2 threads are measured
+// at every size: the smallest size from which 2 threads win at every larger
+// size measured is the threshold (src/threads/split.ts DEFAULT_SPLIT_THRESHOLD).
+// Wall time (performance.now): a threaded step's cost is its latency.
+//
+// Usage:
+//   npm run build && node bench/threads.mjs [--quick] [--rounds=15] [--sizes=16K,1M]
+//   npm run bench -- --only=threads
+// Writes bench/results/threads-<stamp>.json and .md.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import * as lib from '../dist/index.js';
+import { DEFAULT_SPLIT_THRESHOLD, setSplitThreshold } from '../dist/threads/split.js';
+
+const args = Object.fromEntries(process.argv.slice(2).map((a) => { const [k, v] = a.replace(/^--/, '').split('='); return [k, v ?? true]; }));
+const QUICK = Boolean(args.quick);
+const ROUNDS = Number(args.rounds ?? (QUICK ? 7 : 15));
+/** each timed sample runs steps for this long at least */
+const SAMPLE_MS = QUICK ? 10 : 25;
+const parseSize = (s) => Math.round(parseFloat(s) * ({ K: 1024, M: 1 << 20 }[s.at(-1)] ?? 1));
+const label = (n) => (n >= 1 << 20 ? `${n / (1 << 20)}M` : n >= 1024 ? `${n / 1024}K` : `${n}`);
+const SIZES = args.sizes
+  ? String(args.sizes).split(',').map(parseSize)
+  : QUICK
+    ? [1 << 14, 1 << 16, 1 << 18, 1 << 20]
+    : [1 << 12, 1 << 14, 1 << 15, 1 << 16, 1 << 17, 1 << 18, 1 << 19, 1 << 20, 1 << 22, 1 << 24];
+const VARIANTS = [
+  { name: 'zero-copy', options: {} },
+  { name: 'zero-copy-nocheck', options: { checkFinite: false } },
+];
+
+const info = await lib.ready({ threads: 2 });
+if (info.threads.size !== 2) throw new Error(`bench/threads: no pool here (${info.threads.reason})`);
+setSplitThreshold(0);
+
+function make(n, threads, options) {
+  const p = new Float32Array(n);
+  for (let i = 0; i < n; i++) p[i] = Math.sin(i) * 0.5;
+  const opt = new lib.Adam([p], { lr: 1e-3, threads, ...options });
+  const g = opt.grads[0];
+  for (let i = 0; i < n; i++) g[i] = Math.cos(i * 0.7) * 0.01;
+  return opt;
+}
+
+/** ms per step: steps for at least SAMPLE_MS */
+function sample(opt) {
+  let reps = 0;
+  const t0 = performance.now();
+  let t = t0;
+  do {
+    opt.step();
+    reps++;
+    t = performance.now();
+  } while (t - t0 < SAMPLE_MS);
+  return (t - t0) / reps;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+const rows = [];
+for (const variant of VARIANTS) {
+  for (const n of SIZES) {
+    const one = make(n, 1, variant.options);
+    const two = make(n, 2, variant.options);
+    for (let i = 0; i < 10; i++) {
+      one.step();
+      two.step();
+    }
+    const t1 = [];
+    const t2 = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      if (r % 2) {
+        t1.push(sample(one));
+        t2.push(sample(two));
+      } else {
+        t2.push(sample(two));
+        t1.push(sample(one));
+      }
+    }
+    one.dispose();
+    two.dispose();
+    const row = { variant: variant.name, n, oneMs: median(t1), twoMs: median(t2) };
+    row.ratio = row.oneMs / row.twoMs;
+    rows.push(row);
+    console.log(`${variant.name.padEnd(18)} ${label(n).padStart(5)}  1 thread ${(row.oneMs * 1000).toFixed(1).padStart(9)} us  2 threads ${(row.twoMs * 1000).toFixed(1).padStart(9)} us  ratio ${row.ratio.toFixed(2)}`);
+  }
+}
+
+/** the smallest size from which 2 threads are faster at every larger size measured */
+function threshold(variant) {
+  const rs = rows.filter((r) => r.variant === variant);
+  let from;
+  for (let i = rs.length - 1; i >= 0 && rs[i].ratio > 1; i--) from = rs[i].n;
+  return from;
+}
+
+const meta = { date: new Date().toISOString(), node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model, loadavg: loadavg(), rounds: ROUNDS, sampleMs: SAMPLE_MS, libraryThreshold: DEFAULT_SPLIT_THRESHOLD };
+const lines = [
+  `# Adam zero-copy, 1 vs 2 threads (medians of ${ROUNDS} paired rounds, wall time per step)`,
+  '',
+  `${meta.date}, Node ${meta.node}, ${meta.cpus} CPUs (${meta.cpu}), load average ${meta.loadavg.map((x) => x.toFixed(2)).join(' ')}`,
+  '',
+  '| variant | size | 1 thread | 2 threads | 1 / 2 |',
+  '|---|---:|---:|---:|---:|',
+  ...rows.map((r) => `| ${r.variant} | ${label(r.n)} | ${(r.oneMs * 1000).toFixed(1)} us | ${(r.twoMs * 1000).toFixed(1)} us | ${r.ratio.toFixed(2)}x |`),
+  '',
+  ...VARIANTS.map((v) => `- ${v.name}: 2 threads win from ${threshold(v.name) === undefined ? 'no size measured' : label(threshold(v.name))} on (the library splits calls of at least ${label(DEFAULT_SPLIT_THRESHOLD)} elements)`),
+];
+console.log(`\n${lines.join('\n')}`);
+mkdirSync(new URL('results/', import.meta.url), { recursive: true });
+const base = new URL(`results/threads-${meta.date.replace(/[:.]/g, '-')}`, import.meta.url).pathname;
+writeFileSync(`${base}.json`, JSON.stringify({ meta, rows }, null, 2));
+writeFileSync(`${base}.md`, `${lines.join('\n')}\n`);
+console.log(`\nwrote ${base}.md`);

@@ -1,0 +1,305 @@
+// The worker pool (Node `worker_threads`). One pool per JavaScript realm;
+// workers are started by `ready({ threads })` (or on first need), `unref`'d
+// so that idle workers never keep the process alive, and each one keeps an
+// instance of the threads build of the kernels for every optimizer memory
+// attached to the pool (a shared WebAssembly.Memory).
+//
+// A kernel call is handed over synchronously: the caller writes the call into
+// the shared argument array, bumps and notifies the sequence word of each
+// worker taking part, runs chunk 0 itself, then waits (spin, then
+// Atomics.wait) until the workers have counted REMAIN down to 0. Since
+// `step()` is synchronous, at most one call is in flight per realm, and
+// nothing is ever queued: dispose() never leaves work behind.
+//
+// Browsers: not in this milestone. There the pool has one thread and
+// `backendInfo().threads.reason` says why.
+import { ARGS, ARGS_SLOTS, CTL, CTL_WORDS, MAX_WORKERS, SPLIT_NAMES } from './protocol.js';
+import { WORKER_SOURCE } from './worker-source.js';
+
+/** What `backendInfo().threads` reports. */
+export interface ThreadsInfo {
+  /** threads a step uses by default (the calling thread included); 1 means no pool */
+  size: number;
+  /** threads the engine could use at most ('auto' picks this, capped at 16) */
+  available: number;
+  /** why steps run on one thread, when size is 1 although more was asked for or available */
+  reason: string | undefined;
+}
+
+/** Spins of the calling thread, waiting for workers, before it sleeps in Atomics.wait. */
+const CALLER_SPIN = 20000;
+/** Spins of an idle worker before it sleeps (short: the machine may have few cores). */
+const WORKER_SPIN = 2000;
+/** A call whose workers have not all answered after this long is an error. */
+const CALL_TIMEOUT_MS = 30000;
+
+interface NodeWorker {
+  unref(): void;
+  terminate(): Promise<number>;
+  on(event: string, f: (...a: unknown[]) => void): void;
+  once(event: string, f: (...a: unknown[]) => void): void;
+}
+interface NodePort {
+  postMessage(m: unknown): void;
+  once(event: string, f: (...a: unknown[]) => void): void;
+  unref(): void;
+  close(): void;
+}
+interface WorkerThreads {
+  Worker: new (src: string, o: object) => NodeWorker;
+  MessageChannel: new () => { port1: NodePort; port2: NodePort };
+  receiveMessageOnPort(p: NodePort): { message: unknown } | undefined;
+  isMainThread: boolean;
+}
+
+interface Slot {
+  worker: NodeWorker;
+  port: NodePort;
+  reply: NodePort;
+  dead: boolean;
+  online: Promise<void>;
+}
+
+interface Attached {
+  memory: WebAssembly.Memory;
+  module: WebAssembly.Module;
+}
+
+let wt: WorkerThreads | null | undefined;
+function workerThreads(): WorkerThreads | null {
+  if (wt === undefined) {
+    const proc = (globalThis as { process?: { getBuiltinModule?: (n: string) => unknown } }).process;
+    wt = typeof proc?.getBuiltinModule === 'function' ? (proc.getBuiltinModule('node:worker_threads') as WorkerThreads) : null;
+  }
+  return wt;
+}
+
+function available(): number {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (n: string) => unknown } }).process;
+  const os = proc?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number; cpus: () => unknown[] } | undefined;
+  if (os) return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  return Math.max(1, nav?.hardwareConcurrency ?? 1);
+}
+
+/** Why this engine cannot run a pool, or undefined where it can. */
+export function unsupportedReason(): string | undefined {
+  if (typeof SharedArrayBuffer !== 'function' || typeof Atomics !== 'object') {
+    return 'SharedArrayBuffer is not available (a browser page needs cross-origin isolation: COOP/COEP headers)';
+  }
+  if (!workerThreads()) {
+    return 'the worker pool uses Node worker_threads (process.getBuiltinModule, Node >= 20.16); Web Workers are not implemented yet';
+  }
+  return undefined;
+}
+
+let size = 1;
+let sizeReason: string | undefined;
+let ctl: Int32Array | undefined;
+let args: Float64Array | undefined;
+let slots: Slot[] = [];
+const attached = new Map<number, Attached>();
+let nextId = 1;
+
+/** The pool as `backendInfo().threads` reports it. */
+export function threadsInfo(): ThreadsInfo {
+  return { size, available: available(), reason: sizeReason };
+}
+
+/** The default thread count of new optimizers. */
+export function defaultThreads(): number {
+  return size;
+}
+
+/**
+ * Sets the default thread count ('auto': the available cores, at most 16) and
+ * starts that many workers less one; resolves when they are running. Where
+ * the engine has no pool, or `threadsSupported` is a reason it cannot be
+ * used, the size is 1 and the reason is kept for backendInfo().
+ */
+export async function configurePool(threads: 'auto' | number, notSupported: string | undefined): Promise<ThreadsInfo> {
+  const want = threads === 'auto' ? Math.min(16, available()) : threads;
+  const why = notSupported ?? unsupportedReason();
+  if (why !== undefined) {
+    size = 1;
+    sizeReason = want > 1 ? why : undefined;
+    return threadsInfo();
+  }
+  size = Math.min(want, MAX_WORKERS + 1);
+  sizeReason = undefined;
+  ensureWorkers(size - 1);
+  await Promise.all(slots.slice(0, size - 1).map((s) => s.online));
+  if (slots.some((s) => s.dead)) {
+    resetPool();
+    size = 1;
+    sizeReason = 'the worker threads failed to start';
+  }
+  return threadsInfo();
+}
+
+/** Whether optimizers can be put on the pool at all (Node with SharedArrayBuffer). */
+export function poolSupported(): boolean {
+  return unsupportedReason() === undefined;
+}
+
+function ensureBuffers(): { ctl: Int32Array; args: Float64Array } {
+  if (!ctl || !args) {
+    ctl = new Int32Array(new SharedArrayBuffer(4 * CTL_WORDS));
+    args = new Float64Array(new SharedArrayBuffer(8 * ARGS_SLOTS));
+  }
+  return { ctl, args };
+}
+
+/** Starts workers until `count` live ones exist (replacing dead ones). */
+function ensureWorkers(count: number): void {
+  const w = workerThreads()!;
+  const { ctl } = ensureBuffers();
+  for (let i = 0; i < count; i++) {
+    const old = slots[i];
+    if (old && !old.dead) continue;
+    const channel = new w.MessageChannel();
+    const replyChannel = new w.MessageChannel();
+    const worker = new w.Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: {
+        ctlBuffer: ctl.buffer,
+        argsBuffer: args!.buffer,
+        port: channel.port2,
+        reply: replyChannel.port2,
+        index: i,
+        names: SPLIT_NAMES,
+        spin: WORKER_SPIN,
+        seen: Atomics.load(ctl, CTL.SEQ + i),
+      },
+      transferList: [channel.port2, replyChannel.port2],
+    });
+    channel.port1.unref();
+    replyChannel.port1.unref();
+    const slot: Slot = { worker, port: channel.port1, reply: replyChannel.port1, dead: false, online: Promise.resolve() };
+    slot.online = new Promise<void>((resolve) => {
+      // referenced until its loop runs (so that `await ready({ threads })` keeps the process up), then unref'd
+      replyChannel.port1.once('message', () => {
+        worker.unref();
+        resolve();
+      });
+      worker.once('exit', () => resolve());
+    });
+    worker.on('error', () => {
+      slot.dead = true;
+    });
+    worker.on('exit', () => {
+      slot.dead = true;
+    });
+    for (const [id, a] of attached) channel.port1.postMessage({ id, memory: a.memory, module: a.module });
+    slots[i] = slot;
+  }
+}
+
+/** Hands an optimizer's shared memory to every worker (each instantiates the threads module on it once); returns its id. */
+export function attachMemory(memory: WebAssembly.Memory, module: WebAssembly.Module): number {
+  const id = nextId++;
+  attached.set(id, { memory, module });
+  for (const s of slots) if (!s.dead) s.port.postMessage({ id, memory, module });
+  return id;
+}
+
+/** Drops a disposed optimizer's memory from the pool (the workers drop their instances at their next call). */
+export function detachMemory(id: number): void {
+  if (!attached.delete(id)) return;
+  for (const s of slots) if (!s.dead) s.port.postMessage({ detach: id });
+  if (ctl) Atomics.add(ctl, CTL.GEN, 1);
+}
+
+/**
+ * Runs one kernel call in `parts` chunks: posts chunks 1.. to workers, runs
+ * `own()` (chunk 0) on the calling thread, waits for the rest. Throws, after
+ * every worker has stopped, if a chunk threw, a worker died or the call timed
+ * out; `what` names the call in that message.
+ */
+export function runSplit(what: string, memId: number, kernel: number, nptr: number, callArgs: ArrayLike<number>, tiny: number, parts: number, own: () => void): void {
+  splitCalls++;
+  ensureWorkers(parts - 1);
+  const { ctl, args } = ensureBuffers();
+  for (let i = 0; i < callArgs.length; i++) args[i] = callArgs[i]!;
+  args[ARGS.TINY] = tiny;
+  ctl[CTL.MEM] = memId;
+  ctl[CTL.KERNEL] = failNext ?? kernel;
+  failNext = undefined;
+  ctl[CTL.NPTR] = nptr;
+  ctl[CTL.NARGS] = callArgs.length;
+  ctl[CTL.PARTS] = parts;
+  ctl[CTL.ERR] = 0;
+  Atomics.store(ctl, CTL.REMAIN, parts - 1);
+  for (let i = 0; i < parts - 1; i++) {
+    Atomics.add(ctl, CTL.SEQ + i, 1);
+    Atomics.notify(ctl, CTL.SEQ + i, 1);
+  }
+  let ownError: unknown;
+  try {
+    own();
+  } catch (e) {
+    ownError = e;
+  }
+  let spins = 0;
+  const start = Date.now();
+  for (;;) {
+    const r = Atomics.load(ctl, CTL.REMAIN);
+    if (r === 0) break;
+    if (++spins < CALLER_SPIN) continue;
+    Atomics.wait(ctl, CTL.REMAIN, r, 100);
+    if (Date.now() - start > CALL_TIMEOUT_MS) {
+      resetPool();
+      throw new Error(
+        `${what}: ${r} worker(s) of the thread pool did not finish within ${CALL_TIMEOUT_MS / 1000} s; the pool was ` +
+          `restarted. The step was not completed and the step count was not advanced, but parameters and ` +
+          `optimizer state may be partly updated (chunks that finished): restore them from a checkpoint`,
+      );
+    }
+  }
+  if (ownError !== undefined) throw ownError;
+  const err = Atomics.load(ctl, CTL.ERR);
+  if (err !== 0) {
+    const messages: string[] = [];
+    for (const s of slots) {
+      for (let m = workerThreads()!.receiveMessageOnPort(s.reply); m; m = workerThreads()!.receiveMessageOnPort(s.reply)) {
+        const msg = m.message as { index: number; message: string };
+        messages.push(`worker ${msg.index + 1}: ${msg.message}`);
+      }
+    }
+    if (err === 2) for (const s of slots) s.dead = true; // replaced by fresh workers at the next call (which one died is not known here)
+    if (err === 2) resetPool();
+    throw new Error(
+      `${what}: ${err === 2 ? 'a worker of the thread pool exited during the call' : `a chunk threw in the thread pool (${messages.join('; ')})`}. ` +
+        `The step was not completed and the step count was not advanced, but parameters and optimizer state ` +
+        `may be partly updated (chunks the other threads finished): restore them from a checkpoint`,
+    );
+  }
+}
+
+/** What worker `i` returned for its chunk of the last call (NaN: nothing, or an empty chunk). */
+export function workerResult(i: number): number {
+  return args ? args[ARGS.RESULT + i]! : NaN;
+}
+
+/** Terminates every worker; the next call starts fresh ones on fresh control buffers. */
+function resetPool(): void {
+  for (const s of slots) {
+    s.dead = true;
+    void s.worker.terminate();
+  }
+  slots = [];
+  ctl = undefined;
+  args = undefined;
+}
+
+let splitCalls = 0;
+/** Counters for tests: kernel calls split across the pool so far, memories attached, live workers. */
+export function poolStats(): { splitCalls: number; attached: number; workers: number } {
+  return { splitCalls, attached: attached.size, workers: slots.filter((s) => !s.dead).length };
+}
+
+let failNext: number | undefined;
+/** Test hook: the workers' chunks of the next split call exit their worker ('die') or throw ('throw'). */
+export function failNextCall(how: 'die' | 'throw'): void {
+  failNext = how === 'die' ? -2 : -3;
+}

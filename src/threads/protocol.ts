@@ -1,0 +1,75 @@
+// The layout of the two SharedArrayBuffers through which the calling thread
+// hands a kernel call to the pool's workers (src/threads/pool.ts) and the
+// workers answer (src/threads/worker-source.ts).
+
+/** Int32 words of the control array. */
+export const CTL = {
+  /** workers still running their chunk of the current call; the caller waits for 0 */
+  REMAIN: 0,
+  /** 0: fine; 1: a chunk threw (message on the reply port); 2: a worker exited mid-call */
+  ERR: 1,
+  /** the id of the memory (optimizer) the call works on */
+  MEM: 2,
+  /** index of the kernel in the names list; -1 quits, -2 and -3 are test hooks (die, throw) */
+  KERNEL: 3,
+  /** how many leading arguments are pointers (the canonical order: pointers, then n, then scalars) */
+  NPTR: 4,
+  /** how many arguments the kernel takes */
+  NARGS: 5,
+  /** how many chunks the call is split into (the caller runs chunk 0, worker i chunk i + 1) */
+  PARTS: 6,
+  /** bumped whenever a memory is detached, so that workers drop their instance of it */
+  GEN: 7,
+  /** worker i's sequence word is SEQ + i: bumped (and notified) to hand it a call */
+  SEQ: 16,
+} as const;
+
+/** Float64 slots of the argument array. */
+export const ARGS = {
+  /** the flush threshold the caller's instance has (setFlushThreshold is per instance) */
+  TINY: 31,
+  /** at most this many kernel arguments, in slots 0.. */
+  MAX_ARGS: 24,
+  /** worker i writes its chunk's return value to RESULT + i (NaN: its chunk was empty) */
+  RESULT: 32,
+} as const;
+
+/** The most workers a pool can hold (control words SEQ..SEQ + MAX_WORKERS - 1). */
+export const MAX_WORKERS = 64;
+/** Int32 words of the control array. */
+export const CTL_WORDS = CTL.SEQ + MAX_WORKERS;
+/** Float64 slots of the argument array. */
+export const ARGS_SLOTS = 32 + MAX_WORKERS;
+
+/**
+ * Chunk length for `n` elements in `parts` chunks: ceil(n / parts) rounded up
+ * to 16 float32 (64 bytes, a cache line), so chunk boundaries are aligned and
+ * no two threads write the same cache line.
+ */
+export function chunkLength(n: number, parts: number): number {
+  return Math.ceil(Math.ceil(n / parts) / 16) * 16;
+}
+
+/**
+ * The kernels a call of which can be split into chunks, each with its number
+ * of leading pointer arguments (then n, then scalars: src/wasm.ts). Every one
+ * is elementwise: element i of its outputs depends on element i of its
+ * inputs and the scalars only, so any split gives the same bits. Kernels not
+ * listed (reductions: allFinite, the norms, dot, lambMoments' sums; gemm;
+ * any kernel added later) run on the calling thread.
+ */
+export const SPLIT_KERNELS: Readonly<Record<string, number>> = {
+  sgd: 2, sgdMomentum: 3, momentum: 3, adagrad: 3, rmsprop: 3, rmspropMomentum: 4, rmspropCentered: 4,
+  rmspropCenteredMomentum: 5, scale: 1, clampValue: 1, adam: 4, adamAmsgrad: 5, adadelta: 4, adamax: 4,
+  nadam: 4, radam: 4, radamUnrectified: 4, rprop: 4, rpropFirst: 4, asgd: 3, asgdAverage: 3, lion: 3,
+  lambApply: 3, axpy: 2, mulInto: 2, subInto: 3,
+  allFinite: 1,
+};
+/**
+ * Split kernels that return a value, and how the chunks' values combine:
+ * allFinite is 1 exactly when every chunk's is (a logical AND: exact, so the
+ * same for every split). Sums (the norms, dot, Lamb's) are not split.
+ */
+export const AND_KERNELS: readonly string[] = ['allFinite'];
+/** The split kernels' names; the workers look a kernel up by its index here. */
+export const SPLIT_NAMES: readonly string[] = Object.keys(SPLIT_KERNELS);
