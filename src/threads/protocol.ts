@@ -63,6 +63,7 @@ export const SPLIT_KERNELS: Readonly<Record<string, number>> = {
   rmspropCenteredMomentum: 5, scale: 1, clampValue: 1, adam: 4, adamAmsgrad: 5, adadelta: 4, adamax: 4,
   nadam: 4, radam: 4, radamUnrectified: 4, rprop: 4, rpropFirst: 4, asgd: 3, asgdAverage: 3, lion: 3,
   lambApply: 3, axpy: 2, mulInto: 2, subInto: 3,
+  scheduleFreeAdamW: 4, scheduleFreeSgd: 3, scheduleFreeInterp: 2,
   allFinite: 1,
 };
 /**
