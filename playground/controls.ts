@@ -1,6 +1,6 @@
 // The optimizer table: a row per optimizer with a checkbox, its learning
 // rate on the 2-D function and on the digits, and its other hyperparameters.
-import type { Optimizer } from 'wasm-optim';
+import type { LBFGS, Optimizer } from 'wasm-optim';
 import { OPTIMIZERS, type FunctionName, type OptimizerDef } from './optimizers.js';
 
 /** One selected optimizer with the values read from its row. */
@@ -112,6 +112,17 @@ export class OptimizerTable {
 export function create(choice: Choice, params: Float32Array[]): Optimizer<object> {
   try {
     return choice.def.make(params, choice.lr, choice.h);
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    throw new Error(message.startsWith(`${choice.def.label}:`) ? message : `${choice.def.label}: ${message}`);
+  }
+}
+
+/** For the race: `create`, or the closure-stepped optimizer (L-BFGS) where the row has one. */
+export function createForRace(choice: Choice, params: Float32Array[]): Optimizer<object> | LBFGS {
+  if (!choice.def.makeClosure) return create(choice, params);
+  try {
+    return choice.def.makeClosure(params, choice.lr, choice.h);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     throw new Error(message.startsWith(`${choice.def.label}:`) ? message : `${choice.def.label}: ${message}`);

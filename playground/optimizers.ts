@@ -2,7 +2,7 @@
 // registry (src/registry.ts: its suggested learning rates on each 2-D function
 // and on the digits, and the hyperparameters worth editing), plus Nesterov,
 // SGD's other form. Colours and field labels are the page's own.
-import { asParams, closureRegistry, createOptimizer, registry, type Optimizer, type OptimizerEntry, type OptimizerName } from 'wasm-optim';
+import { asParams, closureRegistry, createOptimizer, LBFGS, registry, type Optimizer, type OptimizerEntry, type OptimizerName } from 'wasm-optim';
 
 export type FunctionName = 'rosenbrock' | 'beale' | 'saddle';
 
@@ -32,6 +32,13 @@ export interface OptimizerDef {
   lrDigits: number;
   /** the optimizer over `params`, with learning rate `lr` and the fields' values `h` */
   make(params: Float32Array[], lr: number, h: Readonly<Record<string, number>>): Optimizer<object>;
+  /**
+   * Closure-stepped methods (L-BFGS): the optimizer for the race, which
+   * steps it with step(closure) through trajectory(); `make` then refuses
+   * (the digits panel trains with mini-batches: L-BFGS is full-batch, see
+   * `npm start`).
+   */
+  makeClosure?(params: Float32Array[], lr: number, h: Readonly<Record<string, number>>): LBFGS;
 }
 
 /** Labels and tooltips of the hyperparameters a registry entry may expose (`demo.fields`). */
@@ -110,13 +117,28 @@ const nesterov: Omit<OptimizerDef, 'color' | 'selected'> = {
 };
 
 /**
- * Closure-stepped optimizers (closureRegistry: LBFGS) are left out of the
- * playground explicitly: its animation steps every optimizer with step(grads)
- * once per frame, and they are stepped with a closure. Their names.
+ * L-BFGS (closureRegistry) races on the 2-D functions: one iteration per
+ * step of the race (maxIter: 1, strong Wolfe line search, history 10), as
+ * trajectory() records it. It is left out of the digits panel, which trains
+ * with mini-batches (L-BFGS is full-batch: `npm start` trains it on the digits).
  */
-export const EXCLUDED: readonly string[] = closureRegistry.map((e) => e.name);
+const lbfgsEntry = closureRegistry.find((e) => e.name === 'LBFGS')!;
+const lbfgs: Omit<OptimizerDef, 'color' | 'selected'> = {
+  id: 'lbfgs',
+  label: 'L-BFGS',
+  fields: [{ key: 'historySize', label: 'm', value: 10, step: 1, title: 'historySize: curvature pairs kept' }],
+  lr2d: { rosenbrock: lbfgsEntry.defaults.lr, beale: lbfgsEntry.defaults.lr, saddle: lbfgsEntry.defaults.lr },
+  lrDigits: lbfgsEntry.defaults.lr,
+  make: () => {
+    throw new Error('L-BFGS is full-batch: it races on the functions; `npm start` trains it on the digits');
+  },
+  makeClosure: (p, lr, h) => new LBFGS(p, { lr, maxIter: 1, historySize: h.historySize, lineSearchFn: 'strong_wolfe' }),
+};
 
-export const OPTIMIZERS: readonly OptimizerDef[] = [sgd, nesterov, ...registry.filter((e) => e.name !== 'SGD').map(defOf)].map((d, i) => ({
+/** Names of registered optimizers the playground leaves out (none: L-BFGS races, see above). */
+export const EXCLUDED: readonly string[] = [];
+
+export const OPTIMIZERS: readonly OptimizerDef[] = [sgd, nesterov, ...registry.filter((e) => e.name !== 'SGD').map(defOf), lbfgs].map((d, i) => ({
   ...d,
   color: PALETTE[i % PALETTE.length]!,
   selected: SELECTED.has(d.id),

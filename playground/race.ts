@@ -2,7 +2,7 @@
 // function; the library's trajectory() records each path, and the plot
 // reveals them step by step, all at the same pace.
 import { trajectory, type TestFunction, type Trajectory } from 'wasm-optim';
-import { create, type Choice } from './controls.js';
+import { createForRace, type Choice } from './controls.js';
 import type { ContourPlot } from './contour.js';
 
 export interface RaceOptions {
@@ -40,7 +40,7 @@ export class Race {
     this.stop();
     const paths: { choice: Choice; path: Trajectory }[] = [];
     for (const choice of choices) {
-      const opt = create(choice, [Float32Array.from(options.start)]);
+      const opt = createForRace(choice, [Float32Array.from(options.start)]);
       try {
         paths.push({ choice, path: trajectory(opt, fn, { steps: options.steps, noise: options.noise, seed: options.seed }) });
       } finally {

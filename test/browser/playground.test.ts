@@ -57,9 +57,9 @@ describe('the playground in Chromium', () => {
     expect(requests.length).toBeGreaterThan(2);
     for (const url of requests) expect(url.startsWith(`${server.url}/`), url).toBe(true);
     expect(await page.textContent('#backend')).toMatch(/simd build/);
-    // SGD, its Nesterov form, then every other registered optimizer in registry order
+    // SGD, its Nesterov form, then every other registered optimizer in registry order, then L-BFGS (closure-stepped: it races only)
     expect(await page.$$eval('#optimizers tbody tr', (rows) => rows.map((r) => (r as HTMLElement).dataset.optimizer))).toEqual([
-      'sgd', 'nesterov', ...lib.optimizerNames.filter((n) => n !== 'SGD').map((n) => n.toLowerCase()),
+      'sgd', 'nesterov', ...lib.optimizerNames.filter((n) => n !== 'SGD').map((n) => n.toLowerCase()), 'lbfgs',
     ]);
     expect(await page.$$eval('svg.contour path[fill]', (ps) => ps.length)).toBeGreaterThan(10);
     expect(await page.$$eval('svg.contour polyline', (ps) => ps.length)).toBe(0);
