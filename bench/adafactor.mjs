@@ -9,8 +9,9 @@
 // Usage: npm run build && node bench/adafactor.mjs [--rounds=9] [--quick]
 import { performance } from 'node:perf_hooks';
 import { Adafactor, Adam, ready, memoryStats } from 'wasm-optim';
+import { parseFlags } from './lib/cli.mjs';
 
-const args = Object.fromEntries(process.argv.slice(2).map((a) => { const [k, v] = a.replace(/^--/, '').split('='); return [k, v ?? true]; }));
+const args = parseFlags();
 const QUICK = Boolean(args.quick);
 const ROUNDS = Number(args.rounds ?? (QUICK ? 3 : 9));
 /** each round runs steps for this long at least, and reports the mean step of the round */

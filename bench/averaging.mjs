@@ -10,8 +10,9 @@
 // Times are CPU time of this process (process.cpuUsage); the table gives the median
 // over rounds of ns per element and GB/s of the 16-byte floor.
 import { AveragedParams, ready } from '../dist/index.js';
+import { parseFlags } from './lib/cli.mjs';
 
-const args = Object.fromEntries(process.argv.slice(2).map((a) => { const [k, v] = a.replace(/^--/, '').split('='); return [k, v ?? true]; }));
+const args = parseFlags();
 const QUICK = Boolean(args.quick);
 const ROUNDS = Number(args.rounds ?? (QUICK ? 3 : 7));
 const SAMPLE_MS = QUICK ? 30 : 100;

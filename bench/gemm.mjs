@@ -15,20 +15,17 @@
 // counts its best round (a ceiling: noise only lowers it).
 // Times are CPU time of this process (process.cpuUsage), not wall time: see cpuMs.
 // Writes bench/results/gemm-<stamp>.json and .md.
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import asc from 'assemblyscript/asc';
+import { parseFlags, relaunchWith } from './lib/cli.mjs';
 
 // --no-liftoff: the optimized code at once (what the library runs after warm-up);
 // relaxed SIMD needs a flag on Node 20.
 const FLAGS = ['--no-liftoff', '--experimental-wasm-relaxed-simd'];
-if (!FLAGS.every((f) => process.execArgv.includes(f))) {
-  const { status } = spawnSync(process.execPath, [...FLAGS, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
-  process.exit(status ?? 1);
-}
+relaunchWith(FLAGS);
 
-const args = Object.fromEntries(process.argv.slice(2).map((a) => { const [k, v] = a.replace(/^--/, '').split('='); return [k, v ?? true]; }));
+const args = parseFlags();
 const QUICK = Boolean(args.quick);
 const ROUNDS = Number(args.rounds ?? (QUICK ? 3 : 7));
 /** each timed sample runs the call this long at least */

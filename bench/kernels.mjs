@@ -21,6 +21,7 @@ import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import asc from 'assemblyscript/asc';
+import { parseFlags } from './lib/cli.mjs';
 
 // Steady state only: V8 compiles WebAssembly with its baseline compiler first and tiers up in
 // the background, which on a loaded 2-vCPU machine can take seconds for the larger kernels.
@@ -30,7 +31,7 @@ if (!process.execArgv.includes('--no-liftoff')) {
   process.exit(status ?? 1);
 }
 
-const args = Object.fromEntries(process.argv.slice(2).map((a) => { const [k, v] = a.replace(/^--/, '').split('='); return [k, v ?? true]; }));
+const args = parseFlags();
 const ROUNDS = Number(args.rounds ?? 7);
 const started = new Date().toISOString();
 const N_SMALL = 1 << 14;

@@ -11,8 +11,9 @@
 //
 // Usage: npm run build && node bench/lbfgs.mjs [--rounds=7] [--quick]
 import { LBFGS, ready } from 'wasm-optim';
+import { parseFlags } from './lib/cli.mjs';
 
-const args = Object.fromEntries(process.argv.slice(2).map((a) => { const [k, v] = a.replace(/^--/, '').split('='); return [k, v ?? true]; }));
+const args = parseFlags();
 const QUICK = Boolean(args.quick);
 const ROUNDS = Number(args.rounds ?? (QUICK ? 3 : 7));
 const SIZES = QUICK ? [1 << 14, 1 << 20] : [1 << 14, 1 << 18, 1 << 20, 1 << 22];

@@ -9,16 +9,13 @@
 // Times are CPU time of this process (process.cpuUsage): a noisy neighbour on a shared
 // machine lengthens wall time, not our CPU time. Median over rounds; each round runs
 // steps for at least SAMPLE_MS.
-import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
+import { parseFlags, relaunchWith } from './lib/cli.mjs';
 
 const FLAGS = ['--no-liftoff'];
-if (!FLAGS.every((f) => process.execArgv.includes(f))) {
-  const { status } = spawnSync(process.execPath, [...FLAGS, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
-  process.exit(status ?? 1);
-}
+relaunchWith(FLAGS);
 
-const args = Object.fromEntries(process.argv.slice(2).map((a) => { const [k, v] = a.replace(/^--/, '').split('='); return [k, v ?? true]; }));
+const args = parseFlags();
 const QUICK = Boolean(args.quick);
 const ROUNDS = Number(args.rounds ?? (QUICK ? 3 : 7));
 const SAMPLE_MS = QUICK ? 100 : 400;

@@ -15,8 +15,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import * as lib from '../dist/index.js';
 import { DEFAULT_SPLIT_THRESHOLD, setSplitThreshold } from '../dist/threads/split.js';
+import { parseFlags } from './lib/cli.mjs';
 
-const args = Object.fromEntries(process.argv.slice(2).map((a) => { const [k, v] = a.replace(/^--/, '').split('='); return [k, v ?? true]; }));
+const args = parseFlags();
 const QUICK = Boolean(args.quick);
 const ROUNDS = Number(args.rounds ?? (QUICK ? 7 : 15));
 /** each timed sample runs steps for this long at least */
