@@ -17,6 +17,8 @@ import { runWorker } from './lib/pool.mjs';
 import { analyse, printReport, progressLine } from './lib/report.mjs';
 import { writeCharts } from './lib/charts.mjs';
 
+/** The benches that run as their own script (bench/<name>.mjs) and only when --only names them: gemm (the matrix products), threads (1 vs 2 threads), averaging (AveragedParams.update). */
+const STANDALONE = ['gemm', 'threads', 'averaging'];
 const VARIANTS = ['copy', 'copy-nocheck', 'zero-copy', 'zero-copy-nocheck'];
 /** From this size on, each kernel is also timed in rounds paired with the bandwidth probe. */
 const PROBE_AT_N = 1 << 24;
@@ -87,15 +89,18 @@ function parseArgs(argv) {
     else if (key === '--report') args.report = value;
     else if (key === '--help' || key === '-h') {
       console.log(
-        'npm run bench -- [--quick] [--sizes=1K,16K,...] [--optimizers=Adam,SGD] [--only=probe,kernels,many,mlp,tfjs,gemm,threads] [--no-tfjs] [--out=dir]\n' +
-          '  (gemm, the matrix products of bench/gemm.mjs, and threads, 1 vs 2 threads of bench/threads.mjs, run only when --only names them)\n' +
+        'npm run bench -- [--quick] [--sizes=1K,16K,...] [--optimizers=Adam,SGD] [--only=probe,kernels,many,mlp,tfjs,gemm,threads,averaging] [--no-tfjs] [--out=dir]\n' +
+          '  (gemm, the matrix products of bench/gemm.mjs, threads, 1 vs 2 threads of bench/threads.mjs, and averaging, AveragedParams.update\n' +
+          '   of bench/averaging.mjs, run only when --only names them)\n' +
           'npm run bench -- --report=bench/results/<run>.json   (print the report and redraw the charts of a saved run)',
       );
       process.exit(0);
     } else throw new Error(`bench: unknown argument ${a} (try --help)`);
   }
   for (const s of args.sections) {
-    if (!['probe', 'kernels', 'many', 'mlp', 'tfjs', 'gemm', 'threads'].includes(s)) throw new Error(`bench: --only takes probe, kernels, many, mlp, tfjs, gemm, threads; got ${s}`);
+    if (!STANDALONE.concat(['probe', 'kernels', 'many', 'mlp', 'tfjs']).includes(s)) {
+      throw new Error(`bench: --only takes probe, kernels, many, mlp, tfjs, ${STANDALONE.join(', ')}; got ${s}`);
+    }
   }
   return args;
 }
@@ -127,18 +132,13 @@ if (args.report) {
   console.log(`\n${written.map((f) => `wrote ${f}`).join('\n')}`);
   process.exit(0);
 }
-// --only=gemm: bench/gemm.mjs (its own process and flags, its own report), then the rest if asked
-if (args.sections.includes('gemm')) {
-  const { status } = spawnSync(process.execPath, [fileURLToPath(new URL('./gemm.mjs', import.meta.url)), ...(args.profile === 'quick' ? ['--quick'] : [])], { stdio: 'inherit' });
+// --only=gemm, threads, averaging: bench/<name>.mjs (its own process and flags, its own report
+// in bench/results/<name>-<stamp>.md), then the rest if asked
+for (const name of STANDALONE) {
+  if (!args.sections.includes(name)) continue;
+  const { status } = spawnSync(process.execPath, [fileURLToPath(new URL(`./${name}.mjs`, import.meta.url)), ...(args.profile === 'quick' ? ['--quick'] : [])], { stdio: 'inherit' });
   if (status !== 0) process.exit(status ?? 1);
-  args.sections = args.sections.filter((s) => s !== 'gemm');
-  if (args.sections.length === 0) process.exit(0);
-}
-// --only=threads: bench/threads.mjs (1 vs 2 threads, its own report), then the rest if asked
-if (args.sections.includes('threads')) {
-  const { status } = spawnSync(process.execPath, [fileURLToPath(new URL('./threads.mjs', import.meta.url)), ...(args.profile === 'quick' ? ['--quick'] : [])], { stdio: 'inherit' });
-  if (status !== 0) process.exit(status ?? 1);
-  args.sections = args.sections.filter((s) => s !== 'threads');
+  args.sections = args.sections.filter((s) => s !== name);
   if (args.sections.length === 0) process.exit(0);
 }
 const profile = PROFILES[args.profile];

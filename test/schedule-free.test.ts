@@ -172,7 +172,7 @@ describe('schedule-free modes (as upstream)', () => {
     b.step(grads);
     // group 0 from a's eval-mode state, group 1 stays in train mode
     const sd = b.stateDict();
-    sd.state[0] = evalSd.state[0];
+    sd.state[0] = evalSd.state[0]!;
     b.loadStateDict(sd);
     expect(b.trainMode).toBe(false); // not every group is in train mode
     const y1 = b.params[1]!.slice();
