@@ -196,7 +196,9 @@ describe('averagedTrajectory', () => {
     }
     expect(worst).toBeLessThan(1e-5);
     expect([swa.steps, swa.diverged, ema.steps]).toEqual([200, false, 200]);
-    const d = trajectory(new SGD([Float32Array.from(rosenbrock.start)], { lr: 1 }), rosenbrock, { steps: 100 });
+    const sgd = new SGD([Float32Array.from(rosenbrock.start)], { lr: 1 });
+    const d = trajectory(sgd, rosenbrock, { steps: 100 });
+    sgd.dispose();
     expect(averagedTrajectory(d, rosenbrock).diverged).toBe(true);
   });
   it('refuses what is not a trajectory, or a bad decay, naming it', () => {
