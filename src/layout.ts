@@ -97,7 +97,7 @@ export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, 
   const totalFloats = sizes.reduce((a, b) => a + b, 0);
   const stateFloats = specs.reduce((acc, s) => acc + s.allocated.reduce((a, b) => a + s.sizes[b]!, 0), 0);
   // per-group working memory (MethodSpec.scratchFloats), after every state buffer
-  const scratch = specs.map((s) => pad4(spec.scratchFloats?.(s.lengths.map((n, i) => s.shapes[i] ?? [n]), s.options) ?? 0));
+  const scratch = specs.map((s) => pad4(spec.scratchFloats?.(s.lengths.map((n, i) => s.shapes[i] ?? [n]), s.options, threads) ?? 0));
   const scratchFloats = scratch.reduce((a, b) => a + b, 0);
   const base0 = 64;
   const bytes = base0 + FLOAT * (2 * totalFloats + stateFloats + scratchFloats);

@@ -13,7 +13,7 @@
 //
 // Browsers: not in this milestone. There the pool has one thread and
 // `backendInfo().threads.reason` says why.
-import { ARGS, ARGS_SLOTS, CTL, CTL_WORDS, MAX_WORKERS, SPLIT_NAMES } from './protocol.js';
+import { ARGS, ARGS_SLOTS, CTL, CTL_WORDS, MAX_WORKERS, MODE_CHUNKS, SPLIT_GETTERS, SPLIT_NAMES } from './protocol.js';
 import { WORKER_SOURCE } from './worker-source.js';
 
 /** What `backendInfo().threads` reports. */
@@ -168,6 +168,7 @@ function ensureWorkers(count: number): void {
         reply: replyChannel.port2,
         index: i,
         names: SPLIT_NAMES,
+        getters: SPLIT_GETTERS,
         spin: WORKER_SPIN,
         seen: Atomics.load(ctl, CTL.SEQ + i),
       },
@@ -212,16 +213,22 @@ export function detachMemory(id: number): void {
 
 /**
  * Runs one kernel call in `parts` chunks: posts chunks 1.. to workers, runs
- * `own()` (chunk 0) on the calling thread, waits for the rest. Throws, after
- * every worker has stopped, if a chunk threw, a worker died or the call timed
- * out; `what` names the call in that message.
+ * `own(args)` (chunk 0) on the calling thread, waits for the rest. `mode`
+ * (protocol.ts) says how chunks are cut; `extra` goes to ARGS.WSTRIDE. Throws,
+ * after every worker has stopped, if a chunk threw, a worker died or the call
+ * timed out; `what` names the call in that message.
  */
-export function runSplit(what: string, memId: number, kernel: number, nptr: number, callArgs: ArrayLike<number>, tiny: number, parts: number, own: () => void): void {
+export function runSplit(
+  what: string, memId: number, kernel: number, nptr: number, callArgs: ArrayLike<number>, tiny: number, parts: number,
+  own: (args: Float64Array) => void, mode = MODE_CHUNKS, extra = 0,
+): void {
   splitCalls++;
   ensureWorkers(parts - 1);
   const { ctl, args } = ensureBuffers();
   for (let i = 0; i < callArgs.length; i++) args[i] = callArgs[i]!;
   args[ARGS.TINY] = tiny;
+  args[ARGS.WSTRIDE] = extra;
+  ctl[CTL.MODE] = mode;
   ctl[CTL.MEM] = memId;
   ctl[CTL.KERNEL] = failNext ?? kernel;
   failNext = undefined;
@@ -236,7 +243,7 @@ export function runSplit(what: string, memId: number, kernel: number, nptr: numb
   }
   let ownError: unknown;
   try {
-    own();
+    own(args);
   } catch (e) {
     ownError = e;
   }
