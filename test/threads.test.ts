@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Adam, backendInfo, memoryStats, NonFiniteGradientError, ready } from '../src/index.js';
 import { kernelsFor } from '../src/arena.js';
-import { failNextCall, poolStats } from '../src/threads/pool.js';
+import { failNextCall, poolStats, setCallTimeout } from '../src/threads/pool.js';
 import { setSplitThreshold } from '../src/threads/split.js';
 import { SPLIT_KERNELS } from '../src/threads/protocol.js';
 import { randn, rng } from './helpers.js';
@@ -234,27 +234,68 @@ describe('threads: stress', () => {
   });
 });
 
-describe('threads: failures in the pool', () => {
-  it('a chunk that throws becomes an error on the caller; the step count does not advance', () => {
-    const opt = new Adam([new Float32Array(1000).fill(1)], { threads: 3 });
-    opt.step([new Float32Array(1000).fill(0.5)]);
-    failNextCall('throw');
-    expect(() => opt.step([new Float32Array(1000).fill(0.5)])).toThrow(/a chunk threw in the thread pool \(worker \d: test hook.*step count was not advanced.*partly updated/);
-    expect(opt.stepCount).toBe(1);
-    opt.step([new Float32Array(1000).fill(0.5)]); // the pool still works
-    expect(opt.stepCount).toBe(2);
-    opt.dispose();
+describe('threads: failures in the pool are all or nothing', () => {
+  // Each hook acts after the workers have written their chunks (mid-step): without the snapshot
+  // the parameters and state would be partly updated. Lamb writes in two passes, Muon in many
+  // calls, two groups step one after the other: the failure may hit any call of the step.
+  const cases = [
+    ['throw', /a chunk threw in the thread pool \(worker \d: test hook: a chunk that throws.*step was not applied: parameters and optimizer state are as they were before it/],
+    ['die', /a worker of the thread pool exited during the call.*step was not applied: parameters and optimizer state are as they were before it/],
+    ['kill', /worker\(s\) of the thread pool did not finish within 3 s \(killed or hung\).*step was not applied: parameters and optimizer state are as they were before it/],
+  ] as const;
+  it.each(cases)('a worker that %ss mid-step: a clear error, the checkpoint bytes of before the step, and the optimizer keeps working on a replaced pool', (how, message) => {
+    for (const name of ['Adam', 'Lamb', 'Muon'] as const) {
+      const c = everyOptimizerRows.find(([n]) => n === name)![1];
+      const next = rng(21);
+      const sizes = [3000, 1001, 40000];
+      const params = sizes.map((k) => randn(next, k));
+      const grads = [0, 1, 2, 3].map((t) => sizes.map((k) => randn(next, k, 0.1 * (t + 1))));
+      const opt = c.makeGroups(params.map((p) => p.slice()), { threads: 3, maxGradNorm: 1 });
+      const twin = c.makeGroups(params.map((p) => p.slice()), { threads: 1, maxGradNorm: 1 });
+      opt.step(grads[0]);
+      twin.step(grads[0]);
+      const before = opt.save();
+      const paramsBefore = opt.params.map((p) => p.slice());
+      for (const call of how === 'kill' ? [4] : [4, 5]) {
+        // the clip norm, then the snapshot (two copies) come first in the step: fail the first and second call after them
+        failNextCall(how, call);
+        // (a killed worker never answers: only the call timeout finds it; 3 s here instead of 30)
+        const oldTimeout = setCallTimeout(how === 'kill' ? 3000 : 30000);
+        try {
+          expect(() => opt.step(grads[1])).toThrow(message);
+        } finally {
+          setCallTimeout(oldTimeout);
+        }
+        expect(firstDiff(opt.save(), before)).toBe(-1);
+        opt.params.forEach((p, i) => expect(firstDiff(new Uint8Array(p.buffer, p.byteOffset, 4 * p.length), new Uint8Array(paramsBefore[i]!.buffer))).toBe(-1));
+        expect(opt.stepCount).toBe(1);
+      }
+      for (const g of grads.slice(1)) {
+        opt.step(g);
+        twin.step(g);
+      }
+      expect(opt.stepCount).toBe(4);
+      expect(firstDiff(opt.save(), twin.save())).toBe(-1);
+      opt.dispose();
+      twin.dispose();
+    }
   });
+});
 
-  it('a worker that exits mid-step becomes an error; the pool is replaced at the next call', () => {
-    const opt = new Adam([new Float32Array(1000).fill(1)], { threads: 3 });
-    failNextCall('die');
-    expect(() => opt.step([new Float32Array(1000).fill(0.5)])).toThrow(/a worker of the thread pool exited during the call.*partly updated/);
-    expect(opt.stepCount).toBe(0);
-    const fresh = run(everyOptimizerRows.find(([n]) => n === 'Adam')![1], 3, false);
-    const ref = run(everyOptimizerRows.find(([n]) => n === 'Adam')![1], 1, false);
-    expect(fresh.bytes).toEqual(ref.bytes);
-    for (const o of [opt, fresh.opt, ref.opt]) o.dispose();
+describe('threads: undoOnFailure: false', () => {
+  it('takes no snapshot (no extra memory) and says that a failed step may have left a partial update', () => {
+    const a = new Adam([new Float32Array(5000).fill(1)], { threads: 3 });
+    const b = new Adam([new Float32Array(5000).fill(1)], { threads: 3, undoOnFailure: false });
+    expect(b.params[0]!.buffer.byteLength).toBeLessThan(a.params[0]!.buffer.byteLength);
+    const before = poolStats().splitCalls;
+    b.step([new Float32Array(5000).fill(0.5)]);
+    expect(poolStats().splitCalls - before).toBe(2); // the finiteness check and the update: no snapshot copies
+    failNextCall('throw', 2);
+    expect(() => b.step([new Float32Array(5000).fill(0.5)])).toThrow(/a chunk threw in the thread pool.*may be partly updated \(undoOnFailure: false\): restore them from a checkpoint/);
+    expect(b.stepCount).toBe(1);
+    expect(() => new Adam([new Float32Array(4)], { undoOnFailure: 1 } as never)).toThrow(/options\.undoOnFailure.*true or false.*1/);
+    a.dispose();
+    b.dispose();
   });
 });
 

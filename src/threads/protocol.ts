@@ -10,7 +10,7 @@ export const CTL = {
   ERR: 1,
   /** the id of the memory (optimizer) the call works on */
   MEM: 2,
-  /** index of the kernel in the names list; -1 quits, -2 and -3 are test hooks (die, throw) */
+  /** index of the kernel in the names list; -1 quits */
   KERNEL: 3,
   /** how many leading arguments are pointers (the canonical order: pointers, then n, then scalars) */
   NPTR: 4,
@@ -22,6 +22,8 @@ export const CTL = {
   GEN: 7,
   /** how the call is split: MODE_CHUNKS, MODE_BLOCKS or MODE_ROWS */
   MODE: 8,
+  /** test hook, after a worker's chunk: 0 none, HOOK_DIE exits, HOOK_THROW throws, HOOK_HANG blocks until terminated */
+  HOOK: 9,
   /** worker i's sequence word is SEQ + i: bumped (and notified) to hand it a call */
   SEQ: 16,
 } as const;
@@ -39,6 +41,11 @@ export const ARGS = {
   /** MODE_BLOCKS: block j's value(s) at PARTIALS + 2j (and + 2j + 1), written by whichever thread ran it */
   PARTIALS: 32 + 64,
 } as const;
+
+/** Test hooks (CTL.HOOK): what each worker does after running its chunk of the next call. */
+export const HOOK_DIE = 1;
+export const HOOK_THROW = 2;
+export const HOOK_HANG = 3;
 
 /** Split modes (CTL.MODE). */
 export const MODE_CHUNKS = 0;

@@ -4,7 +4,7 @@
 // dependency, and runs as CommonJS or as a module (a worker inherits
 // --input-type=module): no require, no import. The protocol (one control word array `ctl` and one argument
 // array `args`, both on SharedArrayBuffers) is described in ./protocol.ts.
-import { ARGS, CTL, MODE_BLOCKS, MODE_ROWS, REDUCE_BLOCK } from './protocol.js';
+import { ARGS, CTL, HOOK_DIE, HOOK_HANG, HOOK_THROW, MODE_BLOCKS, MODE_ROWS, REDUCE_BLOCK } from './protocol.js';
 
 /**
  * The worker's loop: wait until the main thread bumps this worker's sequence
@@ -51,8 +51,6 @@ function run() {
   if (k === undefined) { drain(); k = instances.get(memId); }
   if (k === undefined) throw new Error('memory ' + memId + ' was never attached to this worker');
   const kernel = ctl[C.KERNEL];
-  if (kernel === -2) { process.exit(7); } // test hook: a worker that dies mid-step
-  if (kernel === -3) throw new Error('test hook: a chunk that throws');
   const tiny = args[A.TINY];
   if (tinyOf.get(memId) !== tiny) { k.setFlushThreshold(tiny); tinyOf.set(memId, tiny); }
   const nptr = ctl[C.NPTR], nargs = ctl[C.NARGS], parts = ctl[C.PARTS], mode = ctl[C.MODE];
@@ -109,7 +107,14 @@ for (;;) {
   if (ctl[C.KERNEL] === -1) break;
   if (ctl[C.GEN] !== gen) { gen = ctl[C.GEN]; drain(); }
   busy = true;
-  try { run(); }
+  try {
+    run();
+    // test hooks, after the chunk has written its part: a worker dying, a chunk throwing, a worker hanging mid-step
+    const hook = ctl[C.HOOK];
+    if (hook === ${HOOK_DIE}) process.exit(7);
+    if (hook === ${HOOK_THROW}) throw new Error('test hook: a chunk that throws');
+    if (hook === ${HOOK_HANG}) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+  }
   catch (e) { Atomics.store(ctl, C.ERR, 1); reply.postMessage({ index, message: String(e && e.message || e) }); }
   busy = false;
   finish();
