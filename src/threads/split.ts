@@ -18,10 +18,13 @@ import { runSplit, workerResult } from './pool.js';
 
 /**
  * Calls with fewer elements than this run on the calling thread: waking a
- * worker costs tens of microseconds (bench/threads.mjs measures where 2
- * threads start to win).
+ * worker costs tens of microseconds. Measured on a quiet 2-core machine (load
+ * average 0.9; `node bench/threads.mjs --rounds=11`, Adam zero-copy, 1 vs 2
+ * threads): 4K 0.90x, 8K 1.23x, 16K 1.48x, 1M 1.81x; so 2 threads win from
+ * 8,192 elements. (Under load, 8 to 16 runnable processes on 2 cores, 2
+ * threads lose at every size: see the README.)
  */
-export const DEFAULT_SPLIT_THRESHOLD = 65536;
+export const DEFAULT_SPLIT_THRESHOLD = 8192;
 let threshold = DEFAULT_SPLIT_THRESHOLD;
 
 /** Sets the split threshold in elements (tests use small ones to split odd tails); returns the previous one. */
