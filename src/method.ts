@@ -146,9 +146,10 @@ export interface MethodSpec<O extends object, S extends Scalars = Scalars> {
    * Floats of working memory a step of a group with these tensor shapes and
    * options needs beyond its state (Muon's Newton-Schulz iterates): allocated
    * once per group, after every state buffer, at GroupAddresses.scratch.
-   * Nothing in it survives a step (it is not state). Default 0.
+   * Nothing in it survives a step (it is not state). `threads`: the threads
+   * the optimizer's steps use (per-thread working memory). Default 0.
    */
-  scratchFloats?(shapes: readonly (readonly number[])[], o: O): number;
+  scratchFloats?(shapes: readonly (readonly number[])[], o: O, threads?: number): number;
   /** Constraints on the running scalars of a loaded state dict, beyond being finite; returns what is wrong, or undefined. */
   checkScalars?(s: Readonly<S>): string | undefined;
   /** Applies one step to one group: calls its kernel(s). */

@@ -13,7 +13,7 @@
 //
 // Browsers: not in this milestone. There the pool has one thread and
 // `backendInfo().threads.reason` says why.
-import { ARGS, ARGS_SLOTS, CTL, CTL_WORDS, MAX_WORKERS, SPLIT_NAMES } from './protocol.js';
+import { ARGS, ARGS_SLOTS, CTL, CTL_WORDS, HOOK_DIE, HOOK_HANG, HOOK_THROW, MAX_WORKERS, MODE_CHUNKS, SPLIT_GETTERS, SPLIT_NAMES } from './protocol.js';
 import { WORKER_SOURCE } from './worker-source.js';
 
 /** What `backendInfo().threads` reports. */
@@ -30,8 +30,20 @@ export interface ThreadsInfo {
 const CALLER_SPIN = 20000;
 /** Spins of an idle worker before it sleeps (short: the machine may have few cores). */
 const WORKER_SPIN = 2000;
-/** A call whose workers have not all answered after this long is an error. */
+/** A call whose workers have not all answered after this long is an error (a terminated worker never answers). */
 const CALL_TIMEOUT_MS = 30000;
+let callTimeout = CALL_TIMEOUT_MS;
+
+/**
+ * A kernel call the pool could not complete (a chunk threw, a worker exited or
+ * stopped answering). Every worker has stopped writing when it is thrown
+ * (finished, exited, or terminated); the pool is replaced at the next call.
+ * The step pipeline (src/step.ts) restores parameters and state from its
+ * snapshot and says so.
+ */
+export class PoolError extends Error {
+  override name = 'PoolError';
+}
 
 interface NodeWorker {
   unref(): void;
@@ -168,6 +180,7 @@ function ensureWorkers(count: number): void {
         reply: replyChannel.port2,
         index: i,
         names: SPLIT_NAMES,
+        getters: SPLIT_GETTERS,
         spin: WORKER_SPIN,
         seen: Atomics.load(ctl, CTL.SEQ + i),
       },
@@ -212,19 +225,27 @@ export function detachMemory(id: number): void {
 
 /**
  * Runs one kernel call in `parts` chunks: posts chunks 1.. to workers, runs
- * `own()` (chunk 0) on the calling thread, waits for the rest. Throws, after
- * every worker has stopped, if a chunk threw, a worker died or the call timed
- * out; `what` names the call in that message.
+ * `own(args)` (chunk 0) on the calling thread, waits for the rest. `mode`
+ * (protocol.ts) says how chunks are cut; `extra` goes to ARGS.WSTRIDE. Throws,
+ * after every worker has stopped, if a chunk threw, a worker died or the call
+ * timed out; `what` names the call in that message.
  */
-export function runSplit(what: string, memId: number, kernel: number, nptr: number, callArgs: ArrayLike<number>, tiny: number, parts: number, own: () => void): void {
+export function runSplit(
+  what: string, memId: number, kernel: number, nptr: number, callArgs: ArrayLike<number>, tiny: number, parts: number,
+  own: (args: Float64Array) => void, mode = MODE_CHUNKS, extra = 0,
+): void {
   splitCalls++;
   ensureWorkers(parts - 1);
   const { ctl, args } = ensureBuffers();
   for (let i = 0; i < callArgs.length; i++) args[i] = callArgs[i]!;
   args[ARGS.TINY] = tiny;
+  args[ARGS.WSTRIDE] = extra;
+  ctl[CTL.MODE] = mode;
   ctl[CTL.MEM] = memId;
-  ctl[CTL.KERNEL] = failNext ?? kernel;
-  failNext = undefined;
+  ctl[CTL.KERNEL] = kernel;
+  const hook = failNext !== undefined && --failIn === 0 ? failNext : 0;
+  ctl[CTL.HOOK] = hook;
+  if (hook !== 0) failNext = undefined;
   ctl[CTL.NPTR] = nptr;
   ctl[CTL.NARGS] = callArgs.length;
   ctl[CTL.PARTS] = parts;
@@ -236,10 +257,12 @@ export function runSplit(what: string, memId: number, kernel: number, nptr: numb
   }
   let ownError: unknown;
   try {
-    own();
+    own(args);
   } catch (e) {
     ownError = e;
   }
+  // test hook: the workers hang after their chunk; kill them as something outside might (nothing answers: the timeout finds it)
+  if (hook === HOOK_HANG) for (let i = 0; i < parts - 1; i++) void slots[i]!.worker.terminate();
   let spins = 0;
   const start = Date.now();
   for (;;) {
@@ -247,12 +270,11 @@ export function runSplit(what: string, memId: number, kernel: number, nptr: numb
     if (r === 0) break;
     if (++spins < CALLER_SPIN) continue;
     Atomics.wait(ctl, CTL.REMAIN, r, 100);
-    if (Date.now() - start > CALL_TIMEOUT_MS) {
+    if (Date.now() - start > callTimeout) {
       resetPool();
-      throw new Error(
-        `${what}: ${r} worker(s) of the thread pool did not finish within ${CALL_TIMEOUT_MS / 1000} s; the pool was ` +
-          `restarted. The step was not completed and the step count was not advanced, but parameters and ` +
-          `optimizer state may be partly updated (chunks that finished): restore them from a checkpoint`,
+      throw new PoolError(
+        `${what}: ${r} worker(s) of the thread pool did not finish within ${callTimeout / 1000} s (killed or hung); ` +
+          `they were terminated and the pool is replaced at the next call`,
       );
     }
   }
@@ -268,10 +290,8 @@ export function runSplit(what: string, memId: number, kernel: number, nptr: numb
     }
     if (err === 2) for (const s of slots) s.dead = true; // replaced by fresh workers at the next call (which one died is not known here)
     if (err === 2) resetPool();
-    throw new Error(
-      `${what}: ${err === 2 ? 'a worker of the thread pool exited during the call' : `a chunk threw in the thread pool (${messages.join('; ')})`}. ` +
-        `The step was not completed and the step count was not advanced, but parameters and optimizer state ` +
-        `may be partly updated (chunks the other threads finished): restore them from a checkpoint`,
+    throw new PoolError(
+      `${what}: ${err === 2 ? 'a worker of the thread pool exited during the call (the pool is replaced at the next call)' : `a chunk threw in the thread pool (${messages.join('; ')})`}`,
     );
   }
 }
@@ -299,7 +319,20 @@ export function poolStats(): { splitCalls: number; attached: number; workers: nu
 }
 
 let failNext: number | undefined;
-/** Test hook: the workers' chunks of the next split call exit their worker ('die') or throw ('throw'). */
-export function failNextCall(how: 'die' | 'throw'): void {
-  failNext = how === 'die' ? -2 : -3;
+let failIn = 0;
+/**
+ * Test hook: after running their chunks of the `at`-th split call from now
+ * (1: the next), the workers exit ('die'), throw ('throw'), or hang and are
+ * terminated by the caller ('kill': found by the call timeout, see setCallTimeout).
+ */
+export function failNextCall(how: 'die' | 'throw' | 'kill', at = 1): void {
+  failNext = how === 'die' ? HOOK_DIE : how === 'throw' ? HOOK_THROW : HOOK_HANG;
+  failIn = at;
+}
+
+/** Test hook: sets the call timeout in ms (default 30 s); returns the previous one. */
+export function setCallTimeout(ms: number): number {
+  const old = callTimeout;
+  callTimeout = ms;
+  return old;
 }

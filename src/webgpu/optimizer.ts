@@ -565,6 +565,7 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
       gradRegion: [0, 0],
       tiny: 0,
       heap: new Float32Array(0),
+      shadow: undefined,
     };
   }
 
