@@ -8,7 +8,7 @@
 // thread, so results are bit-identical for every thread count.
 import type { Kernels } from '../wasm.js';
 import { AND_KERNELS, chunkLength, SPLIT_KERNELS, SPLIT_NAMES } from './protocol.js';
-import { runSplit, workerResult } from './pool.js';
+import { poolReady, runSplit, workerResult } from './pool.js';
 
 /**
  * Calls with fewer elements than this run on the calling thread: waking a
@@ -51,7 +51,7 @@ export function splitKernels(owner: string, raw: Kernels, memId: number, parts: 
       const and = AND_KERNELS.includes(name);
       out[name] = (...a: number[]) => {
         const n = a[nptr]!;
-        if (parts < 2 || n < threshold) return fn(...a);
+        if (parts < 2 || n < threshold || !poolReady(parts)) return fn(...a);
         const len = chunkLength(n, parts);
         let result: unknown;
         runSplit(what, memId, kernel, nptr, a, tiny, parts, () => {

@@ -1,0 +1,66 @@
+// The Web Workers pool (src/threads/web-pool.ts) in Debian's headless
+// Chromium, from the prebuilt bundle: served with COOP/COEP, ready({ threads:
+// 3 }) starts 2 workers and every registered optimizer (odd sizes, groups,
+// clipping) gives the same bytes on 2 and 3 threads as on one, with steps run
+// from the page's main thread (which spins: it may not Atomics.wait); the
+// same page without those headers runs on one thread and says why. No timing.
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launch, openPage, serve } from './harness.js';
+
+interface Result {
+  crossOriginIsolated: boolean;
+  info: { build: string; threads: { size: number; reason?: string } };
+  backend: { threads: { size: number; reason?: string } };
+  cases: { name: string; used: number; same: boolean }[];
+}
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launch();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function load(isolated: boolean, query: string): Promise<{ result: Result; errors: string[]; chunks: number[] }> {
+  const server = await serve(undefined, { isolated });
+  try {
+    const { page, errors } = await openPage(browser, `${server.url}/test/browser/pages/threads.html?${query}`);
+    const result = (await page.waitForFunction(() => (window as unknown as { result?: unknown }).result, null, { timeout: 240_000 }).then((h) => h.jsonValue())) as Result;
+    // chunks each pool worker ran (a global of the worker's program, src/threads/web-worker-source.ts)
+    const chunks = await Promise.all(page.workers().filter((w) => /blob:/.test(w.url())).map((w) => w.evaluate('chunks') as Promise<number>));
+    await page.close();
+    return { result, errors, chunks };
+  } finally {
+    await server.close();
+  }
+}
+
+describe('the Web Workers pool in Chromium', () => {
+  it('with COOP/COEP: 3 threads, and 2 and 3 threads give the bytes of one for every optimizer', async () => {
+    const { result, errors, chunks } = await load(true, 'threads=3');
+    expect(errors).toEqual([]);
+    expect(result.crossOriginIsolated).toBe(true);
+    expect(result.info.threads).toMatchObject({ size: 3 });
+    expect(result.info.threads.reason).toBeUndefined();
+    expect(result.cases.length).toBeGreaterThan(40);
+    expect(result.cases.filter((c) => !c.same).map((c) => c.name)).toEqual([]);
+    for (const c of result.cases) expect(c.used, c.name).toBe(Number(c.name.slice(-1)));
+    // two workers, and both ran chunks (the pool was used, not the calling thread alone)
+    expect(chunks).toHaveLength(2);
+    for (const n of chunks) expect(n).toBeGreaterThan(100);
+  });
+
+  it('without the headers: one thread, a reason naming them, no error and no worker', async () => {
+    const { result, errors, chunks } = await load(false, 'threads=3&only=Adam,Lamb');
+    expect(errors).toEqual([]);
+    expect(result.crossOriginIsolated).toBe(false);
+    expect(result.info.threads.size).toBe(1);
+    expect(result.info.threads.reason).toMatch(/not cross-origin isolated.*Cross-Origin-Opener-Policy: same-origin.*Cross-Origin-Embedder-Policy: require-corp/);
+    expect(result.backend.threads).toEqual(result.info.threads);
+    expect(result.cases.map((c) => c.name)).toHaveLength(12);
+    expect(result.cases.every((c) => c.same && c.used === 1)).toBe(true);
+    expect(chunks).toEqual([]);
+  });
+});
