@@ -88,7 +88,7 @@ function parseArgs(argv) {
     else if (key === '--help' || key === '-h') {
       console.log(
         'npm run bench -- [--quick] [--sizes=1K,16K,...] [--optimizers=Adam,SGD] [--only=probe,kernels,many,mlp,tfjs,gemm,threads,jaxjs] [--no-tfjs] [--out=dir]\n' +
-          '  (gemm, the matrix products of bench/gemm.mjs, threads, 1 vs 2 threads of bench/threads.mjs, and jaxjs, Adam vs jax-js of bench/jaxjs.mjs, run only when --only names them)\n' +
+          '  (gemm, the matrix products of bench/gemm.mjs, threads, 1 vs 2 threads of bench/threads.mjs, and jaxjs, Adam vs jax-js of bench/jaxjs.mjs and bench/jaxjs-browser.mjs, run only when --only names them)\n' +
           'npm run bench -- --report=bench/results/<run>.json   (print the report and redraw the charts of a saved run)',
       );
       process.exit(0);
@@ -141,10 +141,14 @@ if (args.sections.includes('threads')) {
   args.sections = args.sections.filter((s) => s !== 'threads');
   if (args.sections.length === 0) process.exit(0);
 }
-// --only=jaxjs: bench/jaxjs.mjs (Adam vs the jax-js peer, its own report), then the rest if asked
+// --only=jaxjs: bench/jaxjs.mjs (Adam vs the jax-js peer in Node, its own report), then
+// bench/jaxjs-browser.mjs (the same in a cross-origin isolated Chromium page, where jax-js
+// has threads), then the rest if asked
 if (args.sections.includes('jaxjs')) {
-  const { status } = spawnSync(process.execPath, [fileURLToPath(new URL('./jaxjs.mjs', import.meta.url)), ...(args.profile === 'quick' ? ['--quick'] : [])], { stdio: 'inherit' });
-  if (status !== 0) process.exit(status ?? 1);
+  for (const script of ['./jaxjs.mjs', './jaxjs-browser.mjs']) {
+    const { status } = spawnSync(process.execPath, [fileURLToPath(new URL(script, import.meta.url)), ...(args.profile === 'quick' ? ['--quick'] : [])], { stdio: 'inherit' });
+    if (status !== 0) process.exit(status ?? 1);
+  }
   args.sections = args.sections.filter((s) => s !== 'jaxjs');
   if (args.sections.length === 0) process.exit(0);
 }
