@@ -4,9 +4,13 @@
 // clipping) gives the same bytes on 2 and 3 threads as on one, with steps run
 // from the page's main thread (which spins: it may not Atomics.wait); the
 // same page without those headers runs on one thread and says why. No timing.
+import { copyFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launch, openPage, serve } from './harness.js';
+import { launch, openPage, ROOT, serve } from './harness.js';
 
 interface Result {
   crossOriginIsolated: boolean;
@@ -62,5 +66,32 @@ describe('the Web Workers pool in Chromium', () => {
     expect(result.cases.map((c) => c.name)).toHaveLength(12);
     expect(result.cases.every((c) => c.same && c.used === 1)).toBe(true);
     expect(chunks).toEqual([]);
+  });
+
+  it('a chunk that throws and a worker that dies are errors on the caller; late workers are not waited for', async () => {
+    // the page with the pool's test hooks (dist/threads/pool.js), bundled with the library into one module
+    const dir = mkdtempSync(join(tmpdir(), 'wasm-optim-threads-'));
+    const pages = join(ROOT, 'test/browser/pages');
+    await build({ entryPoints: [join(pages, 'threads-failures.js')], outfile: join(dir, 'threads-failures-bundle.js'), bundle: true, format: 'esm', platform: 'browser', logLevel: 'error' });
+    copyFileSync(join(pages, 'threads-failures.html'), join(dir, 'index.html'));
+    const server = await serve(dir, { isolated: true });
+    try {
+      const { page, errors } = await openPage(browser, `${server.url}/index.html`);
+      const r = (await page.waitForFunction(() => (window as unknown as { result?: unknown }).result, null, { timeout: 120_000 }).then((h) => h.jsonValue())) as Record<string, unknown>;
+      await page.close();
+      expect(errors).toEqual([]);
+      expect(r.info).toMatchObject({ size: 2 });
+      expect(r.throwError).toMatch(/a chunk threw in the thread pool \(worker 1: test hook: a chunk that throws\).*step count was not advanced/);
+      expect(r.throwStepCount).toBe(1);
+      expect(r).toMatchObject({ throwThenSplit: true, throwThenSame: true });
+      expect(r.dieError).toMatch(/a worker of the thread pool exited during the call/);
+      expect(r.dieStepCount).toBe(0);
+      // the replacement worker starts only once the page yields: until then the calling thread runs the calls
+      expect(r).toMatchObject({ afterDieSplitAtOnce: false, afterDieSplitLater: true, dieThenSame: true });
+      // an optimizer asking for 3 threads when ready() started 2: the third starts, and is used once it answered
+      expect(r).toMatchObject({ threeAtOnce: false, threeLater: true, threeSame: true, workers: 2, attached: 0 });
+    } finally {
+      await server.close();
+    }
   });
 });
