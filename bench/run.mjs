@@ -89,17 +89,17 @@ function parseArgs(argv) {
     else if (key === '--report') args.report = value;
     else if (key === '--help' || key === '-h') {
       console.log(
-        'npm run bench -- [--quick] [--sizes=1K,16K,...] [--optimizers=Adam,SGD] [--only=probe,kernels,many,mlp,tfjs,gemm,threads,averaging] [--no-tfjs] [--out=dir]\n' +
+        'npm run bench -- [--quick] [--sizes=1K,16K,...] [--optimizers=Adam,SGD] [--only=probe,kernels,many,mlp,tfjs,gemm,threads,averaging,jaxjs] [--no-tfjs] [--out=dir]\n' +
           '  (gemm, the matrix products of bench/gemm.mjs, threads, 1 vs 2 threads of bench/threads.mjs, and averaging, AveragedParams.update\n' +
-          '   of bench/averaging.mjs, run only when --only names them)\n' +
+          '   of bench/averaging.mjs, and jaxjs, Adam vs jax-js of bench/jaxjs.mjs and\n   bench/jaxjs-browser.mjs, run only when --only names them)\n' +
           'npm run bench -- --report=bench/results/<run>.json   (print the report and redraw the charts of a saved run)',
       );
       process.exit(0);
     } else throw new Error(`bench: unknown argument ${a} (try --help)`);
   }
   for (const s of args.sections) {
-    if (!STANDALONE.concat(['probe', 'kernels', 'many', 'mlp', 'tfjs']).includes(s)) {
-      throw new Error(`bench: --only takes probe, kernels, many, mlp, tfjs, ${STANDALONE.join(', ')}; got ${s}`);
+    if (!STANDALONE.concat(['probe', 'kernels', 'many', 'mlp', 'tfjs', 'jaxjs']).includes(s)) {
+      throw new Error(`bench: --only takes probe, kernels, many, mlp, tfjs, ${STANDALONE.join(', ')}, jaxjs; got ${s}`);
     }
   }
   return args;
@@ -139,6 +139,17 @@ for (const name of STANDALONE) {
   const { status } = spawnSync(process.execPath, [fileURLToPath(new URL(`./${name}.mjs`, import.meta.url)), ...(args.profile === 'quick' ? ['--quick'] : [])], { stdio: 'inherit' });
   if (status !== 0) process.exit(status ?? 1);
   args.sections = args.sections.filter((s) => s !== name);
+  if (args.sections.length === 0) process.exit(0);
+}
+// --only=jaxjs: bench/jaxjs.mjs (Adam vs the jax-js peer in Node, its own report), then
+// bench/jaxjs-browser.mjs (the same in a cross-origin isolated Chromium page, where jax-js
+// has threads), then the rest if asked
+if (args.sections.includes('jaxjs')) {
+  for (const script of ['./jaxjs.mjs', './jaxjs-browser.mjs']) {
+    const { status } = spawnSync(process.execPath, [fileURLToPath(new URL(script, import.meta.url)), ...(args.profile === 'quick' ? ['--quick'] : [])], { stdio: 'inherit' });
+    if (status !== 0) process.exit(status ?? 1);
+  }
+  args.sections = args.sections.filter((s) => s !== 'jaxjs');
   if (args.sections.length === 0) process.exit(0);
 }
 const profile = PROFILES[args.profile];

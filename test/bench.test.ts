@@ -86,6 +86,6 @@ describe('bench/run.mjs', () => {
     expect(help.stdout).toContain('--only=probe,kernels,many,mlp,tfjs,gemm,threads,averaging');
     const bad = spawnSync(process.execPath, [runMjs, '--only=averagin'], { encoding: 'utf8' });
     expect(bad.status).not.toBe(0);
-    expect(bad.stderr).toMatch(/bench: --only takes probe, kernels, many, mlp, tfjs, gemm, threads, averaging; got averagin/);
+    expect(bad.stderr).toMatch(/bench: --only takes probe, kernels, many, mlp, tfjs, gemm, threads, averaging, jaxjs; got averagin/);
   });
 });

@@ -11,10 +11,13 @@
 // `step()` is synchronous, at most one call is in flight per realm, and
 // nothing is ever queued: dispose() never leaves work behind.
 //
-// Browsers: not in this milestone. There the pool has one thread and
-// `backendInfo().threads.reason` says why.
+// Browsers: Web Workers (./web-pool.ts) on the same arrays and protocol, where
+// the page is cross-origin isolated; elsewhere the pool has one thread and
+// `backendInfo().threads.reason` says why. A browser's main thread cannot
+// Atomics.wait: there the caller spins (./web-pool.ts says more).
 import { ARGS, ARGS_SLOTS, CTL, CTL_WORDS, HOOK_DIE, HOOK_HANG, HOOK_THROW, MAX_WORKERS, MODE_CHUNKS, SPLIT_GETTERS, SPLIT_NAMES } from './protocol.js';
 import { WORKER_SOURCE } from './worker-source.js';
+import { canBlock, startWebWorker, webPoolReason } from './web-pool.js';
 
 /** What `backendInfo().threads` reports. */
 export interface ThreadsInfo {
@@ -70,6 +73,9 @@ interface Slot {
   reply: NodePort;
   dead: boolean;
   online: Promise<void>;
+  /** Web Workers only: running their loop; the error text of a chunk that threw */
+  up?: boolean;
+  take?: () => string | undefined;
 }
 
 interface Attached {
@@ -96,11 +102,12 @@ function available(): number {
 
 /** Why this engine cannot run a pool, or undefined where it can. */
 export function unsupportedReason(): string | undefined {
+  if (!workerThreads()) {
+    const web = webPoolReason();
+    if (web !== undefined) return web;
+  }
   if (typeof SharedArrayBuffer !== 'function' || typeof Atomics !== 'object') {
     return 'SharedArrayBuffer is not available (a browser page needs cross-origin isolation: COOP/COEP headers)';
-  }
-  if (!workerThreads()) {
-    return 'the worker pool uses Node worker_threads (process.getBuiltinModule, Node >= 20.16); Web Workers are not implemented yet';
   }
   return undefined;
 }
@@ -131,7 +138,7 @@ export function defaultThreads(): number {
  */
 export async function configurePool(threads: 'auto' | number, notSupported: string | undefined): Promise<ThreadsInfo> {
   const want = threads === 'auto' ? Math.min(16, available()) : threads;
-  const why = notSupported ?? unsupportedReason();
+  const why = unsupportedReason() ?? notSupported;
   if (why !== undefined) {
     size = 1;
     sizeReason = want > 1 ? why : undefined;
@@ -164,11 +171,15 @@ function ensureBuffers(): { ctl: Int32Array; args: Float64Array } {
 
 /** Starts workers until `count` live ones exist (replacing dead ones). */
 function ensureWorkers(count: number): void {
-  const w = workerThreads()!;
+  const w = workerThreads();
   const { ctl } = ensureBuffers();
   for (let i = 0; i < count; i++) {
     const old = slots[i];
     if (old && !old.dead) continue;
+    if (!w) {
+      slots[i] = startWebWorker(i, ctl, args!, SPLIT_NAMES, SPLIT_GETTERS, WORKER_SPIN, attached, MAX_WORKERS);
+      continue;
+    }
     const channel = new w.MessageChannel();
     const replyChannel = new w.MessageChannel();
     const worker = new w.Worker(WORKER_SOURCE, {
@@ -206,6 +217,19 @@ function ensureWorkers(count: number): void {
     for (const [id, a] of attached) channel.port1.postMessage({ id, memory: a.memory, module: a.module });
     slots[i] = slot;
   }
+}
+
+/**
+ * Whether workers 1..parts-1 are running. Always in Node; a browser's Web
+ * Workers start only once the calling thread returns to its event loop, so
+ * until then this starts them and says no, and the call runs on the calling
+ * thread (src/threads/split.ts).
+ */
+export function poolReady(parts: number): boolean {
+  if (workerThreads()) return true;
+  ensureWorkers(parts - 1);
+  for (let i = 0; i < parts - 1; i++) if (!slots[i]!.up) return false;
+  return true;
 }
 
 /** Hands an optimizer's shared memory to every worker (each instantiates the threads module on it once); returns its id. */
@@ -269,7 +293,8 @@ export function runSplit(
     const r = Atomics.load(ctl, CTL.REMAIN);
     if (r === 0) break;
     if (++spins < CALLER_SPIN) continue;
-    Atomics.wait(ctl, CTL.REMAIN, r, 100);
+    if (canBlock()) Atomics.wait(ctl, CTL.REMAIN, r, 100);
+    else spins = 0; // a browser's main thread: keep spinning, check the time limit every CALLER_SPIN spins
     if (Date.now() - start > callTimeout) {
       resetPool();
       throw new PoolError(
@@ -283,6 +308,9 @@ export function runSplit(
   if (err !== 0) {
     const messages: string[] = [];
     for (const s of slots) {
+      const text = s.take?.();
+      if (text !== undefined) messages.push(`worker ${slots.indexOf(s) + 1}: ${text}`);
+      if (s.take) continue;
       for (let m = workerThreads()!.receiveMessageOnPort(s.reply); m; m = workerThreads()!.receiveMessageOnPort(s.reply)) {
         const msg = m.message as { index: number; message: string };
         messages.push(`worker ${msg.index + 1}: ${msg.message}`);

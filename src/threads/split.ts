@@ -14,7 +14,7 @@ import {
   AND_KERNELS, ARGS, chunkLength, MAX_BLOCKS, MAX_KERNELS, MODE_BLOCKS, MODE_ROWS, REDUCE_BLOCK, REDUCE_KERNELS, ROW_KERNELS,
   SPLIT_KERNELS, SPLIT_NAMES,
 } from './protocol.js';
-import { runSplit, workerResult } from './pool.js';
+import { poolReady, runSplit, workerResult } from './pool.js';
 
 /**
  * Calls with fewer elements than this run on the calling thread: waking a
@@ -62,7 +62,7 @@ function blocked(
   const ngetters = getters.length;
   return (...a: number[]) => {
     const n = a[nptr]!;
-    if (parts < 2 || n < threshold || n <= REDUCE_BLOCK) {
+    if (parts < 2 || n < threshold || n <= REDUCE_BLOCK || !poolReady(parts)) {
       setSums(undefined);
       return fn(...a);
     }
@@ -127,7 +127,7 @@ export function splitKernels(owner: string, raw: Kernels, memId: number, parts: 
       out[name] = (...a: number[]) => {
         // gemm(a, b, c, w, m, n, k, lda, ldb, ldc, transB, alpha, beta)
         const m = a[4]!, n = a[5]!, k = a[6]!;
-        if (parts < 2 || m < 8 || k <= 0 || m * n * k < GEMM_WORK_PER_ELEMENT * threshold) return fn(...a);
+        if (parts < 2 || m < 8 || k <= 0 || m * n * k < GEMM_WORK_PER_ELEMENT * threshold || !poolReady(parts)) return fn(...a);
         const rows = Math.ceil(Math.ceil(m / parts) / 4) * 4;
         const stride = Math.ceil(workBytes(n, k) / 64) * 64;
         runSplit(what, memId, kernel, 4, a, tiny, parts, () => {
@@ -144,7 +144,7 @@ export function splitKernels(owner: string, raw: Kernels, memId: number, parts: 
       const max = MAX_KERNELS.includes(name);
       out[name] = (...a: number[]) => {
         const n = a[nptr]!;
-        if (parts < 2 || n < threshold) return fn(...a);
+        if (parts < 2 || n < threshold || !poolReady(parts)) return fn(...a);
         const len = chunkLength(n, parts);
         let result: unknown;
         runSplit(what, memId, kernel, nptr, a, tiny, parts, () => {

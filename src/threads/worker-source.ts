@@ -4,7 +4,8 @@
 // dependency, and runs as CommonJS or as a module (a worker inherits
 // --input-type=module): no require, no import. The protocol (one control word array `ctl` and one argument
 // array `args`, both on SharedArrayBuffers) is described in ./protocol.ts.
-import { ARGS, CTL, HOOK_DIE, HOOK_HANG, HOOK_THROW, MODE_BLOCKS, MODE_ROWS, REDUCE_BLOCK } from './protocol.js';
+import { ARGS, CTL, HOOK_DIE, HOOK_HANG, HOOK_THROW } from './protocol.js';
+import { CHUNK_SOURCE } from './chunk-source.js';
 
 /**
  * The worker's loop: wait until the main thread bumps this worker's sequence
@@ -45,57 +46,13 @@ process.on('exit', () => {
   finish();
 });
 const call = new Array(A.MAX_ARGS);
+${CHUNK_SOURCE}
 function run() {
   const memId = ctl[C.MEM];
   let k = instances.get(memId);
   if (k === undefined) { drain(); k = instances.get(memId); }
   if (k === undefined) throw new Error('memory ' + memId + ' was never attached to this worker');
-  const kernel = ctl[C.KERNEL];
-  const tiny = args[A.TINY];
-  if (tinyOf.get(memId) !== tiny) { k.setFlushThreshold(tiny); tinyOf.set(memId, tiny); }
-  const nptr = ctl[C.NPTR], nargs = ctl[C.NARGS], parts = ctl[C.PARTS], mode = ctl[C.MODE];
-  const f = k[names[kernel]];
-  call.length = nargs;
-  for (let i = 0; i < nargs; i++) call[i] = args[i];
-  args[A.RESULT + index] = NaN;
-  if (mode === ${MODE_BLOCKS}) {
-    // whole blocks of ${REDUCE_BLOCK} elements, one call each; every block's sums to PARTIALS
-    const n = args[nptr];
-    const blocks = Math.ceil(n / ${REDUCE_BLOCK});
-    const per = Math.ceil(blocks / parts);
-    const get = getters[kernel];
-    for (let j = (index + 1) * per, end = Math.min(blocks, j + per); j < end; j++) {
-      const start = j * ${REDUCE_BLOCK};
-      for (let i = 0; i < nptr; i++) call[i] = args[i] + start * 4;
-      call[nptr] = Math.min(${REDUCE_BLOCK}, n - start);
-      const r = f.apply(null, call);
-      if (get.length === 0) args[A.PARTIALS + 2 * j] = r;
-      else for (let g = 0; g < get.length; g++) args[A.PARTIALS + 2 * j + g] = k[get[g]]();
-    }
-    return;
-  }
-  if (mode === ${MODE_ROWS}) {
-    // gemm(a, b, c, w, m, n, k, lda, ldb, ldc, ...): rows [r0, r1) of C, its own packed panel
-    const m = args[4];
-    const rows = Math.ceil(Math.ceil(m / parts) / 4) * 4;
-    const r0 = (index + 1) * rows, r1 = Math.min(m, r0 + rows);
-    if (r0 >= r1) return;
-    call[0] = args[0] + r0 * args[7] * 4;
-    call[2] = args[2] + r0 * args[9] * 4;
-    call[3] = args[3] + (index + 1) * args[A.WSTRIDE];
-    call[4] = r1 - r0;
-    f.apply(null, call);
-    return;
-  }
-  const n = args[nptr];
-  const block = Math.ceil(Math.ceil(n / parts) / 16) * 16;
-  const start = (index + 1) * block;
-  const end = Math.min(n, start + block);
-  if (start >= end) return;
-  for (let i = 0; i < nptr; i++) call[i] += start * 4;
-  call[nptr] = end - start;
-  const r = f.apply(null, call);
-  args[A.RESULT + index] = typeof r === 'number' ? r : NaN;
+  runChunk(k);
 }
 reply.postMessage({ ready: true });
 for (;;) {
