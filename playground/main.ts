@@ -6,6 +6,7 @@ import { benchmark, summary, type BenchResult } from './benchmark.js';
 import { ContourPlot } from './contour.js';
 import { OptimizerTable } from './controls.js';
 import { DEFAULT_STEPS, type FunctionName } from './optimizers.js';
+import { openGpu, type GpuState } from './gpu.js';
 import { Race } from './race.js';
 import { Training } from './train.js';
 import type { TfjsTraining } from './tfjs.js';
@@ -117,15 +118,42 @@ async function main(): Promise<void> {
     plot.svg.dataset.state = 'idle';
     syncStop();
   };
+  const gpuBox = $<HTMLInputElement>('gpu');
+  const gpuStatus = $('gpu-status');
+  /** The GPU toggle: opens the device once and says what the race will run on. */
+  const gpuState = async (): Promise<GpuState> => {
+    const state = await openGpu();
+    gpuStatus.hidden = false;
+    gpuStatus.dataset.gpu = 'reason' in state ? 'none' : 'ready';
+    gpuStatus.textContent =
+      'reason' in state
+        ? `GPU unavailable, the race runs on WebAssembly: ${state.reason}`
+        : `GPU: ${state.label}. Optimizers with a WebGPU version step on it (marked GPU); the others run on WebAssembly, each saying why.`;
+    return state;
+  };
+  gpuBox.addEventListener('change', () => {
+    if (gpuBox.checked) void gpuState();
+    else gpuStatus.hidden = true;
+  });
   const runRace = () => {
     clearError();
     try {
-      race.run(testFunctions[fnName()], table.choices('2d'), {
+      const fn = testFunctions[fnName()];
+      const choices = table.choices('2d');
+      const options = {
         steps: intInput(steps, 'steps', 1, 20000),
         noise: numInput(noise, 'noise σ', 0),
         start,
         seed: 1,
-      }, syncStop);
+      };
+      if (gpuBox.checked) {
+        gpuState()
+          .then((state) => race.runGpu(state, fn, choices, options, syncStop))
+          .catch(showError)
+          .finally(syncStop);
+      } else {
+        race.run(fn, choices, options, syncStop);
+      }
     } catch (e) {
       showError(e);
     }

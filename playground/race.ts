@@ -1,9 +1,10 @@
 // The race: every chosen optimizer starts from the same point of a 2-D
 // function; the library's trajectory() records each path, and the plot
 // reveals them step by step, all at the same pace.
-import { trajectory, type TestFunction, type Trajectory } from 'wasm-optim';
+import { trajectory, type Optimizer, type TestFunction, type Trajectory } from 'wasm-optim';
 import { createForRace, type Choice } from './controls.js';
 import type { ContourPlot } from './contour.js';
+import { gpuTrajectory, gpuTwin, type GpuState } from './gpu.js';
 
 export interface RaceOptions {
   steps: number;
@@ -17,6 +18,14 @@ interface Runner {
   choice: Choice;
   path: Trajectory;
   value: HTMLElement;
+}
+
+/** Where a path was computed: on the GPU, or on WebAssembly (with the reason when the GPU was asked for). */
+interface Ran {
+  choice: Choice;
+  path: Trajectory;
+  device: 'gpu' | 'wasm';
+  reason?: string;
 }
 
 const fmtValue = (v: number): string => (Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : v.toFixed(4));
@@ -38,20 +47,56 @@ export class Race {
 
   run(fn: TestFunction, choices: readonly Choice[], options: RaceOptions, onDone?: () => void): void {
     this.stop();
-    const paths: { choice: Choice; path: Trajectory }[] = [];
+    const paths: Ran[] = [];
     for (const choice of choices) {
       const opt = createForRace(choice, [Float32Array.from(options.start)]);
       try {
-        paths.push({ choice, path: trajectory(opt, fn, { steps: options.steps, noise: options.noise, seed: options.seed }) });
+        paths.push({ choice, path: trajectory(opt, fn, { steps: options.steps, noise: options.noise, seed: options.seed }), device: 'wasm' });
       } finally {
         opt.dispose();
       }
     }
+    this.#animate(paths, options, onDone);
+  }
+
+  /**
+   * The race with the GPU toggle on: each optimizer with a WebGPU version
+   * steps on the GPU (src of playground/gpu.ts), the others on WebAssembly,
+   * each legend entry saying which and why. Rejects, showing nothing, when an
+   * optimizer rejects its hyperparameters.
+   */
+  async runGpu(gpu: GpuState, fn: TestFunction, choices: readonly Choice[], options: RaceOptions, onDone?: () => void): Promise<void> {
+    this.stop();
+    const token = ++this.#token;
+    this.#plot.svg.dataset.state = 'computing';
+    const paths: Ran[] = [];
+    for (const choice of choices) {
+      const opt = createForRace(choice, [Float32Array.from(options.start)]);
+      try {
+        const twin = 'reason' in gpu ? { reason: `no GPU: ${gpu.reason}` } : opt.kind === 'LBFGS' ? { reason: 'L-BFGS is stepped with a closure: no WebGPU version' } : gpuTwin(opt as Optimizer<object>);
+        if ('reason' in twin || 'reason' in gpu) {
+          paths.push({ choice, path: trajectory(opt, fn, { steps: options.steps, noise: options.noise, seed: options.seed }), device: 'wasm', reason: 'reason' in twin ? twin.reason : '' });
+        } else {
+          paths.push({ choice, path: await gpuTrajectory(gpu.device, twin, fn, options.start, options), device: 'gpu' });
+        }
+      } finally {
+        opt.dispose();
+      }
+      if (token !== this.#token) return; // stopped, or another race started meanwhile
+    }
+    this.#animate(paths, options, onDone);
+  }
+
+  #token = 0;
+
+  #animate(paths: readonly Ran[], options: RaceOptions, onDone?: () => void): void {
     this.#plot.setStart(options.start[0], options.start[1]);
     this.#plot.setPaths(paths.map(({ choice, path }) => ({ color: choice.def.color, label: `${choice.def.label} (lr ${choice.lr})`, x: path.x, y: path.y })));
-    const runners: Runner[] = paths.map(({ choice, path }) => {
+    const runners: Runner[] = paths.map(({ choice, path, device, reason }) => {
       const li = document.createElement('li');
       li.dataset.optimizer = choice.def.id;
+      li.dataset.device = device;
+      if (reason !== undefined) li.title = `on WebAssembly: ${reason}`;
       const swatch = document.createElement('span');
       swatch.className = 'swatch';
       swatch.style.background = choice.def.color;
@@ -60,6 +105,12 @@ export class Race {
       const lr = document.createElement('small');
       lr.textContent = `lr ${choice.lr}`;
       li.append(swatch, `${choice.def.label} `, lr, ' ', value);
+      if (device === 'gpu' || reason !== undefined) {
+        const where = document.createElement('small');
+        where.className = 'device';
+        where.textContent = device === 'gpu' ? ' · GPU' : ` · WebAssembly (${reason})`;
+        li.append(where);
+      }
       return { choice, path, value };
     });
     this.#legend.replaceChildren(...runners.map((r) => r.value.parentElement!));
@@ -80,6 +131,8 @@ export class Race {
         r.value.textContent = diverged ? `diverged at step ${r.path.steps}` : `f = ${fmtValue(r.path.value[k]!)}`;
         r.value.dataset.f = String(r.path.value[k]);
         r.value.dataset.step = String(k);
+        r.value.dataset.x = String(r.path.x[k]);
+        r.value.dataset.y = String(r.path.y[k]);
         r.value.classList.toggle('diverged', diverged);
       }
       if (step < options.steps) {
@@ -100,6 +153,7 @@ export class Race {
 
   /** Stops the animation where it is. */
   stop(): void {
+    this.#token++;
     if (this.#frame) cancelAnimationFrame(this.#frame);
     this.#frame = 0;
   }
