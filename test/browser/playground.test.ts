@@ -293,7 +293,7 @@ describe('the playground\'s GPU toggle', () => {
   const legendOf = (p: Page) =>
     p.$$eval('#race-legend li', (lis) => lis.map((li) => {
       const v = li.querySelector<HTMLElement>('.value')!.dataset;
-      return { id: li.dataset.optimizer!, device: li.dataset.device!, title: li.title, x: Number(v.x), y: Number(v.y), f: Number(v.f), step: v.step };
+      return { id: li.dataset.optimizer!, device: li.dataset.device!, title: li.getAttribute('title') ?? '', x: Number(v.x), y: Number(v.y), f: Number(v.f), step: v.step };
     }));
 
   it('without an adapter: the race runs on WebAssembly and the page says why', async () => {
