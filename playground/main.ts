@@ -101,9 +101,12 @@ async function main(): Promise<void> {
   const stopButton = $<HTMLButtonElement>('stop');
   /** The TF.js panel, once its chunk is loaded. */
   let tfjs: TfjsTraining | undefined;
+  /** Whether the digits train on the GPU (playground/gpu-digits.ts), and whether Stop was pressed since. */
+  let gpuTraining = false;
+  let gpuTrainingStopped = false;
   /** Stop is enabled exactly while a race or a training run is going. */
   const syncStop = () => {
-    stopButton.disabled = !(race.running || training.running || !!tfjs?.running);
+    stopButton.disabled = !(race.running || training.running || !!tfjs?.running || gpuTraining);
   };
 
   const setFunction = () => {
@@ -173,6 +176,41 @@ async function main(): Promise<void> {
     clearError();
     const button = $<HTMLButtonElement>('train');
     button.disabled = true;
+    if (gpuBox.checked) {
+      gpuState()
+        .then(async (state) => {
+          if ('reason' in state) return false; // the status line says why: WebAssembly below
+          const [m, data] = await Promise.all([import('./gpu-digits.js'), loadDigits()]);
+          const box = $('gpu-train');
+          box.hidden = false;
+          gpuTraining = true;
+          gpuTrainingStopped = false;
+          syncStop();
+          await m.trainDigitsOnGpu(data, table.choices('digits'), {
+            epochs: intInput($<HTMLInputElement>('epochs'), 'epochs', 1, 500),
+            batchSize: intInput($<HTMLInputElement>('batch'), 'batch', 1, data.train.n),
+            seed: 1,
+          }, $<HTMLTableElement>('gpu-train-table'), box, () => gpuTrainingStopped);
+          return true;
+        })
+        .then((done) => {
+          gpuTraining = false;
+          button.disabled = false;
+          syncStop();
+          if (!done) trainOnWasm(button);
+        })
+        .catch((e) => {
+          gpuTraining = false;
+          button.disabled = false;
+          syncStop();
+          showError(e);
+        });
+      return;
+    }
+    trainOnWasm(button);
+  });
+  const trainOnWasm = (button: HTMLButtonElement) => {
+    button.disabled = true;
     loadDigits()
       .then((data) => {
         training.start(data, table.choices('digits'), {
@@ -191,8 +229,9 @@ async function main(): Promise<void> {
         syncStop();
         showError(e);
       });
-  });
+  };
   $('stop').addEventListener('click', () => {
+    gpuTrainingStopped = true;
     race.stop();
     training.stop();
     tfjs?.stop();

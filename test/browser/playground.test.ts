@@ -346,6 +346,22 @@ describe('the playground\'s GPU toggle', () => {
         expect(err, `${l.id}: GPU (${l.x}, ${l.y}) vs WebAssembly (${w.x}, ${w.y})`).toBeLessThanOrEqual(GPU_RACE_TOL * Math.max(1, Math.abs(w.x), Math.abs(w.y)));
       }
       console.log(`GPU race vs WebAssembly race, max |Δ| of the final point: ${report.join(', ')}`);
+
+      // the digits with GPU ticked: TF.js's webgpu backend, toTfjs stepping every variable on the GPU
+      await p.fill('#epochs', '2');
+      await p.fill('#batch', '128');
+      await p.click('#train');
+      await p.waitForSelector('#gpu-train[data-state=done]', { timeout: 240_000 });
+      expect(await p.isHidden('#error')).toBe(true);
+      expect(await p.getAttribute('#gpu-train', 'data-backend')).toBe('webgpu');
+      const rows = await p.$$eval('#gpu-train-table tbody tr', (trs) => trs.map((tr) => ({ ...(tr as HTMLElement).dataset })));
+      expect(rows.map((r) => r.optimizer)).toEqual(['sgd', 'nesterov', 'momentum', 'adagrad', 'rmsprop', 'adam', 'adamw', 'lion']);
+      for (const r of rows) {
+        expect(r, r.optimizer).toMatchObject({ device: 'gpu', onGpu: 'true', epoch: '2' });
+        const losses = r.losses!.split(' ').map(Number);
+        expect(losses, r.optimizer).toHaveLength(3);
+        expect(losses[2]!, `${r.optimizer}: ${r.losses}`).toBeLessThan(losses[0]!);
+      }
       expect(errs).toEqual([]);
     } finally {
       await gpuBrowser.close();

@@ -5,13 +5,13 @@
 // each variable's state in a GpuOptimizer (src/tfjs/webgpu.ts), and no
 // readback during applyGradients: the backend's readSync and read, and
 // GPUBuffer.mapAsync, are counted on the page and must stay at 0.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchWebGpu, serve } from './harness.js';
+import { launchWebGpu, ROOT, serve } from './harness.js';
 import type { TfjsPageCase, TfjsPageResult } from './tfjs-webgpu-page.js';
 
 const RTOL = 1e-5;
@@ -121,5 +121,42 @@ describe('toTfjs on TF.js\'s webgpu backend (SwiftShader)', () => {
     expect(result.onGpu).toBe(true);
     expect({ readSync: result.readSync, read: result.read, mapAsync: result.mapAsync }).toEqual({ readSync: 0, read: 0, mapAsync: 0 });
     expect(pageErrors).toEqual([]);
+  });
+});
+
+// README "WebGPU": the page example of toTfjs on the webgpu backend, taken from README.md as it stands,
+// bundled (wasm-optim resolved to this checkout, as an app's node_modules would) and run as a page.
+describe('README: the toTfjs page example, run in Chromium on SwiftShader', () => {
+  it('prints what its console.log annotation says', async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8').split('\n');
+    const start = readme.findIndex((l, i) => l === '```js no-run' && readme[i + 1]!.startsWith('// page.js') && readme.slice(i, i + 12).some((x) => x.includes("'wasm-optim/tfjs'")));
+    expect(start, 'the toTfjs page fence in README.md').toBeGreaterThan(0);
+    const end = readme.indexOf('```', start + 1);
+    const code = readme.slice(start + 1, end).join('\n');
+    const annotated = /console\.log\(.*\/\/ (.+)$/m.exec(code);
+    expect(annotated, 'a console.log with an // output annotation').not.toBeNull();
+    const dir = mkdtempSync(join(tmpdir(), 'wasm-optim-readme-webgpu-'));
+    mkdirSync(join(dir, 'node_modules'));
+    symlinkSync(ROOT, join(dir, 'node_modules', 'wasm-optim'), 'dir');
+    writeFileSync(join(dir, 'main.js'), code);
+    await build({ entryPoints: [join(dir, 'main.js')], outfile: join(dir, 'page.js'), bundle: true, format: 'esm', platform: 'browser', target: 'es2022', nodePaths: [join(ROOT, 'node_modules')], logLevel: 'error' });
+    writeFileSync(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="./page.js"></script>');
+    const srv = await serve(dir);
+    const p = await browser.newPage();
+    try {
+      const logs: string[] = [];
+      const errs: string[] = [];
+      p.on('console', (m) => (m.type() === 'log' ? logs : m.type() === 'error' ? errs : []).push(m.text()));
+      p.on('pageerror', (e) => errs.push(String(e)));
+      await p.goto(`${srv.url}/index.html`);
+      await p.waitForFunction(() => true);
+      const deadline = Date.now() + 120_000;
+      while (logs.filter((l) => !l.startsWith('%c')).length === 0 && errs.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      expect(errs).toEqual([]);
+      expect(logs.filter((l) => !l.startsWith('%c'))).toEqual([annotated![1]!.trim()]);
+    } finally {
+      await p.close();
+      await srv.close();
+    }
   });
 });
