@@ -6,7 +6,7 @@ import { benchmark, summary, type BenchResult } from './benchmark.js';
 import { ContourPlot } from './contour.js';
 import { OptimizerTable } from './controls.js';
 import { DEFAULT_STEPS, type FunctionName } from './optimizers.js';
-import { openGpu, type GpuState } from './gpu.js';
+import type { GpuState } from './gpu.js';
 import { Race } from './race.js';
 import { Training } from './train.js';
 import type { TfjsTraining } from './tfjs.js';
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
   const gpuStatus = $('gpu-status');
   /** The GPU toggle: opens the device once and says what the race will run on. */
   const gpuState = async (): Promise<GpuState> => {
-    const state = await openGpu();
+    const state = await (await import('./gpu.js')).openGpu(); // wasm-optim/webgpu: a chunk loaded with the toggle
     gpuStatus.hidden = false;
     gpuStatus.dataset.gpu = 'reason' in state ? 'none' : 'ready';
     gpuStatus.textContent =
@@ -150,6 +150,8 @@ async function main(): Promise<void> {
         seed: 1,
       };
       if (gpuBox.checked) {
+        race.stop();
+        plot.svg.dataset.state = 'computing'; // now, not once the GPU chunk has loaded: the old race is over
         gpuState()
           .then((state) => race.runGpu(state, fn, choices, options, syncStop))
           .catch(showError)

@@ -4,7 +4,7 @@
 import { trajectory, type Optimizer, type TestFunction, type Trajectory } from 'wasm-optim';
 import { createForRace, type Choice } from './controls.js';
 import type { ContourPlot } from './contour.js';
-import { gpuTrajectory, gpuTwin, type GpuState } from './gpu.js';
+import type { GpuState } from './gpu.js';
 
 export interface RaceOptions {
   steps: number;
@@ -69,6 +69,7 @@ export class Race {
     this.stop();
     const token = ++this.#token;
     this.#plot.svg.dataset.state = 'computing';
+    const { gpuTrajectory, gpuTwin } = await import('./gpu.js'); // wasm-optim/webgpu: loaded with the GPU toggle only
     const paths: Ran[] = [];
     for (const choice of choices) {
       const opt = createForRace(choice, [Float32Array.from(options.start)]);
