@@ -6,6 +6,7 @@ import { benchmark, summary, type BenchResult } from './benchmark.js';
 import { ContourPlot } from './contour.js';
 import { OptimizerTable } from './controls.js';
 import { DEFAULT_STEPS, type FunctionName } from './optimizers.js';
+import type { GpuState } from './gpu.js';
 import { Race } from './race.js';
 import { Training } from './train.js';
 import type { TfjsTraining } from './tfjs.js';
@@ -109,9 +110,12 @@ async function main(): Promise<void> {
   const stopButton = $<HTMLButtonElement>('stop');
   /** The TF.js panel, once its chunk is loaded. */
   let tfjs: TfjsTraining | undefined;
+  /** Whether the digits train on the GPU (playground/gpu-digits.ts), and whether Stop was pressed since. */
+  let gpuTraining = false;
+  let gpuTrainingStopped = false;
   /** Stop is enabled exactly while a race or a training run is going. */
   const syncStop = () => {
-    stopButton.disabled = !(race.running || training.running || !!tfjs?.running);
+    stopButton.disabled = !(race.running || training.running || !!tfjs?.running || gpuTraining);
   };
 
   const setFunction = () => {
@@ -126,16 +130,45 @@ async function main(): Promise<void> {
     plot.svg.dataset.state = 'idle';
     syncStop();
   };
+  const gpuBox = $<HTMLInputElement>('gpu');
+  const gpuStatus = $('gpu-status');
+  /** The GPU toggle: opens the device once and says what the race will run on. */
+  const gpuState = async (): Promise<GpuState> => {
+    const state = await (await import('./gpu.js')).openGpu(); // wasm-optim/webgpu: a chunk loaded with the toggle
+    gpuStatus.hidden = false;
+    gpuStatus.dataset.gpu = 'reason' in state ? 'none' : 'ready';
+    gpuStatus.textContent =
+      'reason' in state
+        ? `GPU unavailable, the race runs on WebAssembly: ${state.reason}`
+        : `GPU: ${state.label}. Optimizers with a WebGPU version step on it (marked GPU); the others run on WebAssembly, each saying why.`;
+    return state;
+  };
+  gpuBox.addEventListener('change', () => {
+    if (gpuBox.checked) void gpuState();
+    else gpuStatus.hidden = true;
+  });
   const runRace = () => {
     clearError();
     try {
-      race.run(testFunctions[fnName()], table.choices('2d'), {
+      const fn = testFunctions[fnName()];
+      const choices = table.choices('2d');
+      const options = {
         steps: intInput(steps, 'steps', 1, 20000),
         noise: numInput(noise, 'noise σ', 0),
         start,
         seed: 1,
         ema: ema.checked ? unitInput(emaDecay, 'EMA decay') : undefined,
-      }, syncStop);
+      };
+      if (gpuBox.checked) {
+        race.stop();
+        plot.svg.dataset.state = 'computing'; // now, not once the GPU chunk has loaded: the old race is over
+        gpuState()
+          .then((state) => race.runGpu(state, fn, choices, options, syncStop))
+          .catch(showError)
+          .finally(syncStop);
+      } else {
+        race.run(fn, choices, options, syncStop);
+      }
     } catch (e) {
       showError(e);
     }
@@ -155,6 +188,41 @@ async function main(): Promise<void> {
     clearError();
     const button = $<HTMLButtonElement>('train');
     button.disabled = true;
+    if (gpuBox.checked) {
+      gpuState()
+        .then(async (state) => {
+          if ('reason' in state) return false; // the status line says why: WebAssembly below
+          const [m, data] = await Promise.all([import('./gpu-digits.js'), loadDigits()]);
+          const box = $('gpu-train');
+          box.hidden = false;
+          gpuTraining = true;
+          gpuTrainingStopped = false;
+          syncStop();
+          await m.trainDigitsOnGpu(data, table.choices('digits'), {
+            epochs: intInput($<HTMLInputElement>('epochs'), 'epochs', 1, 500),
+            batchSize: intInput($<HTMLInputElement>('batch'), 'batch', 1, data.train.n),
+            seed: 1,
+          }, $<HTMLTableElement>('gpu-train-table'), box, () => gpuTrainingStopped);
+          return true;
+        })
+        .then((done) => {
+          gpuTraining = false;
+          button.disabled = false;
+          syncStop();
+          if (!done) trainOnWasm(button);
+        })
+        .catch((e) => {
+          gpuTraining = false;
+          button.disabled = false;
+          syncStop();
+          showError(e);
+        });
+      return;
+    }
+    trainOnWasm(button);
+  });
+  const trainOnWasm = (button: HTMLButtonElement) => {
+    button.disabled = true;
     loadDigits()
       .then((data) => {
         training.start(data, table.choices('digits'), {
@@ -173,8 +241,9 @@ async function main(): Promise<void> {
         syncStop();
         showError(e);
       });
-  });
+  };
   $('stop').addEventListener('click', () => {
+    gpuTrainingStopped = true;
     race.stop();
     training.stop();
     tfjs?.stop();

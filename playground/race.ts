@@ -3,9 +3,10 @@
 // reveals them step by step, all at the same pace. With `ema` set, each path
 // also gets the path of an exponential moving average of its points
 // (averagedTrajectory: AveragedParams updated after every step), dashed.
-import { averagedTrajectory, trajectory, type TestFunction, type Trajectory } from 'wasm-optim';
+import { averagedTrajectory, trajectory, type Optimizer, type TestFunction, type Trajectory } from 'wasm-optim';
 import { createForRace, type Choice } from './controls.js';
 import type { ContourPlot } from './contour.js';
+import type { GpuState } from './gpu.js';
 
 export interface RaceOptions {
   steps: number;
@@ -38,7 +39,7 @@ export function racePaths(fn: TestFunction, choices: readonly Choice[], options:
     } finally {
       opt.dispose();
     }
-    paths.push({ choice, path, ...(options.ema === undefined ? {} : { ema: averagedTrajectory(path, fn, { mode: 'ema', decay: options.ema }) }) });
+    paths.push({ choice, path, ...emaOf(path, fn, options) });
   }
   return paths;
 }
@@ -48,6 +49,16 @@ interface Runner extends RacePath {
   /** f at the EMA, when drawn */
   emaValue?: HTMLElement;
 }
+
+/** Where a path was computed: on the GPU, or on WebAssembly (with the reason when the GPU was asked for). */
+interface Ran extends RacePath {
+  device: 'gpu' | 'wasm';
+  reason?: string;
+}
+
+/** `{ ema }`: the EMA path of `path` when the race asks for one (else nothing). */
+const emaOf = (path: Trajectory, fn: TestFunction, options: RaceOptions): { ema?: Trajectory } =>
+  options.ema === undefined ? {} : { ema: averagedTrajectory(path, fn, { mode: 'ema', decay: options.ema }) };
 
 const fmtValue = (v: number): string => (Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : v.toFixed(4));
 
@@ -68,15 +79,53 @@ export class Race {
 
   run(fn: TestFunction, choices: readonly Choice[], options: RaceOptions, onDone?: () => void): void {
     this.stop();
-    const paths = racePaths(fn, choices, options);
+    this.#animate(racePaths(fn, choices, options).map((p) => ({ ...p, device: 'wasm' as const })), options, onDone);
+  }
+
+  /**
+   * The race with the GPU toggle on: each optimizer with a WebGPU version
+   * steps on the GPU (src of playground/gpu.ts), the others on WebAssembly,
+   * each legend entry saying which and why. Rejects, showing nothing, when an
+   * optimizer rejects its hyperparameters.
+   */
+  async runGpu(gpu: GpuState, fn: TestFunction, choices: readonly Choice[], options: RaceOptions, onDone?: () => void): Promise<void> {
+    this.stop();
+    const token = ++this.#token;
+    this.#plot.svg.dataset.state = 'computing';
+    const { gpuTrajectory, gpuTwin } = await import('./gpu.js'); // wasm-optim/webgpu: loaded with the GPU toggle only
+    const paths: Ran[] = [];
+    for (const choice of choices) {
+      const opt = createForRace(choice, [Float32Array.from(options.start)]);
+      try {
+        const twin = 'reason' in gpu ? { reason: `no GPU: ${gpu.reason}` } : opt.kind === 'LBFGS' ? { reason: 'L-BFGS is stepped with a closure: no WebGPU version' } : gpuTwin(opt as Optimizer<object>);
+        if ('reason' in twin || 'reason' in gpu) {
+          const path = trajectory(opt, fn, { steps: options.steps, noise: options.noise, seed: options.seed });
+          paths.push({ choice, path, device: 'wasm', reason: 'reason' in twin ? twin.reason : '', ...emaOf(path, fn, options) });
+        } else {
+          const path = await gpuTrajectory(gpu.device, twin, fn, options.start, options);
+          paths.push({ choice, path, device: 'gpu', ...emaOf(path, fn, options) });
+        }
+      } finally {
+        opt.dispose();
+      }
+      if (token !== this.#token) return; // stopped, or another race started meanwhile
+    }
+    this.#animate(paths, options, onDone);
+  }
+
+  #token = 0;
+
+  #animate(paths: readonly Ran[], options: RaceOptions, onDone?: () => void): void {
     this.#plot.setStart(options.start[0], options.start[1]);
     this.#plot.setPaths(paths.flatMap(({ choice, path, ema }) => [
       { color: choice.def.color, label: `${choice.def.label} (lr ${choice.lr})`, x: path.x, y: path.y },
       ...(ema ? [{ color: choice.def.color, label: `EMA of ${choice.def.label} (decay ${options.ema})`, x: ema.x, y: ema.y, dashed: true }] : []),
     ]));
-    const runners: Runner[] = paths.map(({ choice, path, ema }) => {
+    const runners: Runner[] = paths.map(({ choice, path, ema, device, reason }) => {
       const li = document.createElement('li');
       li.dataset.optimizer = choice.def.id;
+      li.dataset.device = device;
+      if (reason !== undefined) li.title = `on WebAssembly: ${reason}`;
       const swatch = document.createElement('span');
       swatch.className = 'swatch';
       swatch.style.background = choice.def.color;
@@ -85,6 +134,12 @@ export class Race {
       const lr = document.createElement('small');
       lr.textContent = `lr ${choice.lr}`;
       li.append(swatch, `${choice.def.label} `, lr, ' ', value);
+      if (device === 'gpu' || reason !== undefined) {
+        const where = document.createElement('small');
+        where.className = 'device';
+        where.textContent = device === 'gpu' ? ' · GPU' : ` · WebAssembly (${reason})`;
+        li.append(where);
+      }
       let emaValue: HTMLElement | undefined;
       if (ema) {
         emaValue = document.createElement('span');
@@ -111,6 +166,8 @@ export class Race {
         r.value.textContent = diverged ? `diverged at step ${r.path.steps}` : `f = ${fmtValue(r.path.value[k]!)}`;
         r.value.dataset.f = String(r.path.value[k]);
         r.value.dataset.step = String(k);
+        r.value.dataset.x = String(r.path.x[k]);
+        r.value.dataset.y = String(r.path.y[k]);
         r.value.classList.toggle('diverged', diverged);
         if (r.ema && r.emaValue) {
           r.emaValue.textContent = diverged ? '' : `EMA f = ${fmtValue(r.ema.value[k]!)}`;
@@ -136,6 +193,7 @@ export class Race {
 
   /** Stops the animation where it is. */
   stop(): void {
+    this.#token++;
     if (this.#frame) cancelAnimationFrame(this.#frame);
     this.#frame = 0;
   }

@@ -43,7 +43,7 @@ export {
   type ScheduleAt,
   type StopReason,
 } from './train/fit.js';
-export { mulberry32, permutation } from './train/random.js';
+export { mulberry32, normal, permutation } from './train/random.js';
 export { trajectory, type Trajectory, type TrajectoryOptions } from './train/trajectory.js';
 export { averagedTrajectory } from './train/averaged-trajectory.js';
 export { makeDataset, subset, type Dataset } from './data/dataset.js';

@@ -36,6 +36,11 @@ import { decodeTorchState, encodeTorchState } from '../torch-state.js';
 import { decodeSafetensors, encodeSafetensors } from '../safetensors.js';
 import type { MethodSpec, Scalars } from '../method.js';
 import { Assigned, firstNonFinite, valuesOf } from './transfer.js';
+import { abs, add, div, getBackend as getBackendName, max, maximum, minimum, mul, scalar, sqrt, square, sum, tidy, type Tensor, type Variable } from '@tensorflow/tfjs-core';
+import { GpuOptimizer } from '../webgpu/optimizer.js';
+import { GPU_SPECS } from '../webgpu/specs.js';
+import type { GpuBufferLike } from '../webgpu/gpu.js';
+import { assignFromGpu, bufferOf, copyOnGpu, flush, TENSOR_USAGE, webgpuBackend, type WebGpuBackendShape } from './webgpu.js';
 
 /** Selects variables by name: a RegExp (tested), a string (equal name) or a predicate. */
 export type VariableMatch = RegExp | string | ((name: string) => boolean);
@@ -59,6 +64,16 @@ interface Entry {
   readonly shape: readonly number[];
   readonly group: number;
   readonly opt: CoreOptimizer<object>;
+}
+
+/** A variable stepped on TF.js's webgpu backend (src/tfjs/webgpu.ts): its WebGPU optimizer and parameter buffer. */
+interface GpuEntry {
+  readonly shape: readonly number[];
+  readonly group: number;
+  readonly opt: GpuOptimizer<object>;
+  readonly buffer: GpuBufferLike;
+  /** the variable's dataId after this optimizer's last assign: while it holds it, `buffer` has its values */
+  last: object | undefined;
 }
 
 /** A variable's state restored by setWeights(), not yet stepped. */
@@ -85,6 +100,7 @@ export class TfjsWasmOptimizer<O extends object = object> extends Optimizer {
   readonly #step: StepOpts;
   readonly #options: Record<string, unknown>;
   readonly #vars = new Map<string, Entry>();
+  readonly #gpuVars = new Map<string, GpuEntry>();
   readonly #assigned = new Assigned();
   readonly #paramGroups: readonly Record<string, unknown>[];
   #saved = new Map<string, Saved>();
@@ -148,7 +164,7 @@ export class TfjsWasmOptimizer<O extends object = object> extends Optimizer {
         set: (v: unknown) => {
           this.#live(`paramGroups[${gi}].${key}`);
           // validated by the class (on a probe when the group has no variable yet): an invalid value changes nothing
-          const members = [...this.#vars.values()].filter((e) => e.group === gi);
+          const members: { opt: { paramGroups: readonly object[] } }[] = [...this.#vars.values(), ...this.#gpuVars.values()].filter((e) => e.group === gi);
           const first = members[0]?.opt ?? new this.#Cls([{ data: new Float32Array(1), shape: [1, 1] }], { ...this.#hyper[gi], ...this.#step });
           try {
             (first.paramGroups[0] as unknown as Record<string, unknown>)[key] = v;
@@ -156,7 +172,7 @@ export class TfjsWasmOptimizer<O extends object = object> extends Optimizer {
             for (const m of members.slice(1)) (m.opt.paramGroups[0] as unknown as Record<string, unknown>)[key] = stored;
             this.#hyper[gi]![key] = Array.isArray(stored) ? [...stored] : stored;
           } finally {
-            if (!members[0]) first.dispose();
+            if (!members[0]) (first as CoreOptimizer<object>).dispose();
           }
         },
       });
@@ -176,7 +192,7 @@ export class TfjsWasmOptimizer<O extends object = object> extends Optimizer {
 
   /** The variables' names this optimizer holds state for, in the order it first saw them. */
   get variableNames(): string[] {
-    return [...this.#vars.keys()];
+    return [...this.#vars.keys(), ...this.#gpuVars.keys()];
   }
 
   /** Which group a variable name falls in (index into paramGroups). */
@@ -185,15 +201,31 @@ export class TfjsWasmOptimizer<O extends object = object> extends Optimizer {
     return i === -1 ? this.#matches.length : i;
   }
 
-  /** The wasm-optim optimizer holding a variable's state (undefined before its first step). */
+  /** The wasm-optim optimizer holding a variable's state (undefined before its first step, or when it lives on the GPU: gpuOptimizerOf). */
   optimizerOf(name: string): CoreOptimizer<O> | undefined {
     this.#live('optimizerOf');
     return this.#vars.get(name)?.opt as CoreOptimizer<O> | undefined;
   }
 
+  /** On TF.js's webgpu backend: the GpuOptimizer (wasm-optim/webgpu) holding a variable's state, over a parameter buffer of its own. */
+  gpuOptimizerOf(name: string): GpuOptimizer<O> | undefined {
+    this.#live('gpuOptimizerOf');
+    return this.#gpuVars.get(name)?.opt as GpuOptimizer<O> | undefined;
+  }
+
   applyGradients(variableGradients: NamedTensorMap | NamedTensor[]): void {
     const owner = `${this.#owner}: applyGradients`;
     this.#live('applyGradients');
+    const gpu = Object.prototype.hasOwnProperty.call(GPU_SPECS, this.kind) ? webgpuBackend() : undefined;
+    if (gpu) {
+      const list = readGradients(owner, variableGradients, (name) => this.#gpuVars.get(name)?.shape ?? this.#vars.get(name)?.shape ?? savedFor(this.#saved, name)?.[1].shape);
+      // a variable already stepped on the CPU keeps its state there: the call takes the readback path
+      if (!list.some((w) => this.#vars.has(w.name))) return this.#applyOnGpu(owner, gpu, list);
+    } else if (this.#gpuVars.size > 0) {
+      const list = readGradients(owner, variableGradients, () => undefined);
+      const onGpu = list.find((w) => this.#gpuVars.has(w.name));
+      if (onGpu) throw new Error(`${owner}: the state of ${JSON.stringify(onGpu.name)} lives on the GPU (it was stepped on TF.js's webgpu backend), but the backend is now ${JSON.stringify(getBackendName())}; nothing was changed`);
+    }
     // Everything is checked (and every gradient read) before anything changes.
     const work = readGradients(owner, variableGradients, (name) => this.#vars.get(name)?.shape ?? savedFor(this.#saved, name)?.[1].shape).map(({ name, v, g }) => ({
       name,
@@ -245,6 +277,87 @@ export class TfjsWasmOptimizer<O extends object = object> extends Optimizer {
       const e = entries[i]!;
       e.opt.step();
       this.#assigned.assign(w.v, e.opt.params[0]!, e.shape);
+    }
+    this.incrementIterations();
+  }
+
+  #disposeGpu(): void {
+    for (const e of this.#gpuVars.values()) {
+      e.opt.dispose();
+      e.buffer.destroy?.();
+    }
+    this.#gpuVars.clear();
+  }
+
+  /**
+   * applyGradients on TF.js's webgpu backend (src/tfjs/webgpu.ts): each
+   * variable's WebGPU optimizer steps its own parameter buffer with the
+   * gradient's GPU buffer, and the result is assigned back by a GPU copy.
+   * Joint clipping (maxGradNorm) is done with TF.js ops on the GPU first. A
+   * non-finite gradient cannot throw here (the CPU never sees the values):
+   * with checkFinite or skipNonFinite the GPU skips that variable's update.
+   */
+  #applyOnGpu(owner: string, b: WebGpuBackendShape, list: { name: string; v: Variable; g: Tensor }[]): void {
+    const { checkFinite = true, skipNonFinite = false, maxGradNorm, gradNormType = 2 } = this.#step;
+    let grads = list.map((w) => w.g);
+    const clipped = maxGradNorm !== undefined && list.length > 0 ? clipOnGpu(grads, maxGradNorm, gradNormType) : undefined;
+    if (clipped) grads = clipped;
+    try {
+      const bufs = list.map((w, i) => {
+        const vb = bufferOf(b, w.v);
+        const gb = bufferOf(b, grads[i]!);
+        if (!vb || !gb) throw new Error(`${owner}: the data of ${JSON.stringify(w.name)} or of its gradient is not in a GPU buffer of the webgpu backend (TF.js internals not as expected); nothing was changed`);
+        return { vb, gb };
+      });
+      flush(b); // the backend's recorded kernels (the gradients among them) go first
+      const made: GpuEntry[] = [];
+      let entries: GpuEntry[];
+      try {
+        entries = list.map((w) => {
+          const known = this.#gpuVars.get(w.name);
+          if (known) return known;
+          const group = this.groupOf(w.name);
+          const n = w.v.size;
+          const buffer = b.device.createBuffer({ size: 4 * n, usage: TENSOR_USAGE, label: `wasm-optim ${w.name}` });
+          let opt: GpuOptimizer<object>;
+          try {
+            opt = new GpuOptimizer(b.device, GPU_SPECS[this.kind as keyof typeof GPU_SPECS] as never, [{ buffer, length: n }], {
+              ...this.#hyper[group],
+              checkFinite: checkFinite || skipNonFinite,
+            });
+          } catch (e) {
+            buffer.destroy?.();
+            throw e;
+          }
+          const e: GpuEntry = { shape: [...w.v.shape], group, opt, buffer, last: undefined };
+          made.push(e);
+          const saved = savedFor(this.#saved, w.name);
+          if (saved) opt.loadStateDictSync(this.#dict(group, saved[1].state));
+          return e;
+        });
+      } catch (e) {
+        for (const m of made) {
+          m.opt.dispose();
+          m.buffer.destroy?.();
+        }
+        throw e;
+      }
+      // Checked: now change things.
+      list.forEach((w, i) => {
+        if (!this.#gpuVars.has(w.name)) {
+          this.#gpuVars.set(w.name, entries[i]!);
+          const saved = savedFor(this.#saved, w.name);
+          if (saved) this.#saved.delete(saved[0]);
+        }
+      });
+      copyOnGpu(
+        b.device,
+        list.flatMap((w, i) => (entries[i]!.last === w.v.dataId ? [] : [{ from: bufs[i]!.vb, to: entries[i]!.buffer, bytes: 4 * w.v.size }])),
+      );
+      list.forEach((_, i) => entries[i]!.opt.step([bufs[i]!.gb]));
+      list.forEach((w, i) => (entries[i]!.last = assignFromGpu(w.v, entries[i]!.buffer, entries[i]!.shape)));
+    } finally {
+      if (clipped) for (const t of clipped) t.dispose();
     }
     this.incrementIterations();
   }
@@ -312,6 +425,7 @@ export class TfjsWasmOptimizer<O extends object = object> extends Optimizer {
       for (const [k, v] of buffers) items.push({ name: `${name}/${k}`, values: v, shape });
     };
     for (const [name, e] of this.#vars) add(name, e.shape, e.opt.stateDict().state[0] ?? null);
+    for (const [name, e] of this.#gpuVars) add(name, e.shape, (await e.opt.stateDict()).state[0] ?? null);
     for (const [name, s] of this.#saved) add(name, s.shape, s.state);
     return this.#owned.make(this.iterations, items);
   }
@@ -372,6 +486,7 @@ export class TfjsWasmOptimizer<O extends object = object> extends Optimizer {
     // Checked: now replace everything.
     for (const e of this.#vars.values()) e.opt.dispose();
     this.#vars.clear();
+    this.#disposeGpu();
     this.#saved = saved;
     this.iterations_ = iterations;
   }
@@ -394,6 +509,9 @@ export class TfjsWasmOptimizer<O extends object = object> extends Optimizer {
   exportState(): Uint8Array {
     const owner = `${this.#owner}: exportState`;
     this.#live('exportState');
+    if (this.#gpuVars.size > 0) {
+      throw new Error(`${owner}: the state of ${JSON.stringify([...this.#gpuVars.keys()][0])} lives on the GPU (webgpu backend), and exportState() cannot read it back synchronously; use await getWeights()`);
+    }
     const items = [
       ...[...this.#vars].map(([name, e]) => ({ name, group: e.group, shape: e.shape, state: e.opt.stateDict().state[0] ?? null })),
       ...[...this.#saved].map(([name, s]) => ({ name, group: this.groupOf(name), shape: s.shape, state: s.state })),
@@ -481,11 +599,17 @@ export class TfjsWasmOptimizer<O extends object = object> extends Optimizer {
       const e = this.#vars.get(name);
       if (e) e.opt.dispose();
       this.#vars.delete(name);
+      const ge = this.#gpuVars.get(name);
+      if (ge) {
+        ge.opt.dispose();
+        ge.buffer.destroy?.();
+      }
+      this.#gpuVars.delete(name);
       this.#saved.delete(name);
     }
     for (const [gi, h] of hyper) {
       Object.assign(this.#hyper[gi]!, h);
-      for (const e of this.#vars.values()) if (e.group === gi) Object.assign(e.opt.paramGroups[0] as unknown as Record<string, unknown>, h);
+      for (const e of [...this.#vars.values(), ...this.#gpuVars.values()]) if (e.group === gi) Object.assign(e.opt.paramGroups[0] as unknown as Record<string, unknown>, h);
     }
     for (const [name, s] of saved) this.#saved.set(name, s);
   }
@@ -496,6 +620,7 @@ export class TfjsWasmOptimizer<O extends object = object> extends Optimizer {
       this.#disposed = true;
       for (const e of this.#vars.values()) e.opt.dispose();
       this.#vars.clear();
+      this.#disposeGpu();
       this.#saved.clear();
       this.#owned.release();
     }
@@ -522,4 +647,20 @@ export function toTfjs<C extends OptimizerClass>(
   extra: ToTfjsOptions<HyperparametersOf<C>> = {},
 ): TfjsWasmOptimizer<HyperparametersOf<C> & object> {
   return new TfjsWasmOptimizer(Cls, options as never, extra as never);
+}
+
+/**
+ * The gradients scaled by c = min(1, maxNorm / (norm + 1e-6)), the norm taken
+ * jointly over all of them (as clipGradNorm), with TF.js ops: on the webgpu
+ * backend they run on the GPU and nothing is read back.
+ */
+function clipOnGpu(grads: Tensor[], maxNorm: number, normType: NormType): Tensor[] {
+  return tidy(() => {
+    let norm: Tensor;
+    if (normType === Infinity) norm = grads.map((g) => max(abs(g))).reduce((a, c) => maximum(a, c));
+    else if (normType === 1) norm = grads.map((g) => sum(abs(g))).reduce((a, c) => add(a, c));
+    else norm = sqrt(grads.map((g) => sum(square(g))).reduce((a, c) => add(a, c)));
+    const coef = minimum(scalar(1), div(scalar(maxNorm), add(norm, scalar(1e-6))));
+    return grads.map((g) => mul(g, coef));
+  });
 }

@@ -581,6 +581,11 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
    * same lengths). Checked completely first: on error nothing changes.
    */
   async loadStateDict(sd: StateDict<O>): Promise<void> {
+    this.loadStateDictSync(sd);
+  }
+
+  /** loadStateDict, synchronously (it reads nothing back: the state is checked on the CPU, then written to the GPU). */
+  loadStateDictSync(sd: StateDict<O>): void {
     const owner = `${this.#spec.name}.loadStateDict`;
     const device = this.#live('loadStateDict()');
     const copy = readInput(owner, () => readPlain(owner, 'the state dict', sd)) as StateDict<O>;

@@ -11,7 +11,10 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as lib from '../../dist/index.js';
-import { launch, openPage, ROOT, serve } from './harness.js';
+import { launch, launchWebGpu, openPage, ROOT, serve } from './harness.js';
+
+/** |GPU - WebAssembly| of a race's final point, relative to max(1, |point|): see the GPU toggle's test. */
+const GPU_RACE_TOL = 1e-5;
 
 let browser: Browser;
 let server: Awaited<ReturnType<typeof serve>>;
@@ -213,10 +216,13 @@ describe('the playground in Chromium', () => {
     expect(await page.isEnabled('#tfjs')).toBe(true);
     expect(await page.textContent('#tfjs-status')).toMatch(/^TF\.js 4\.22\.\d+, cpu backend$/);
 
-    // the click fetched the TF.js chunk, and TF.js is in it
-    const chunks = jsFiles(requests.slice(seen)).filter((f) => f.startsWith('tfjs-'));
-    expect(chunks).toHaveLength(1);
-    expect(builtSize(chunks[0]!)).toBeGreaterThan(300_000);
+    // the click fetched the TF.js panel's chunk and the chunk of TF.js it shares with the GPU digits
+    // (playground/gpu-digits.ts), and TF.js is in what it fetched
+    const fetched = jsFiles(requests.slice(seen));
+    expect(fetched.filter((f) => f.startsWith('tfjs-'))).toHaveLength(1);
+    expect(fetched.some((f) => f.startsWith('gpu-digits-'))).toBe(false);
+    expect(fetched.reduce((n, f) => n + builtSize(f), 0)).toBeGreaterThan(300_000);
+    expect(fetched.some((f) => readFileSync(join(ROOT, 'dist', 'playground', f), 'utf8').includes('BatchMatMul')), fetched.join(' ')).toBe(true);
 
     expect(await page.$$eval('#tfjs-chart canvas', (cs) => cs.length)).toBeGreaterThan(0);
     const rows = await page.$$eval('#tfjs-table tbody tr', (trs) => trs.map((tr) => {
@@ -247,7 +253,7 @@ describe('the playground in Chromium', () => {
     expect(verdict).toMatch(/^The two loss curves agree \((identical, bit for bit, at|largest relative difference [\d.e+-]+ over) 9 points; tolerance 0\.0001\)\. Per optimizer step: train\.adam median [\d.]+ ms, mean [\d.]+ ms; tf\.train\.adam median [\d.]+ ms, mean [\d.]+ ms \([\d.]+x by the means\)\.$/);
     tensorsAfterRun = Number(await attr('#tfjs-chart', 'data-tensors'));
     expect(Number.isInteger(tensorsAfterRun)).toBe(true);
-    console.log(`playground TF.js panel in headless Chromium: ${verdict} Initial JS ${initialBytes} bytes (${INITIAL_JS_BEFORE_TFJS} at commit 2a36c0c, before the TF.js mode, with a smaller library); TF.js chunk ${builtSize(chunks[0]!)} bytes.`);
+    console.log(`playground TF.js panel in headless Chromium: ${verdict} Initial JS ${initialBytes} bytes (${INITIAL_JS_BEFORE_TFJS} at commit 2a36c0c, before the TF.js mode, with a smaller library); TF.js chunks fetched on demand ${fetched.reduce((n, f) => n + builtSize(f), 0)} bytes.`);
     expect(errors).toEqual([]);
   });
 
@@ -309,5 +315,88 @@ describe('the playground in Chromium', () => {
     expect(Number(await attr('#tfjs-chart', 'data-tensors'))).toBe(tensorsAfterRun);
     await page.fill('#tfjs-epochs', '8');
     expect(errors).toEqual([]);
+  });
+});
+
+// The GPU toggle (playground/gpu.ts). Without WebGPU (the browser above runs with --disable-gpu) the race
+// falls back to WebAssembly and says why; in Chromium with --enable-unsafe-webgpu (SwiftShader's adapter)
+// the optimizers with a WebGPU version step on the GPU and reach the place the WebAssembly race reaches.
+describe('the playground\'s GPU toggle', () => {
+  const legendOf = (p: Page) =>
+    p.$$eval('#race-legend li', (lis) => lis.map((li) => {
+      const v = li.querySelector<HTMLElement>('.value')!.dataset;
+      return { id: li.dataset.optimizer!, device: li.dataset.device!, title: li.getAttribute('title') ?? '', x: Number(v.x), y: Number(v.y), f: Number(v.f), step: v.step };
+    }));
+
+  it('without an adapter: the race runs on WebAssembly and the page says why', async () => {
+    await page.selectOption('#function', 'beale');
+    await page.fill('#steps', '50');
+    await page.check('#gpu');
+    await page.click('#run');
+    await page.waitForSelector('svg.contour[data-state=done]', { timeout: 60_000 });
+    expect(await attr('#gpu-status', 'data-gpu')).toBe('none');
+    expect(await page.textContent('#gpu-status')).toMatch(/^GPU unavailable, the race runs on WebAssembly: .*WebGPU/);
+    const legend = await legendOf(page);
+    expect(legend.length).toBeGreaterThan(0);
+    for (const l of legend) {
+      expect(l.device).toBe('wasm');
+      expect(l.title).toMatch(/^on WebAssembly: no GPU: /);
+    }
+    await page.uncheck('#gpu');
+    expect(errors).toEqual([]);
+  });
+
+  it('on SwiftShader: GPU-capable optimizers race on the GPU to where the WebAssembly race goes; L-BFGS falls back, saying why', async () => {
+    const gpuBrowser = await launchWebGpu();
+    try {
+      const { page: p, errors: errs } = await openPage(gpuBrowser, `${server.url}/`);
+      await p.waitForSelector('body[data-ready=true]', { timeout: 20_000 });
+      await p.selectOption('#function', 'beale');
+      await p.fill('#steps', '200');
+      await p.check('tr[data-optimizer=lbfgs] input[type=checkbox]');
+      await p.click('#run');
+      await p.waitForSelector('svg.contour[data-state=done]', { timeout: 60_000 });
+      const wasm = await legendOf(p);
+      await p.check('#gpu');
+      await p.click('#run');
+      await p.waitForSelector('svg.contour[data-state=done]', { timeout: 120_000 });
+      expect(await p.isHidden('#error')).toBe(true);
+      expect(await p.getAttribute('#gpu-status', 'data-gpu')).toBe('ready');
+      expect(await p.textContent('#gpu-status')).toMatch(/^GPU: .*swiftshader/i);
+      const gpu = await legendOf(p);
+      expect(gpu.map((l) => l.id)).toEqual(wasm.map((l) => l.id));
+      expect(gpu.find((l) => l.id === 'lbfgs')).toMatchObject({ device: 'wasm', title: 'on WebAssembly: L-BFGS is stepped with a closure: no WebGPU version' });
+      const onGpu = gpu.filter((l) => l.id !== 'lbfgs');
+      expect(onGpu.map((l) => l.id)).toEqual(['sgd', 'nesterov', 'momentum', 'adagrad', 'rmsprop', 'adam', 'adamw', 'lion', ]);
+      const report: string[] = [];
+      for (const l of onGpu) {
+        const w = wasm.find((r) => r.id === l.id)!;
+        expect(l.device, l.id).toBe('gpu');
+        expect(l.step, l.id).toBe(w.step);
+        const err = Math.max(Math.abs(l.x - w.x), Math.abs(l.y - w.y));
+        report.push(`${l.id}: ${err.toExponential(2)}`);
+        expect(err, `${l.id}: GPU (${l.x}, ${l.y}) vs WebAssembly (${w.x}, ${w.y})`).toBeLessThanOrEqual(GPU_RACE_TOL * Math.max(1, Math.abs(w.x), Math.abs(w.y)));
+      }
+      console.log(`GPU race vs WebAssembly race, max |Δ| of the final point: ${report.join(', ')}`);
+
+      // the digits with GPU ticked: TF.js's webgpu backend, toTfjs stepping every variable on the GPU
+      await p.fill('#epochs', '2');
+      await p.fill('#batch', '128');
+      await p.click('#train');
+      await p.waitForSelector('#gpu-train[data-state=done]', { timeout: 240_000 });
+      expect(await p.isHidden('#error')).toBe(true);
+      expect(await p.getAttribute('#gpu-train', 'data-backend')).toBe('webgpu');
+      const rows = await p.$$eval('#gpu-train-table tbody tr', (trs) => trs.map((tr) => ({ ...(tr as HTMLElement).dataset })));
+      expect(rows.map((r) => r.optimizer)).toEqual(['sgd', 'nesterov', 'momentum', 'adagrad', 'rmsprop', 'adam', 'adamw', 'lion']);
+      for (const r of rows) {
+        expect(r, r.optimizer).toMatchObject({ device: 'gpu', onGpu: 'true', epoch: '2' });
+        const losses = r.losses!.split(' ').map(Number);
+        expect(losses, r.optimizer).toHaveLength(3);
+        expect(losses[2]!, `${r.optimizer}: ${r.losses}`).toBeLessThan(losses[0]!);
+      }
+      expect(errs).toEqual([]);
+    } finally {
+      await gpuBrowser.close();
+    }
   });
 });

@@ -1,0 +1,98 @@
+// The page side of test/browser/tfjs-webgpu.test.ts (bundled by esbuild,
+// served on loopback): TF.js 4.22 on its webgpu backend (SwiftShader in
+// headless Chromium), fixture cases replayed through toTfjs, and every way
+// the CPU could read GPU data during applyGradients counted: the backend's
+// readSync and read, and GPUBuffer.mapAsync.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-webgpu';
+import { ready, registry, type OptimizerClass } from '../../dist/index.js';
+import { toTfjs } from '../../dist/tfjs/index.js';
+
+/** A fixture case, as the test passes it (float32 arrays as base64). */
+export interface TfjsPageCase {
+  name: string;
+  optimizer: string;
+  options: Record<string, unknown>;
+  params: string[];
+  steps: { lr: number[] | null; grads: string[] }[];
+}
+
+export interface TfjsPageResult {
+  steps: string[][];
+  /** calls during applyGradients: backend.readSync, backend.read, GPUBuffer.mapAsync */
+  readSync: number;
+  read: number;
+  mapAsync: number;
+  /** whether every variable's state lives in a GpuOptimizer */
+  onGpu: boolean;
+  backend: string;
+}
+
+function f32(b64: string): Float32Array {
+  const s = atob(b64);
+  const u = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) u[i] = s.charCodeAt(i);
+  return new Float32Array(u.buffer);
+}
+
+function b64(a: Float32Array): string {
+  const u = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  let s = '';
+  for (let i = 0; i < u.length; i += 0x8000) s += String.fromCharCode(...u.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+const counts = { readSync: 0, read: 0, mapAsync: 0, counting: false };
+
+async function setup(): Promise<void> {
+  await ready();
+  await tf.setBackend('webgpu');
+  await tf.ready();
+  const b = tf.backend() as unknown as Record<string, (...a: unknown[]) => unknown>;
+  for (const k of ['readSync', 'read'] as const) {
+    const orig = b[k]!.bind(b);
+    b[k] = (...a: unknown[]) => {
+      if (counts.counting) counts[k]++;
+      return orig(...a);
+    };
+  }
+  const proto = (globalThis as unknown as { GPUBuffer: { prototype: Record<string, (...a: unknown[]) => unknown> } }).GPUBuffer.prototype;
+  const map = proto.mapAsync!;
+  proto.mapAsync = function (this: unknown, ...a: unknown[]) {
+    if (counts.counting) counts.mapAsync++;
+    return map.apply(this, a);
+  };
+}
+
+let n = 0;
+
+async function runCase(c: TfjsPageCase): Promise<TfjsPageResult> {
+  const entry = registry.find((e) => e.name === c.optimizer);
+  if (!entry) throw new Error(`no optimizer ${c.optimizer}`);
+  const prefix = `case${n++}`;
+  const vars = c.params.map((p, i) => tf.variable(tf.tensor1d(f32(p)), true, `${prefix}/w${i}`));
+  const opt = toTfjs(entry.class as OptimizerClass, c.options as never);
+  const out: string[][] = [];
+  counts.readSync = counts.read = counts.mapAsync = 0;
+  for (const s of c.steps) {
+    if (s.lr) opt.paramGroups[0]!.lr = s.lr[0]!;
+    const grads = s.grads.map((g) => tf.tensor1d(f32(g)));
+    // the gradients are uploaded by a GPU op first, as a backward pass leaves them: on the GPU
+    const onGpu = grads.map((g) => tf.mul(g, 1));
+    grads.forEach((g) => g.dispose());
+    counts.counting = true;
+    opt.applyGradients(Object.fromEntries(vars.map((v, i) => [v.name, onGpu[i]!])));
+    counts.counting = false;
+    onGpu.forEach((g) => g.dispose());
+    out.push(await Promise.all(vars.map(async (v) => b64((await v.data()) as Float32Array))));
+  }
+  const onGpu = vars.every((v) => opt.gpuOptimizerOf(v.name) !== undefined && opt.optimizerOf(v.name) === undefined);
+  opt.dispose();
+  vars.forEach((v) => v.dispose());
+  return { steps: out, readSync: counts.readSync, read: counts.read, mapAsync: counts.mapAsync, onGpu, backend: tf.getBackend() };
+}
+
+setup().then(
+  () => ((window as unknown as Record<string, unknown>).tfjsWebgpu = { runCase }),
+  (e: unknown) => ((window as unknown as Record<string, unknown>).tfjsWebgpuError = String((e as Error)?.stack ?? e)),
+);
