@@ -33,6 +33,10 @@ describe('wasm-optim', () => {
     // every registered optimizer is listed as a method
     for (const name of optimizerNames) expect(r.stdout).toMatch(new RegExp(`^ +${name.toLowerCase()} +${name}\\b`, 'm'));
     expect(r.stderr).toBe('');
+    // the README shows this help verbatim
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const shown = /```text\n(Usage: wasm-optim compare[\s\S]*?)```/.exec(readme)?.[1];
+    expect(shown?.trimEnd()).toBe(r.stdout.trimEnd());
   });
   it('--version prints the package version', async () => {
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
