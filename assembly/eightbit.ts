@@ -12,20 +12,23 @@
 //   2. requantize the scratch with the new absmax.
 // Quantization is a table lookup instead of bitsandbytes' binary search: the
 // high bits of the float32 x = moment/absmax (sign, exponent, top 7 mantissa
-// bits, clamped to [2^-23, 1]) index a table of candidate codes k, and ONE
-// compare against k's threshold (the midpoint to code k+1, ties as the search
-// breaks them) picks k or k+1 (src/quantization-table.ts builds the tables;
-// test/eightbit.test.ts checks them against the search for every table cell).
+// bits, clamped to [2^-23, 1]) index a table of candidate codes k and one of
+// thresholds (k's midpoint to code k+1, ties as the search breaks them), and
+// ONE compare picks k or k+1 (src/quantization-table.ts builds the tables;
+// test/eightbit.test.ts checks them against the search at every table cell).
 //
-// The constants `q` (written once per optimizer, src/quantization-table.ts):
-//   q + 0     signed map, 256 f32        q + 1024  unsigned map, 256 f32
-//   q + 2048  signed thresholds          q + 3072  unsigned thresholds
-//   q + 4096  signed table, 2*CELLS u8 (positive x, then negative x)
-//   q + 4096 + 2*CELLS  unsigned table, CELLS u8
+// The constants `q` (written once per optimizer, src/quantization-table.ts),
+// CELLS cells per sign:
+//   q + 0        signed map, 256 f32              q + 1024  unsigned map, 256 f32
+//   q + THR_S    signed cell thresholds' low 16 bits, u16 per cell (positive x, then negative x);
+//                the high 16 bits are x's own
+//   q + THR_U    unsigned cell thresholds' low 16 bits
+//   q + LUT_S    signed cell codes, u8 per cell    q + LUT_U  unsigned cell codes
 //
 // The vector sweeps and the scalar tail (the whole scalar build) evaluate the
 // same float32 operations in the same order (no fused multiply-add in any
-// build), so every build gives the same bits.
+// build), so every build gives the same bits. Table lookups are lane loads
+// (v128.load32_lane / load8_lane: one instruction per lane).
 
 const SHIFT = 16;
 /** (127 - 23) << 7: the first cell is exponent 2^-23 */
@@ -33,58 +36,59 @@ const BASE: i32 = 13312;
 const TOP: i32 = 2944;
 const CELLS: i32 = 2945;
 const THR_S: usize = 2048;
-const THR_U: usize = 3072;
-const LUT_S: usize = 4096;
-const LUT_U: usize = 4096 + 2 * 2945;
+const THR_U: usize = 2048 + 4 * 2945;
+const LUT_S: usize = 2048 + 6 * 2945;
+const LUT_U: usize = 2048 + 8 * 2945;
 
-/** The signed code of x = m/absmax (x keeps m's sign; a negative x never gets code 127, +0). */
+/** The cell of x: the high bits of |x| clamped to the table, plus CELLS for a negative x where `signed`. */
 // @ts-ignore: decorator
-@inline function codeSigned(q: usize, x: f32): u32 {
+@inline function cellOf(x: f32, signed: bool): usize {
   const bits = reinterpret<u32>(x);
   let c = <i32>((bits & 0x7fffffff) >>> SHIFT) - BASE;
   c = c < 0 ? 0 : c > TOP ? TOP : c;
-  const k = <u32>load<u8>(q + LUT_S + <usize>(c + <i32>(bits >>> 31) * CELLS));
-  return x > load<f32>(q + THR_S + (<usize>k << 2)) ? k + 1 : k;
+  return <usize>(signed ? c + ((<i32>bits >> 31) & CELLS) : c);
 }
 
-/** The unsigned code of x = v/absmax (x >= 0). */
+/** The code of x = moment/absmax in the map of `thr`/`lut` (signed: x keeps m's sign; a negative x never gets code 127, +0). */
 // @ts-ignore: decorator
-@inline function codeUnsigned(q: usize, x: f32): u32 {
-  let c = <i32>((reinterpret<u32>(x) & 0x7fffffff) >>> SHIFT) - BASE;
-  c = c < 0 ? 0 : c > TOP ? TOP : c;
-  const k = <u32>load<u8>(q + LUT_U + <usize>c);
-  return x > load<f32>(q + THR_U + (<usize>k << 2)) ? k + 1 : k;
+@inline function code(q: usize, x: f32, thr: usize, lut: usize, signed: bool): u32 {
+  const c = cellOf(x, signed);
+  const k = <u32>load<u8>(q + lut + c);
+  const t = reinterpret<f32>((reinterpret<u32>(x) & 0xffff0000) | <u32>load<u16>(q + thr + (c << 1)));
+  return x > t ? k + 1 : k;
 }
 
 /** Four map values at the four codes of the little-endian word `w`. */
 // @ts-ignore: decorator
 @inline function dequant4(map: usize, w: u32): v128 {
-  let r = f32x4.splat(load<f32>(map + ((<usize>w & 255) << 2)));
-  r = f32x4.replace_lane(r, 1, load<f32>(map + ((<usize>(w >>> 8) & 255) << 2)));
-  r = f32x4.replace_lane(r, 2, load<f32>(map + ((<usize>(w >>> 16) & 255) << 2)));
-  return f32x4.replace_lane(r, 3, load<f32>(map + (<usize>(w >>> 24) << 2)));
+  let r = v128.load32_zero(map + ((<usize>w << 2) & 0x3fc));
+  r = v128.load32_lane(map + ((<usize>w >>> 6) & 0x3fc), r, 1);
+  r = v128.load32_lane(map + ((<usize>w >>> 14) & 0x3fc), r, 2);
+  return v128.load32_lane(map + ((<usize>w >>> 22) & 0x3fc), r, 3);
 }
 
-/** Four codes (the table entry k per lane, then k+1 where x > threshold[k]) packed into one little-endian word. */
+/** Four codes of x (cell code, plus 1 where x > the cell's threshold) packed into one little-endian word. */
 // @ts-ignore: decorator
-@inline function quant4(x: v128, lut: usize, thr: usize, signed: bool): u32 {
-  const bits = x;
-  let c = i32x4.sub(i32x4.shr_u(v128.and(bits, i32x4.splat(0x7fffffff)), SHIFT), i32x4.splat(BASE));
+@inline function quant4(x: v128, thr: usize, lut: usize, signed: bool): u32 {
+  let c = i32x4.sub(i32x4.shr_u(v128.and(x, i32x4.splat(0x7fffffff)), SHIFT), i32x4.splat(BASE));
   c = i32x4.min_s(i32x4.max_s(c, i32x4.splat(0)), i32x4.splat(TOP));
-  if (signed) c = i32x4.add(c, i32x4.mul(i32x4.shr_u(bits, 31), i32x4.splat(CELLS)));
-  const k0 = <u32>load<u8>(lut + <usize>i32x4.extract_lane(c, 0));
-  const k1 = <u32>load<u8>(lut + <usize>i32x4.extract_lane(c, 1));
-  const k2 = <u32>load<u8>(lut + <usize>i32x4.extract_lane(c, 2));
-  const k3 = <u32>load<u8>(lut + <usize>i32x4.extract_lane(c, 3));
-  let t = f32x4.splat(load<f32>(thr + (<usize>k0 << 2)));
-  t = f32x4.replace_lane(t, 1, load<f32>(thr + (<usize>k1 << 2)));
-  t = f32x4.replace_lane(t, 2, load<f32>(thr + (<usize>k2 << 2)));
-  t = f32x4.replace_lane(t, 3, load<f32>(thr + (<usize>k3 << 2)));
-  // the compare is all ones where x > threshold; its bytes 0, 4, 8, 12 masked to 1 add to the codes
-  // (no carry: k < 255 wherever x > threshold[k], threshold[255] being +Inf)
+  if (signed) c = i32x4.add(c, v128.and(i32x4.shr_s(x, 31), i32x4.splat(CELLS)));
+  const c0 = <usize>i32x4.extract_lane(c, 0), c1 = <usize>i32x4.extract_lane(c, 1);
+  const c2 = <usize>i32x4.extract_lane(c, 2), c3 = <usize>i32x4.extract_lane(c, 3);
+  let k = v128.load8_splat(lut + c0);
+  k = v128.load8_lane(lut + c1, k, 1);
+  k = v128.load8_lane(lut + c2, k, 2);
+  k = v128.load8_lane(lut + c3, k, 3);
+  // the threshold: x's high 16 bits, the cell's low 16 bits (16-bit lanes 0, 2, 4, 6)
+  let t = v128.and(x, i32x4.splat(0xffff0000));
+  t = v128.load16_lane(thr + (c0 << 1), t, 0);
+  t = v128.load16_lane(thr + (c1 << 1), t, 2);
+  t = v128.load16_lane(thr + (c2 << 1), t, 4);
+  t = v128.load16_lane(thr + (c3 << 1), t, 6);
+  // all ones (-1) where x > threshold: bytes 0, 4, 8, 12 of the compare subtracted from the codes add 1
+  // (no carry: a cell's code is < 255 wherever its threshold can be exceeded)
   const gt = f32x4.gt(x, t);
-  const up = <u32>i32x4.extract_lane(i8x16.shuffle(gt, gt, 0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), 0) & 0x01010101;
-  return (k0 | (k1 << 8) | (k2 << 16) | (k3 << 24)) + up;
+  return <u32>i32x4.extract_lane(i8x16.sub(k, i8x16.shuffle(gt, gt, 0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)), 0);
 }
 
 /** max(mx, x) for x that is never -0 and mx never NaN, a NaN x ignored (as bitsandbytes' fmaxf over the block). */
@@ -118,6 +122,21 @@ export function adam8bit(
   p: usize, g: usize, c1: usize, c2: usize, a1: usize, a2: usize, n: i32, bs: i32, q: usize, w: usize,
   step_: f64, rsqrtBc2_: f64, b1_: f64, b2_: f64, eps_: f64, wd_: f64, decay_: f64, gscale_: f64,
 ): void {
+  adam8bitCore(p, g, c1, c2, a1, a2, n, bs, q, w, step_, rsqrtBc2_, b1_, b2_, eps_, wd_, decay_, gscale_, true, true);
+}
+
+/**
+ * adam8bit, and for bench/assembly/eightbit-parts.ts (where the time goes) its
+ * parts: without the table loads of the dequantization (`lookup` false: m and
+ * v start from the block's absmax) and without the requantizing sweep
+ * (`requantize` false). Both true is the kernel.
+ */
+// @ts-ignore: decorator
+@inline export function adam8bitCore(
+  p: usize, g: usize, c1: usize, c2: usize, a1: usize, a2: usize, n: i32, bs: i32, q: usize, w: usize,
+  step_: f64, rsqrtBc2_: f64, b1_: f64, b2_: f64, eps_: f64, wd_: f64, decay_: f64, gscale_: f64,
+  lookup: bool, requantize: bool,
+): void {
   const step = <f32>(step_ / rsqrtBc2_), eps = <f32>(eps_ / rsqrtBc2_);
   const b1 = <f32>b1_, b2 = <f32>b2_, omb1 = <f32>(1 - b1_), omb2 = <f32>(1 - b2_);
   const wd = <f32>wd_, decay = <f32>decay_, gs = <f32>gscale_;
@@ -138,8 +157,8 @@ export function adam8bit(
         const o = <usize>i << 2, s = <usize>(i - start) << 2;
         const pv = v128.load(p + o);
         const d = f32x4.add(f32x4.mul(vGs, v128.load(g + o)), f32x4.mul(vWd, pv));
-        const m0 = f32x4.mul(dequant4(qs, load<u32>(c1 + i)), vAm1);
-        const v0 = f32x4.mul(dequant4(qu, load<u32>(c2 + i)), vAm2);
+        const m0 = lookup ? f32x4.mul(dequant4(qs, load<u32>(c1 + i)), vAm1) : vAm1;
+        const v0 = lookup ? f32x4.mul(dequant4(qu, load<u32>(c2 + i)), vAm2) : vAm2;
         const m = f32x4.add(f32x4.mul(m0, vB1), f32x4.mul(vOmb1, d));
         const v = f32x4.add(f32x4.mul(v0, vB2), f32x4.mul(f32x4.mul(vOmb2, d), d));
         v128.store(p + o, f32x4.sub(f32x4.mul(pv, vDecay), f32x4.div(f32x4.mul(vStep, m), f32x4.add(f32x4.sqrt(v), vEps))));
@@ -165,6 +184,7 @@ export function adam8bit(
     }
     store<f32>(a1 + (<usize>blk << 2), mx1);
     store<f32>(a2 + (<usize>blk << 2), mx2);
+    if (!requantize) continue;
     i = start;
     if (ASC_FEATURE_SIMD) {
       const vMx1 = f32x4.splat(mx1), vMx2 = f32x4.splat(mx2);
@@ -173,15 +193,15 @@ export function adam8bit(
       for (; i < end4; i += 4) {
         const s = <usize>(i - start) << 2;
         const m = v128.load(wm + s), v = v128.load(wv + s);
-        store<u32>(c1 + i, quant4(div1 ? f32x4.div(m, vMx1) : m, qs + LUT_S, qs + THR_S, true));
-        store<u32>(c2 + i, quant4(div2 ? f32x4.div(v, vMx2) : v, qs + LUT_U, qs + THR_U, false));
+        store<u32>(c1 + i, quant4(div1 ? f32x4.div(m, vMx1) : m, q + THR_S, q + LUT_S, true));
+        store<u32>(c2 + i, quant4(div2 ? f32x4.div(v, vMx2) : v, q + THR_U, q + LUT_U, false));
       }
     }
     for (; i < end; i++) {
       const s = <usize>(i - start) << 2;
       const m = load<f32>(wm + s), v = load<f32>(wv + s);
-      store<u8>(c1 + i, <u8>codeSigned(q, mx1 > 0 ? m / mx1 : m));
-      store<u8>(c2 + i, <u8>codeUnsigned(q, mx2 > 0 ? v / mx2 : v));
+      store<u8>(c1 + i, <u8>code(q, mx1 > 0 ? m / mx1 : m, THR_S, LUT_S, true));
+      store<u8>(c2 + i, <u8>code(q, mx2 > 0 ? v / mx2 : v, THR_U, LUT_U, false));
     }
   }
 }
@@ -245,12 +265,12 @@ export function lion8bit(
       const end4 = start + ((end - start) & ~3);
       for (; i < end4; i += 4) {
         const m = v128.load(w + (<usize>(i - start) << 2));
-        store<u32>(c1 + i, quant4(div1 ? f32x4.div(m, vMx1) : m, q + LUT_S, q + THR_S, true));
+        store<u32>(c1 + i, quant4(div1 ? f32x4.div(m, vMx1) : m, q + THR_S, q + LUT_S, true));
       }
     }
     for (; i < end; i++) {
       const m = load<f32>(w + (<usize>(i - start) << 2));
-      store<u8>(c1 + i, <u8>codeSigned(q, mx1 > 0 ? m / mx1 : m));
+      store<u8>(c1 + i, <u8>code(q, mx1 > 0 ? m / mx1 : m, THR_S, LUT_S, true));
     }
   }
 }

@@ -87,15 +87,16 @@ function parseArgs(argv) {
     else if (key === '--report') args.report = value;
     else if (key === '--help' || key === '-h') {
       console.log(
-        'npm run bench -- [--quick] [--sizes=1K,16K,...] [--optimizers=Adam,SGD] [--only=probe,kernels,many,mlp,tfjs,gemm,threads] [--no-tfjs] [--out=dir]\n' +
-          '  (gemm, the matrix products of bench/gemm.mjs, and threads, 1 vs 2 threads of bench/threads.mjs, run only when --only names them)\n' +
+        'npm run bench -- [--quick] [--sizes=1K,16K,...] [--optimizers=Adam,SGD] [--only=probe,kernels,many,mlp,tfjs,gemm,threads,eightbit] [--no-tfjs] [--out=dir]\n' +
+          '  (gemm, the matrix products of bench/gemm.mjs, threads, 1 vs 2 threads of bench/threads.mjs, and eightbit, the 8-bit optimizers\n' +
+          '  against float32 of bench/eightbit.mjs, run only when --only names them)\n' +
           'npm run bench -- --report=bench/results/<run>.json   (print the report and redraw the charts of a saved run)',
       );
       process.exit(0);
     } else throw new Error(`bench: unknown argument ${a} (try --help)`);
   }
   for (const s of args.sections) {
-    if (!['probe', 'kernels', 'many', 'mlp', 'tfjs', 'gemm', 'threads'].includes(s)) throw new Error(`bench: --only takes probe, kernels, many, mlp, tfjs, gemm, threads; got ${s}`);
+    if (!['probe', 'kernels', 'many', 'mlp', 'tfjs', 'gemm', 'threads', 'eightbit'].includes(s)) throw new Error(`bench: --only takes probe, kernels, many, mlp, tfjs, gemm, threads, eightbit; got ${s}`);
   }
   return args;
 }
@@ -139,6 +140,13 @@ if (args.sections.includes('threads')) {
   const { status } = spawnSync(process.execPath, [fileURLToPath(new URL('./threads.mjs', import.meta.url)), ...(args.profile === 'quick' ? ['--quick'] : [])], { stdio: 'inherit' });
   if (status !== 0) process.exit(status ?? 1);
   args.sections = args.sections.filter((s) => s !== 'threads');
+  if (args.sections.length === 0) process.exit(0);
+}
+// --only=eightbit: bench/eightbit.mjs (8-bit vs float32: kernels, steps, memory, quality; its own report), then the rest if asked
+if (args.sections.includes('eightbit')) {
+  const { status } = spawnSync(process.execPath, [fileURLToPath(new URL('./eightbit.mjs', import.meta.url)), ...(args.profile === 'quick' ? ['--quick'] : [])], { stdio: 'inherit' });
+  if (status !== 0) process.exit(status ?? 1);
+  args.sections = args.sections.filter((s) => s !== 'eightbit');
   if (args.sections.length === 0) process.exit(0);
 }
 const profile = PROFILES[args.profile];

@@ -1,11 +1,18 @@
 // The 8-bit kernels' quantization constants, written once into each 8-bit
-// optimizer's memory (MethodSpec.constants): both maps, a threshold per code
-// and, per map, a table from the high bits of x's float32 representation to a
-// candidate code. Quantizing x (the moment over its block's absmax) is then
+// optimizer's memory (MethodSpec.constants): both maps and, per map, two
+// tables indexed by the high bits of x's float32 representation (a "cell"):
+// the candidate code of the cell and the threshold above which x gets the next
+// code. Quantizing x (the moment over its block's absmax) is then
 //
 //   c = clamp((bits(|x|) >>> 16) - (127 - 23)*128, 0, TOP) (+ CELLS if x < 0, signed map)
-//   k = table[c];  code = x > threshold[k] ? k + 1 : k
+//   t = float32 with the high 16 bits of x and the low 16 bits low[c]
+//   code = x > t ? code[c] + 1 : code[c]
 //
+// two independent loads (the kernel gathers them with v128.load*_lane) and one
+// compare. A cell is one value of x's high 16 bits, so a threshold inside it
+// shares them and 16 bits per cell hold it exactly; a cell without one gets
+// the low bits that put t at its top (0xffff positive, 0 negative), which no x
+// of the cell exceeds (the clamped cells too: t is built from x's own bits)
 // one table load and one compare instead of bitsandbytes' 8-step binary search
 // (quantize_2D). A cell spans 1/128 of a binade (7 mantissa bits) from 2^-23
 // to 1: every cell holds at most one threshold, because the maps' codes are at
@@ -33,7 +40,16 @@ export const TOP = 23 << BITS;
 /** Cells per sign. */
 export const CELLS = TOP + 1;
 /** Byte offsets of each part in the constants (assembly/eightbit.ts has the same). */
-export const OFFSETS = Object.freeze({ signedMap: 0, unsignedMap: 1024, signedThresholds: 2048, unsignedThresholds: 3072, signedTable: 4096, unsignedTable: 4096 + 2 * CELLS });
+export const OFFSETS = Object.freeze({
+  signedMap: 0,
+  unsignedMap: 1024,
+  /** the low 16 bits of the cell's threshold, u16 per cell, positive cells then negative ones */
+  signedThresholds: 2048,
+  unsignedThresholds: 2048 + 4 * CELLS,
+  /** the cell's code, u8 per cell */
+  signedTable: 2048 + 6 * CELLS,
+  unsignedTable: 2048 + 8 * CELLS,
+});
 /** Bytes of the constants. */
 export const CONSTANT_BYTES = OFFSETS.unsignedTable + CELLS;
 
@@ -91,15 +107,31 @@ function table(thr: Float32Array, signed: boolean): Uint8Array {
 export const signedThresholds: Float32Array = thresholds(signedMap, true);
 export const unsignedThresholds: Float32Array = thresholds(unsignedMap, false);
 
-/** The constants as bytes, in the layout of OFFSETS. */
+/** Per cell, the low 16 bits of its code's threshold where that lies in the cell, else of the cell's top. */
+function lowBits(codes: Uint8Array, thr: Float32Array): Uint16Array {
+  const out = new Uint16Array(codes.length);
+  codes.forEach((k, i) => {
+    const negative = i >= CELLS;
+    const [lo, hi] = cellRange(i % CELLS);
+    const t = thr[k]!;
+    const inside = Number.isFinite(t) && (negative ? t < 0 : t >= 0) && bitsOf(Math.abs(t)) >= lo && bitsOf(Math.abs(t)) <= hi;
+    out[i] = inside ? bitsOf(t) & 0xffff : negative ? 0 : 0xffff;
+  });
+  return out;
+}
+
+let constants: Uint8Array | undefined;
+/** The constants as bytes, in the layout of OFFSETS (built once; the caller copies them). */
 export function quantizationConstants(): Uint8Array {
+  if (constants) return constants;
   const out = new Uint8Array(CONSTANT_BYTES);
-  const put = (at: number, a: Float32Array | Uint8Array) => out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at);
+  const put = (at: number, a: Float32Array | Uint16Array | Uint8Array) => out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at);
   put(OFFSETS.signedMap, signedMap);
   put(OFFSETS.unsignedMap, unsignedMap);
-  put(OFFSETS.signedThresholds, signedThresholds);
-  put(OFFSETS.unsignedThresholds, unsignedThresholds);
-  put(OFFSETS.signedTable, table(signedThresholds, true));
-  put(OFFSETS.unsignedTable, table(unsignedThresholds, false));
-  return out;
+  const st = table(signedThresholds, true), ut = table(unsignedThresholds, false);
+  put(OFFSETS.signedTable, st);
+  put(OFFSETS.unsignedTable, ut);
+  put(OFFSETS.signedThresholds, lowBits(st, signedThresholds));
+  put(OFFSETS.unsignedThresholds, lowBits(ut, unsignedThresholds));
+  return (constants = out);
 }

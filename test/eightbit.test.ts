@@ -38,7 +38,8 @@ describe('the quantization tables equal bitsandbytes\' binary search (quantize_2
     const b = bitsOf(x);
     const c = cellOf(b) + (signed && b >>> 31 ? CELLS : 0);
     const k = bytes[(signed ? OFFSETS.signedTable : OFFSETS.unsignedTable) + c]!;
-    return x > view.getFloat32((signed ? OFFSETS.signedThresholds : OFFSETS.unsignedThresholds) + 4 * k, true) ? k + 1 : k;
+    const low = view.getUint16((signed ? OFFSETS.signedThresholds : OFFSETS.unsignedThresholds) + 2 * c, true);
+    return x > fromBits(((b & 0xffff0000) | low) >>> 0) ? k + 1 : k;
   };
   const search = (x: number, signed: boolean) => (signed ? signedCode(x, 1) : quantizeCode(unsignedMap, x, false));
   /** every float32 where a table cell begins or ends, and on both sides of every threshold (each map's midpoints) */
