@@ -20,7 +20,7 @@ import { quantizationConstants } from '../dist/quantization-table.js';
 import { parseFlags } from './lib/cli.mjs';
 
 const args = parseFlags();
-const quick = args.quick === true;
+const quick = args.quick !== undefined;
 /** epochs of the 1.2M-parameter model (--epochs-large=N; 45 steps each) */
 const epochsLarge = Number(args['epochs-large'] ?? 5);
 /** only these models of the quality section (--models=small,large) */
@@ -29,10 +29,11 @@ const sections = typeof args.sections === 'string' ? args.sections.split(',') : 
 const report = { date: new Date().toISOString(), node: process.version, quick };
 await ready();
 
+/** @type {[string, any, any][]} name, float32 class, 8-bit class */
 const PAIRS = [
-  ['Adam', Adam, Adam8bit, {}],
-  ['AdamW', AdamW, AdamW8bit, {}],
-  ['Lion', Lion, Lion8bit, {}],
+  ['Adam', Adam, Adam8bit],
+  ['AdamW', AdamW, AdamW8bit],
+  ['Lion', Lion, Lion8bit],
 ];
 
 async function parts() {
@@ -49,7 +50,7 @@ async function parts() {
     const blocks = n / 256 + 4;
     const bytes = 64 + 65536 + n * 16 + 2 * n + 8 * blocks + 8192;
     const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) + 1 });
-    const k = new WebAssembly.Instance(mod, { env: { memory } }).exports;
+    const k = /** @type {any} */ (new WebAssembly.Instance(mod, { env: { memory } }).exports);
     const q = 64;
     new Uint8Array(memory.buffer).set(quantizationConstants(), q);
     const P = 64 + 65536, G = P + 4 * n, M = G + 4 * n, V = M + 4 * n, C1 = V + 4 * n, C2 = C1 + n, A1 = C2 + n, A2 = A1 + 4 * blocks, W = A2 + 4 * blocks;
@@ -59,7 +60,7 @@ async function parts() {
       f[G / 4 + i] = Math.cos(i * 0.7) * 1e-2;
     }
     k.setFlushThreshold(2 ** -126);
-    const a8 = (fn) => () => fn(P, G, C1, C2, A1, A2, n, 256, q, W, 1e-3, 1, 0.9, 0.999, 1e-8, 0, 1, 1);
+    const a8 = (/** @type {Function} */ fn) => () => fn(P, G, C1, C2, A1, A2, n, 256, q, W, 1e-3, 1, 0.9, 0.999, 1e-8, 0, 1, 1);
     const runs = {
       adam: () => k.adam(P, G, M, V, n, 1e-3, 1, 0.9, 0.999, 1e-8, 0, 1, 1),
       adam8bit: a8(k.adam8bit),
@@ -68,6 +69,7 @@ async function parts() {
       lion: () => k.lion(P, G, M, n, 1e-4, 0.9, 0.99, 1, 1),
       lion8bit: () => k.lion8bit(P, G, C1, A1, n, 256, q, W, 1e-4, 0.9, 0.99, 1, 1),
     };
+    /** @type {Record<string, number[]>} */
     const times = Object.fromEntries(Object.keys(runs).map((name) => [name, []]));
     const reps = n > 4e6 ? 2 : 16;
     for (let r = 0; r < (quick ? 4 : 10); r++) {
@@ -145,6 +147,7 @@ async function quality() {
     opt.dispose();
     return { curve: r.evalLoss, final: r.evalLoss.at(-1), diverged: r.diverged };
   };
+  /** @type {[string, number, Record<string, object>, object, number][]} label, hidden units, options per pair, 8-bit options, epochs */
   const table = [
     // label, hidden units, options per pair, epochs
     ['digits MLP 64-32-10 (2,410 params, min8bitSize 0)', 32, { Adam: { lr: 3e-3 }, AdamW: { lr: 3e-3 }, Lion: { lr: 3e-4, weightDecay: 0.1 } }, { min8bitSize: 0 }, quick ? 5 : 30],
