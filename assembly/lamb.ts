@@ -1,4 +1,5 @@
 import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, madd4, nmadd4 } from './common';
+import { REDUCE_BLOCK } from './norm';
 
 // LAMB (You et al. 2020, "Large Batch Optimization for Deep Learning: Training
 // BERT in 76 minutes", arXiv:1904.00962, Algorithm 2), per tensor (layer):
@@ -25,6 +26,10 @@ import { flushTiny, flushIf, flushIf4, flushPosIf, flushPosIf4, madd4, nmadd4 } 
 // after the last whole block, element i goes to partial i & 3; the result is
 // (s0 + s1) + (s2 + s3). The SIMD build holds the partials in f64x2 pairs, the
 // scalar build in four doubles. Squares of float32 values are exact in double.
+// Blocks: that sum runs over fixed blocks of REDUCE_BLOCK (16,384) elements
+// (assembly/norm.ts), and the block sums are added left to right, so the
+// worker pool can run blocks on different threads and add their sums in the
+// same order: the same bits for any thread count.
 
 let sumP: f64 = 0;
 let sumU: f64 = 0;
@@ -190,8 +195,8 @@ export function lambUpdateSumSq(): f64 {
       u3 += uu;
     }
   }
-  sumP = (s0 + s1) + (s2 + s3);
-  sumU = (u0 + u1) + (u2 + u3);
+  sumP += (s0 + s1) + (s2 + s3);
+  sumU += (u0 + u1) + (u2 + u3);
 }
 
 /** Pass 1: m, v and the two squared norms (read with lambParamSumSq / lambUpdateSumSq). m, v flushed on flush steps. */
@@ -200,11 +205,17 @@ export function lambMoments(
   c1: f64, c2: f64, b1: f64, b2: f64, eps: f64, wd: f64, gscale: f64,
 ): void {
   const sc = abs(gscale) != 1, fl = flushTiny != 0;
-  if (sc) {
-    if (fl) momentsCore(p, g, m, v, n, c1, c2, b1, b2, eps, wd, gscale, true, true);
-    else momentsCore(p, g, m, v, n, c1, c2, b1, b2, eps, wd, gscale, true, false);
-  } else if (fl) momentsCore(p, g, m, v, n, c1, c2, b1, b2, eps, wd, gscale, false, true);
-  else momentsCore(p, g, m, v, n, c1, c2, b1, b2, eps, wd, gscale, false, false);
+  sumP = 0;
+  sumU = 0;
+  // fixed blocks, their sums added in order (momentsCore adds to sumP, sumU)
+  for (let j = 0; j < n; j += REDUCE_BLOCK) {
+    const o = <usize>j << 2, b = min(REDUCE_BLOCK, n - j);
+    if (sc) {
+      if (fl) momentsCore(p + o, g + o, m + o, v + o, b, c1, c2, b1, b2, eps, wd, gscale, true, true);
+      else momentsCore(p + o, g + o, m + o, v + o, b, c1, c2, b1, b2, eps, wd, gscale, true, false);
+    } else if (fl) momentsCore(p + o, g + o, m + o, v + o, b, c1, c2, b1, b2, eps, wd, gscale, false, true);
+    else momentsCore(p + o, g + o, m + o, v + o, b, c1, c2, b1, b2, eps, wd, gscale, false, false);
+  }
 }
 
 // @ts-ignore: decorator

@@ -13,7 +13,17 @@
  * build in eight doubles, so both add the same numbers in the same order and
  * give the same bits (so do clipping's coefficient and every optimizer with
  * maxGradNorm). Squares and absolute values of float32 are exact in double.
+ *
+ * Blocks: sumSquares and sumAbs cut x into fixed blocks of REDUCE_BLOCK (16,384)
+ * elements, sum each block as above and add the block sums left to right:
+ *   s = ((b_0 + b_1) + b_2) + ...     b_j = sum8 of elements [j*16384, (j+1)*16384)
+ * The blocks do not depend on any thread count, so the worker pool
+ * (src/threads/split.ts) sums blocks on different threads, returns each block's
+ * sum and adds them in the same order: the same bits for 1, 2 or 16 threads.
  */
+
+/** Elements per block of the blocked reductions (a multiple of 16; src/threads/protocol.ts REDUCE_BLOCK). */
+export const REDUCE_BLOCK: i32 = 16384;
 
 // @ts-ignore: decorator
 @inline function sum8(n: i32, x: usize, squares: bool): f64 {
@@ -83,11 +93,15 @@
 }
 
 export function sumSquares(x: usize, n: i32): f64 {
-  return sum8(n, x, true);
+  let s: f64 = 0;
+  for (let j = 0; j < n; j += REDUCE_BLOCK) s += sum8(min(REDUCE_BLOCK, n - j), x + (<usize>j << 2), true);
+  return s;
 }
 
 export function sumAbs(x: usize, n: i32): f64 {
-  return sum8(n, x, false);
+  let s: f64 = 0;
+  for (let j = 0; j < n; j += REDUCE_BLOCK) s += sum8(min(REDUCE_BLOCK, n - j), x + (<usize>j << 2), false);
+  return s;
 }
 
 /** max is exact and order-free (NaN wins in both builds, |x| has no -0): one f32x4 accumulator. */

@@ -5,10 +5,14 @@
 // the copy's destination staying in cache for small tensors).
 //
 // Usage:
+//   npm run bench -- --only=averaging [--quick]
 //   npm run build && node bench/averaging.mjs [--rounds=7] [--quick]
 //
 // Times are CPU time of this process (process.cpuUsage); the table gives the median
 // over rounds of ns per element and GB/s of the 16-byte floor.
+// Writes bench/results/averaging-<stamp>.json and .md.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { AveragedParams, ready } from '../dist/index.js';
 import { parseFlags } from './lib/cli.mjs';
 
@@ -62,11 +66,22 @@ for (const n of SIZES) {
   }
   rows.push(res);
 }
-console.log(`AveragedParams.update, median of ${ROUNDS} rounds, CPU ms per update -> ns/element (GB/s at 16 B/element)`);
-console.log('| elements | SWA wasm | EMA wasm | SWA plain JS | EMA plain JS | SWA speed-up | EMA speed-up |');
-console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-for (const r of rows) {
-  const f = (xs) => { const ms = median(xs); const ns = (ms * 1e6) / r.n; return `${ns.toFixed(2)} ns (${(16 / ns).toFixed(1)} GB/s)`; };
-  const sp = (a, b) => `${(median(b) / median(a)).toFixed(1)}x`;
-  console.log(`| ${r.n} | ${f(r.wasmSwa)} | ${f(r.wasmEma)} | ${f(r.jsSwa)} | ${f(r.jsEma)} | ${sp(r.wasmSwa, r.jsSwa)} | ${sp(r.wasmEma, r.jsEma)} |`);
-}
+const meta = { date: new Date().toISOString(), node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model, loadavg: loadavg(), rounds: ROUNDS, sampleMs: SAMPLE_MS };
+const f = (r, xs) => { const ms = median(xs); const ns = (ms * 1e6) / r.n; return `${ns.toFixed(2)} ns (${(16 / ns).toFixed(1)} GB/s)`; };
+const sp = (a, b) => `${(median(b) / median(a)).toFixed(1)}x`;
+const lines = [
+  `# AveragedParams.update (SWA and EMA), median of ${ROUNDS} rounds: CPU time per element (GB/s at 16 B/element)`,
+  '',
+  `${meta.date}, Node ${meta.node}, ${meta.cpus} CPUs (${meta.cpu}), load average ${meta.loadavg.map((x) => x.toFixed(2)).join(' ')}`,
+  '',
+  '| elements | SWA wasm | EMA wasm | SWA plain JS | EMA plain JS | SWA speed-up | EMA speed-up |',
+  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ...rows.map((r) => `| ${r.n} | ${f(r, r.wasmSwa)} | ${f(r, r.wasmEma)} | ${f(r, r.jsSwa)} | ${f(r, r.jsEma)} | ${sp(r.wasmSwa, r.jsSwa)} | ${sp(r.wasmEma, r.jsEma)} |`),
+];
+console.log(`\n${lines.join('\n')}`);
+mkdirSync(new URL('results/', import.meta.url), { recursive: true });
+const base = new URL(`results/averaging-${meta.date.replace(/[:.]/g, '-')}`, import.meta.url).pathname;
+const ms = (xs) => median(xs);
+writeFileSync(`${base}.json`, JSON.stringify({ meta, rows: rows.map((r) => ({ n: r.n, msPerUpdate: { wasmSwa: ms(r.wasmSwa), wasmEma: ms(r.wasmEma), jsSwa: ms(r.jsSwa), jsEma: ms(r.jsEma) }, samples: r })) }, null, 1));
+writeFileSync(`${base}.md`, `${lines.join('\n')}\n`);
+console.log(`\nwrote ${base}.md`);

@@ -17,6 +17,8 @@ import { runWorker } from './lib/pool.mjs';
 import { analyse, printReport, progressLine } from './lib/report.mjs';
 import { writeCharts } from './lib/charts.mjs';
 
+/** The benches that run as their own script (bench/<name>.mjs) and only when --only names them: gemm (the matrix products), threads (1 vs 2 threads), averaging (AveragedParams.update). */
+const STANDALONE = ['gemm', 'threads', 'averaging', 'eightbit'];
 const VARIANTS = ['copy', 'copy-nocheck', 'zero-copy', 'zero-copy-nocheck'];
 /** From this size on, each kernel is also timed in rounds paired with the bandwidth probe. */
 const PROBE_AT_N = 1 << 24;
@@ -87,16 +89,18 @@ function parseArgs(argv) {
     else if (key === '--report') args.report = value;
     else if (key === '--help' || key === '-h') {
       console.log(
-        'npm run bench -- [--quick] [--sizes=1K,16K,...] [--optimizers=Adam,SGD] [--only=probe,kernels,many,mlp,tfjs,gemm,threads,eightbit] [--no-tfjs] [--out=dir]\n' +
-          '  (gemm, the matrix products of bench/gemm.mjs, threads, 1 vs 2 threads of bench/threads.mjs, and eightbit, the 8-bit optimizers\n' +
-          '  against float32 of bench/eightbit.mjs, run only when --only names them)\n' +
+        'npm run bench -- [--quick] [--sizes=1K,16K,...] [--optimizers=Adam,SGD] [--only=probe,kernels,many,mlp,tfjs,gemm,threads,averaging,eightbit,jaxjs] [--no-tfjs] [--out=dir]\n' +
+          '  (gemm, the matrix products of bench/gemm.mjs, threads, 1 vs 2 threads of bench/threads.mjs, and averaging, AveragedParams.update\n' +
+          '   of bench/averaging.mjs, and jaxjs, Adam vs jax-js of bench/jaxjs.mjs and\n   bench/jaxjs-browser.mjs, run only when --only names them)\n' +
           'npm run bench -- --report=bench/results/<run>.json   (print the report and redraw the charts of a saved run)',
       );
       process.exit(0);
     } else throw new Error(`bench: unknown argument ${a} (try --help)`);
   }
   for (const s of args.sections) {
-    if (!['probe', 'kernels', 'many', 'mlp', 'tfjs', 'gemm', 'threads', 'eightbit'].includes(s)) throw new Error(`bench: --only takes probe, kernels, many, mlp, tfjs, gemm, threads, eightbit; got ${s}`);
+    if (!STANDALONE.concat(['probe', 'kernels', 'many', 'mlp', 'tfjs', 'jaxjs']).includes(s)) {
+      throw new Error(`bench: --only takes probe, kernels, many, mlp, tfjs, ${STANDALONE.join(', ')}, jaxjs; got ${s}`);
+    }
   }
   return args;
 }
@@ -128,25 +132,24 @@ if (args.report) {
   console.log(`\n${written.map((f) => `wrote ${f}`).join('\n')}`);
   process.exit(0);
 }
-// --only=gemm: bench/gemm.mjs (its own process and flags, its own report), then the rest if asked
-if (args.sections.includes('gemm')) {
-  const { status } = spawnSync(process.execPath, [fileURLToPath(new URL('./gemm.mjs', import.meta.url)), ...(args.profile === 'quick' ? ['--quick'] : [])], { stdio: 'inherit' });
+// --only=gemm, threads, averaging, eightbit: bench/<name>.mjs (its own process and flags, its own report
+// in bench/results/<name>-<stamp>.md), then the rest if asked
+for (const name of STANDALONE) {
+  if (!args.sections.includes(name)) continue;
+  const { status } = spawnSync(process.execPath, [fileURLToPath(new URL(`./${name}.mjs`, import.meta.url)), ...(args.profile === 'quick' ? ['--quick'] : [])], { stdio: 'inherit' });
   if (status !== 0) process.exit(status ?? 1);
-  args.sections = args.sections.filter((s) => s !== 'gemm');
+  args.sections = args.sections.filter((s) => s !== name);
   if (args.sections.length === 0) process.exit(0);
 }
-// --only=threads: bench/threads.mjs (1 vs 2 threads, its own report), then the rest if asked
-if (args.sections.includes('threads')) {
-  const { status } = spawnSync(process.execPath, [fileURLToPath(new URL('./threads.mjs', import.meta.url)), ...(args.profile === 'quick' ? ['--quick'] : [])], { stdio: 'inherit' });
-  if (status !== 0) process.exit(status ?? 1);
-  args.sections = args.sections.filter((s) => s !== 'threads');
-  if (args.sections.length === 0) process.exit(0);
-}
-// --only=eightbit: bench/eightbit.mjs (8-bit vs float32: kernels, steps, memory, quality; its own report), then the rest if asked
-if (args.sections.includes('eightbit')) {
-  const { status } = spawnSync(process.execPath, [fileURLToPath(new URL('./eightbit.mjs', import.meta.url)), ...(args.profile === 'quick' ? ['--quick'] : [])], { stdio: 'inherit' });
-  if (status !== 0) process.exit(status ?? 1);
-  args.sections = args.sections.filter((s) => s !== 'eightbit');
+// --only=jaxjs: bench/jaxjs.mjs (Adam vs the jax-js peer in Node, its own report), then
+// bench/jaxjs-browser.mjs (the same in a cross-origin isolated Chromium page, where jax-js
+// has threads), then the rest if asked
+if (args.sections.includes('jaxjs')) {
+  for (const script of ['./jaxjs.mjs', './jaxjs-browser.mjs']) {
+    const { status } = spawnSync(process.execPath, [fileURLToPath(new URL(script, import.meta.url)), ...(args.profile === 'quick' ? ['--quick'] : [])], { stdio: 'inherit' });
+    if (status !== 0) process.exit(status ?? 1);
+  }
+  args.sections = args.sections.filter((s) => s !== 'jaxjs');
   if (args.sections.length === 0) process.exit(0);
 }
 const profile = PROFILES[args.profile];

@@ -7,8 +7,13 @@
 // size measured is the threshold (src/threads/split.ts DEFAULT_SPLIT_THRESHOLD).
 // Wall time (performance.now): a threaded step's cost is its latency.
 //
+// Two more sections: every registered optimizer (zero-copy, its allState
+// options) at 4K..1M, 1 vs 2 threads, with the smallest size from which 2
+// threads win for each (--optimizers=all or a list; --optimizers=none skips
+// it), and Muon's Newton-Schulz on a 1024 x 1024 matrix (--muon=0 skips it).
+//
 // Usage:
-//   npm run build && node bench/threads.mjs [--quick] [--rounds=15] [--sizes=16K,1M]
+//   npm run build && node bench/threads.mjs [--quick] [--rounds=15] [--sizes=16K,1M] [--optimizers=Adam,Lamb] [--opt-sizes=4K,64K] [--muon=0] [--adam=0] [--undo=0]
 //   npm run bench -- --only=threads
 // Writes bench/results/threads-<stamp>.json and .md.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -19,6 +24,8 @@ import { parseFlags } from './lib/cli.mjs';
 
 const args = parseFlags();
 const QUICK = Boolean(args.quick);
+/** --undo=0: optimizers without the undo snapshot (option undoOnFailure: false) */
+const UNDO = args.undo !== '0';
 const ROUNDS = Number(args.rounds ?? (QUICK ? 7 : 15));
 /** each timed sample runs steps for this long at least */
 const SAMPLE_MS = QUICK ? 10 : 25;
@@ -32,6 +39,7 @@ const SIZES = args.sizes
 const VARIANTS = [
   { name: 'zero-copy', options: {} },
   { name: 'zero-copy-nocheck', options: { checkFinite: false } },
+  { name: 'zero-copy-noundo', options: { undoOnFailure: false } },
 ];
 
 const info = await lib.ready({ threads: 2 });
@@ -41,7 +49,7 @@ setSplitThreshold(0);
 function make(n, threads, options) {
   const p = new Float32Array(n);
   for (let i = 0; i < n; i++) p[i] = Math.sin(i) * 0.5;
-  const opt = new lib.Adam([p], { lr: 1e-3, threads, ...options });
+  const opt = new lib.Adam([p], { lr: 1e-3, threads, undoOnFailure: UNDO, ...options });
   const g = opt.grads[0];
   for (let i = 0; i < n; i++) g[i] = Math.cos(i * 0.7) * 0.01;
   return opt;
@@ -65,8 +73,28 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
+/** 1 vs 2 threads, paired rounds: medians (ms per step) of `one` and `two` (objects with step()). */
+function paired(one, two, rounds = ROUNDS) {
+  for (let i = 0; i < 5; i++) {
+    one.step();
+    two.step();
+  }
+  const t1 = [];
+  const t2 = [];
+  for (let r = 0; r < rounds; r++) {
+    if (r % 2) {
+      t1.push(sample(one));
+      t2.push(sample(two));
+    } else {
+      t2.push(sample(two));
+      t1.push(sample(one));
+    }
+  }
+  return { oneMs: median(t1), twoMs: median(t2) };
+}
+
 const rows = [];
-for (const variant of VARIANTS) {
+for (const variant of args.adam === '0' ? [] : VARIANTS) {
   for (const n of SIZES) {
     const one = make(n, 1, variant.options);
     const two = make(n, 2, variant.options);
@@ -102,21 +130,89 @@ function threshold(variant) {
   return from;
 }
 
-const meta = { date: new Date().toISOString(), node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model, loadavg: loadavg(), rounds: ROUNDS, sampleMs: SAMPLE_MS, libraryThreshold: DEFAULT_SPLIT_THRESHOLD };
+// every registered optimizer, zero-copy, 1 vs 2 threads
+const OPT_SIZES = args['opt-sizes'] ? String(args['opt-sizes']).split(',').map(parseSize) : QUICK ? [1 << 13, 1 << 15, 1 << 18] : [1 << 12, 1 << 13, 1 << 14, 1 << 15, 1 << 16, 1 << 18, 1 << 20];
+const wanted = String(args.optimizers ?? 'all');
+const entries = wanted === 'none' ? [] : lib.allOptimizers.filter((e) => !e.closure && (wanted === 'all' || wanted.split(',').includes(e.name)));
+const optRows = [];
+function makeOpt(entry, n, threads) {
+  const p = new Float32Array(n);
+  for (let i = 0; i < n; i++) p[i] = Math.sin(i) * 0.5;
+  // matrices (Muon): 64 rows; everything else one flat tensor
+  const param = entry.matrices ? { data: p, shape: [64, n / 64] } : p;
+  const opt = lib.createOptimizer(entry.name, [param], { ...entry.allState, lr: 1e-3, threads, undoOnFailure: UNDO });
+  const g = opt.grads[0];
+  for (let i = 0; i < n; i++) g[i] = Math.cos(i * 0.7) * 0.01;
+  return opt;
+}
+for (const entry of entries) {
+  for (const n of OPT_SIZES) {
+    const one = makeOpt(entry, n, 1);
+    const two = makeOpt(entry, n, 2);
+    const r = paired(one, two, QUICK ? 5 : 9);
+    one.dispose();
+    two.dispose();
+    const row = { optimizer: entry.name, n, ...r, ratio: r.oneMs / r.twoMs };
+    optRows.push(row);
+    console.log(`${entry.name.padEnd(18)} ${label(n).padStart(5)}  1 thread ${(row.oneMs * 1000).toFixed(1).padStart(9)} us  2 threads ${(row.twoMs * 1000).toFixed(1).padStart(9)} us  ratio ${row.ratio.toFixed(2)}`);
+  }
+}
+/** per optimizer: the smallest size from which 2 threads are faster at every larger size measured */
+function optThreshold(name) {
+  const rs = optRows.filter((r) => r.optimizer === name);
+  let from;
+  for (let i = rs.length - 1; i >= 0 && rs[i].ratio > 1; i--) from = rs[i].n;
+  return from;
+}
+
+// Muon's Newton-Schulz on a 1024 x 1024 matrix (a Muon step: momentum, 5 iterations, the move)
+let muonRow;
+if (args.muon !== '0') {
+  const mk = (threads) => {
+    const n = 1024 * 1024;
+    const p = new Float32Array(n);
+    for (let i = 0; i < n; i++) p[i] = Math.sin(i) * 0.02;
+    const opt = new lib.Muon([{ data: p, shape: [1024, 1024] }], { lr: 0.02, threads, undoOnFailure: UNDO });
+    const g = opt.grads[0];
+    for (let i = 0; i < n; i++) g[i] = Math.cos(i * 0.7) * 0.01;
+    return opt;
+  };
+  const one = mk(1);
+  const two = mk(2);
+  const r = paired(one, two, QUICK ? 3 : 7);
+  one.dispose();
+  two.dispose();
+  muonRow = { ...r, ratio: r.oneMs / r.twoMs, loadavg: loadavg() };
+  console.log(`Muon 1024x1024 step  1 thread ${r.oneMs.toFixed(1)} ms  2 threads ${r.twoMs.toFixed(1)} ms  ratio ${muonRow.ratio.toFixed(2)}  (load ${loadavg()[0].toFixed(2)})`);
+}
+
+const meta = { undoOnFailure: UNDO, date: new Date().toISOString(), node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model, loadavg: loadavg(), rounds: ROUNDS, sampleMs: SAMPLE_MS, libraryThreshold: DEFAULT_SPLIT_THRESHOLD };
 const lines = [
   `# Adam zero-copy, 1 vs 2 threads (medians of ${ROUNDS} paired rounds, wall time per step)`,
   '',
-  `${meta.date}, Node ${meta.node}, ${meta.cpus} CPUs (${meta.cpu}), load average ${meta.loadavg.map((x) => x.toFixed(2)).join(' ')}`,
+  `${meta.date}, Node ${meta.node}, ${meta.cpus} CPUs (${meta.cpu}), load average ${meta.loadavg.map((x) => x.toFixed(2)).join(' ')}; undoOnFailure: ${UNDO}`,
   '',
-  '| variant | size | 1 thread | 2 threads | 1 / 2 |',
-  '|---|---:|---:|---:|---:|',
+  ...(rows.length ? ['| variant | size | 1 thread | 2 threads | 1 / 2 |', '|---|---:|---:|---:|---:|'] : []),
   ...rows.map((r) => `| ${r.variant} | ${label(r.n)} | ${(r.oneMs * 1000).toFixed(1)} us | ${(r.twoMs * 1000).toFixed(1)} us | ${r.ratio.toFixed(2)}x |`),
   '',
-  ...VARIANTS.map((v) => `- ${v.name}: 2 threads win from ${threshold(v.name) === undefined ? 'no size measured' : label(threshold(v.name))} on (the library splits calls of at least ${label(DEFAULT_SPLIT_THRESHOLD)} elements)`),
+  ...(rows.length ? VARIANTS.map((v) => `- ${v.name}: 2 threads win from ${threshold(v.name) === undefined ? 'no size measured' : label(threshold(v.name))} on (the library splits calls of at least ${label(DEFAULT_SPLIT_THRESHOLD)} elements)`) : []),
+  ...(optRows.length
+    ? [
+        '',
+        `## Every optimizer, zero-copy, 1 vs 2 threads (ratio 1 / 2; medians of ${QUICK ? 5 : 9} paired rounds)`,
+        '',
+        `| optimizer | ${OPT_SIZES.map(label).join(' | ')} | 2 threads win from |`,
+        `|---|${OPT_SIZES.map(() => '---:|').join('')}---:|`,
+        ...entries.map((e) => `| ${e.name} | ${OPT_SIZES.map((n) => `${optRows.find((r) => r.optimizer === e.name && r.n === n).ratio.toFixed(2)}x`).join(' | ')} | ${optThreshold(e.name) === undefined ? 'none measured' : label(optThreshold(e.name))} |`),
+      ]
+    : []),
+  ...(muonRow
+    ? ['', `Muon step on a 1024 x 1024 matrix (Newton-Schulz, 5 iterations): 1 thread ${muonRow.oneMs.toFixed(1)} ms, 2 threads ${muonRow.twoMs.toFixed(1)} ms, ${muonRow.ratio.toFixed(2)}x (load average ${muonRow.loadavg.map((x) => x.toFixed(2)).join(' ')})`]
+    : []),
 ];
 console.log(`\n${lines.join('\n')}`);
 mkdirSync(new URL('results/', import.meta.url), { recursive: true });
 const base = new URL(`results/threads-${meta.date.replace(/[:.]/g, '-')}`, import.meta.url).pathname;
-writeFileSync(`${base}.json`, JSON.stringify({ meta, rows }, null, 2));
+writeFileSync(`${base}.json`, JSON.stringify({ meta, rows, optRows, muon: muonRow }, null, 2));
 writeFileSync(`${base}.md`, `${lines.join('\n')}\n`);
 console.log(`\nwrote ${base}.md`);

@@ -15,6 +15,8 @@ export interface PlotPath {
   label: string;
   x: ArrayLike<number>;
   y: ArrayLike<number>;
+  /** drawn dashed and thinner (the EMA of a path) */
+  dashed?: boolean;
 }
 
 function el<K extends keyof SVGElementTagNameMap>(name: K, attrs: Record<string, string | number> = {}, parent?: Element): SVGElementTagNameMap[K] {
@@ -152,9 +154,9 @@ export class ContourPlot {
         py[n] = b;
         n++;
       }
-      const line = el('polyline', { stroke: p.color, class: 'path' }, this.#paths);
+      const line = el('polyline', { stroke: p.color, class: p.dashed ? 'path ema' : 'path' }, this.#paths);
       el('title', {}, line).textContent = p.label;
-      const head = el('circle', { r: 4.2, fill: p.color, class: 'head' }, this.#paths);
+      const head = el('circle', { r: p.dashed ? 3 : 4.2, fill: p.color, class: p.dashed ? 'head ema' : 'head' }, this.#paths);
       return { line, head, px, py, n };
     });
     this.show(0);

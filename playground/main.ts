@@ -39,6 +39,13 @@ function numInput(input: HTMLInputElement, name: string, min: number): number {
   return v;
 }
 
+/** A number in [0, 1] from `input`, or a clear error naming the field. */
+function unitInput(input: HTMLInputElement, name: string): number {
+  const v = input.valueAsNumber;
+  if (!(v >= 0 && v <= 1)) throw new RangeError(`${name}: expected a number from 0 to 1, got ${JSON.stringify(input.value)}`);
+  return v;
+}
+
 let digits: Promise<Digits> | undefined;
 /** The digits, fetched once from beside the page (data/digits/digits.bin, copied by the build). */
 function loadDigits(): Promise<Digits> {
@@ -96,6 +103,8 @@ async function main(): Promise<void> {
   const training = new Training($('loss-chart'), $<HTMLTableElement>('train-table'));
   const steps = $<HTMLInputElement>('steps');
   const noise = $<HTMLInputElement>('noise');
+  const ema = $<HTMLInputElement>('ema');
+  const emaDecay = $<HTMLInputElement>('ema-decay');
   let start: readonly [number, number] = testFunctions[fnName()].start;
   const stopButton = $<HTMLButtonElement>('stop');
   /** The TF.js panel, once its chunk is loaded. */
@@ -125,6 +134,7 @@ async function main(): Promise<void> {
         noise: numInput(noise, 'noise σ', 0),
         start,
         seed: 1,
+        ema: ema.checked ? unitInput(emaDecay, 'EMA decay') : undefined,
       }, syncStop);
     } catch (e) {
       showError(e);

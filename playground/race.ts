@@ -1,7 +1,9 @@
 // The race: every chosen optimizer starts from the same point of a 2-D
 // function; the library's trajectory() records each path, and the plot
-// reveals them step by step, all at the same pace.
-import { trajectory, type TestFunction, type Trajectory } from 'wasm-optim';
+// reveals them step by step, all at the same pace. With `ema` set, each path
+// also gets the path of an exponential moving average of its points
+// (averagedTrajectory: AveragedParams updated after every step), dashed.
+import { averagedTrajectory, trajectory, type TestFunction, type Trajectory } from 'wasm-optim';
 import { createForRace, type Choice } from './controls.js';
 import type { ContourPlot } from './contour.js';
 
@@ -11,12 +13,40 @@ export interface RaceOptions {
   noise: number;
   start: readonly [number, number];
   seed: number;
+  /** the decay of an EMA of each path to draw too (AveragedParams mode 'ema', in [0, 1]); undefined draws none */
+  ema?: number;
 }
 
-interface Runner {
+/** One optimizer's path in a race, and the path of its EMA when asked for. */
+export interface RacePath {
   choice: Choice;
   path: Trajectory;
+  ema?: Trajectory;
+}
+
+/**
+ * The race's paths, computed at once (throws, creating nothing, when an
+ * optimizer rejects its hyperparameters or the EMA its decay).
+ */
+export function racePaths(fn: TestFunction, choices: readonly Choice[], options: RaceOptions): RacePath[] {
+  const paths: RacePath[] = [];
+  for (const choice of choices) {
+    const opt = createForRace(choice, [Float32Array.from(options.start)]);
+    let path: Trajectory;
+    try {
+      path = trajectory(opt, fn, { steps: options.steps, noise: options.noise, seed: options.seed });
+    } finally {
+      opt.dispose();
+    }
+    paths.push({ choice, path, ...(options.ema === undefined ? {} : { ema: averagedTrajectory(path, fn, { mode: 'ema', decay: options.ema }) }) });
+  }
+  return paths;
+}
+
+interface Runner extends RacePath {
   value: HTMLElement;
+  /** f at the EMA, when drawn */
+  emaValue?: HTMLElement;
 }
 
 const fmtValue = (v: number): string => (Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : v.toFixed(4));
@@ -38,18 +68,13 @@ export class Race {
 
   run(fn: TestFunction, choices: readonly Choice[], options: RaceOptions, onDone?: () => void): void {
     this.stop();
-    const paths: { choice: Choice; path: Trajectory }[] = [];
-    for (const choice of choices) {
-      const opt = createForRace(choice, [Float32Array.from(options.start)]);
-      try {
-        paths.push({ choice, path: trajectory(opt, fn, { steps: options.steps, noise: options.noise, seed: options.seed }) });
-      } finally {
-        opt.dispose();
-      }
-    }
+    const paths = racePaths(fn, choices, options);
     this.#plot.setStart(options.start[0], options.start[1]);
-    this.#plot.setPaths(paths.map(({ choice, path }) => ({ color: choice.def.color, label: `${choice.def.label} (lr ${choice.lr})`, x: path.x, y: path.y })));
-    const runners: Runner[] = paths.map(({ choice, path }) => {
+    this.#plot.setPaths(paths.flatMap(({ choice, path, ema }) => [
+      { color: choice.def.color, label: `${choice.def.label} (lr ${choice.lr})`, x: path.x, y: path.y },
+      ...(ema ? [{ color: choice.def.color, label: `EMA of ${choice.def.label} (decay ${options.ema})`, x: ema.x, y: ema.y, dashed: true }] : []),
+    ]));
+    const runners: Runner[] = paths.map(({ choice, path, ema }) => {
       const li = document.createElement('li');
       li.dataset.optimizer = choice.def.id;
       const swatch = document.createElement('span');
@@ -60,7 +85,13 @@ export class Race {
       const lr = document.createElement('small');
       lr.textContent = `lr ${choice.lr}`;
       li.append(swatch, `${choice.def.label} `, lr, ' ', value);
-      return { choice, path, value };
+      let emaValue: HTMLElement | undefined;
+      if (ema) {
+        emaValue = document.createElement('span');
+        emaValue.className = 'value ema';
+        li.append(' ', emaValue);
+      }
+      return { choice, path, ema, value, emaValue };
     });
     this.#legend.replaceChildren(...runners.map((r) => r.value.parentElement!));
 
@@ -81,6 +112,11 @@ export class Race {
         r.value.dataset.f = String(r.path.value[k]);
         r.value.dataset.step = String(k);
         r.value.classList.toggle('diverged', diverged);
+        if (r.ema && r.emaValue) {
+          r.emaValue.textContent = diverged ? '' : `EMA f = ${fmtValue(r.ema.value[k]!)}`;
+          r.emaValue.dataset.f = String(r.ema.value[k]);
+          r.emaValue.dataset.step = String(k);
+        }
       }
       if (step < options.steps) {
         this.#frame = requestAnimationFrame(tick);

@@ -125,6 +125,11 @@ export class Arena {
    * worker instantiates the threads build on it once, and `kernels` splits
    * elementwise calls across `threads` threads (src/threads/split.ts).
    */
+  /** Whether an arena acquired with `threads` would be on the worker pool (shared memory, split kernels). */
+  static pooled(threads: number): boolean {
+    return threads > 1 && poolSupported() && threadsModule() !== undefined;
+  }
+
   static acquire(owner: string, bytes: number, holder?: object, counted = true, threads = 1): Arena {
     const { build, module } = activeModule(owner);
     const tmod = threads > 1 && poolSupported() ? threadsModule() : undefined;

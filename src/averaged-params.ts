@@ -228,6 +228,8 @@ export class AveragedParams {
       throw new TypeError(`${owner}: expected ${where} from stateDict(), got ${describe(sd)}`);
     }
     const r = sd as Record<string, unknown>;
+    /** where a field is named: sd.decay, the checkpoint's decay */
+    const at = (key: string) => (where === 'the state dict' ? `sd.${key}` : `${where}'s ${key}`);
     if (r.kind !== KIND) throw new TypeError(`${owner}: ${where} belongs to ${describe(r.kind)}, not ${KIND}`);
     if (r.version !== 1) throw new RangeError(`${owner}: unsupported ${where} version ${describe(r.version)} (this library reads version 1)`);
     const keys = ['kind', 'version', 'mode', 'decay', 'nAveraged', 'params'];
@@ -235,17 +237,17 @@ export class AveragedParams {
       if (!keys.includes(key)) throw new RangeError(`${owner}: unknown key ${JSON.stringify(key)} in ${where} (expected: ${keys.join(', ')})`);
     }
     for (const key of keys) if (!(key in r)) throw new RangeError(`${owner}: ${where} has no ${JSON.stringify(key)}; pass a dict from stateDict()`);
-    const mode = checkMode(owner, `${where}.mode`, r.mode);
+    const mode = checkMode(owner, at('mode'), r.mode);
     if (mode !== this.#mode) {
       throw new TypeError(`${owner}: ${where} averages by ${JSON.stringify(mode)}, this AveragedParams by ${JSON.stringify(this.#mode)}; create it with { mode: ${JSON.stringify(mode)} }; nothing was changed`);
     }
     let decay: number | null = null;
-    if (mode === 'ema') decay = checkDecay(owner, `${where}.decay`, r.decay);
-    else if (r.decay !== null) throw new TypeError(`${owner}: invalid ${where}.decay: expected null in mode "swa", got ${describe(r.decay)}`);
+    if (mode === 'ema') decay = checkDecay(owner, at('decay'), r.decay);
+    else if (r.decay !== null) throw new TypeError(`${owner}: invalid ${at('decay')}: expected null in mode "swa", got ${describe(r.decay)}`);
     const n = r.nAveraged;
-    if (typeof n !== 'number') throw new TypeError(`${owner}: invalid ${where}.nAveraged: expected an integer >= 0, got ${describe(n)}`);
-    if (!(Number.isSafeInteger(n) && n >= 0)) throw new RangeError(`${owner}: invalid ${where}.nAveraged: expected an integer >= 0, got ${describe(n)}`);
-    const params = checkArrays(owner, `${where}.params`, r.params, this.#lengths);
+    if (typeof n !== 'number') throw new TypeError(`${owner}: invalid ${at('nAveraged')}: expected an integer >= 0, got ${describe(n)}`);
+    if (!(Number.isSafeInteger(n) && n >= 0)) throw new RangeError(`${owner}: invalid ${at('nAveraged')}: expected an integer >= 0, got ${describe(n)}`);
+    const params = checkArrays(owner, at('params'), r.params, this.#lengths);
     return { mode, decay, nAveraged: n, params };
   }
 

@@ -45,6 +45,7 @@ export {
 } from './train/fit.js';
 export { mulberry32, permutation } from './train/random.js';
 export { trajectory, type Trajectory, type TrajectoryOptions } from './train/trajectory.js';
+export { averagedTrajectory } from './train/averaged-trajectory.js';
 export { makeDataset, subset, type Dataset } from './data/dataset.js';
 export { loadDigits, parseDigits, digitsSource, digitsUrl, type Digits } from './data/digits.js';
 export { spiral, type SpiralOptions } from './data/spiral.js';

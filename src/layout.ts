@@ -29,6 +29,8 @@ export interface Group<O, S extends Scalars> {
   allocated: readonly string[];
   /** floats of the group's scratch region (MethodSpec.scratchFloats, fixed at construction) */
   scratchFloats: number;
+  /** the threads its scratch was sized for */
+  scratchThreads: number;
   step: number;
   started: Set<string>;
   /** running scalars (MethodSpec.scalarNames); undefined before the group's first step */
@@ -66,6 +68,12 @@ export interface Layout<O, S extends Scalars> {
   tiny: number;
   /** the whole memory as floats (it never grows, so this view stays valid until dispose) */
   heap: Float32Array;
+  /**
+   * On the worker pool: where a step snapshots the parameters and the state
+   * before running (byte addresses and float counts), so that a failed step
+   * can be undone (src/step.ts). undefined on one thread.
+   */
+  shadow: { params: number; paramFloats: number; state: number; stateFloats: number; at: number } | undefined;
 }
 
 const NO_SCALARS = Object.freeze({}) as Scalars;
@@ -75,7 +83,7 @@ const NO_SCALARS = Object.freeze({}) as Scalars;
  * state buffers with their initial values. `base` is the constructor-level
  * options (MethodSpec.initial); `owner` the object that owns the arena.
  */
-export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, S>, groups: GroupInput<O>[], base: O, owner: object, threads = 1): Layout<O, S> {
+export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, S>, groups: GroupInput<O>[], base: O, owner: object, threads = 1, undo = true): Layout<O, S> {
   const specs = groups.map((g) => {
     const lengths = g.tensors.map(lengthOf);
     const allocated = spec.buffers(g.options);
@@ -99,12 +107,14 @@ export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, 
   const totalFloats = sizes.reduce((a, b) => a + b, 0);
   const stateFloats = specs.reduce((acc, s) => acc + s.allocated.reduce((a, b) => a + s.sizes[b]!, 0), 0);
   // per-group working memory (MethodSpec.scratchFloats), after every state buffer
-  const scratch = specs.map((s) => pad4(spec.scratchFloats?.(s.lengths.map((n, i) => s.shapes[i] ?? [n]), s.options) ?? 0));
+  const scratch = specs.map((s) => pad4(spec.scratchFloats?.(s.lengths.map((n, i) => s.shapes[i] ?? [n]), s.options, threads) ?? 0));
   const scratchFloats = scratch.reduce((a, b) => a + b, 0);
   // the method's constants (MethodSpec.constants) lie between the 64 reserved bytes and the parameters
   const constants = spec.constants?.();
   const base0 = 64 + FLOAT * pad4(Math.ceil((constants?.length ?? 0) / FLOAT));
-  const bytes = base0 + FLOAT * (2 * totalFloats + stateFloats + scratchFloats);
+  // on the pool: a copy of the parameters and state, after the scratch (a failed step is undone from it; option undoOnFailure)
+  const shadowFloats = undo && Arena.pooled(threads) ? totalFloats + stateFloats : 0;
+  const bytes = base0 + FLOAT * (2 * totalFloats + stateFloats + scratchFloats + shadowFloats);
   const arena = Arena.acquire(spec.name, bytes, owner, true, threads);
   arena.kernels.setFlushThreshold(FLT_MIN); // a pooled instance may carry another's setting
   const buffer = arena.buffer;
@@ -172,6 +182,7 @@ export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, 
       tensors: frozenTensors,
       allocated: s.allocated,
       scratchFloats: scratch[gi]!,
+      scratchThreads: threads,
       step: 0,
       started,
       scalars: undefined,
@@ -190,6 +201,10 @@ export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, 
     gradRegion: [gradBase, totalFloats],
     tiny: FLT_MIN,
     heap: new Float32Array(buffer),
+    shadow:
+      shadowFloats !== 0 && arena.threads > 1
+        ? { params: base0, paramFloats: totalFloats, state: base0 + FLOAT * 2 * totalFloats, stateFloats, at: base0 + FLOAT * (2 * totalFloats + stateFloats + scratchFloats) }
+        : undefined,
   };
 }
 

@@ -148,9 +148,10 @@ export interface MethodSpec<O extends object, S extends Scalars = Scalars> {
    * Floats of working memory a step of a group with these tensor shapes and
    * options needs beyond its state (Muon's Newton-Schulz iterates): allocated
    * once per group, after every state buffer, at GroupAddresses.scratch.
-   * Nothing in it survives a step (it is not state). Default 0.
+   * Nothing in it survives a step (it is not state). `threads`: the threads
+   * the optimizer's steps use (per-thread working memory). Default 0.
    */
-  scratchFloats?(shapes: readonly (readonly number[])[], o: O): number;
+  scratchFloats?(shapes: readonly (readonly number[])[], o: O, threads?: number): number;
   /**
    * Read-only bytes every step reads (the 8-bit methods' quantization maps and
    * tables): written once into the optimizer's memory at construction, before

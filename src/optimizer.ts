@@ -61,7 +61,7 @@ export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
     const { base, step } = parseOptions(spec, input.options);
     this.#base = base;
     const groups = parseGroups(spec, input.params, base);
-    const layout = layOut(spec, groups, base, this, step.threads ?? defaultThreads());
+    const layout = layOut(spec, groups, base, this, step.threads ?? defaultThreads(), step.undoOnFailure);
     this.#layout = layout;
     this.#arena = layout.arena;
     this.#callerParams = Object.freeze(groups.flatMap((g) => g.tensors));

@@ -56,6 +56,16 @@ export interface StepOptions {
    * every thread count.
    */
   threads?: number;
+  /**
+   * On the worker pool (threads > 1): whether a step that fails in the pool (a
+   * chunk that throws, a worker that dies) is undone, leaving parameters and
+   * state as they were before it. Default true: each step first copies the
+   * parameters and state to a snapshot (memory for one more copy of them, and
+   * a copy pass per step: Adam about 1.5 to 2x the step's memory traffic).
+   * false: no snapshot and no extra memory; a failed step then leaves them
+   * partly updated (restore a checkpoint). No effect on one thread.
+   */
+  undoOnFailure?: boolean;
 }
 
 /** The step options with their defaults applied. */
@@ -66,6 +76,7 @@ export interface ResolvedStepOptions {
   gradNormType: NormType;
   /** undefined: the pool's default at construction */
   threads: number | undefined;
+  undoOnFailure: boolean;
 }
 
 const STEP_OPTION_RULES: Record<Exclude<keyof StepOptions, 'gradNormType'>, Rule> = {
@@ -73,6 +84,7 @@ const STEP_OPTION_RULES: Record<Exclude<keyof StepOptions, 'gradNormType'>, Rule
   skipNonFinite: { expected: 'true or false', type: 'boolean', test: () => true },
   maxGradNorm: { expected: 'a number >= 0 (Infinity measures the norm without clipping)', type: 'number', test: (v: number) => v >= 0 },
   threads: { expected: 'a whole number from 1 to 65', type: 'number', test: (v: number) => Number.isInteger(v) && v >= 1 && v <= 65 },
+  undoOnFailure: { expected: 'true or false', type: 'boolean', test: () => true },
 };
 const STEP_OPTIONS = [...Object.keys(STEP_OPTION_RULES), 'gradNormType'];
 /**
@@ -107,6 +119,8 @@ export interface FixedLayout {
   readonly allocated: readonly string[];
   readonly tensors: readonly TensorSlot[];
   readonly scratchFloats: number;
+  /** the threads the scratch was sized for (MethodSpec.scratchFloats' `threads`) */
+  readonly scratchThreads: number;
 }
 
 /**
@@ -144,7 +158,7 @@ export function checkGroup<O extends object, S extends Scalars>(spec: MethodSpec
     }
   }
   if (spec.scratchFloats) {
-    const next = (spec.scratchFloats(group.tensors.map((t) => t.shape), o) + 3) & ~3; // padded to 4, as the layout does
+    const next = (spec.scratchFloats(group.tensors.map((t) => t.shape), o, group.scratchThreads) + 3) & ~3; // padded to 4, as the layout does
     if (next !== group.scratchFloats) {
       throw new RangeError(
         `${owner}: invalid options in ${where}: a step with them needs ${next} float(s) of scratch, where this group was created with ${group.scratchFloats} ${created}`,
@@ -189,6 +203,7 @@ export function parseOptions<O extends object, S extends Scalars>(spec: MethodSp
       maxGradNorm: stepOpts.maxGradNorm,
       gradNormType: stepOpts.gradNormType ?? 2,
       threads: stepOpts.threads,
+      undoOnFailure: stepOpts.undoOnFailure ?? true,
     },
   };
 }

@@ -2,6 +2,7 @@
 // clip norm, in one read-only pass), run each group's method, copy the
 // parameters back out. Nothing here allocates on the common path.
 import { clipCoefficient, totalNorm } from './clip.js';
+import { PoolError } from './threads/pool.js';
 import { FLT_MIN, initialScalars, type Layout } from './layout.js';
 import type { MethodSpec, Scalars } from './method.js';
 import type { ResolvedStepOptions } from './options.js';
@@ -60,20 +61,80 @@ export function applyStep<O extends object, S extends Scalars>(target: StepTarge
   const [addr, len] = layout.gradRegion;
   let scale = 1;
   let norm: number | undefined;
-  if (options.maxGradNorm !== undefined) {
-    // one read-only pass: the norm, which is finite exactly when every gradient is
-    norm = totalNorm((f) => f(k, addr, len), options.gradNormType);
-    if (!Number.isFinite(norm) && (options.checkFinite || options.skipNonFinite)) {
-      if (options.skipNonFinite) return false;
-      throw nonFiniteError(spec.name, layout.grads);
+  try {
+    if (options.maxGradNorm !== undefined) {
+      // one read-only pass: the norm, which is finite exactly when every gradient is
+      norm = totalNorm((f) => f(k, addr, len), options.gradNormType);
+      if (!Number.isFinite(norm) && (options.checkFinite || options.skipNonFinite)) {
+        if (options.skipNonFinite) return false;
+        throw nonFiniteError(spec.name, layout.grads);
+      }
+      scale = clipCoefficient(options.maxGradNorm, norm);
+    } else if (options.checkFinite || options.skipNonFinite) {
+      if (!k.allFinite(addr, len)) {
+        if (options.skipNonFinite) return false;
+        throw nonFiniteError(spec.name, layout.grads);
+      }
     }
-    scale = clipCoefficient(options.maxGradNorm, norm);
-  } else if (options.checkFinite || options.skipNonFinite) {
-    if (!k.allFinite(addr, len)) {
-      if (options.skipNonFinite) return false;
-      throw nonFiniteError(spec.name, layout.grads);
+  } catch (e) {
+    // the thread pool failed in this read-only pass: nothing was written
+    if (e instanceof PoolError) throw new Error(`${e.message}. The step was not applied; nothing was changed`, { cause: e });
+    throw e;
+  }
+  const shadow = layout.shadow;
+  if (shadow === undefined) {
+    try {
+      runGroups(spec, layout, scale);
+    } catch (e) {
+      if (!(e instanceof PoolError)) throw e;
+      throw new Error(
+        `${e.message}. The step was not completed and the step count was not advanced, but parameters and ` +
+          `optimizer state may be partly updated (undoOnFailure: false): restore them from a checkpoint`,
+        { cause: e },
+      );
+    }
+  } else {
+    // On the worker pool a step is all or nothing: snapshot parameters and state (a copy split
+    // across the threads), run, and on any failure (a chunk that threw, a worker that died)
+    // copy them back, with the step counts, running scalars and started buffers.
+    try {
+      k.muonCopy(shadow.at, shadow.params, shadow.paramFloats);
+      k.muonCopy(shadow.at + 4 * shadow.paramFloats, shadow.state, shadow.stateFloats);
+    } catch (e) {
+      throw new Error(`${(e as Error)?.message ?? String(e)}. The step was not applied; nothing was changed`, { cause: e });
+    }
+    const saved = layout.groups.map((g) => ({ step: g.step, scalars: g.scalars, values: g.scalars && { ...g.scalars }, started: [...g.started] }));
+    try {
+      runGroups(spec, layout, scale);
+    } catch (e) {
+      const h = layout.heap;
+      h.copyWithin(shadow.params / 4, shadow.at / 4, shadow.at / 4 + shadow.paramFloats);
+      h.copyWithin(shadow.state / 4, shadow.at / 4 + shadow.paramFloats, shadow.at / 4 + shadow.paramFloats + shadow.stateFloats);
+      layout.groups.forEach((g, i) => {
+        const s = saved[i]!;
+        g.step = s.step;
+        g.scalars = s.scalars;
+        if (s.scalars && s.values) Object.assign(s.scalars, s.values);
+        g.started.clear();
+        for (const b of s.started) g.started.add(b);
+      });
+      throw new Error(
+        `${(e as Error)?.message ?? String(e)}. The step was not applied: parameters and optimizer state ` +
+          `are as they were before it, and the optimizer can step again`,
+        { cause: e },
+      );
     }
   }
+  if (grads !== undefined) {
+    for (let i = 0; i < n; i++) setInto(target.callerParams[i]!, layout.params[i]!);
+  }
+  target.lastGradNorm = norm;
+  return true;
+}
+
+/** Runs every group's method once (the step proper), advancing the step counts. */
+function runGroups<O extends object, S extends Scalars>(spec: MethodSpec<O, S>, layout: Layout<O, S>, scale: number): void {
+  const k = layout.arena.kernels;
   for (const group of layout.groups) {
     const t = group.step + 1;
     const tiny = t % FLUSH_EVERY === 0 && spec.flushes?.(group.options) !== false ? FLT_MIN : 0;
@@ -100,11 +161,6 @@ export function applyStep<O extends object, S extends Scalars>(target: StepTarge
       for (const b of spec.uses?.(group.options) ?? spec.buffers(group.options)) group.started.add(b);
     }
   }
-  if (grads !== undefined) {
-    for (let i = 0; i < n; i++) setInto(target.callerParams[i]!, layout.params[i]!);
-  }
-  target.lastGradNorm = norm;
-  return true;
 }
 
 /**

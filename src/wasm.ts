@@ -166,9 +166,9 @@ export interface ReadyOptions {
    * Threads a step uses by default (the calling thread included): a whole
    * number 1..65, or 'auto' (the available cores, at most 16). Omitted: keep
    * the earlier setting (initially 1: no pool). Optimizers may override it
-   * with their `threads` option. The pool runs in Node (worker_threads) with
-   * the SIMD build; elsewhere steps run on one thread and
-   * `backendInfo().threads.reason` says why.
+   * with their `threads` option. The pool runs with the SIMD build in Node
+   * (worker_threads) and in cross-origin isolated pages (Web Workers);
+   * elsewhere steps run on one thread and `backendInfo().threads.reason` says why.
    */
   threads?: 'auto' | number;
 }

@@ -1,5 +1,7 @@
 // The benchmark suite's instruments (bench/): what they claim to measure.
 // No timing here: speed is measured by `npm run bench`, never asserted.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import * as lib from '../src/index.js';
 import { OPTIMIZERS } from '../bench/optimizers.mjs';
@@ -73,5 +75,17 @@ describe('bench/lib/probe.mjs', () => {
       for (const a of ro) expect(f.subarray(a * c.n, (a + 1) * c.n).every((v) => v === 0.25), `${c.name}: array ${a}`).toBe(true);
       expect(c.bytesPerElem).toBe(c.variant === 'rmw' ? 8 : 4 + 8 * (c.arrays - 1));
     }
+  });
+});
+
+describe('bench/run.mjs', () => {
+  const runMjs = fileURLToPath(new URL('../bench/run.mjs', import.meta.url));
+  it('names the standalone benches (gemm, threads, averaging) in --help and in the error for an unknown --only', () => {
+    const help = spawnSync(process.execPath, [runMjs, '--help'], { encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('--only=probe,kernels,many,mlp,tfjs,gemm,threads,averaging');
+    const bad = spawnSync(process.execPath, [runMjs, '--only=averagin'], { encoding: 'utf8' });
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/bench: --only takes probe, kernels, many, mlp, tfjs, gemm, threads, averaging, jaxjs; got averagin/);
   });
 });

@@ -116,6 +116,26 @@ describe('wasm-optim compare, end to end', () => {
     expect(sentence).toContain(`${best.join(' and ')} got the best final test accuracy (${(100 * bestAcc).toFixed(1)}%`);
     expect(html).toContain(`<p class="conclusion">${sentence.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')}</p>`);
   });
+  it('adamw-ema: the AdamW run judged at an EMA of its weights, at AdamW\'s lr (no sweep of its own); alone, it sweeps', async () => {
+    const r = await run(['compare', '--dataset', 'spiral', '--methods', 'adamw,adamw-ema', '--epochs', '2', '--sweep-epochs', '1', '--quiet', '--out', 'ema.html', '--json', 'ema.json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    const header = lines.findIndex((l) => l.startsWith('| method'));
+    expect(lines.slice(header + 2, header + 4).map((l) => l.split('|')[1]!.trim())).toEqual(['AdamW', 'AdamW + EMA']);
+    const json = JSON.parse(readFileSync(join(r.cwd, 'ema.json'), 'utf8'));
+    expect(json.sweep.map((s: { method: string }) => s.method)).toEqual(['adamw']);
+    const [adamw, ema] = json.runs;
+    expect([ema.method, ema.lr, ema.lrSource]).toEqual(['adamw-ema', adamw.lr, 'sweep']);
+    expect(ema.uses).toMatch(/EMA of its weights \(AveragedParams, decay 0\.99, updated every step\)/);
+    expect(ema.stepLoss).toEqual(adamw.stepLoss); // the same steps
+    expect(ema.trainLoss.at(-1)).not.toBe(adamw.trainLoss.at(-1)); // judged elsewhere
+    const html = readFileSync(join(r.cwd, 'ema.html'), 'utf8');
+    expect(html).toContain('AdamW + EMA');
+    const alone = await run(['compare', '--dataset', 'spiral', '--methods', 'adamw-ema', '--epochs', '1', '--sweep-epochs', '1', '--quiet', '--no-trajectories', '--json', 'alone.json']);
+    expect(alone.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(alone.cwd, 'alone.json'), 'utf8')).sweep.map((s: { method: string }) => s.method)).toEqual(['adamw-ema']);
+  });
   it('--methods runs any registered optimizer, every one of them in one run', async () => {
     const all = ['gd', 'minibatch', ...optimizerNames];
     const r = await run(['compare', '--dataset', 'spiral', '--methods', all.join(','), '--epochs', '1', '--sweep-epochs', '0', '--quiet', '--json', 'all.json']);

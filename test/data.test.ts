@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   Adam, SGD, beale, digitsSource, digitsUrl, loadDigits, makeDataset, parseDigits, ready, rosenbrock, saddle, spiral, subset,
-  testFunctions, trajectory, type Digits,
+  testFunctions, trajectory, averagedTrajectory, type Digits,
 } from '../src/index.js';
 import { conformance } from './helpers.js';
 
@@ -167,5 +167,48 @@ describe('trajectory', () => {
     const opt = new SGD([new Float32Array(2), new Float32Array(1)]);
     expect(() => trajectory(opt, beale, { steps: 1 })).toThrow(/exactly one parameter of length 2 .* got 2 parameter\(s\) of lengths 2, 1/);
     opt.dispose();
+  });
+});
+
+describe('averagedTrajectory', () => {
+  it("'swa' gives the running mean of the points, 'ema' the float64 EMA, f at each; steps and diverged are the path's", () => {
+    const opt = new Adam([Float32Array.from(beale.start)], { lr: 0.05 });
+    const t = trajectory(opt, beale, { steps: 200, noise: 0.3, seed: 3 });
+    opt.dispose();
+    const swa = averagedTrajectory(t, beale, { mode: 'swa' });
+    const ema = averagedTrajectory(t, beale, { mode: 'ema', decay: 0.9 });
+    let sx = 0;
+    let sy = 0;
+    let ex = t.x[0]!;
+    let ey = t.y[0]!;
+    let worst = 0;
+    for (let k = 0; k <= t.steps; k++) {
+      sx += t.x[k]!;
+      sy += t.y[k]!;
+      if (k > 0) {
+        ex = 0.9 * ex + 0.1 * t.x[k]!;
+        ey = 0.9 * ey + 0.1 * t.y[k]!;
+      }
+      for (const [got, want] of [[swa.x[k]!, sx / (k + 1)], [swa.y[k]!, sy / (k + 1)], [ema.x[k]!, ex], [ema.y[k]!, ey]] as const) {
+        worst = Math.max(worst, Math.abs(got - want) / Math.max(1, Math.abs(want)));
+      }
+      expect(swa.value[k]).toBe(beale.value(swa.x[k]!, swa.y[k]!));
+    }
+    expect(worst).toBeLessThan(1e-5);
+    expect([swa.steps, swa.diverged, ema.steps]).toEqual([200, false, 200]);
+    const sgd = new SGD([Float32Array.from(rosenbrock.start)], { lr: 1 });
+    const d = trajectory(sgd, rosenbrock, { steps: 100 });
+    sgd.dispose();
+    expect(averagedTrajectory(d, rosenbrock).diverged).toBe(true);
+  });
+  it('refuses what is not a trajectory, or a bad decay, naming it', () => {
+    const opt = new SGD([Float32Array.from(saddle.start)], { lr: 0.05 });
+    const t = trajectory(opt, saddle, { steps: 3 });
+    opt.dispose();
+    expect(() => averagedTrajectory(null as never, saddle)).toThrow(/^averagedTrajectory: path must be a Trajectory from trajectory\(\), got null$/);
+    expect(() => averagedTrajectory({ ...t, x: t.x.subarray(0, 2) }, saddle)).toThrow(/^averagedTrajectory: path\.x must be a Float64Array of steps \+ 1 = 4 points, got a Float64Array of length 2$/);
+    expect(() => averagedTrajectory({ ...t, steps: -1 }, saddle)).toThrow(/path\.steps must be an integer >= 0, got -1/);
+    expect(() => averagedTrajectory(t, {} as never)).toThrow(/fn must be a test function/);
+    expect(() => averagedTrajectory(t, saddle, { mode: 'ema', decay: -0.5 })).toThrow(/^AveragedParams: invalid options\.decay: expected a number in \[0, 1\], got -0\.5$/);
   });
 });

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { Adam, loadDigits, MLP, ready, testFunctions, Trainer, trajectory } from '../dist/index.js';
 import { summary } from '../playground/benchmark.js';
 import { create, createForRace } from '../playground/controls.js';
+import { racePaths } from '../playground/race.js';
 import { DEFAULT_STEPS, OPTIMIZERS, type FunctionName } from '../playground/optimizers.js';
 import { CSP } from '../tools/static-server.mjs';
 
@@ -77,6 +78,35 @@ describe('the playground menu', () => {
       expect(res.diverged, def.label).toBeNull();
       expect(after, def.label).toBeLessThan(0.5 * before);
     }
+  });
+});
+
+describe('the race with EMA paths', () => {
+  it('each EMA path is the float64 EMA of its path\'s points (the first point copied), with f at each point', async () => {
+    await ready();
+    const fn = testFunctions.rosenbrock;
+    const choices = OPTIMIZERS.filter((d) => d.selected).map((def) => ({ def, lr: def.lr2d.rosenbrock, h: defaults(def) }));
+    const decay = 0.95;
+    const paths = racePaths(fn, choices, { steps: 300, noise: 0.5, start: fn.start, seed: 1, ema: decay });
+    expect(paths.map((p) => p.choice.def.id)).toEqual(choices.map((c) => c.def.id));
+    for (const { choice, path, ema } of paths) {
+      expect(ema!.x).toHaveLength(path.x.length);
+      let ax = path.x[0]!;
+      let ay = path.y[0]!;
+      let worst = 0;
+      for (let k = 0; k < path.x.length; k++) {
+        if (k > 0) {
+          ax = decay * ax + (1 - decay) * path.x[k]!;
+          ay = decay * ay + (1 - decay) * path.y[k]!;
+        }
+        worst = Math.max(worst, Math.abs(ema!.x[k]! - ax) / Math.max(1, Math.abs(ax)), Math.abs(ema!.y[k]! - ay) / Math.max(1, Math.abs(ay)));
+        expect(ema!.value[k]).toBe(fn.value(ema!.x[k]!, ema!.y[k]!));
+      }
+      expect(worst, choice.def.label).toBeLessThan(1e-5);
+    }
+    // without ema, no EMA paths; a decay outside [0, 1] is refused before anything is drawn
+    expect(racePaths(fn, choices.slice(0, 1), { steps: 5, noise: 0, start: fn.start, seed: 1 })[0]!.ema).toBeUndefined();
+    expect(() => racePaths(fn, choices.slice(0, 1), { steps: 5, noise: 0, start: fn.start, seed: 1, ema: 1.5 })).toThrow(/AveragedParams: invalid options\.decay: expected a number in \[0, 1\], got 1\.5/);
   });
 });
 

@@ -2,7 +2,11 @@
 // the same initial weights, the sweep, the table and the self-contained report.
 import { PassThrough } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, METHODS, ladder, runCompare, type CompareResult, type ProgressEvent } from '../src/cli/compare.js';
+import { DEFAULT_CONFIG, EMA_DECAY, METHODS, METHOD_DEFS, ladder, runCompare, type CompareResult, type ProgressEvent } from '../src/cli/compare.js';
+import { loadDigits } from '../src/data/digits.js';
+import { testFunctions } from '../src/data/functions.js';
+import { SoftmaxRegression } from '../src/models/softmax.js';
+import { Trainer } from '../src/train/fit.js';
 import { progressSink } from '../src/cli/progress.js';
 import { envelope, renderReport } from '../src/cli/report.js';
 import { conclusion, formatTable } from '../src/cli/table.js';
@@ -38,7 +42,8 @@ describe('runCompare', () => {
     expect(by.sgd!.stepLoss).toHaveLength(2 * 1438);
   });
   it('takes each lr from the sweep unless given', () => {
-    expect(result.sweep.map((s) => s.method)).toEqual(METHODS.filter((m) => m !== 'adamw'));
+    // adamw is given; adamw-ema takes adamw's lr (it is the same run, judged at the EMA)
+    expect(result.sweep.map((s) => s.method)).toEqual(METHODS.filter((m) => m !== 'adamw' && m !== 'adamw-ema'));
     for (const s of result.sweep) {
       const run = result.runs.find((r) => r.method === s.method)!;
       expect(run.lrSource).toBe('sweep');
@@ -48,6 +53,51 @@ describe('runCompare', () => {
     }
     const adamw = result.runs.find((r) => r.method === 'adamw')!;
     expect([adamw.lr, adamw.lrSource]).toEqual([0.005, 'fixed']);
+    const ema = result.runs.find((r) => r.method === 'adamw-ema')!;
+    expect([ema.lr, ema.lrSource]).toEqual([0.005, 'fixed']);
+  });
+  it('AdamW + EMA: the same AdamW run, judged at a float64 EMA of its weights recomputed here', async () => {
+    const adamw = result.runs.find((r) => r.method === 'adamw')!;
+    const ema = result.runs.find((r) => r.method === 'adamw-ema')!;
+    expect(ema.label).toBe('AdamW + EMA');
+    expect(ema.stepLoss).toEqual(adamw.stepLoss); // the same steps from the same weights
+    expect(ema.trainLoss[0]).toBe(adamw.trainLoss[0]);
+    expect(ema.trainLoss.at(-1)).not.toBe(adamw.trainLoss.at(-1));
+    // the reference: AdamW again through fit, an EMA in float64 (avg = d*avg + (1 - d)*p, the first update copies)
+    const { train } = await loadDigits();
+    const model = new SoftmaxRegression({ inputs: train.dim, classes: train.classes });
+    const opt = METHOD_DEFS.adamw!.make(model.init(result.config.seed).map((p) => p.slice()), 0.005);
+    let avg: Float64Array[] | undefined;
+    const want: number[] = [];
+    new Trainer(opt, train, model.lossAndGrad(train), {
+      epochs: result.config.epochs, batchSize: 32, seed: result.config.seed,
+      onStep: () => {
+        avg = avg ? avg.map((a, i) => a.map((v, j) => EMA_DECAY * v + (1 - EMA_DECAY) * opt.params[i]![j]!)) : opt.params.map((p) => Float64Array.from(p));
+      },
+      onEpoch: () => void want.push(model.loss(avg!.map((a) => Float32Array.from(a)), train)),
+    }).run();
+    opt.dispose();
+    expect(ema.trainLoss.slice(1)).toHaveLength(want.length);
+    ema.trainLoss.slice(1).forEach((l, e) => expect(Math.abs(l - want[e]!), `epoch ${e + 1}`).toBeLessThan(1e-5 * want[e]!));
+  });
+  it('AdamW + EMA on the 2-D functions: the float64 EMA of the AdamW path', () => {
+    for (const fn of Object.keys(testFunctions) as (keyof typeof testFunctions)[]) {
+      const path = result.trajectories.find((t) => t.fn === fn && t.method === 'adamw')!;
+      const ema = result.trajectories.find((t) => t.fn === fn && t.method === 'adamw-ema')!;
+      expect(ema.x).toHaveLength(path.x.length);
+      let ax = path.x[0]!;
+      let ay = path.y[0]!;
+      let worst = 0;
+      for (let k = 0; k < path.x.length; k++) {
+        if (k > 0) {
+          ax = EMA_DECAY * ax + (1 - EMA_DECAY) * path.x[k]!;
+          ay = EMA_DECAY * ay + (1 - EMA_DECAY) * path.y[k]!;
+        }
+        worst = Math.max(worst, Math.abs(ema.x[k]! - ax) / Math.max(1, Math.abs(ax)), Math.abs(ema.y[k]! - ay) / Math.max(1, Math.abs(ay)));
+      }
+      expect(worst, fn).toBeLessThan(1e-5);
+      expect(ema.finalValue).toBeCloseTo(testFunctions[fn].value(ema.x.at(-1)!, ema.y.at(-1)!), 12);
+    }
   });
   it('reports the first epoch at or below the target loss', () => {
     for (const r of result.runs) {

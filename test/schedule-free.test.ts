@@ -3,7 +3,7 @@
 // 70785b53e778d0e872c0bbb75ff4ee54ee10c291, schedulefree/adamw_schedulefree.py
 // and sgd_schedulefree.py), replayed step by step with train()/eval()
 // switches in the middle, and the mode rules: step in eval mode throws and
-// changes nothing, eval()/train() twice do nothing, state dicts and
+// changes nothing, train() twice does nothing, eval() twice throws, state dicts and
 // checkpoints carry the mode.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AdamWScheduleFree, SGDScheduleFree, ready, type AdamWScheduleFreeOptions, type Optimizer, type SGDScheduleFreeOptions } from '../src/index.js';
@@ -115,7 +115,7 @@ describe('schedule-free modes (as upstream)', () => {
   const grads = [Float32Array.from([0.5, -1, 2]), Float32Array.from([0.25])];
   const fresh = (kind: Kind) => make(kind, [{ params: [Float32Array.from([1, 2, 3]), Float32Array.from([-1])] }]);
 
-  it.each(['AdamW', 'SGD'] as const)('%s: eval() and train() twice do nothing; step in eval mode throws and changes nothing', (kind) => {
+  it.each(['AdamW', 'SGD'] as const)('%s: train() twice does nothing; eval() twice and step in eval mode throw and change nothing', (kind) => {
     const opt = fresh(kind);
     expect(opt.trainMode).toBe(true); // upstream starts in eval mode and needs train() first (README)
     opt.train(); // no-op, as upstream
@@ -125,23 +125,72 @@ describe('schedule-free modes (as upstream)', () => {
     opt.eval();
     const xBytes = bytesOf(opt.params);
     expect(xBytes).not.toEqual(y);
-    opt.eval(); // second eval() does nothing (upstream: `if train_mode` is false)
-    expect(bytesOf(opt.params)).toEqual(xBytes);
     const sd = opt.stateDict();
+    // a second eval() is refused (upstream ignores it): a clear error, nothing changed
+    expect(() => opt.eval()).toThrow(
+      new RegExp(`^${kind}ScheduleFree\\.eval: the optimizer is already in eval mode \\(its parameters hold the average x\\); .*call opt\\.train\\(\\) before stepping again; nothing was changed$`),
+    );
+    expect(bytesOf(opt.params)).toEqual(xBytes);
+    expect(opt.stateDict()).toEqual(sd);
+    expect(opt.trainMode).toBe(false);
     expect(() => opt.step(grads)).toThrow(new RegExp(`^${kind}ScheduleFree\\.step: paramGroups\\[0\\] is in eval mode .*call opt\\.train\\(\\) before step\\(\\).*nothing was changed`));
     expect(bytesOf(opt.params)).toEqual(xBytes);
     expect(opt.stateDict()).toEqual(sd);
     expect(opt.stepCount).toBe(2);
     opt.train();
-    opt.train();
+    const yBytes = bytesOf(opt.params);
+    opt.train(); // train() in train mode does nothing, as upstream
+    expect(bytesOf(opt.params)).toEqual(yBytes);
     expect(opt.trainMode).toBe(true);
+    opt.eval(); // and eval() works again after train()
+    expect(opt.trainMode).toBe(false);
     opt.dispose();
+  });
+
+  it.each(['AdamW', 'SGD'] as const)('%s: a loop written for upstream (train() at the start of every epoch, eval() to evaluate) runs unchanged', (kind) => {
+    const opt = fresh(kind);
+    for (let epoch = 0; epoch < 3; epoch++) {
+      opt.train(); // the first one finds the optimizer in train mode already
+      opt.step(grads);
+      opt.step(grads);
+      opt.eval();
+      expect(opt.trainMode).toBe(false);
+    }
+    expect(opt.stepCount).toBe(6);
+    opt.dispose();
+  });
+
+  it.each(['AdamW', 'SGD'] as const)('%s: eval() with one group still in train mode moves that group; then eval() again throws', (kind) => {
+    const two = () => make(kind, [{ params: [Float32Array.from([1, 2, 3])] }, { params: [Float32Array.from([-1])] }]);
+    const a = two();
+    a.step(grads);
+    a.step(grads); // (after one step y = z: eval() would move nothing)
+    a.eval();
+    const evalSd = a.stateDict();
+    const b = two();
+    b.step(grads);
+    b.step(grads);
+    // group 0 from a's eval-mode state, group 1 stays in train mode
+    const sd = b.stateDict();
+    sd.state[0] = evalSd.state[0]!;
+    b.loadStateDict(sd);
+    expect(b.trainMode).toBe(false); // not every group is in train mode
+    const y1 = b.params[1]!.slice();
+    b.eval();
+    expect(b.params[1]).not.toEqual(y1);
+    expect(b.stateDict().state[1]!.trainMode).toBe(0);
+    const after = bytesOf(b.params);
+    expect(() => b.eval()).toThrow(/already in eval mode/);
+    expect(bytesOf(b.params)).toEqual(after);
+    a.dispose();
+    b.dispose();
   });
 
   it.each(['AdamW', 'SGD'] as const)('%s: before the first step eval() moves nothing (no z yet) and step throws', (kind) => {
     const opt = fresh(kind);
     opt.eval();
     expect([...opt.params[0]!]).toEqual([1, 2, 3]);
+    expect(() => opt.eval()).toThrow(/already in eval mode/);
     expect(() => opt.step(grads)).toThrow(/eval mode/);
     expect(opt.stepCount).toBe(0);
     opt.train();

@@ -175,6 +175,35 @@ describe('AveragedParams', () => {
     expect(() => new AveragedParams([new Float64Array(3)] as never)).toThrow(/params\[0\] must be a Float32Array, got a Float64Array of length 3/);
   });
 
+  it('decay at and beyond the ends of [0, 1]: 0 and 1 work (torch\'s lerp weights 1 and 0), the rest is refused', () => {
+    const zero = new AveragedParams(data(), { mode: 'ema', decay: 0 });
+    const one = new AveragedParams(data(), { mode: 'ema', decay: 1 });
+    for (const a of [zero, one]) {
+      a.update(other(4));
+      a.update(other(8));
+    }
+    expect([...zero.params[0]!]).toEqual([8, 8, 8]); // decay 0: the latest parameters
+    expect([...one.params[0]!]).toEqual([4, 4, 4]); // decay 1: the first update's copy
+    for (const d of [Infinity, -Infinity, 1 + 2 ** -52, -Number.MIN_VALUE]) {
+      expect(() => new AveragedParams(data(), { mode: 'ema', decay: d }), String(d)).toThrow(/^AveragedParams: invalid options\.decay: expected a number in \[0, 1\], got /);
+    }
+    zero.dispose();
+    one.dispose();
+  });
+
+  it('update with the views of a disposed optimizer throws and changes nothing', () => {
+    const opt = new SGD(data(), { lr: 0.1 });
+    const a = new AveragedParams(opt.params);
+    a.update(opt.params);
+    const before = bytesOf(a.params);
+    const views = opt.params;
+    opt.dispose();
+    expect(() => a.update(views)).toThrow(/^AveragedParams\.update: current\[0\] must be a Float32Array of length 3, got a detached Float32Array; nothing was changed$/);
+    expect(bytesOf(a.params)).toEqual(before);
+    expect(a.nAveraged).toBe(1);
+    a.dispose();
+  });
+
   it('update with the wrong arrays throws and changes nothing', () => {
     const a = new AveragedParams(data(), { mode: 'ema', decay: 0.9 });
     a.update(other(1));
@@ -243,8 +272,13 @@ describe('AveragedParams', () => {
     expect(bytesOf(b.params)).toEqual(bytesOf(a.params));
     const before = bytesOf(b.params);
     const bad: [unknown, RegExp][] = [
-      [{ ...sd, nAveraged: -1 }, /sd|nAveraged: expected an integer >= 0/],
-      [{ ...sd, decay: 2 }, /decay: expected a number in \[0, 1\]/],
+      [{ ...sd, nAveraged: -1 }, /invalid sd\.nAveraged: expected an integer >= 0, got -1/],
+      [{ ...sd, nAveraged: 1.5 }, /invalid sd\.nAveraged: expected an integer >= 0, got 1\.5/],
+      [{ ...sd, decay: 2 }, /invalid sd\.decay: expected a number in \[0, 1\], got 2/],
+      [{ ...sd, decay: NaN }, /invalid sd\.decay: expected a number in \[0, 1\], got NaN/],
+      [{ ...sd, decay: '0.9' }, /invalid sd\.decay: expected a number in \[0, 1\], got "0\.9"/],
+      [{ ...sd, decay: null }, /invalid sd\.decay: expected a number in \[0, 1\], got null/],
+      [{ ...sd, mode: 'mean' }, /invalid sd\.mode: expected "ema" or "swa", got "mean"/],
       [{ ...sd, mode: 'swa', decay: null }, /averages by "swa", this AveragedParams by "ema"/],
       [{ ...sd, params: [new Float32Array(3)] }, /params must hold 2 Float32Array/],
       [{ ...sd, params: [new Float32Array(3), new Float32Array(2)] }, /params\[1\] must be a Float32Array of length 5/],
@@ -317,5 +351,49 @@ describe('SWALR', () => {
     expect(s2.stateDict()).toEqual(s.stateDict());
     opt.dispose();
     opt2.dispose();
+  });
+
+  it('a bad state dict is refused with an error naming the field, and nothing changes', () => {
+    const opt = new SGD(data(), { lr: 0.1 });
+    const s = new SWALR(opt, { swaLr: 0.01, annealEpochs: 3 });
+    s.step();
+    const sd = s.stateDict();
+    const lr = opt.paramGroups[0]!.lr;
+    const bad: [unknown, RegExp][] = [
+      [{ ...sd, swaLr: [0.05, 0.05] }, /invalid sd\.swaLr: expected 1 value\(s\), one per param group, got an array of length 2/],
+      [{ ...sd, swaLr: [-1] }, /invalid sd\.swaLr\[0\]: expected a finite number >= 0, got -1/],
+      [{ ...sd, annealEpochs: NaN }, /invalid sd\.annealEpochs: expected an integer >= 0, got NaN/],
+      [{ ...sd, annealStrategy: 'cosine' }, /invalid sd\.annealStrategy: expected one of "cos", "linear", got "cosine"/],
+      [{ ...sd, lastEpoch: -5 }, /invalid sd\.lastEpoch: expected an integer >= -1, got -5/],
+      [{ ...sd, kind: 'StepLR' }, /belongs to "StepLR", not SWALR/],
+    ];
+    for (const [d, re] of bad) {
+      expect(() => s.loadStateDict(d as never)).toThrow(re);
+      expect(s.stateDict()).toEqual(sd);
+      expect(opt.paramGroups[0]!.lr).toBe(lr);
+    }
+    opt.dispose();
+  });
+});
+
+describe('schedule-free with SWALR and AveragedParams (the hostile inputs of issue 14 together)', () => {
+  it('an EMA of Schedule-Free AdamW\'s x: eval() twice refused, update with y-or-x arrays of the wrong length refused, nothing changed', () => {
+    const opt = new lib.AdamWScheduleFree(data(), { lr: 0.1 });
+    const g = [Float32Array.from([0.5, -1, 2]), Float32Array.from([1, 1, 1, 1, 1])];
+    opt.step(g);
+    opt.step(g);
+    const ema = new AveragedParams(opt.params, { mode: 'ema', decay: 0.5 });
+    opt.eval();
+    ema.update(opt.params); // averages x
+    const before = bytesOf([...opt.params, ...ema.params]);
+    expect(() => opt.eval()).toThrow(/^AdamWScheduleFree\.eval: the optimizer is already in eval mode/);
+    expect(() => ema.update([opt.params[1]!, opt.params[0]!])).toThrow(/current\[0\] must be a Float32Array of length 3, got a Float32Array of length 5/);
+    expect(() => opt.step(g)).toThrow(/eval mode/);
+    expect(bytesOf([...opt.params, ...ema.params])).toEqual(before);
+    expect(ema.nAveraged).toBe(1);
+    opt.train();
+    opt.step(g);
+    ema.dispose();
+    opt.dispose();
   });
 });

@@ -6,7 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Adam, backendInfo, memoryStats, NonFiniteGradientError, ready } from '../src/index.js';
-import { failNextCall, poolStats } from '../src/threads/pool.js';
+import { kernelsFor } from '../src/arena.js';
+import { failNextCall, poolStats, setCallTimeout } from '../src/threads/pool.js';
 import { setSplitThreshold } from '../src/threads/split.js';
 import { SPLIT_KERNELS } from '../src/threads/protocol.js';
 import { randn, rng } from './helpers.js';
@@ -58,6 +59,97 @@ describe('threads: bit-identical for 1, 2, 3 and 4 threads', () => {
       }
       one.opt.dispose();
     }
+  });
+});
+
+/** Several blocks of the blocked reductions (REDUCE_BLOCK = 16,384): 3 and 2 blocks, a tail, and a tiny tensor. */
+const BIG = [40000, 17, 16400];
+
+function runSizes(c: OptimizerCase, sizes: readonly number[], threads: number, extra: Record<string, unknown>, steps = 3): { opt: AnyOpt; bytes: Uint8Array } {
+  const next = rng(11);
+  const params = sizes.map((n) => randn(next, n));
+  const opt = c.make(params, { ...extra, threads });
+  for (let t = 0; t < steps; t++) opt.step(sizes.map((n) => randn(next, n, 0.1 * (t + 1))));
+  return { opt, bytes: opt.save() };
+}
+
+/** The first index where two byte arrays differ (-1: equal; the length when one is a prefix): fast, unlike toEqual on 100s of KB. */
+function firstDiff(a: Uint8Array, b: Uint8Array): number {
+  if (Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length))) return -1;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+  return n;
+}
+
+describe('threads: reductions over several blocks, bit-identical for 1, 2 and 3 threads', () => {
+  it.each(everyOptimizerRows)('%s', (_name, c) => {
+    for (const extra of [{ maxGradNorm: 0.5 }, { maxGradNorm: 0.5, gradNormType: Infinity }, { maxGradNorm: 0.5, gradNormType: 1 }]) {
+      const one = runSizes(c, BIG, 1, extra);
+      for (const threads of [2, 3]) {
+        const before = poolStats().splitCalls;
+        const many = runSizes(c, BIG, threads, extra);
+        expect(poolStats().splitCalls).toBeGreaterThan(before); // the clip norm at least is split
+        expect(firstDiff(many.bytes, one.bytes)).toBe(-1);
+        expect(Object.is(many.opt.lastGradNorm, one.opt.lastGradNorm)).toBe(true);
+        many.opt.dispose();
+      }
+      one.opt.dispose();
+    }
+  });
+
+  it('the sums themselves (norms, Lamb\'s two sums of squares) carry the same double bits on 1, 2 and 3 threads', () => {
+    const n = 70001; // 5 blocks, the last one 4,465 elements (a tail of 1)
+    const next = rng(9);
+    const p = randn(next, n);
+    const g = randn(next, n);
+    const got = [1, 2, 3].map((threads) => {
+      const opt = new Adam([p.slice()], { threads });
+      opt.grads[0]!.set(g);
+      const k = kernelsFor(opt.params[0]!.buffer)!;
+      const pa = opt.params[0]!.byteOffset, ga = opt.grads[0]!.byteOffset;
+      const m = ga + 4 * ((n + 3) & ~3), v = m + 4 * ((n + 3) & ~3); // Adam's expAvg and expAvgSq follow the gradients
+      const before = poolStats().splitCalls;
+      const out = [k.sumSquares(ga, n), k.sumAbs(ga, n), k.maxAbs(ga, n)];
+      k.lambMoments(pa, ga, m, v, n, 1.1, 1.3, 0.9, 0.999, 1e-6, 0.01, 0.7);
+      out.push(k.lambParamSumSq(), k.lambUpdateSumSq());
+      if (threads > 1) expect(poolStats().splitCalls - before).toBe(4);
+      const state = new Uint8Array(opt.params[0]!.buffer.slice(m, v + 4 * n) as ArrayBuffer);
+      opt.dispose();
+      return { out, state };
+    });
+    for (const r of got.slice(1)) {
+      r.out.forEach((x, i) => expect(Object.is(x, got[0]!.out[i])).toBe(true));
+      expect(firstDiff(r.state, got[0]!.state)).toBe(-1);
+    }
+  });
+
+  it('Lamb: the trust ratios summed on the pool equal the one-thread sums', () => {
+    const lamb = everyOptimizerRows.find(([n]) => n === 'Lamb')![1];
+    const one = runSizes(lamb, [70000], 1, { weightDecay: 0.01 });
+    const two = runSizes(lamb, [70000], 2, { weightDecay: 0.01 });
+    const three = runSizes(lamb, [70000], 3, { weightDecay: 0.01 });
+    expect(firstDiff(two.bytes, one.bytes)).toBe(-1);
+    expect(firstDiff(three.bytes, one.bytes)).toBe(-1);
+    for (const r of [one, two, three]) r.opt.dispose();
+  });
+});
+
+describe('threads: Muon products split by rows, bit-identical for 1, 2 and 3 threads', () => {
+  it('Newton-Schulz on matrices of odd shapes (rows of C split among threads), with clipping', async () => {
+    const { Muon } = await import('../src/index.js');
+    const shapes = [[96, 80], [70, 33], [5, 40], [130, 7]] as const;
+    const results: Uint8Array[] = [];
+    for (const threads of [1, 2, 3]) {
+      const next = rng(5);
+      const opt = new Muon(shapes.map(([r, c]) => ({ data: randn(next, r * c), shape: [r, c] })), { threads, maxGradNorm: 2, lr: 0.02 });
+      const before = poolStats().splitCalls;
+      for (let t = 0; t < 3; t++) opt.step(shapes.map(([r, c]) => randn(next, r * c, 0.1 * (t + 1))));
+      if (threads > 1) expect(poolStats().splitCalls - before).toBeGreaterThan(3 * 5 * 3); // at least the products of every Newton-Schulz iteration
+      results.push(opt.save());
+      opt.dispose();
+    }
+    expect(firstDiff(results[1]!, results[0]!)).toBe(-1);
+    expect(firstDiff(results[2]!, results[0]!)).toBe(-1);
   });
 });
 
@@ -146,27 +238,68 @@ describe('threads: stress', () => {
   });
 });
 
-describe('threads: failures in the pool', () => {
-  it('a chunk that throws becomes an error on the caller; the step count does not advance', () => {
-    const opt = new Adam([new Float32Array(1000).fill(1)], { threads: 3 });
-    opt.step([new Float32Array(1000).fill(0.5)]);
-    failNextCall('throw');
-    expect(() => opt.step([new Float32Array(1000).fill(0.5)])).toThrow(/a chunk threw in the thread pool \(worker \d: test hook.*step count was not advanced.*partly updated/);
-    expect(opt.stepCount).toBe(1);
-    opt.step([new Float32Array(1000).fill(0.5)]); // the pool still works
-    expect(opt.stepCount).toBe(2);
-    opt.dispose();
+describe('threads: failures in the pool are all or nothing', () => {
+  // Each hook acts after the workers have written their chunks (mid-step): without the snapshot
+  // the parameters and state would be partly updated. Lamb writes in two passes, Muon in many
+  // calls, two groups step one after the other: the failure may hit any call of the step.
+  const cases = [
+    ['throw', /a chunk threw in the thread pool \(worker \d: test hook: a chunk that throws.*step was not applied: parameters and optimizer state are as they were before it/],
+    ['die', /a worker of the thread pool exited during the call.*step was not applied: parameters and optimizer state are as they were before it/],
+    ['kill', /worker\(s\) of the thread pool did not finish within 3 s \(killed or hung\).*step was not applied: parameters and optimizer state are as they were before it/],
+  ] as const;
+  it.each(cases)('a worker that %ss mid-step: a clear error, the checkpoint bytes of before the step, and the optimizer keeps working on a replaced pool', (how, message) => {
+    for (const name of ['Adam', 'Lamb', 'Muon'] as const) {
+      const c = everyOptimizerRows.find(([n]) => n === name)![1];
+      const next = rng(21);
+      const sizes = [3000, 1001, 40000];
+      const params = sizes.map((k) => randn(next, k));
+      const grads = [0, 1, 2, 3].map((t) => sizes.map((k) => randn(next, k, 0.1 * (t + 1))));
+      const opt = c.makeGroups(params.map((p) => p.slice()), { threads: 3, maxGradNorm: 1 });
+      const twin = c.makeGroups(params.map((p) => p.slice()), { threads: 1, maxGradNorm: 1 });
+      opt.step(grads[0]);
+      twin.step(grads[0]);
+      const before = opt.save();
+      const paramsBefore = opt.params.map((p) => p.slice());
+      for (const call of how === 'kill' ? [4] : [4, 5]) {
+        // the clip norm, then the snapshot (two copies) come first in the step: fail the first and second call after them
+        failNextCall(how, call);
+        // (a killed worker never answers: only the call timeout finds it; 3 s here instead of 30)
+        const oldTimeout = setCallTimeout(how === 'kill' ? 3000 : 30000);
+        try {
+          expect(() => opt.step(grads[1])).toThrow(message);
+        } finally {
+          setCallTimeout(oldTimeout);
+        }
+        expect(firstDiff(opt.save(), before)).toBe(-1);
+        opt.params.forEach((p, i) => expect(firstDiff(new Uint8Array(p.buffer, p.byteOffset, 4 * p.length), new Uint8Array(paramsBefore[i]!.buffer))).toBe(-1));
+        expect(opt.stepCount).toBe(1);
+      }
+      for (const g of grads.slice(1)) {
+        opt.step(g);
+        twin.step(g);
+      }
+      expect(opt.stepCount).toBe(4);
+      expect(firstDiff(opt.save(), twin.save())).toBe(-1);
+      opt.dispose();
+      twin.dispose();
+    }
   });
+});
 
-  it('a worker that exits mid-step becomes an error; the pool is replaced at the next call', () => {
-    const opt = new Adam([new Float32Array(1000).fill(1)], { threads: 3 });
-    failNextCall('die');
-    expect(() => opt.step([new Float32Array(1000).fill(0.5)])).toThrow(/a worker of the thread pool exited during the call.*partly updated/);
-    expect(opt.stepCount).toBe(0);
-    const fresh = run(everyOptimizerRows.find(([n]) => n === 'Adam')![1], 3, false);
-    const ref = run(everyOptimizerRows.find(([n]) => n === 'Adam')![1], 1, false);
-    expect(fresh.bytes).toEqual(ref.bytes);
-    for (const o of [opt, fresh.opt, ref.opt]) o.dispose();
+describe('threads: undoOnFailure: false', () => {
+  it('takes no snapshot (no extra memory) and says that a failed step may have left a partial update', () => {
+    const a = new Adam([new Float32Array(5000).fill(1)], { threads: 3 });
+    const b = new Adam([new Float32Array(5000).fill(1)], { threads: 3, undoOnFailure: false });
+    expect(b.params[0]!.buffer.byteLength).toBeLessThan(a.params[0]!.buffer.byteLength);
+    const before = poolStats().splitCalls;
+    b.step([new Float32Array(5000).fill(0.5)]);
+    expect(poolStats().splitCalls - before).toBe(2); // the finiteness check and the update: no snapshot copies
+    failNextCall('throw', 2);
+    expect(() => b.step([new Float32Array(5000).fill(0.5)])).toThrow(/a chunk threw in the thread pool.*may be partly updated \(undoOnFailure: false\): restore them from a checkpoint/);
+    expect(b.stepCount).toBe(1);
+    expect(() => new Adam([new Float32Array(4)], { undoOnFailure: 1 } as never)).toThrow(/options\.undoOnFailure.*true or false.*1/);
+    a.dispose();
+    b.dispose();
   });
 });
 

@@ -24,14 +24,26 @@ const TYPES = {
  */
 export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:";
 
+/** The headers that make a page cross-origin isolated (`crossOriginIsolated`). */
+export const ISOLATION_HEADERS = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+};
+
+/** The CSP above, with workers from blob: URLs allowed (the Web Workers pool). */
+export const ISOLATED_CSP = `${CSP}; worker-src 'self' blob:`;
+
 /**
  * Serves the files under `root` (a directory's index.html for the directory)
- * on `host` (default 127.0.0.1) and `port` (default 0: a free port).
+ * on `host` (default 127.0.0.1) and `port` (default 0: a free port); with
+ * `isolated`, every response also carries the headers of cross-origin
+ * isolation (COOP/COEP: SharedArrayBuffer and the Web Workers pool) and the
+ * CSP allows workers from blob: URLs (the pool starts its workers from one).
  * @param {string} root
- * @param {{ port?: number, host?: string }} [options]
+ * @param {{ port?: number, host?: string, isolated?: boolean }} [options]
  * @returns {Promise<{ url: string, port: number, close: () => Promise<void> }>}
  */
-export async function serve(root, { port = 0, host = '127.0.0.1' } = {}) {
+export async function serve(root, { port = 0, host = '127.0.0.1', isolated = false } = {}) {
   const base = resolve(root);
   const server = createServer((req, res) => {
     let path;
@@ -51,7 +63,11 @@ export async function serve(root, { port = 0, host = '127.0.0.1' } = {}) {
       res.writeHead(404).end('not found');
       return;
     }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-security-policy': CSP });
+    res.writeHead(200, {
+      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+      'content-security-policy': isolated ? ISOLATED_CSP : CSP,
+      ...(isolated ? ISOLATION_HEADERS : {}),
+    });
     createReadStream(file).pipe(res);
   });
   await new Promise((ok, fail) => {

@@ -10,10 +10,12 @@ import { MLP } from '../models/mlp.js';
 import type { Classifier } from '../models/model.js';
 import { SoftmaxRegression } from '../models/softmax.js';
 import type { Optimizer } from '../optimizer.js';
+import { AveragedParams, type AveragedParamsOptions } from '../averaged-params.js';
 import { asParams, closureRegistry, createOptimizer, registry, type OptimizerEntry, type OptimizerName } from '../registry.js';
 import { LBFGS } from '../optimizers/lbfgs.js';
 import { Trainer, batchesPerEpoch } from '../train/fit.js';
 import { trajectory } from '../train/trajectory.js';
+import { averagedTrajectory } from '../train/averaged-trajectory.js';
 import { ready } from '../wasm.js';
 
 /**
@@ -24,17 +26,25 @@ import { ready } from '../wasm.js';
 export type MethodName = string;
 /** AdamW with a cosine learning-rate schedule over the run, the baseline of the schedule-free methods. */
 const ADAMW_COSINE = 'adamw-cosine';
+/** The same AdamW run judged at an exponential moving average of its weights (AveragedParams, updated after every step). */
+const ADAMW_EMA = 'adamw-ema';
+/**
+ * The EMA's decay in the comparison: a horizon of about 1/(1 - decay) = 100
+ * steps, two epochs of the digits at batch 32 (torch's default 0.999 would
+ * still remember the initial weights after the 30 epochs' 1,350 steps).
+ */
+export const EMA_DECAY = 0.99;
 /** The three ways of feeding plain SGD; `sgd` doubles as the registry's SGD. */
 const SGD_METHODS = ['gd', 'sgd', 'minibatch'] as const;
 /** Every method `--methods` accepts: the SGD variants, then every registered optimizer. */
 export const METHODS: readonly MethodName[] = Object.freeze([
   ...SGD_METHODS,
-  ...registry.flatMap((e) => (e.name === 'AdamW' ? ['adamw', ADAMW_COSINE] : [e.name.toLowerCase()])).filter((m) => m !== 'sgd'),
+  ...registry.flatMap((e) => (e.name === 'AdamW' ? ['adamw', ADAMW_COSINE, ADAMW_EMA] : [e.name.toLowerCase()])).filter((m) => m !== 'sgd'),
   // closure-stepped optimizers (closureRegistry) run full-batch through fit: see closureDefs
   ...closureRegistry.map((e) => e.name.toLowerCase()),
 ]);
 /** The methods compared by default (the classic family, as `npm start` has always run). */
-export const DEFAULT_METHODS: readonly MethodName[] = Object.freeze(['gd', 'sgd', 'minibatch', 'momentum', 'adagrad', 'rmsprop', 'adam', 'adamw', ADAMW_COSINE, 'adamwschedulefree', 'lbfgs']);
+export const DEFAULT_METHODS: readonly MethodName[] = Object.freeze(['gd', 'sgd', 'minibatch', 'momentum', 'adagrad', 'rmsprop', 'adam', 'adamw', ADAMW_COSINE, ADAMW_EMA, 'adamwschedulefree', 'lbfgs']);
 export const DATASETS = ['digits', 'spiral'] as const;
 export type DatasetName = (typeof DATASETS)[number];
 export const MODELS = ['mlp', 'softmax'] as const;
@@ -56,6 +66,14 @@ export interface MethodDef {
   lr2d: Readonly<Record<FunctionName, number>>;
   /** anneal lr over the run with a cosine, lr*(1 + cos(pi*step/steps))/2 (CosineAnnealingLR's closed form, etaMin 0, per step) */
   cosine?: boolean;
+  /**
+   * judge the run at a running average of the weights (AveragedParams, updated
+   * after every step; on the 2-D functions the average of the path) instead of
+   * at the weights themselves
+   */
+  average?: AveragedParamsOptions;
+  /** take this method's learning rate (given, or its sweep's best) when it runs too, instead of sweeping */
+  lrOf?: MethodName;
 }
 
 /** The cosine schedule of a run of `steps` steps from `lr` (MethodDef.cosine). */
@@ -107,6 +125,11 @@ export const METHOD_DEFS: Readonly<Record<MethodName, MethodDef>> = Object.freez
   minibatch: { ...sgdDef, label: 'Mini-batch GD', uses: 'SGD, batch = B' },
   ...Object.fromEntries(registry.filter((e) => e !== sgdEntry).map((e) => [e.name.toLowerCase(), defOf(e)])),
   [ADAMW_COSINE]: { ...defOf(registry.find((e) => e.name === 'AdamW')!), label: 'AdamW + cosine', uses: 'AdamW (betas 0.9, 0.999, weightDecay 0.01), CosineAnnealingLR per step', cosine: true },
+  [ADAMW_EMA]: {
+    ...defOf(registry.find((e) => e.name === 'AdamW')!), label: 'AdamW + EMA',
+    uses: `AdamW (betas 0.9, 0.999, weightDecay 0.01) at AdamW's lr (when AdamW runs too), judged at an EMA of its weights (AveragedParams, decay ${EMA_DECAY}, updated every step)`,
+    average: { mode: 'ema', decay: EMA_DECAY }, lrOf: 'adamw',
+  },
   ...closureDefs(),
 });
 
@@ -292,7 +315,12 @@ export async function runCompare(config: CompareConfig, onProgress: (e: Progress
   const params = init.reduce((s, p) => s + p.length, 0);
   const lossAndGrad = model.lossAndGrad(train);
 
-  const sweepMethods = config.sweepEpochs > 0 ? config.optimizers.filter((m) => config.lr[m] === undefined) : [];
+  /** a method that takes another's lr (lrOf) when that one runs too */
+  const borrows = (m: MethodName) => {
+    const of = METHOD_DEFS[m]!.lrOf;
+    return of !== undefined && of !== m && config.optimizers.includes(of);
+  };
+  const sweepMethods = config.sweepEpochs > 0 ? config.optimizers.filter((m) => config.lr[m] === undefined && !borrows(m)) : [];
   const fnNames = config.trajectories ? (Object.keys(testFunctions) as FunctionName[]) : [];
   const total =
     sweepMethods.length * config.sweepSteps.length * config.sweepEpochs +
@@ -309,17 +337,20 @@ export async function runCompare(config: CompareConfig, onProgress: (e: Progress
     for (const lr of lrs) {
       onProgress({ kind: 'task', label: `sweep ${def.label} lr=${lr}` });
       const opt = def.make(init.map((p) => p.slice()), lr);
+      const avg = def.average && new AveragedParams(opt.params, def.average);
       const trainer = new Trainer(opt, train, lossAndGrad, {
         epochs: config.sweepEpochs,
         batchSize: batchOf(def, config, train.n),
         seed: config.seed,
         schedule: def.cosine ? cosineSchedule(lr, batchesPerEpoch(train.n, batchOf(def, config, train.n)) * config.sweepEpochs) : undefined,
+        onStep: avg && (() => avg.update(opt.params)),
         onEpoch: (e) => onProgress({ kind: 'tick', units: 1, detail: `epoch ${e.epoch}/${config.sweepEpochs}` }),
       });
       const r = trainer.run();
-      const final = r.diverged ? NaN : atEvalPoint(opt, () => model.loss(opt.params, train));
+      const final = r.diverged ? NaN : atEvalPoint(opt, () => model.loss(avg ? avg.params : opt.params, train));
       if (r.diverged) onProgress({ kind: 'tick', units: config.sweepEpochs - r.epochs, detail: 'diverged' });
       loss.push(final);
+      avg?.dispose();
       opt.dispose();
     }
     let bestI = -1;
@@ -339,13 +370,16 @@ export async function runCompare(config: CompareConfig, onProgress: (e: Progress
   const runs: RunResult[] = [];
   for (const method of config.optimizers) {
     const def = METHOD_DEFS[method]!;
-    const fixed = config.lr[method];
-    const fromSweep = sweep.find((s) => s.method === method);
-    const lr = fixed ?? fromSweep?.best ?? def.lr;
+    // a method that borrows another's lr (lrOf) takes it where it came from
+    const lrMethod = config.lr[method] === undefined && borrows(method) ? def.lrOf! : method;
+    const fixed = config.lr[lrMethod];
+    const fromSweep = sweep.find((s) => s.method === lrMethod);
+    const lr = fixed ?? fromSweep?.best ?? METHOD_DEFS[lrMethod]!.lr;
     const lrSource = fixed !== undefined ? 'fixed' : fromSweep ? 'sweep' : 'default';
     const label = `${def.label} lr=${lr}`;
     onProgress({ kind: 'task', label });
     const opt = def.make(init.map((p) => p.slice()), lr);
+    const avg = def.average && new AveragedParams(opt.params, def.average);
     const trainLoss = [model.loss(opt.params, train)];
     const testLoss = [model.loss(opt.params, test)];
     const testAccuracy = [model.accuracy(opt.params, test)];
@@ -358,8 +392,10 @@ export async function runCompare(config: CompareConfig, onProgress: (e: Progress
       recordSteps: true,
       targetLoss: config.targetLoss,
       stopAtTarget: false,
-      evaluate: (p) =>
+      onStep: avg && (() => avg.update(opt.params)),
+      evaluate: (weights) =>
         atEvalPoint(opt, () => {
+          const p = avg ? avg.params : weights;
           testLoss.push(model.loss(p, test));
           testAccuracy.push(model.accuracy(p, test));
           const l = model.loss(p, train);
@@ -376,6 +412,7 @@ export async function runCompare(config: CompareConfig, onProgress: (e: Progress
       reached: r.reached && { epoch: r.reached.epoch, step: r.reached.step },
       diverged: r.diverged, epochs: r.epochs, steps: r.steps, wallMs: r.wallMs, optimizerMs: r.optimizerMs,
     });
+    avg?.dispose();
     opt.dispose();
     const last = runs.at(-1)!;
     onProgress({
@@ -395,8 +432,9 @@ export async function runCompare(config: CompareConfig, onProgress: (e: Progress
       const lr = def.lr2d[fnName];
       onProgress({ kind: 'task', label: `${fnName} ${def.label}` });
       const opt = (def.make2d ?? def.make)([Float32Array.from(fn.start)], lr);
-      const t = trajectory(opt, fn, { steps, noise, seed: config.seed });
+      const path = trajectory(opt, fn, { steps, noise, seed: config.seed });
       opt.dispose();
+      const t = def.average ? averagedTrajectory(path, fn, def.average) : path;
       trajectories.push({ fn: fnName, method, lr, noise, x: [...t.x], y: [...t.y], finalValue: t.value[t.steps]!, diverged: t.diverged });
       onProgress({ kind: 'tick', units: 1, detail: '' });
     }

@@ -44,13 +44,15 @@ const pad4 = (n: number) => (n + 3) & ~3;
 
 /**
  * Newton-Schulz working memory for one rows x cols matrix, m = min(rows, cols), n = max:
- * X and Y (m x n: the iterate and the next), A and B (m x m), gemm's panel.
+ * X and Y (m x n: the iterate and the next), A and B (m x m), gemm's panel, one per thread
+ * (on the worker pool, thread c packs B into the panel at w + c*stride, the stride gemm's
+ * panel rounded up to 64 bytes: src/threads/split.ts).
  */
-function scratchOf(rows: number, cols: number): { x: number; y: number; a: number; b: number; w: number; total: number } {
+function scratchOf(rows: number, cols: number, threads = 1): { x: number; y: number; a: number; b: number; w: number; total: number } {
   const m = Math.min(rows, cols), n = Math.max(rows, cols);
   const x = 0, y = pad4(m * n), a = 2 * y, b = a + pad4(m * m), w = b + pad4(m * m);
   const work = Math.max(gemmWorkFloats(m, n), gemmWorkFloats(m, m), gemmWorkFloats(n, m));
-  return { x, y, a, b, w, total: w + pad4(work) };
+  return { x, y, a, b, w, total: w + (threads > 1 ? threads * Math.ceil(work / 16) * 16 : pad4(work)) };
 }
 
 /** The lr factor for a rows x cols matrix (torch's `_adjust_lr`). */
@@ -114,7 +116,7 @@ export const muonSpec: MethodSpec<MuonOptions> = {
   },
   flushes: (o) => o.useMuon || o.eps >= 1e-12,
   buffers: (o) => (o.useMuon ? ['momentumBuffer'] : ['expAvg', 'expAvgSq']),
-  scratchFloats: (shapes, o) => (o.useMuon ? Math.max(0, ...shapes.map((s) => (s.length === 2 ? scratchOf(s[0]!, s[1]!).total : 0))) : 0),
+  scratchFloats: (shapes, o, threads) => (o.useMuon ? Math.max(0, ...shapes.map((s) => (s.length === 2 ? scratchOf(s[0]!, s[1]!, threads).total : 0))) : 0),
   run(k, addr, o, ctx) {
     const gs = ctx.gradScale;
     if (!o.useMuon) {

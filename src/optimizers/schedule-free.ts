@@ -80,8 +80,16 @@ export function scheduleFreeStep(o: Readonly<ScheduleFreeCommon>, t: number, s: 
 
 /**
  * A schedule-free optimizer: `train()` and `opt.eval()` besides Optimizer's
- * methods. Every optimizer starts in train mode (upstream starts in eval
- * mode and needs train() before the first step; see the README).
+ * methods. Mode rules, and where they differ from upstream
+ * (facebookresearch/schedule_free@70785b53, adamw_schedulefree.py and
+ * sgd_schedulefree.py; see the README):
+ * - every optimizer starts in train mode (upstream: in eval mode, and step
+ *   raises until train()); `train()` in train mode does nothing, as upstream,
+ *   so upstream's loops (train() at the start of every epoch) run unchanged;
+ * - `eval()` when every group is already in eval mode throws and changes
+ *   nothing (upstream: does nothing);
+ * - `step` in eval mode throws and changes nothing (as upstream, which checks
+ *   only param_groups[0]; here every group).
  */
 export abstract class ScheduleFreeOptimizer<O extends ScheduleFreeCommon> extends Optimizer<O, ScheduleFreeScalars> {
   /** each group's mode where it has no scalars yet (before its first step, or after loading a state dict without state) */
@@ -111,7 +119,7 @@ export abstract class ScheduleFreeOptimizer<O extends ScheduleFreeCommon> extend
 
   /**
    * Train mode: the parameters become y = lerp(x, z, 1 - b1), where steps are
-   * taken. Does nothing in train mode (as upstream).
+   * taken. Does nothing in train mode (as upstream; the optimizer starts there).
    */
   train(): void {
     this.#switch('train', true);
@@ -119,8 +127,9 @@ export abstract class ScheduleFreeOptimizer<O extends ScheduleFreeCommon> extend
 
   /**
    * Eval mode: the parameters become x = lerp(y, z, 1 - 1/b1), the average,
-   * to evaluate or save. Does nothing in eval mode (as upstream); `step`
-   * throws until `train()`.
+   * to evaluate or save; `step` throws until `train()`. When every group is
+   * already in eval mode it throws and changes nothing (upstream does
+   * nothing): a second eval() is a missing train() in the caller's loop.
    */
   eval(): void {
     this.#switch('eval', false);
@@ -131,6 +140,12 @@ export abstract class ScheduleFreeOptimizer<O extends ScheduleFreeCommon> extend
     checkNotReading(owner);
     checkNotBusy(this, owner);
     const { kernels: k, groups, params, lengths, callerParams } = this.internals(`${what}()`);
+    if (!train && groups.every((_, gi) => !this.#mode(gi))) {
+      throw new Error(
+        `${owner}: the optimizer is already in eval mode (its parameters hold the average x); ` +
+          `eval() twice is refused (upstream ignores it): call opt.train() before stepping again; nothing was changed`,
+      );
+    }
     groups.forEach((g, gi) => {
       if (this.#mode(gi) === train) return;
       const b1 = this.beta1(g.options);

@@ -11,10 +11,13 @@
 // `step()` is synchronous, at most one call is in flight per realm, and
 // nothing is ever queued: dispose() never leaves work behind.
 //
-// Browsers: not in this milestone. There the pool has one thread and
-// `backendInfo().threads.reason` says why.
-import { ARGS, ARGS_SLOTS, CTL, CTL_WORDS, MAX_WORKERS, SPLIT_NAMES } from './protocol.js';
+// Browsers: Web Workers (./web-pool.ts) on the same arrays and protocol, where
+// the page is cross-origin isolated; elsewhere the pool has one thread and
+// `backendInfo().threads.reason` says why. A browser's main thread cannot
+// Atomics.wait: there the caller spins (./web-pool.ts says more).
+import { ARGS, ARGS_SLOTS, CTL, CTL_WORDS, HOOK_DIE, HOOK_HANG, HOOK_THROW, MAX_WORKERS, MODE_CHUNKS, SPLIT_GETTERS, SPLIT_NAMES } from './protocol.js';
 import { WORKER_SOURCE } from './worker-source.js';
+import { canBlock, startWebWorker, webPoolReason } from './web-pool.js';
 
 /** What `backendInfo().threads` reports. */
 export interface ThreadsInfo {
@@ -30,8 +33,20 @@ export interface ThreadsInfo {
 const CALLER_SPIN = 20000;
 /** Spins of an idle worker before it sleeps (short: the machine may have few cores). */
 const WORKER_SPIN = 2000;
-/** A call whose workers have not all answered after this long is an error. */
+/** A call whose workers have not all answered after this long is an error (a terminated worker never answers). */
 const CALL_TIMEOUT_MS = 30000;
+let callTimeout = CALL_TIMEOUT_MS;
+
+/**
+ * A kernel call the pool could not complete (a chunk threw, a worker exited or
+ * stopped answering). Every worker has stopped writing when it is thrown
+ * (finished, exited, or terminated); the pool is replaced at the next call.
+ * The step pipeline (src/step.ts) restores parameters and state from its
+ * snapshot and says so.
+ */
+export class PoolError extends Error {
+  override name = 'PoolError';
+}
 
 interface NodeWorker {
   unref(): void;
@@ -58,6 +73,9 @@ interface Slot {
   reply: NodePort;
   dead: boolean;
   online: Promise<void>;
+  /** Web Workers only: running their loop; the error text of a chunk that threw */
+  up?: boolean;
+  take?: () => string | undefined;
 }
 
 interface Attached {
@@ -84,11 +102,12 @@ function available(): number {
 
 /** Why this engine cannot run a pool, or undefined where it can. */
 export function unsupportedReason(): string | undefined {
+  if (!workerThreads()) {
+    const web = webPoolReason();
+    if (web !== undefined) return web;
+  }
   if (typeof SharedArrayBuffer !== 'function' || typeof Atomics !== 'object') {
     return 'SharedArrayBuffer is not available (a browser page needs cross-origin isolation: COOP/COEP headers)';
-  }
-  if (!workerThreads()) {
-    return 'the worker pool uses Node worker_threads (process.getBuiltinModule, Node >= 20.16); Web Workers are not implemented yet';
   }
   return undefined;
 }
@@ -119,7 +138,7 @@ export function defaultThreads(): number {
  */
 export async function configurePool(threads: 'auto' | number, notSupported: string | undefined): Promise<ThreadsInfo> {
   const want = threads === 'auto' ? Math.min(16, available()) : threads;
-  const why = notSupported ?? unsupportedReason();
+  const why = unsupportedReason() ?? notSupported;
   if (why !== undefined) {
     size = 1;
     sizeReason = want > 1 ? why : undefined;
@@ -152,11 +171,15 @@ function ensureBuffers(): { ctl: Int32Array; args: Float64Array } {
 
 /** Starts workers until `count` live ones exist (replacing dead ones). */
 function ensureWorkers(count: number): void {
-  const w = workerThreads()!;
+  const w = workerThreads();
   const { ctl } = ensureBuffers();
   for (let i = 0; i < count; i++) {
     const old = slots[i];
     if (old && !old.dead) continue;
+    if (!w) {
+      slots[i] = startWebWorker(i, ctl, args!, SPLIT_NAMES, SPLIT_GETTERS, WORKER_SPIN, attached, MAX_WORKERS);
+      continue;
+    }
     const channel = new w.MessageChannel();
     const replyChannel = new w.MessageChannel();
     const worker = new w.Worker(WORKER_SOURCE, {
@@ -168,6 +191,7 @@ function ensureWorkers(count: number): void {
         reply: replyChannel.port2,
         index: i,
         names: SPLIT_NAMES,
+        getters: SPLIT_GETTERS,
         spin: WORKER_SPIN,
         seen: Atomics.load(ctl, CTL.SEQ + i),
       },
@@ -195,6 +219,19 @@ function ensureWorkers(count: number): void {
   }
 }
 
+/**
+ * Whether workers 1..parts-1 are running. Always in Node; a browser's Web
+ * Workers start only once the calling thread returns to its event loop, so
+ * until then this starts them and says no, and the call runs on the calling
+ * thread (src/threads/split.ts).
+ */
+export function poolReady(parts: number): boolean {
+  if (workerThreads()) return true;
+  ensureWorkers(parts - 1);
+  for (let i = 0; i < parts - 1; i++) if (!slots[i]!.up) return false;
+  return true;
+}
+
 /** Hands an optimizer's shared memory to every worker (each instantiates the threads module on it once); returns its id. */
 export function attachMemory(memory: WebAssembly.Memory, module: WebAssembly.Module): number {
   const id = nextId++;
@@ -212,19 +249,27 @@ export function detachMemory(id: number): void {
 
 /**
  * Runs one kernel call in `parts` chunks: posts chunks 1.. to workers, runs
- * `own()` (chunk 0) on the calling thread, waits for the rest. Throws, after
- * every worker has stopped, if a chunk threw, a worker died or the call timed
- * out; `what` names the call in that message.
+ * `own(args)` (chunk 0) on the calling thread, waits for the rest. `mode`
+ * (protocol.ts) says how chunks are cut; `extra` goes to ARGS.WSTRIDE. Throws,
+ * after every worker has stopped, if a chunk threw, a worker died or the call
+ * timed out; `what` names the call in that message.
  */
-export function runSplit(what: string, memId: number, kernel: number, nptr: number, callArgs: ArrayLike<number>, tiny: number, parts: number, own: () => void): void {
+export function runSplit(
+  what: string, memId: number, kernel: number, nptr: number, callArgs: ArrayLike<number>, tiny: number, parts: number,
+  own: (args: Float64Array) => void, mode = MODE_CHUNKS, extra = 0,
+): void {
   splitCalls++;
   ensureWorkers(parts - 1);
   const { ctl, args } = ensureBuffers();
   for (let i = 0; i < callArgs.length; i++) args[i] = callArgs[i]!;
   args[ARGS.TINY] = tiny;
+  args[ARGS.WSTRIDE] = extra;
+  ctl[CTL.MODE] = mode;
   ctl[CTL.MEM] = memId;
-  ctl[CTL.KERNEL] = failNext ?? kernel;
-  failNext = undefined;
+  ctl[CTL.KERNEL] = kernel;
+  const hook = failNext !== undefined && --failIn === 0 ? failNext : 0;
+  ctl[CTL.HOOK] = hook;
+  if (hook !== 0) failNext = undefined;
   ctl[CTL.NPTR] = nptr;
   ctl[CTL.NARGS] = callArgs.length;
   ctl[CTL.PARTS] = parts;
@@ -236,23 +281,25 @@ export function runSplit(what: string, memId: number, kernel: number, nptr: numb
   }
   let ownError: unknown;
   try {
-    own();
+    own(args);
   } catch (e) {
     ownError = e;
   }
+  // test hook: the workers hang after their chunk; kill them as something outside might (nothing answers: the timeout finds it)
+  if (hook === HOOK_HANG) for (let i = 0; i < parts - 1; i++) void slots[i]!.worker.terminate();
   let spins = 0;
   const start = Date.now();
   for (;;) {
     const r = Atomics.load(ctl, CTL.REMAIN);
     if (r === 0) break;
     if (++spins < CALLER_SPIN) continue;
-    Atomics.wait(ctl, CTL.REMAIN, r, 100);
-    if (Date.now() - start > CALL_TIMEOUT_MS) {
+    if (canBlock()) Atomics.wait(ctl, CTL.REMAIN, r, 100);
+    else spins = 0; // a browser's main thread: keep spinning, check the time limit every CALLER_SPIN spins
+    if (Date.now() - start > callTimeout) {
       resetPool();
-      throw new Error(
-        `${what}: ${r} worker(s) of the thread pool did not finish within ${CALL_TIMEOUT_MS / 1000} s; the pool was ` +
-          `restarted. The step was not completed and the step count was not advanced, but parameters and ` +
-          `optimizer state may be partly updated (chunks that finished): restore them from a checkpoint`,
+      throw new PoolError(
+        `${what}: ${r} worker(s) of the thread pool did not finish within ${callTimeout / 1000} s (killed or hung); ` +
+          `they were terminated and the pool is replaced at the next call`,
       );
     }
   }
@@ -261,6 +308,9 @@ export function runSplit(what: string, memId: number, kernel: number, nptr: numb
   if (err !== 0) {
     const messages: string[] = [];
     for (const s of slots) {
+      const text = s.take?.();
+      if (text !== undefined) messages.push(`worker ${slots.indexOf(s) + 1}: ${text}`);
+      if (s.take) continue;
       for (let m = workerThreads()!.receiveMessageOnPort(s.reply); m; m = workerThreads()!.receiveMessageOnPort(s.reply)) {
         const msg = m.message as { index: number; message: string };
         messages.push(`worker ${msg.index + 1}: ${msg.message}`);
@@ -268,10 +318,8 @@ export function runSplit(what: string, memId: number, kernel: number, nptr: numb
     }
     if (err === 2) for (const s of slots) s.dead = true; // replaced by fresh workers at the next call (which one died is not known here)
     if (err === 2) resetPool();
-    throw new Error(
-      `${what}: ${err === 2 ? 'a worker of the thread pool exited during the call' : `a chunk threw in the thread pool (${messages.join('; ')})`}. ` +
-        `The step was not completed and the step count was not advanced, but parameters and optimizer state ` +
-        `may be partly updated (chunks the other threads finished): restore them from a checkpoint`,
+    throw new PoolError(
+      `${what}: ${err === 2 ? 'a worker of the thread pool exited during the call (the pool is replaced at the next call)' : `a chunk threw in the thread pool (${messages.join('; ')})`}`,
     );
   }
 }
@@ -299,7 +347,20 @@ export function poolStats(): { splitCalls: number; attached: number; workers: nu
 }
 
 let failNext: number | undefined;
-/** Test hook: the workers' chunks of the next split call exit their worker ('die') or throw ('throw'). */
-export function failNextCall(how: 'die' | 'throw'): void {
-  failNext = how === 'die' ? -2 : -3;
+let failIn = 0;
+/**
+ * Test hook: after running their chunks of the `at`-th split call from now
+ * (1: the next), the workers exit ('die'), throw ('throw'), or hang and are
+ * terminated by the caller ('kill': found by the call timeout, see setCallTimeout).
+ */
+export function failNextCall(how: 'die' | 'throw' | 'kill', at = 1): void {
+  failNext = how === 'die' ? HOOK_DIE : how === 'throw' ? HOOK_THROW : HOOK_HANG;
+  failIn = at;
+}
+
+/** Test hook: sets the call timeout in ms (default 30 s); returns the previous one. */
+export function setCallTimeout(ms: number): number {
+  const old = callTimeout;
+  callTimeout = ms;
+  return old;
 }

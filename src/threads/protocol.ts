@@ -10,7 +10,7 @@ export const CTL = {
   ERR: 1,
   /** the id of the memory (optimizer) the call works on */
   MEM: 2,
-  /** index of the kernel in the names list; -1 quits, -2 and -3 are test hooks (die, throw) */
+  /** index of the kernel in the names list; -1 quits */
   KERNEL: 3,
   /** how many leading arguments are pointers (the canonical order: pointers, then n, then scalars) */
   NPTR: 4,
@@ -20,26 +20,53 @@ export const CTL = {
   PARTS: 6,
   /** bumped whenever a memory is detached, so that workers drop their instance of it */
   GEN: 7,
+  /** how the call is split: MODE_CHUNKS, MODE_BLOCKS or MODE_ROWS */
+  MODE: 8,
+  /** test hook, after a worker's chunk: 0 none, HOOK_DIE exits, HOOK_THROW throws, HOOK_HANG blocks until terminated */
+  HOOK: 9,
   /** worker i's sequence word is SEQ + i: bumped (and notified) to hand it a call */
   SEQ: 16,
 } as const;
 
 /** Float64 slots of the argument array. */
 export const ARGS = {
+  /** MODE_ROWS: bytes between the threads' gemm scratch panels (chunk c uses w + c*WSTRIDE) */
+  WSTRIDE: 30,
   /** the flush threshold the caller's instance has (setFlushThreshold is per instance) */
   TINY: 31,
   /** at most this many kernel arguments, in slots 0.. */
   MAX_ARGS: 24,
   /** worker i writes its chunk's return value to RESULT + i (NaN: its chunk was empty) */
   RESULT: 32,
+  /** MODE_BLOCKS: block j's value(s) at PARTIALS + 2j (and + 2j + 1), written by whichever thread ran it */
+  PARTIALS: 32 + 64,
 } as const;
+
+/** Test hooks (CTL.HOOK): what each worker does after running its chunk of the next call. */
+export const HOOK_DIE = 1;
+export const HOOK_THROW = 2;
+export const HOOK_HANG = 3;
+
+/** Split modes (CTL.MODE). */
+export const MODE_CHUNKS = 0;
+export const MODE_BLOCKS = 1;
+export const MODE_ROWS = 2;
+
+/**
+ * Elements per block of the blocked reductions: assembly/norm.ts REDUCE_BLOCK
+ * (the kernels sum fixed blocks and add the block sums in order, so splitting
+ * whole blocks among threads gives the same bits).
+ */
+export const REDUCE_BLOCK = 16384;
+/** The most blocks one split call hands out (longer reductions run in rounds): 16M elements. */
+export const MAX_BLOCKS = 1024;
 
 /** The most workers a pool can hold (control words SEQ..SEQ + MAX_WORKERS - 1). */
 export const MAX_WORKERS = 64;
 /** Int32 words of the control array. */
 export const CTL_WORDS = CTL.SEQ + MAX_WORKERS;
 /** Float64 slots of the argument array. */
-export const ARGS_SLOTS = 32 + MAX_WORKERS;
+export const ARGS_SLOTS = ARGS.PARTIALS + 2 * MAX_BLOCKS;
 
 /**
  * Chunk length for `n` elements in `parts` chunks: ceil(n / parts) rounded up
@@ -55,22 +82,45 @@ export function chunkLength(n: number, parts: number): number {
  * of leading pointer arguments (then n, then scalars: src/wasm.ts). Every one
  * is elementwise: element i of its outputs depends on element i of its
  * inputs and the scalars only, so any split gives the same bits. Kernels not
- * listed (reductions: allFinite, the norms, dot, lambMoments' sums; gemm;
- * any kernel added later) run on the calling thread.
+ * listed here, in REDUCE_KERNELS or ROW_KERNELS (dot, Adafactor's, any
+ * kernel added later) run on the calling thread.
  */
 export const SPLIT_KERNELS: Readonly<Record<string, number>> = {
   sgd: 2, sgdMomentum: 3, momentum: 3, adagrad: 3, rmsprop: 3, rmspropMomentum: 4, rmspropCentered: 4,
   rmspropCenteredMomentum: 5, scale: 1, clampValue: 1, adam: 4, adamAmsgrad: 5, adadelta: 4, adamax: 4,
   nadam: 4, radam: 4, radamUnrectified: 4, rprop: 4, rpropFirst: 4, asgd: 3, asgdAverage: 3, lion: 3,
   lambApply: 3, axpy: 2, mulInto: 2, subInto: 3,
-  scheduleFreeAdamW: 4, scheduleFreeSgd: 3, scheduleFreeInterp: 2,
-  allFinite: 1,
+  scheduleFreeAdamW: 4, scheduleFreeSgd: 3, scheduleFreeInterp: 2, muonCopy: 2,
+  allFinite: 1, maxAbs: 1,
 };
 /**
  * Split kernels that return a value, and how the chunks' values combine:
- * allFinite is 1 exactly when every chunk's is (a logical AND: exact, so the
- * same for every split). Sums (the norms, dot, Lamb's) are not split.
+ * allFinite is 1 exactly when every chunk's is (a logical AND), maxAbs is the
+ * largest chunk's (NaN if any is NaN): both exact, so the same for every split.
  */
 export const AND_KERNELS: readonly string[] = ['allFinite'];
+export const MAX_KERNELS: readonly string[] = ['maxAbs'];
+/**
+ * Blocked reductions (MODE_BLOCKS), each with its number of leading pointer
+ * arguments and the getters that read its results after a call (none: the
+ * return value). The kernel sums fixed blocks of REDUCE_BLOCK elements and adds
+ * the block sums left to right; split, each thread runs whole blocks (one
+ * call per block), stores each block's sums in ARGS.PARTIALS, and the caller
+ * adds them left to right: bit for bit what one call on one thread gives.
+ * (dot, L-BFGS's, is not on the pool: L-BFGS has its own memory.)
+ */
+export const REDUCE_KERNELS: Readonly<Record<string, { nptr: number; getters: readonly string[] }>> = {
+  sumSquares: { nptr: 1, getters: [] },
+  sumAbs: { nptr: 1, getters: [] },
+  lambMoments: { nptr: 4, getters: ['lambParamSumSq', 'lambUpdateSumSq'] },
+};
+/**
+ * gemm splits by rows of C (MODE_ROWS): each row's sums run in the order k
+ * alone fixes (assembly/gemm.ts), so any row split gives the same bits. Thread
+ * c packs B into its own panel at w + c*ARGS.WSTRIDE.
+ */
+export const ROW_KERNELS: readonly string[] = ['gemm'];
 /** The split kernels' names; the workers look a kernel up by its index here. */
-export const SPLIT_NAMES: readonly string[] = Object.keys(SPLIT_KERNELS);
+export const SPLIT_NAMES: readonly string[] = [...Object.keys(SPLIT_KERNELS), ...Object.keys(REDUCE_KERNELS), ...ROW_KERNELS];
+/** Per name in SPLIT_NAMES, the getters of a blocked reduction (empty otherwise). */
+export const SPLIT_GETTERS: readonly (readonly string[])[] = SPLIT_NAMES.map((n) => REDUCE_KERNELS[n]?.getters ?? []);

@@ -4,18 +4,27 @@
 // `parts` contiguous chunks of chunkLength(n, parts) elements (a multiple of
 // 16: 64 bytes): chunk c covers [c*L, min(n, (c+1)*L)), every pointer
 // argument advanced by 4*c*L bytes. The calling thread runs chunk 0.
-// Everything else (reductions, gemm, kernels added later) runs on the calling
-// thread, so results are bit-identical for every thread count.
+// The blocked reductions (REDUCE_KERNELS: the norms, Lamb's first pass) hand
+// out whole blocks of REDUCE_BLOCK elements and add the block sums in block
+// order on the caller; gemm hands out rows of C. Everything else (Adafactor,
+// dot, kernels added later) runs on the calling thread, so results are
+// bit-identical for every thread count.
 import type { Kernels } from '../wasm.js';
-import { AND_KERNELS, chunkLength, SPLIT_KERNELS, SPLIT_NAMES } from './protocol.js';
-import { runSplit, workerResult } from './pool.js';
+import {
+  AND_KERNELS, ARGS, chunkLength, MAX_BLOCKS, MAX_KERNELS, MODE_BLOCKS, MODE_ROWS, REDUCE_BLOCK, REDUCE_KERNELS, ROW_KERNELS,
+  SPLIT_KERNELS, SPLIT_NAMES,
+} from './protocol.js';
+import { poolReady, runSplit, workerResult } from './pool.js';
 
 /**
  * Calls with fewer elements than this run on the calling thread: waking a
- * worker costs tens of microseconds (bench/threads.mjs measures where 2
- * threads start to win).
+ * worker costs tens of microseconds. Measured on a quiet 2-core machine (load
+ * average 0.9; `node bench/threads.mjs --rounds=11`, Adam zero-copy, 1 vs 2
+ * threads): 4K 0.90x, 8K 1.23x, 16K 1.48x, 1M 1.81x; so 2 threads win from
+ * 8,192 elements. (Under load, 8 to 16 runnable processes on 2 cores, 2
+ * threads lose at every size: see the README.)
  */
-export const DEFAULT_SPLIT_THRESHOLD = 65536;
+export const DEFAULT_SPLIT_THRESHOLD = 8192;
 let threshold = DEFAULT_SPLIT_THRESHOLD;
 
 /** Sets the split threshold in elements (tests use small ones to split odd tails); returns the previous one. */
@@ -25,11 +34,76 @@ export function setSplitThreshold(n: number): number {
   return old;
 }
 
+/**
+ * gemm splits when m*n*k reaches this many times the split threshold (a
+ * product does about one multiply-add per element per k, so it outweighs a
+ * wake-up far sooner than a streaming kernel).
+ */
+const GEMM_WORK_PER_ELEMENT = 16;
+
+/** Index of `name` among the getters of the blocked reductions (-1: not one). */
+function getterIndex(name: string): number {
+  for (const r of Object.values(REDUCE_KERNELS)) if (r.getters.includes(name)) return r.getters.indexOf(name);
+  return -1;
+}
+
+/**
+ * A blocked reduction (protocol.ts REDUCE_KERNELS) split across `parts`
+ * threads: rounds of at most MAX_BLOCKS blocks; in each, thread c runs blocks
+ * [c*per, (c+1)*per) one call each and stores their sums; the caller adds
+ * them in block order, exactly as the kernel adds its block sums on one
+ * thread. Kernels with getters (lambMoments) get their sums through
+ * `setSums`; others return their sum.
+ */
+function blocked(
+  what: string, fn: (...a: number[]) => unknown, memId: number, kernel: number, nptr: number, getters: readonly (() => number)[],
+  parts: number, tiny: () => number, setSums: (s: number[] | undefined) => void,
+): (...a: number[]) => unknown {
+  const ngetters = getters.length;
+  return (...a: number[]) => {
+    const n = a[nptr]!;
+    if (parts < 2 || n < threshold || n <= REDUCE_BLOCK || !poolReady(parts)) {
+      setSums(undefined);
+      return fn(...a);
+    }
+    let s0 = 0;
+    let s1 = 0;
+    const round = a.slice();
+    for (let from = 0; from < n; from += MAX_BLOCKS * REDUCE_BLOCK) {
+      for (let i = 0; i < nptr; i++) round[i] = a[i]! + 4 * from;
+      const len = Math.min(n - from, MAX_BLOCKS * REDUCE_BLOCK);
+      round[nptr] = len;
+      const blocks = Math.ceil(len / REDUCE_BLOCK);
+      const per = Math.ceil(blocks / parts);
+      let partials: Float64Array | undefined;
+      runSplit(what, memId, kernel, nptr, round, tiny(), parts, (args) => {
+        partials = args;
+        const own = round.slice();
+        for (let j = 0; j < Math.min(per, blocks); j++) {
+          for (let i = 0; i < nptr; i++) own[i] = round[i]! + 4 * j * REDUCE_BLOCK;
+          own[nptr] = Math.min(REDUCE_BLOCK, len - j * REDUCE_BLOCK);
+          const r = fn(...own) as number;
+          if (ngetters === 0) args[ARGS.PARTIALS + 2 * j] = r;
+          else for (let g = 0; g < ngetters; g++) args[ARGS.PARTIALS + 2 * j + g] = getters[g]!();
+        }
+      }, MODE_BLOCKS);
+      for (let j = 0; j < blocks; j++) {
+        s0 += partials![ARGS.PARTIALS + 2 * j]!;
+        if (ngetters > 1) s1 += partials![ARGS.PARTIALS + 2 * j + 1]!;
+      }
+    }
+    setSums(ngetters === 0 ? undefined : [s0, s1]);
+    return ngetters === 0 ? s0 : undefined;
+  };
+}
+
 /** `raw`'s kernels, with the elementwise ones split across `parts` threads for memory `memId`. */
 export function splitKernels(owner: string, raw: Kernels, memId: number, parts: number): Kernels {
   const out: Record<string, unknown> = {};
   const r = raw as unknown as Record<string, unknown>;
   let tiny = 0;
+  /** the sums of the last blocked reduction with getters (Lamb's), when it was split; read by those getters */
+  let lastSums: number[] | undefined;
   for (const name of Object.keys(r)) {
     const f = r[name];
     if (typeof f !== 'function') {
@@ -37,21 +111,40 @@ export function splitKernels(owner: string, raw: Kernels, memId: number, parts: 
       continue;
     }
     const fn = f as (...a: number[]) => unknown;
+    const kernel = SPLIT_NAMES.indexOf(name);
+    const what = `${owner}.step (kernel ${name})`;
     const nptr = SPLIT_KERNELS[name];
+    const reduce = REDUCE_KERNELS[name];
     if (name === 'setFlushThreshold') {
       out[name] = (t: number) => {
         tiny = t;
         fn(t);
       };
+    } else if (reduce !== undefined) {
+      out[name] = blocked(what, fn, memId, kernel, reduce.nptr, reduce.getters.map((g) => r[g] as () => number), parts, () => tiny, (sums) => (lastSums = sums));
+    } else if (ROW_KERNELS.includes(name)) {
+      const workBytes = (raw as unknown as { gemmWorkBytes: (n: number, k: number) => number }).gemmWorkBytes;
+      out[name] = (...a: number[]) => {
+        // gemm(a, b, c, w, m, n, k, lda, ldb, ldc, transB, alpha, beta)
+        const m = a[4]!, n = a[5]!, k = a[6]!;
+        if (parts < 2 || m < 8 || k <= 0 || m * n * k < GEMM_WORK_PER_ELEMENT * threshold || !poolReady(parts)) return fn(...a);
+        const rows = Math.ceil(Math.ceil(m / parts) / 4) * 4;
+        const stride = Math.ceil(workBytes(n, k) / 64) * 64;
+        runSplit(what, memId, kernel, 4, a, tiny, parts, () => {
+          const own = a.slice();
+          own[4] = Math.min(m, rows);
+          fn(...own);
+        }, MODE_ROWS, stride);
+      };
     } else if (nptr === undefined) {
-      out[name] = fn;
+      const getter = getterIndex(name);
+      out[name] = getter < 0 ? fn : () => (lastSums ? lastSums[getter]! : fn());
     } else {
-      const kernel = SPLIT_NAMES.indexOf(name);
-      const what = `${owner}.step (kernel ${name})`;
       const and = AND_KERNELS.includes(name);
+      const max = MAX_KERNELS.includes(name);
       out[name] = (...a: number[]) => {
         const n = a[nptr]!;
-        if (parts < 2 || n < threshold) return fn(...a);
+        if (parts < 2 || n < threshold || !poolReady(parts)) return fn(...a);
         const len = chunkLength(n, parts);
         let result: unknown;
         runSplit(what, memId, kernel, nptr, a, tiny, parts, () => {
@@ -61,6 +154,15 @@ export function splitKernels(owner: string, raw: Kernels, memId: number, parts: 
         });
         if (and) {
           for (let i = 0; i < parts - 1; i++) if (workerResult(i) === 0) result = 0;
+        } else if (max) {
+          // exact and order-free: NaN if any chunk's is NaN, else the largest (an empty chunk: NaN slot, skipped)
+          let r = result as number;
+          for (let i = 0; i < parts - 1; i++) {
+            const w = workerResult(i);
+            if ((i + 1) * len >= n) continue; // worker i's chunk (chunk i + 1) is empty
+            r = Number.isNaN(w) || Number.isNaN(r) ? NaN : Math.max(r, w);
+          }
+          result = r;
         }
         return result;
       };

@@ -4,7 +4,8 @@
 // dependency, and runs as CommonJS or as a module (a worker inherits
 // --input-type=module): no require, no import. The protocol (one control word array `ctl` and one argument
 // array `args`, both on SharedArrayBuffers) is described in ./protocol.ts.
-import { ARGS, CTL } from './protocol.js';
+import { ARGS, CTL, HOOK_DIE, HOOK_HANG, HOOK_THROW } from './protocol.js';
+import { CHUNK_SOURCE } from './chunk-source.js';
 
 /**
  * The worker's loop: wait until the main thread bumps this worker's sequence
@@ -17,7 +18,7 @@ export const WORKER_SOURCE = `'use strict';
 const { workerData, receiveMessageOnPort } = process.getBuiltinModule('node:worker_threads');
 const C = ${JSON.stringify(CTL)};
 const A = ${JSON.stringify(ARGS)};
-const { ctlBuffer, argsBuffer, port, reply, index, names, spin } = workerData;
+const { ctlBuffer, argsBuffer, port, reply, index, names, getters, spin } = workerData;
 const ctl = new Int32Array(ctlBuffer);
 const args = new Float64Array(argsBuffer);
 const instances = new Map();
@@ -45,28 +46,13 @@ process.on('exit', () => {
   finish();
 });
 const call = new Array(A.MAX_ARGS);
+${CHUNK_SOURCE}
 function run() {
   const memId = ctl[C.MEM];
   let k = instances.get(memId);
   if (k === undefined) { drain(); k = instances.get(memId); }
   if (k === undefined) throw new Error('memory ' + memId + ' was never attached to this worker');
-  const kernel = ctl[C.KERNEL];
-  if (kernel === -2) { process.exit(7); } // test hook: a worker that dies mid-step
-  if (kernel === -3) throw new Error('test hook: a chunk that throws');
-  const tiny = args[A.TINY];
-  if (tinyOf.get(memId) !== tiny) { k.setFlushThreshold(tiny); tinyOf.set(memId, tiny); }
-  const nptr = ctl[C.NPTR], nargs = ctl[C.NARGS], parts = ctl[C.PARTS];
-  const n = args[nptr];
-  const block = Math.ceil(Math.ceil(n / parts) / 16) * 16;
-  const start = (index + 1) * block;
-  const end = Math.min(n, start + block);
-  if (start >= end) { args[A.RESULT + index] = NaN; return; }
-  call.length = nargs;
-  for (let i = 0; i < nargs; i++) call[i] = args[i];
-  for (let i = 0; i < nptr; i++) call[i] += start * 4;
-  call[nptr] = end - start;
-  const r = k[names[kernel]].apply(null, call);
-  args[A.RESULT + index] = typeof r === 'number' ? r : NaN;
+  runChunk(k);
 }
 reply.postMessage({ ready: true });
 for (;;) {
@@ -78,7 +64,14 @@ for (;;) {
   if (ctl[C.KERNEL] === -1) break;
   if (ctl[C.GEN] !== gen) { gen = ctl[C.GEN]; drain(); }
   busy = true;
-  try { run(); }
+  try {
+    run();
+    // test hooks, after the chunk has written its part: a worker dying, a chunk throwing, a worker hanging mid-step
+    const hook = ctl[C.HOOK];
+    if (hook === ${HOOK_DIE}) process.exit(7);
+    if (hook === ${HOOK_THROW}) throw new Error('test hook: a chunk that throws');
+    if (hook === ${HOOK_HANG}) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+  }
   catch (e) { Atomics.store(ctl, C.ERR, 1); reply.postMessage({ index, message: String(e && e.message || e) }); }
   busy = false;
   finish();

@@ -194,6 +194,7 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
         addr,
         tensors: frozen,
         scratchFloats: 0,
+        scratchThreads: 1,
         allocated,
         step: 0,
         started,
@@ -566,6 +567,7 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
       gradRegion: [0, 0],
       tiny: 0,
       heap: new Float32Array(0),
+      shadow: undefined,
     };
   }
 

@@ -11,9 +11,9 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** The Content-Security-Policy every page is served with (see tools/static-server.mjs). */
 export { CSP };
 
-/** Serves `root` on 127.0.0.1 (a free port) with the CSP above. */
-export function serve(root = ROOT): Promise<{ url: string; close: () => Promise<void> }> {
-  return serveDir(root);
+/** Serves `root` on 127.0.0.1 (a free port) with the CSP above; `isolated`: with COOP/COEP too (tools/static-server.mjs). */
+export function serve(root = ROOT, options: { isolated?: boolean } = {}): Promise<{ url: string; close: () => Promise<void> }> {
+  return serveDir(root, options);
 }
 
 export async function launch(): Promise<Browser> {

@@ -135,6 +135,35 @@ describe('the playground in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('EMA draws a dashed EMA of each path next to it, with f at the EMA in the legend, as averagedTrajectory in Node', async () => {
+    await page.selectOption('#function', 'beale');
+    await page.check('#ema');
+    await page.fill('#ema-decay', '0.95');
+    await page.click('#run');
+    await page.waitForSelector('svg.contour[data-state=done]', { timeout: 20_000 });
+    expect(await page.isHidden('#error')).toBe(true);
+    const ids = await checked();
+    expect(await page.$$eval('svg.contour polyline.ema', (ps) => ps.length)).toBe(ids.length);
+    expect(await page.$$eval('svg.contour polyline:not(.ema)', (ps) => ps.length)).toBe(ids.length);
+    const shown = Number(await attr('#race-legend li[data-optimizer=adam] .value.ema', 'data-f'));
+    await lib.ready();
+    const fn = lib.testFunctions.beale;
+    const adam = new lib.Adam([Float32Array.from(fn.start)], { lr: Number(await page.inputValue('tr[data-optimizer=adam] input.lr')), betas: [0.9, 0.999] });
+    const t = lib.trajectory(adam, fn, { steps: 500 });
+    adam.dispose();
+    expect(shown).toBe(lib.averagedTrajectory(t, fn, { mode: 'ema', decay: 0.95 }).value[500]);
+    // a decay outside [0, 1] is reported, naming the field
+    await page.fill('#ema-decay', '2');
+    await page.click('#run');
+    expect(await page.textContent('#error')).toBe('EMA decay: expected a number from 0 to 1, got "2"');
+    await page.fill('#ema-decay', '0.99');
+    await page.uncheck('#ema');
+    await page.click('#run');
+    await page.waitForSelector('svg.contour[data-state=done]', { timeout: 20_000 });
+    expect(await page.$$eval('svg.contour polyline.ema', (ps) => ps.length)).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
   it('Train trains on the digits with live loss curves and a results table', async () => {
     const ids = await checked();
     await page.click('#train');
