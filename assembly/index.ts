@@ -18,6 +18,7 @@ export { radam, radamUnrectified } from './radam';
 export { rprop, rpropFirst } from './rprop';
 export { asgd, asgdAverage } from './asgd';
 export { lion } from './lion';
+export { adam8bit, lion8bit } from './eightbit';
 export { lambMoments, lambApply, lambParamSumSq, lambUpdateSumSq } from './lamb';
 export { tfSgd, tfMomentum, tfAdagrad, tfAdadelta, tfAdam, tfAdamax, tfRmsprop, tfRmspropCentered } from './tfjs';
 export { gemm, gemmWorkBytes } from './gemm';

@@ -18,7 +18,7 @@ import { analyse, printReport, progressLine } from './lib/report.mjs';
 import { writeCharts } from './lib/charts.mjs';
 
 /** The benches that run as their own script (bench/<name>.mjs) and only when --only names them: gemm (the matrix products), threads (1 vs 2 threads), averaging (AveragedParams.update). */
-const STANDALONE = ['gemm', 'threads', 'averaging'];
+const STANDALONE = ['gemm', 'threads', 'averaging', 'eightbit'];
 const VARIANTS = ['copy', 'copy-nocheck', 'zero-copy', 'zero-copy-nocheck'];
 /** From this size on, each kernel is also timed in rounds paired with the bandwidth probe. */
 const PROBE_AT_N = 1 << 24;
@@ -89,7 +89,7 @@ function parseArgs(argv) {
     else if (key === '--report') args.report = value;
     else if (key === '--help' || key === '-h') {
       console.log(
-        'npm run bench -- [--quick] [--sizes=1K,16K,...] [--optimizers=Adam,SGD] [--only=probe,kernels,many,mlp,tfjs,gemm,threads,averaging,jaxjs] [--no-tfjs] [--out=dir]\n' +
+        'npm run bench -- [--quick] [--sizes=1K,16K,...] [--optimizers=Adam,SGD] [--only=probe,kernels,many,mlp,tfjs,gemm,threads,averaging,eightbit,jaxjs] [--no-tfjs] [--out=dir]\n' +
           '  (gemm, the matrix products of bench/gemm.mjs, threads, 1 vs 2 threads of bench/threads.mjs, and averaging, AveragedParams.update\n' +
           '   of bench/averaging.mjs, and jaxjs, Adam vs jax-js of bench/jaxjs.mjs and\n   bench/jaxjs-browser.mjs, run only when --only names them)\n' +
           'npm run bench -- --report=bench/results/<run>.json   (print the report and redraw the charts of a saved run)',
@@ -132,7 +132,7 @@ if (args.report) {
   console.log(`\n${written.map((f) => `wrote ${f}`).join('\n')}`);
   process.exit(0);
 }
-// --only=gemm, threads, averaging: bench/<name>.mjs (its own process and flags, its own report
+// --only=gemm, threads, averaging, eightbit: bench/<name>.mjs (its own process and flags, its own report
 // in bench/results/<name>-<stamp>.md), then the rest if asked
 for (const name of STANDALONE) {
   if (!args.sections.includes(name)) continue;

@@ -88,7 +88,7 @@ function optionsOf(h: Readonly<Record<string, number>>): Record<string, unknown>
 const PALETTE = [
   '#4e79a7', '#17becf', '#2ca02c', '#8c564b', '#e6a000', '#d62728', '#9467bd', '#7f7f7f', '#bcbd22', '#ff7f0e',
   '#1f3b73', '#4b4b4b', '#9c755f', '#e377c2', '#b07aa1', '#59a14f', '#f28e2b',
-  '#76b7b2', '#edc948', '#af7aa1', '#ff9da7',
+  '#76b7b2', '#edc948', '#af7aa1', '#ff9da7', '#499894', '#d37295', '#8cd17d',
 ];
 /** Selected when the page opens (the others are one click away). */
 const SELECTED = new Set(['sgd', 'nesterov', 'momentum', 'adagrad', 'rmsprop', 'adam', 'adamw', 'lion']);

@@ -34,7 +34,7 @@ export function makeGroupView<O extends object, S extends Scalars>(
         const copy = readInput(`${spec.name}.${name}`, () => readPlain(spec.name, name, value));
         const stored = checkOption(spec, spec.name, name, key, copy);
         const next = { ...group.options, [key]: stored } as O;
-        checkGroup(spec, spec.name, `paramGroups[${gi}] (setting ${key} to ${describe(copy)})`, next, group.allocated);
+        checkGroup(spec, spec.name, `paramGroups[${gi}] (setting ${key} to ${describe(copy)})`, next, group);
         group.options = next;
       },
     });

@@ -27,6 +27,10 @@ export interface Group<O, S extends Scalars> {
   tensors: readonly TensorSlot[];
   /** buffers allocated for this group */
   allocated: readonly string[];
+  /** floats of the group's scratch region (MethodSpec.scratchFloats, fixed at construction) */
+  scratchFloats: number;
+  /** the threads its scratch was sized for */
+  scratchThreads: number;
   step: number;
   started: Set<string>;
   /** running scalars (MethodSpec.scalarNames); undefined before the group's first step */
@@ -105,13 +109,16 @@ export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, 
   // per-group working memory (MethodSpec.scratchFloats), after every state buffer
   const scratch = specs.map((s) => pad4(spec.scratchFloats?.(s.lengths.map((n, i) => s.shapes[i] ?? [n]), s.options, threads) ?? 0));
   const scratchFloats = scratch.reduce((a, b) => a + b, 0);
-  const base0 = 64;
+  // the method's constants (MethodSpec.constants) lie between the 64 reserved bytes and the parameters
+  const constants = spec.constants?.();
+  const base0 = 64 + FLOAT * pad4(Math.ceil((constants?.length ?? 0) / FLOAT));
   // on the pool: a copy of the parameters and state, after the scratch (a failed step is undone from it; option undoOnFailure)
   const shadowFloats = undo && Arena.pooled(threads) ? totalFloats + stateFloats : 0;
   const bytes = base0 + FLOAT * (2 * totalFloats + stateFloats + scratchFloats + shadowFloats);
   const arena = Arena.acquire(spec.name, bytes, owner, true, threads);
   arena.kernels.setFlushThreshold(FLT_MIN); // a pooled instance may carry another's setting
   const buffer = arena.buffer;
+  if (constants) new Uint8Array(buffer, 64, constants.length).set(constants);
 
   const gradBase = base0 + FLOAT * totalFloats;
   let pOff = base0;
@@ -133,7 +140,7 @@ export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, 
       if (init !== 0) new Float32Array(buffer, sOff, s.sizes[b]!).fill(init);
       sOff += FLOAT * s.sizes[b]!;
     }
-    const addr: GroupAddresses = { p: pOff, g: pOff + (gradBase - base0), state, n, sizes: s.sizes, scratch: scratch[gi]! ? wOff : 0 };
+    const addr: GroupAddresses = { p: pOff, g: pOff + (gradBase - base0), state, n, sizes: s.sizes, scratch: scratch[gi]! ? wOff : 0, constants: constants ? 64 : 0 };
     wOff += FLOAT * scratch[gi]!;
     const indices: number[] = [];
     const tensors: TensorSlot[] = [];
@@ -174,6 +181,8 @@ export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, 
       addr,
       tensors: frozenTensors,
       allocated: s.allocated,
+      scratchFloats: scratch[gi]!,
+      scratchThreads: threads,
       step: 0,
       started,
       scalars: undefined,

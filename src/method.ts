@@ -19,6 +19,8 @@ export interface GroupAddresses {
   sizes: Record<string, number>;
   /** the group's scratch region (MethodSpec.scratchFloats; 16-byte aligned), 0 when it has none */
   scratch: number;
+  /** the method's constants (MethodSpec.constants; 16-byte aligned, shared by every group), 0 when it has none */
+  constants: number;
 }
 
 /** Where one tensor's part of one state buffer lies: byte offset from the start of that buffer, and floats. */
@@ -150,6 +152,13 @@ export interface MethodSpec<O extends object, S extends Scalars = Scalars> {
    * the optimizer's steps use (per-thread working memory). Default 0.
    */
   scratchFloats?(shapes: readonly (readonly number[])[], o: O, threads?: number): number;
+  /**
+   * Read-only bytes every step reads (the 8-bit methods' quantization maps and
+   * tables): written once into the optimizer's memory at construction, before
+   * the parameters, at GroupAddresses.constants. Not state: state dicts and
+   * checkpoints do not hold them.
+   */
+  constants?(): Uint8Array;
   /** Constraints on the running scalars of a loaded state dict, beyond being finite; returns what is wrong, or undefined. */
   checkScalars?(s: Readonly<S>): string | undefined;
   /** Applies one step to one group: calls its kernel(s). */

@@ -3,7 +3,7 @@
 // ignored implementation switches), param groups, and one hyperparameter at a
 // time (what paramGroups' setters and loadStateDict use).
 import { checkNormType, type NormType } from './clip.js';
-import type { MethodSpec, Scalars } from './method.js';
+import type { MethodSpec, Scalars, TensorSlot } from './method.js';
 import { Foreign, lengthOf } from './input.js';
 import { checkFloat32Array, checkRule, describe, isFloat32Array, type Rule } from './validate.js';
 
@@ -114,17 +114,54 @@ export function checkOption<O extends object, S extends Scalars>(spec: MethodSpe
   return typeof value === 'number' ? value + 0 : value;
 }
 
-/** Checks the constraints between a group's options and, given `allocated`, that its state buffers exist. */
-export function checkGroup<O extends object, S extends Scalars>(spec: MethodSpec<O, S>, owner: string, where: string, o: O, allocated?: readonly string[]): void {
+/** What of a group's layout was fixed at construction: its buffers, each tensor's part of them, its scratch. */
+export interface FixedLayout {
+  readonly allocated: readonly string[];
+  readonly tensors: readonly TensorSlot[];
+  readonly scratchFloats: number;
+  /** the threads the scratch was sized for (MethodSpec.scratchFloats' `threads`) */
+  readonly scratchThreads: number;
+}
+
+/**
+ * Checks the constraints between a group's options and, given the group's
+ * layout, that these options fit it: its state buffers exist, and every
+ * tensor's part of them (MethodSpec.bufferLength) and the scratch
+ * (MethodSpec.scratchFloats) are what the group was created with (the 8-bit
+ * methods' blockSize and min8bitSize decide both).
+ */
+export function checkGroup<O extends object, S extends Scalars>(spec: MethodSpec<O, S>, owner: string, where: string, o: O, group?: FixedLayout): void {
   const problem = spec.check?.(o);
   if (problem) throw new RangeError(`${owner}: invalid options in ${where}: ${problem}`);
-  if (allocated) {
-    const missing = spec.buffers(o).filter((b) => !allocated.includes(b));
-    if (missing.length) {
+  if (!group) return;
+  const missing = spec.buffers(o).filter((b) => !group.allocated.includes(b));
+  if (missing.length) {
+    throw new RangeError(
+      `${owner}: invalid options in ${where}: they need the state buffer(s) ${missing.join(', ')}, ` +
+        `which this group was not created with (state buffers are allocated once, at construction, so that ` +
+        `views never move); create the optimizer with these options instead`,
+    );
+  }
+  const created = `(the state's layout is fixed at construction, so that views never move); create the optimizer with these options instead`;
+  if (spec.bufferLength) {
+    for (const [ti, t] of group.tensors.entries()) {
+      for (const b of group.allocated) {
+        const now = t.state[b]?.length ?? null;
+        const next = spec.bufferLength(b, t.shape, o);
+        if (next !== now) {
+          throw new RangeError(
+            `${owner}: invalid options in ${where}: they give tensor ${ti} of this group ${next ?? 'no'} float(s) of ${b}, ` +
+              `where it was created with ${now ?? 'none'} ${created}`,
+          );
+        }
+      }
+    }
+  }
+  if (spec.scratchFloats) {
+    const next = (spec.scratchFloats(group.tensors.map((t) => t.shape), o, group.scratchThreads) + 3) & ~3; // padded to 4, as the layout does
+    if (next !== group.scratchFloats) {
       throw new RangeError(
-        `${owner}: invalid options in ${where}: they need the state buffer(s) ${missing.join(', ')}, ` +
-          `which this group was not created with (state buffers are allocated once, at construction, so that ` +
-          `views never move); create the optimizer with these options instead`,
+        `${owner}: invalid options in ${where}: a step with them needs ${next} float(s) of scratch, where this group was created with ${group.scratchFloats} ${created}`,
       );
     }
   }

@@ -13,6 +13,9 @@ import { ASGD, asgdSpec } from './optimizers/asgd.js';
 import { Lamb, lambSpec } from './optimizers/lamb.js';
 import { Adafactor, adafactorSpec } from './optimizers/adafactor.js';
 import { Lion, lionSpec } from './optimizers/lion.js';
+import { Adam8bit, adam8bitSpec } from './optimizers/adam8bit.js';
+import { AdamW8bit, adamw8bitSpec } from './optimizers/adamw8bit.js';
+import { Lion8bit, lion8bitSpec } from './optimizers/lion8bit.js';
 import { Momentum, momentumSpec } from './optimizers/momentum.js';
 import { Muon, muonSpec } from './optimizers/muon.js';
 import { NAdam, nadamSpec } from './optimizers/nadam.js';
@@ -35,6 +38,9 @@ export { ASGD, type ASGDOptions } from './optimizers/asgd.js';
 export { Lamb, type LambOptions } from './optimizers/lamb.js';
 export { Adafactor, type AdafactorOptions } from './optimizers/adafactor.js';
 export { Lion, type LionOptions } from './optimizers/lion.js';
+export { Adam8bit, type Adam8bitOptions } from './optimizers/adam8bit.js';
+export { AdamW8bit, type AdamW8bitOptions } from './optimizers/adamw8bit.js';
+export { Lion8bit, type Lion8bitOptions } from './optimizers/lion8bit.js';
 export { Momentum, type MomentumOptions } from './optimizers/momentum.js';
 export { Muon, type MuonOptions, type MuonAdjustLr } from './optimizers/muon.js';
 export { NAdam, type NAdamOptions } from './optimizers/nadam.js';
@@ -336,6 +342,33 @@ const ENTRIES = {
     demo: { lr: 0.2, lr2d: { rosenbrock: 1e-3, beale: 0.01, saddle: 0.01 }, fields: ['momentum'] },
     bench: { options: { lr: 1e-3 }, adaptive: false, note: 'on a 1 x n matrix (a row): bench/muon.mjs times real matrices' },
     matrices: true,
+  }),
+  Adam8bit: entry('Adam8bit', Adam8bit, adam8bitSpec, {
+    allState: { min8bitSize: 0 },
+    kernels: ['adam8bit', 'adam'],
+    reference: reference.Adam8bit,
+    summary: 'Adam with 8-bit blockwise state (one byte per moment and element, one absmax per block)',
+    follows: 'Dettmers et al. 2022, "8-bit Optimizers via Block-wise Quantization" (bitsandbytes.optim.Adam8bit)',
+    demo: { lr: 0.01, lr2d: { rosenbrock: 0.1, beale: 0.1, saddle: 0.01 }, fields: ['betas'] },
+    bench: { options: { lr: 1e-3, min8bitSize: 0 }, adaptive: true, note: 'min8bitSize 0: every tensor 8-bit (state: 2 bytes + 8 per block of 256)' },
+  }),
+  AdamW8bit: entry('AdamW8bit', AdamW8bit, adamw8bitSpec, {
+    allState: { min8bitSize: 0 },
+    kernels: ['adam8bit', 'adam'],
+    reference: reference.AdamW8bit,
+    summary: 'AdamW with 8-bit blockwise state',
+    follows: 'Dettmers et al. 2022 (bitsandbytes.optim.AdamW8bit)',
+    demo: { lr: 0.01, lr2d: { rosenbrock: 0.1, beale: 0.1, saddle: 0.01 }, fields: ['betas', 'weightDecay'] },
+    bench: { options: { lr: 1e-3, min8bitSize: 0 }, adaptive: true, note: 'min8bitSize 0: every tensor 8-bit (state: 2 bytes + 8 per block of 256)' },
+  }),
+  Lion8bit: entry('Lion8bit', Lion8bit, lion8bitSpec, {
+    allState: { min8bitSize: 0 },
+    kernels: ['lion8bit', 'lion'],
+    reference: reference.Lion8bit,
+    summary: 'Lion with 8-bit blockwise momentum',
+    follows: 'Dettmers et al. 2022 (bitsandbytes.optim.Lion8bit)',
+    demo: { lr: 1e-3, lr2d: { rosenbrock: 0.01, beale: 0.03, saddle: 0.01 }, fields: ['betas'] },
+    bench: { options: { lr: 1e-4, min8bitSize: 0 }, adaptive: false, note: 'min8bitSize 0: every tensor 8-bit (state: 1 byte + 4 per block of 256)' },
   }),
 } as const;
 

@@ -124,7 +124,7 @@ export function planLoad<O extends object, S extends Scalars>(spec: MethodSpec<O
       if (key === 'params') continue;
       (options as Record<string, unknown>)[key] = checkOption(spec, owner, `paramGroups[${gi}].${key}`, key, sg[key]);
     }
-    checkGroup(spec, owner, `paramGroups[${gi}]`, options, group.allocated);
+    checkGroup(spec, owner, `paramGroups[${gi}]`, options, group);
     let step: number | undefined;
     let started: Set<string> | undefined;
     const writes: [number, Float32Array | number[]][] = [];

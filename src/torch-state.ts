@@ -45,7 +45,9 @@ function scalarTensor(v: number): SafeTensor {
 function float32Tensor(a: Float32Array, shape: readonly number[] = [a.length]): SafeTensor {
   const data = new Uint8Array(a.length * 4);
   const view = new DataView(data.buffer);
-  for (let i = 0; i < a.length; i++) view.setFloat32(4 * i, a[i]!, true);
+  // bit patterns, not numbers: a NaN keeps its payload (the 8-bit methods pack four codes per float32 slot)
+  const bits = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  for (let i = 0; i < a.length; i++) view.setUint32(4 * i, bits[i]!, true);
   return { dtype: 'F32', shape: [...shape], data };
 }
 
@@ -170,7 +172,8 @@ export function decodeTorchState(
     }
     const a = new Float32Array(n);
     const view = new DataView(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-    for (let k = 0; k < n; k++) a[k] = view.getFloat32(4 * k, true);
+    const bits = new Uint32Array(a.buffer); // bit patterns: a NaN keeps its payload (packed 8-bit codes)
+    for (let k = 0; k < n; k++) bits[k] = view.getUint32(4 * k, true);
     entries[i]![ours] = a;
   }
   entries.forEach((e, i) => {

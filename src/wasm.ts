@@ -87,6 +87,11 @@ export interface Kernels {
   scheduleFreeInterp(p: number, z: number, n: number, w: number): void;
   asgdAverage(p: number, g: number, ax: number, n: number, eta: number, mu: number, wd: number, decay: number, gscale: number): void;
   lion(p: number, g: number, m: number, n: number, lr: number, b1: number, b2: number, decay: number, gscale: number): void;
+  adam8bit(
+    p: number, g: number, c1: number, c2: number, a1: number, a2: number, n: number, blockSize: number, q: number, w: number,
+    step: number, rsqrtBc2: number, b1: number, b2: number, eps: number, wd: number, decay: number, gscale: number,
+  ): void;
+  lion8bit(p: number, g: number, c1: number, a1: number, n: number, blockSize: number, q: number, w: number, lr: number, b1: number, b2: number, decay: number, gscale: number): void;
   lambMoments(
     p: number, g: number, m: number, v: number, n: number,
     c1: number, c2: number, b1: number, b2: number, eps: number, wd: number, gscale: number,
@@ -259,6 +264,9 @@ function warmUp(module: WebAssembly.Module, shared = false): void {
     k.asgd(p, g, a, n, 1e-3, 0, 1, 1);
     k.asgdAverage(p, g, a, n, 1e-3, 0.5, 0, 0.9999, 1);
     k.lion(p, g, a, n, 1e-4, 0.9, 0.99, 1, 1);
+    // codes at a and a + n (bytes), absmax at b, garbage constants at c, scratch after c's buffer
+    k.adam8bit(p, g, a, a + n, b, b + 1024, n, 256, c, c + 4 * n, 1e-3, 1, 0.9, 0.999, 1e-8, 0, 1, 1);
+    k.lion8bit(p, g, a, b, n, 256, c, c + 4 * n, 1e-4, 0.9, 0.99, 1, 1);
     k.lambMoments(p, g, a, b, n, 10, 30, 0.9, 0.999, 1e-6, 0, 1);
     k.lambParamSumSq();
     k.lambUpdateSumSq();

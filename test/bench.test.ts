@@ -80,12 +80,12 @@ describe('bench/lib/probe.mjs', () => {
 
 describe('bench/run.mjs', () => {
   const runMjs = fileURLToPath(new URL('../bench/run.mjs', import.meta.url));
-  it('names the standalone benches (gemm, threads, averaging) in --help and in the error for an unknown --only', () => {
+  it('names the standalone benches (gemm, threads, averaging, eightbit) in --help and in the error for an unknown --only', () => {
     const help = spawnSync(process.execPath, [runMjs, '--help'], { encoding: 'utf8' });
     expect(help.status).toBe(0);
-    expect(help.stdout).toContain('--only=probe,kernels,many,mlp,tfjs,gemm,threads,averaging');
+    expect(help.stdout).toContain('--only=probe,kernels,many,mlp,tfjs,gemm,threads,averaging,eightbit');
     const bad = spawnSync(process.execPath, [runMjs, '--only=averagin'], { encoding: 'utf8' });
     expect(bad.status).not.toBe(0);
-    expect(bad.stderr).toMatch(/bench: --only takes probe, kernels, many, mlp, tfjs, gemm, threads, averaging, jaxjs; got averagin/);
+    expect(bad.stderr).toMatch(/bench: --only takes probe, kernels, many, mlp, tfjs, gemm, threads, averaging, eightbit, jaxjs; got averagin/);
   });
 });

@@ -173,7 +173,7 @@ function runBuild(build: 'simd' | 'scalar', shapes: Shape[], options: Partial<Mu
   const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) + 1 });
   const k: Kernels = kernelInstance(build, memory);
   const heap = new Float32Array(memory.buffer);
-  const addr = { p: 64, g: 64 + 4 * n, state: { momentumBuffer: 64 + 8 * n }, n, sizes: { momentumBuffer: n }, scratch: 64 + 12 * n };
+  const addr = { p: 64, g: 64 + 4 * n, state: { momentumBuffer: 64 + 8 * n }, n, sizes: { momentumBuffer: n }, scratch: 64 + 12 * n, constants: 0 };
   let off = 0;
   const tensors = shapes.map((shape, i) => {
     const t = { offset: 4 * off, length: lengths[i]!, shape, state: { momentumBuffer: { offset: 4 * off, length: lengths[i]! } } };

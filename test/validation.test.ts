@@ -30,6 +30,7 @@ const bad = {
   nsSteps: [[100, RangeError], [-1, RangeError], [2.5, RangeError], [NaN, RangeError], ['5', TypeError]],
   adjustLrFn: [['sqrt', RangeError], ['', RangeError], [null, TypeError], [1, TypeError]],
   openUnit: [[0, RangeError], [1, RangeError], [NaN, RangeError], ['0.5', TypeError]],
+  blockSize: [[100, RangeError], [0, RangeError], [-16, RangeError], [16.5, RangeError], [4112, RangeError], [NaN, RangeError], ['256', TypeError]],
   wholeNumber: [[-1, RangeError], [2.5, RangeError], [Infinity, RangeError], [NaN, RangeError], ['1', TypeError]],
   sfBetas: [[[0, 0.999], RangeError], [[1, 0.9], RangeError], [[0.9, 1], RangeError], [[NaN, 0.9], RangeError], [[0.9], TypeError], ['x', TypeError]],
 } as const;
@@ -52,6 +53,7 @@ const KIND_OF_RULE: Record<string, keyof typeof bad> = {
   'one of "original", "match_rms_adamw"': 'adjustLrFn',
   'a number in (0, 1)': 'openUnit',
   'a whole number >= 0': 'wholeNumber',
+  'a positive multiple of 16 (at most 4096)': 'blockSize',
   'a pair [beta1, beta2] with beta1 in (0, 1) and beta2 in [0, 1)': 'sfBetas',
 };
 

@@ -175,7 +175,7 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
         sOff += FLOAT * n;
       }
       // elementwise methods only: every state buffer as long as the parameters, no scratch
-      const addr: GroupAddresses = { p: P_ADDR, g: G_ADDR, state, n, sizes: Object.fromEntries(allocated.map((b) => [b, n])), scratch: 0 };
+      const addr: GroupAddresses = { p: P_ADDR, g: G_ADDR, state, n, sizes: Object.fromEntries(allocated.map((b) => [b, n])), scratch: 0, constants: 0 };
       const tensors: TensorSlot[] = [];
       const indices: number[] = [];
       let off = 0;
@@ -193,6 +193,8 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
         indices,
         addr,
         tensors: frozen,
+        scratchFloats: 0,
+        scratchThreads: 1,
         allocated,
         step: 0,
         started,

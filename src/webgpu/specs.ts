@@ -45,4 +45,7 @@ export const GPU_EXCLUDED: Readonly<Record<string, string>> = Object.freeze({
   Muon: 'its Newton-Schulz iteration needs matrix products (not written for WebGPU yet)',
   AdamWScheduleFree: 'its train()/eval() mode switch is not written for WebGPU yet',
   SGDScheduleFree: 'its train()/eval() mode switch is not written for WebGPU yet',
+  Adam8bit: 'its blockwise 8-bit state needs a per-block absmax reduction and byte-packed codes, not an elementwise pass over float32 buffers (not written for WebGPU yet)',
+  AdamW8bit: 'its blockwise 8-bit state needs a per-block absmax reduction and byte-packed codes, not an elementwise pass over float32 buffers (not written for WebGPU yet)',
+  Lion8bit: 'its blockwise 8-bit state needs a per-block absmax reduction and byte-packed codes, not an elementwise pass over float32 buffers (not written for WebGPU yet)',
 });
