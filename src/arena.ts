@@ -130,7 +130,7 @@ export class Arena {
     return threads > 1 && poolSupported() && threadsModule() !== undefined;
   }
 
-  static acquire(owner: string, bytes: number, holder?: object, counted = true, threads = 1): Arena {
+  static acquire(owner: string, bytes: number, holder?: object, counted = true, threads = 1, splitFrom?: number): Arena {
     const { build, module } = activeModule(owner);
     const tmod = threads > 1 && poolSupported() ? threadsModule() : undefined;
     if (!(bytes <= MAX_BYTES)) {
@@ -145,7 +145,7 @@ export class Arena {
         const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
         const raw = new WebAssembly.Instance(tmod, { env: { memory } }).exports as unknown as Kernels;
         const memId = attachMemory(memory, tmod);
-        slot = { build, module: tmod, memory, kernels: splitKernels(owner, raw, memId, threads), memId };
+        slot = { build, module: tmod, memory, kernels: splitKernels(owner, raw, memId, threads, splitFrom), memId };
       } else if (slot) {
         const have = slot.memory.buffer.byteLength / PAGE;
         if (have < pages) slot.memory.grow(pages - have);

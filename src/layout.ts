@@ -115,7 +115,7 @@ export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, 
   // on the pool: a copy of the parameters and state, after the scratch (a failed step is undone from it; option undoOnFailure)
   const shadowFloats = undo && Arena.pooled(threads) ? totalFloats + stateFloats : 0;
   const bytes = base0 + FLOAT * (2 * totalFloats + stateFloats + scratchFloats + shadowFloats);
-  const arena = Arena.acquire(spec.name, bytes, owner, true, threads);
+  const arena = Arena.acquire(spec.name, bytes, owner, true, threads, spec.splitFrom);
   arena.kernels.setFlushThreshold(FLT_MIN); // a pooled instance may carry another's setting
   const buffer = arena.buffer;
   if (constants) new Uint8Array(buffer, 64, constants.length).set(constants);

@@ -153,6 +153,14 @@ export interface MethodSpec<O extends object, S extends Scalars = Scalars> {
    */
   scratchFloats?(shapes: readonly (readonly number[])[], o: O, threads?: number): number;
   /**
+   * On the worker pool, the smallest kernel call (elements) that is split
+   * across threads, where it is above the pool's threshold (8,192,
+   * DEFAULT_SPLIT_THRESHOLD): the size from which 2 threads won for this
+   * method in `node bench/threads.mjs` (README, threads). Default: the
+   * pool's threshold.
+   */
+  splitFrom?: number;
+  /**
    * Read-only bytes every step reads (the 8-bit methods' quantization maps and
    * tables): written once into the optimizer's memory at construction, before
    * the parameters, at GroupAddresses.constants. Not state: state dicts and

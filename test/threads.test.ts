@@ -5,7 +5,8 @@
 // on the caller; idle workers do not keep a process alive. No timing.
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Adam, backendInfo, memoryStats, NonFiniteGradientError, ready } from '../src/index.js';
+import { Adam, backendInfo, memoryStats, NonFiniteGradientError, ready, SGD } from '../src/index.js';
+import { DEFAULT_SPLIT_THRESHOLD } from '../src/threads/split.js';
 import { kernelsFor } from '../src/arena.js';
 import { failNextCall, poolStats, setCallTimeout } from '../src/threads/pool.js';
 import { setSplitThreshold } from '../src/threads/split.js';
@@ -36,6 +37,27 @@ function run(c: OptimizerCase, threads: number, groups: boolean, extra: Record<s
 
 /** Methods whose kernels work block by block (not split: a chunk would have to follow block boundaries and have its own scratch). */
 const BLOCKWISE = new Set(['Adam8bit', 'AdamW8bit', 'Lion8bit']);
+
+describe('threads: the split threshold', () => {
+  it('at the default threshold, a method splits from its own measured size (MethodSpec.splitFrom): SGD from 64K, Adam from 8K (the undo snapshot, a copy of every parameter and state float, off here: it is split by its own size)', () => {
+    const old = setSplitThreshold(DEFAULT_SPLIT_THRESHOLD);
+    try {
+      const splits = (make: (p: Float32Array[]) => { step(g: Float32Array[]): unknown; dispose(): void }, n: number): number => {
+        const opt = make([new Float32Array(n).fill(1)]);
+        const before = poolStats().splitCalls;
+        opt.step([new Float32Array(n).fill(0.5)]);
+        opt.dispose();
+        return poolStats().splitCalls - before;
+      };
+      expect(splits((p) => new Adam(p, { threads: 2, undoOnFailure: false }), 32768)).toBeGreaterThan(0);
+      expect(splits((p) => new Adam(p, { threads: 2, undoOnFailure: false }), 4096)).toBe(0);
+      expect(splits((p) => new SGD(p, { lr: 0.1, threads: 2, undoOnFailure: false }), 32768)).toBe(0);
+      expect(splits((p) => new SGD(p, { lr: 0.1, threads: 2, undoOnFailure: false }), 65536)).toBeGreaterThan(0);
+    } finally {
+      setSplitThreshold(old);
+    }
+  });
+});
 
 describe('threads: bit-identical for 1, 2, 3 and 4 threads', () => {
   it.each(everyOptimizerRows)('%s', (_name, c) => {

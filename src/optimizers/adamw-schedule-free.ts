@@ -31,6 +31,7 @@ const sfBetas: Rule = {
 
 export const adamwScheduleFreeSpec: MethodSpec<AdamWScheduleFreeOptions, ScheduleFreeScalars> = {
   name: 'AdamWScheduleFree',
+  splitFrom: 65536, // 2 threads win from 64K (README, threads)
   torch: {
     class: 'schedulefree.AdamWScheduleFree',
     note: 'no torch.optim twin: the names of facebookresearch/schedule_free, which keeps k (our step), weight_sum, lr_max and train_mode in the param group; here they are per-parameter state, as NAdam\'s mu_product',

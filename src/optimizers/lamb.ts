@@ -20,6 +20,7 @@ export function lambTrustRatio(paramNorm: number, updateNorm: number): number {
 
 export const lambSpec: MethodSpec<LambOptions> = {
   name: 'Lamb',
+  splitFrom: 65536, // 2 threads win from 64K (README, threads)
   torch: { class: 'pytorch_lamb.Lamb', note: 'no torch.optim twin: the names of github.com/cybertronai/pytorch-lamb', state: { expAvg: 'exp_avg', expAvgSq: 'exp_avg_sq' }, options: { lr: 'lr', betas: 'betas', eps: 'eps', weightDecay: 'weight_decay' }, step: true },
   defaults: { lr: 1e-3, betas: Object.freeze([0.9, 0.999]) as readonly [number, number], eps: 1e-6, weightDecay: 0 },
   rules: { lr: nonNegative, betas: betasRule, eps: nonNegative, weightDecay: nonNegative },

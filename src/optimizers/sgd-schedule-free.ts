@@ -23,6 +23,7 @@ export interface SGDScheduleFreeOptions extends ScheduleFreeCommon {
 
 export const sgdScheduleFreeSpec: MethodSpec<SGDScheduleFreeOptions, ScheduleFreeScalars> = {
   name: 'SGDScheduleFree',
+  splitFrom: 262144, // 2 threads win from 256K (README, threads)
   torch: {
     class: 'schedulefree.SGDScheduleFree',
     note: 'no torch.optim twin: the names of facebookresearch/schedule_free, which keeps k (our step), weight_sum, lr_max and train_mode in the param group; here they are per-parameter state, as NAdam\'s mu_product',

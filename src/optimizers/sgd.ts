@@ -19,6 +19,7 @@ export interface SGDOptions {
 
 export const sgdSpec: MethodSpec<SGDOptions> = {
   name: 'SGD',
+  splitFrom: 65536, // 2 threads win from 64K (README, threads)
   torch: { class: 'torch.optim.SGD', state: { momentumBuffer: 'momentum_buffer' }, options: { lr: 'lr', momentum: 'momentum', dampening: 'dampening', weightDecay: 'weight_decay', nesterov: 'nesterov', maximize: 'maximize' }, step: false },
   defaults: { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false },
   rules: {

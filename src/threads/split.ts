@@ -98,8 +98,11 @@ function blocked(
 }
 
 /** `raw`'s kernels, with the elementwise ones split across `parts` threads for memory `memId`. */
-export function splitKernels(owner: string, raw: Kernels, memId: number, parts: number): Kernels {
+export function splitKernels(owner: string, raw: Kernels, memId: number, parts: number, splitFrom?: number): Kernels {
   const out: Record<string, unknown> = {};
+  // the method's own smallest split size (MethodSpec.splitFrom) applies above the default threshold; a
+  // threshold set by setSplitThreshold (tests: small ones, to split odd tails) overrides it
+  const from = (): number => (threshold === DEFAULT_SPLIT_THRESHOLD ? Math.max(threshold, splitFrom ?? 0) : threshold);
   const r = raw as unknown as Record<string, unknown>;
   let tiny = 0;
   /** the sums of the last blocked reduction with getters (Lamb's), when it was split; read by those getters */
@@ -144,7 +147,7 @@ export function splitKernels(owner: string, raw: Kernels, memId: number, parts: 
       const max = MAX_KERNELS.includes(name);
       out[name] = (...a: number[]) => {
         const n = a[nptr]!;
-        if (parts < 2 || n < threshold || !poolReady(parts)) return fn(...a);
+        if (parts < 2 || n < from() || !poolReady(parts)) return fn(...a);
         const len = chunkLength(n, parts);
         let result: unknown;
         runSplit(what, memId, kernel, nptr, a, tiny, parts, () => {
