@@ -9,9 +9,9 @@ import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchWebGpu, ROOT, serve } from './harness.js';
+import { bundledWebGpuPage, ROOT, serve, type BundledPage } from './harness.js';
 import type { TfjsPageCase, TfjsPageResult } from './tfjs-webgpu-page.js';
 
 const RTOL = 1e-5;
@@ -40,38 +40,16 @@ function f32(b64: string): Float32Array {
   return out;
 }
 
-let browser: Browser;
-let server: Awaited<ReturnType<typeof serve>>;
+let opened: BundledPage | undefined;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'wasm-optim-tfjs-webgpu-'));
-  await build({
-    entryPoints: [new URL('./tfjs-webgpu-page.ts', import.meta.url).pathname],
-    outfile: join(dir, 'page.js'),
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    logLevel: 'error',
-  });
-  writeFileSync(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="./page.js"></script>');
-  server = await serve(dir);
-  browser = await launchWebGpu();
-  page = await browser.newPage();
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
-  page.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(m.text());
-  });
-  await page.goto(`${server.url}/index.html`);
-  await page.waitForFunction(() => (window as unknown as Record<string, unknown>).tfjsWebgpu || (window as unknown as Record<string, unknown>).tfjsWebgpuError, null, { timeout: 120_000 });
-  const error = await page.evaluate(() => (window as unknown as Record<string, unknown>).tfjsWebgpuError);
-  if (error) throw new Error(`the TF.js webgpu page failed: ${String(error)}`);
+  opened = await bundledWebGpuPage(new URL('./tfjs-webgpu-page.ts', import.meta.url), 'tfjsWebgpu');
+  ({ page, errors: pageErrors } = opened);
 });
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
+  await opened?.close();
 });
 
 async function replay(c: FixtureCase): Promise<{ failure: string | undefined; result: TfjsPageResult }> {
@@ -142,7 +120,7 @@ describe('README: the toTfjs page example, run in Chromium on SwiftShader', () =
     await build({ entryPoints: [join(dir, 'main.js')], outfile: join(dir, 'page.js'), bundle: true, format: 'esm', platform: 'browser', target: 'es2022', nodePaths: [join(ROOT, 'node_modules')], logLevel: 'error' });
     writeFileSync(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="./page.js"></script>');
     const srv = await serve(dir);
-    const p = await browser.newPage();
+    const p = await opened!.browser.newPage();
     try {
       const logs: string[] = [];
       const errs: string[] = [];

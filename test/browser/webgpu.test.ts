@@ -10,16 +10,13 @@
 // SwiftShader's adapter, vendor "google", architecture "swiftshader"); the
 // page is served from http://127.0.0.1, a secure context, where navigator.gpu
 // exists (it does not on a data: or file: URL).
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { build } from 'esbuild';
-import type { Browser, Page } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gpuExcluded, gpuOptimizerNames } from '../../dist/webgpu/index.js';
 import { optimizerNames } from '../../dist/index.js';
 import { randn, rng } from '../helpers.js';
-import { launchWebGpu, serve } from './harness.js';
+import { bundledWebGpuPage, type BundledPage } from './harness.js';
 import type { PageCase } from './webgpu-page.js';
 
 const RTOL = 1e-5;
@@ -48,39 +45,16 @@ function f32(b64: string): Float32Array {
   return out;
 }
 
-let browser: Browser;
-let server: Awaited<ReturnType<typeof serve>>;
+let opened: BundledPage | undefined;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'wasm-optim-webgpu-'));
-  await build({
-    entryPoints: [new URL('./webgpu-page.ts', import.meta.url).pathname],
-    outfile: join(dir, 'page.js'),
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    logLevel: 'error',
-  });
-  writeFileSync(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="./page.js"></script>');
-  server = await serve(dir);
-  browser = await launchWebGpu();
-  page = await browser.newPage();
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
-  page.on('console', (m) => {
-    // WebGPU reports invalid shaders, pipelines and command buffers as console warnings
-    if (m.type() === 'error' || m.type() === 'warning') pageErrors.push(m.text());
-  });
-  await page.goto(`${server.url}/index.html`);
-  await page.waitForFunction(() => (window as unknown as Record<string, unknown>).webgpu || (window as unknown as Record<string, unknown>).webgpuError, null, { timeout: 60_000 });
-  const error = await page.evaluate(() => (window as unknown as Record<string, unknown>).webgpuError);
-  if (error) throw new Error(`the WebGPU page failed: ${String(error)}`);
+  opened = await bundledWebGpuPage(new URL('./webgpu-page.ts', import.meta.url), 'webgpu', { warnings: true });
+  ({ page, errors: pageErrors } = opened);
 });
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
+  await opened?.close();
 });
 
 /** Replays `c` on the page; returns a description of the failure, or undefined within tolerance. */
