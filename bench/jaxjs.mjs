@@ -25,6 +25,7 @@ import * as jax from '@jax-js/jax';
 import * as lib from '../dist/index.js';
 import { parseFlags } from './lib/cli.mjs';
 import { jaxAdams } from './lib/jaxjs-adam.mjs';
+import { median, sampleAsync } from './lib/sample.mjs';
 
 const args = parseFlags();
 const QUICK = Boolean(args.quick);
@@ -77,23 +78,7 @@ const IMPLS = [
   ...JAX,
 ];
 
-/** ms per step: steps for at least SAMPLE_MS, waiting for the results */
-async function sample(impl) {
-  let reps = 0;
-  const t0 = performance.now();
-  let t = t0;
-  do {
-    impl.step();
-    await impl.sync();
-    reps++;
-    t = performance.now();
-  } while (t - t0 < SAMPLE_MS);
-  return (t - t0) / reps;
-}
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+const sample = (impl) => sampleAsync(impl, SAMPLE_MS);
 
 const rows = [];
 for (const n of SIZES) {

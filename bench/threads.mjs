@@ -21,6 +21,7 @@ import { cpus, loadavg } from 'node:os';
 import * as lib from '../dist/index.js';
 import { DEFAULT_SPLIT_THRESHOLD, setSplitThreshold } from '../dist/threads/split.js';
 import { parseFlags } from './lib/cli.mjs';
+import { median, sampleSync } from './lib/sample.mjs';
 
 const args = parseFlags();
 const QUICK = Boolean(args.quick);
@@ -56,22 +57,7 @@ function make(n, threads, options) {
 }
 
 /** ms per step: steps for at least SAMPLE_MS */
-function sample(opt) {
-  let reps = 0;
-  const t0 = performance.now();
-  let t = t0;
-  do {
-    opt.step();
-    reps++;
-    t = performance.now();
-  } while (t - t0 < SAMPLE_MS);
-  return (t - t0) / reps;
-}
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+const sample = (opt) => sampleSync(() => opt.step(), SAMPLE_MS);
 
 /** 1 vs 2 threads, paired rounds: medians (ms per step) of `one` and `two` (objects with step()). */
 function paired(one, two, rounds = ROUNDS) {

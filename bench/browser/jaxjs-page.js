@@ -6,6 +6,7 @@
 import * as lib from '../../dist/wasm-optim.browser.js';
 import * as jax from '../../node_modules/@jax-js/jax/dist/index.js';
 import { jaxAdams } from '../lib/jaxjs-adam.mjs';
+import { median, sampleAsync } from '../lib/sample.mjs';
 
 const query = new URLSearchParams(location.search);
 const SIZES = (query.get('sizes') ?? '16384,1048576,16777216').split(',').map(Number);
@@ -38,22 +39,7 @@ const IMPLS = [
   { name: `jax-js, optax-style, its ${navigator.hardwareConcurrency} workers`, make: (n) => adams.make('optax', param(n), grad(n)) },
   { name: `jax-js, scalar bias corrections, its ${navigator.hardwareConcurrency} workers`, make: (n) => adams.make('scalars', param(n), grad(n)) },
 ];
-async function sample(impl) {
-  let reps = 0;
-  const t0 = performance.now();
-  let t = t0;
-  do {
-    impl.step();
-    await impl.sync();
-    reps++;
-    t = performance.now();
-  } while (t - t0 < SAMPLE_MS);
-  return (t - t0) / reps;
-}
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+const sample = (impl) => sampleAsync(impl, SAMPLE_MS);
 
 const rows = [];
 for (const n of SIZES) {
