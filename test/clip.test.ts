@@ -6,15 +6,9 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as lib from '../src/index.js';
 import { Adagrad, Adam, AdamW, RMSprop, SGD, clipGradNorm, clipGradValue, ready, type Optimizer } from '../src/index.js';
-import { conformance, snapshot } from './helpers.js';
+import { conformance, f32, snapshot } from './helpers.js';
 import { classFor } from './registry-cases.js';
 
-const f32 = (b64: string) => {
-  const bytes = Buffer.from(b64, 'base64');
-  const out = new Float32Array(bytes.length / 4);
-  new Uint8Array(out.buffer).set(bytes);
-  return out;
-};
 /** normType as written by json.dump: a number, or the string 'Infinity' for inf. */
 type NormTypeJson = number | string;
 interface NormCase { kind: 'norm'; name: string; maxNorm: number; normType: NormTypeJson; grads: string[]; total: number | string; expected: string[] }

@@ -17,6 +17,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ASGD, Adadelta, Adamax, NAdam, RAdam, Rprop, ready, type Optimizer } from '../src/index.js';
+import { f32 } from './helpers.js';
 
 /** How many cases the generator wrote; an emptied or truncated fixture must fail. */
 const GENERATED_CASES = 144;
@@ -52,14 +53,6 @@ const fixture = JSON.parse(readFileSync(new URL('./fixtures/family.json', import
 };
 const cases = fixture.cases;
 
-/** base64 of little-endian float32 bytes -> Float32Array (a fresh, aligned copy). */
-function f32(b64: string): Float32Array {
-  const bytes = Buffer.from(b64, 'base64');
-  if (bytes.length % 4 !== 0) throw new Error(`fixture: a float32 array has ${bytes.length} bytes`);
-  const out = new Float32Array(bytes.length / 4);
-  new Uint8Array(out.buffer).set(bytes);
-  return out;
-}
 
 /** Worst |error| / tolerance per optimizer and build, for the summary printed at the end. */
 const worst: Record<string, { ratio: number; where: string }> = {};

@@ -65,3 +65,12 @@ export function kernelInstance(build: 'simd' | 'scalar', memory: WebAssembly.Mem
   return new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Kernels;
 }
 
+
+/** base64 of little-endian float32 bytes (the fixtures' encoding) -> Float32Array (a fresh, aligned copy). */
+export function f32(b64: string): Float32Array {
+  const bytes = Buffer.from(b64, 'base64');
+  if (bytes.length % 4 !== 0) throw new Error(`fixture: a float32 array has ${bytes.length} bytes`);
+  const out = new Float32Array(bytes.length / 4);
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
+}

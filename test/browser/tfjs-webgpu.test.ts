@@ -13,6 +13,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundledWebGpuPage, ROOT, serve, type BundledPage } from './harness.js';
 import type { TfjsPageCase, TfjsPageResult } from './tfjs-webgpu-page.js';
+import { f32 } from '../helpers.js';
 
 const RTOL = 1e-5;
 
@@ -33,12 +34,6 @@ const wanted = (c: FixtureCase) => !c.groups && (['Adam', 'AdamW', 'RMSprop'].in
 const classic = load('classic.json').filter(wanted);
 const clipped = load('clip.json').filter((c) => c.optimizer !== undefined && wanted(c));
 
-function f32(b64: string): Float32Array {
-  const bytes = Buffer.from(b64, 'base64');
-  const out = new Float32Array(bytes.length / 4);
-  new Uint8Array(out.buffer).set(bytes);
-  return out;
-}
 
 let opened: BundledPage | undefined;
 let page: Page;

@@ -15,7 +15,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gpuExcluded, gpuOptimizerNames } from '../../dist/webgpu/index.js';
 import { optimizerNames } from '../../dist/index.js';
-import { randn, rng } from '../helpers.js';
+import { f32, randn, rng } from '../helpers.js';
 import { bundledWebGpuPage, type BundledPage } from './harness.js';
 import type { PageCase } from './webgpu-page.js';
 
@@ -38,12 +38,6 @@ const classic = load('classic.json');
 const family = load('family.json');
 const clipRuns = load('clip.json').filter((c) => c.optimizer !== undefined);
 
-function f32(b64: string): Float32Array {
-  const bytes = Buffer.from(b64, 'base64');
-  const out = new Float32Array(bytes.length / 4);
-  new Uint8Array(out.buffer).set(bytes);
-  return out;
-}
 
 let opened: BundledPage | undefined;
 let page: Page;
