@@ -3,6 +3,7 @@
 // parameters back out. Nothing here allocates on the common path.
 import { clipCoefficient, totalNorm } from './clip.js';
 import { PoolError } from './threads/pool.js';
+import { splitSize } from './threads/split.js';
 import { FLT_MIN, initialScalars, type Layout } from './layout.js';
 import type { MethodSpec, Scalars } from './method.js';
 import type { ResolvedStepOptions } from './options.js';
@@ -81,7 +82,12 @@ export function applyStep<O extends object, S extends Scalars>(target: StepTarge
     if (e instanceof PoolError) throw new Error(`${e.message}. The step was not applied; nothing was changed`, { cause: e });
     throw e;
   }
-  const shadow = layout.shadow;
+  // No snapshot where nothing of this step can run on a worker: every group's elementwise calls
+  // are below the split size, and the method has no working memory (Muon's products, split by
+  // rows; the 8-bit scratch: kept conservative).
+  const from = splitSize(k);
+  const pooled = !(from !== undefined && spec.scratchFloats === undefined && layout.groups.every((g) => g.addr.n < from));
+  const shadow = pooled ? layout.shadow : undefined;
   if (shadow === undefined) {
     try {
       runGroups(spec, layout, scale);

@@ -53,6 +53,10 @@ describe('threads: the split threshold', () => {
       expect(splits((p) => new Adam(p, { threads: 2, undoOnFailure: false }), 4096)).toBe(0);
       expect(splits((p) => new SGD(p, { lr: 0.1, threads: 2, undoOnFailure: false }), 32768)).toBe(0);
       expect(splits((p) => new SGD(p, { lr: 0.1, threads: 2, undoOnFailure: false }), 65536)).toBeGreaterThan(0);
+      // with the undo on (the default), a step that splits nothing takes no snapshot either (the snapshot's copy would split)
+      expect(splits((p) => new Adam(p, { threads: 2 }), 4096)).toBe(0);
+      expect(splits((p) => new SGD(p, { lr: 0.1, momentum: 0.9, threads: 2 }), 32768)).toBe(0);
+      expect(splits((p) => new Adam(p, { threads: 2 }), 32768)).toBeGreaterThan(0);
     } finally {
       setSplitThreshold(old);
     }

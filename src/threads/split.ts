@@ -27,6 +27,17 @@ import { poolReady, runSplit, workerResult } from './pool.js';
 export const DEFAULT_SPLIT_THRESHOLD = 8192;
 let threshold = DEFAULT_SPLIT_THRESHOLD;
 
+const SPLIT_FROM = Symbol('splitFrom');
+
+/**
+ * The smallest elementwise call that `k` splits across threads now, or
+ * undefined when `k` is not on the pool (kernels of one thread).
+ */
+export function splitSize(k: Kernels): number | undefined {
+  const f = (k as unknown as Record<symbol, (() => number) | undefined>)[SPLIT_FROM];
+  return f?.();
+}
+
 /** Sets the split threshold in elements (tests use small ones to split odd tails); returns the previous one. */
 export function setSplitThreshold(n: number): number {
   const old = threshold;
@@ -57,12 +68,12 @@ function getterIndex(name: string): number {
  */
 function blocked(
   what: string, fn: (...a: number[]) => unknown, memId: number, kernel: number, nptr: number, getters: readonly (() => number)[],
-  parts: number, tiny: () => number, setSums: (s: number[] | undefined) => void,
+  parts: number, tiny: () => number, setSums: (s: number[] | undefined) => void, from: () => number,
 ): (...a: number[]) => unknown {
   const ngetters = getters.length;
   return (...a: number[]) => {
     const n = a[nptr]!;
-    if (parts < 2 || n < threshold || n <= REDUCE_BLOCK || !poolReady(parts)) {
+    if (parts < 2 || n < from() || n <= REDUCE_BLOCK || !poolReady(parts)) {
       setSums(undefined);
       return fn(...a);
     }
@@ -99,10 +110,11 @@ function blocked(
 
 /** `raw`'s kernels, with the elementwise ones split across `parts` threads for memory `memId`. */
 export function splitKernels(owner: string, raw: Kernels, memId: number, parts: number, splitFrom?: number): Kernels {
-  const out: Record<string, unknown> = {};
+  const out: Record<string | symbol, unknown> = {};
   // the method's own smallest split size (MethodSpec.splitFrom) applies above the default threshold; a
   // threshold set by setSplitThreshold (tests: small ones, to split odd tails) overrides it
   const from = (): number => (threshold === DEFAULT_SPLIT_THRESHOLD ? Math.max(threshold, splitFrom ?? 0) : threshold);
+  out[SPLIT_FROM] = from;
   const r = raw as unknown as Record<string, unknown>;
   let tiny = 0;
   /** the sums of the last blocked reduction with getters (Lamb's), when it was split; read by those getters */
@@ -124,7 +136,7 @@ export function splitKernels(owner: string, raw: Kernels, memId: number, parts: 
         fn(t);
       };
     } else if (reduce !== undefined) {
-      out[name] = blocked(what, fn, memId, kernel, reduce.nptr, reduce.getters.map((g) => r[g] as () => number), parts, () => tiny, (sums) => (lastSums = sums));
+      out[name] = blocked(what, fn, memId, kernel, reduce.nptr, reduce.getters.map((g) => r[g] as () => number), parts, () => tiny, (sums) => (lastSums = sums), from);
     } else if (ROW_KERNELS.includes(name)) {
       const workBytes = (raw as unknown as { gemmWorkBytes: (n: number, k: number) => number }).gemmWorkBytes;
       out[name] = (...a: number[]) => {
