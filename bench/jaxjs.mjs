@@ -24,7 +24,7 @@ import { cpus, loadavg } from 'node:os';
 import * as jax from '@jax-js/jax';
 import * as lib from '../dist/index.js';
 import { parseFlags } from './lib/cli.mjs';
-import { jaxAdams } from './lib/jaxjs-adam.mjs';
+import { jaxAdams, wasmOptimAdam } from './lib/jaxjs-adam.mjs';
 import { median, sampleAsync } from './lib/sample.mjs';
 
 const args = parseFlags();
@@ -54,19 +54,7 @@ const grad = (n, t = 0) => Float32Array.from({ length: n }, (_, i) => Math.cos(i
 const jaxOptax = (n) => adams.make('optax', param(n), grad(n));
 const jaxScalar = (n) => adams.make('scalars', param(n), grad(n));
 
-function wasmOptim(n, threads) {
-  const opt = new lib.Adam([param(n)], { lr, betas: [b1, b2], eps, threads });
-  opt.grads[0].set(grad(n));
-  return {
-    step(gt) {
-      if (gt) opt.grads[0].set(gt);
-      opt.step();
-    },
-    sync: async () => {},
-    params: async () => opt.params[0].slice(),
-    dispose: () => opt.dispose(),
-  };
-}
+const wasmOptim = (n, threads) => wasmOptimAdam(lib, { lr, b1, b2, eps }, param(n), grad(n), threads);
 
 const JAX = [
   { name: 'jax-js, optax-style (in-graph bias correction)', short: 'jax-js optax', make: jaxOptax },

@@ -59,9 +59,9 @@ function make(n, threads, options) {
 /** ms per step: steps for at least SAMPLE_MS */
 const sample = (opt) => sampleSync(() => opt.step(), SAMPLE_MS);
 
-/** 1 vs 2 threads, paired rounds: medians (ms per step) of `one` and `two` (objects with step()). */
-function paired(one, two, rounds = ROUNDS) {
-  for (let i = 0; i < 5; i++) {
+/** 1 vs 2 threads, paired rounds after `warm` steps each: medians (ms per step) of `one` and `two` (objects with step()). */
+function paired(one, two, rounds = ROUNDS, warm = 5) {
+  for (let i = 0; i < warm; i++) {
     one.step();
     two.step();
   }
@@ -84,24 +84,9 @@ for (const variant of args.adam === '0' ? [] : VARIANTS) {
   for (const n of SIZES) {
     const one = make(n, 1, variant.options);
     const two = make(n, 2, variant.options);
-    for (let i = 0; i < 10; i++) {
-      one.step();
-      two.step();
-    }
-    const t1 = [];
-    const t2 = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      if (r % 2) {
-        t1.push(sample(one));
-        t2.push(sample(two));
-      } else {
-        t2.push(sample(two));
-        t1.push(sample(one));
-      }
-    }
+    const row = { variant: variant.name, n, ...paired(one, two, ROUNDS, 10) };
     one.dispose();
     two.dispose();
-    const row = { variant: variant.name, n, oneMs: median(t1), twoMs: median(t2) };
     row.ratio = row.oneMs / row.twoMs;
     rows.push(row);
     console.log(`${variant.name.padEnd(18)} ${label(n).padStart(5)}  1 thread ${(row.oneMs * 1000).toFixed(1).padStart(9)} us  2 threads ${(row.twoMs * 1000).toFixed(1).padStart(9)} us  ratio ${row.ratio.toFixed(2)}`);

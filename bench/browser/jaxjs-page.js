@@ -5,7 +5,7 @@
 // the cross-check of bench/jaxjs.mjs. Query: sizes=16384,1048576,16777216&rounds=5 (3 at 16M).
 import * as lib from '../../dist/wasm-optim.browser.js';
 import * as jax from '../../node_modules/@jax-js/jax/dist/index.js';
-import { jaxAdams } from '../lib/jaxjs-adam.mjs';
+import { jaxAdams, wasmOptimAdam } from '../lib/jaxjs-adam.mjs';
 import { median, sampleAsync } from '../lib/sample.mjs';
 
 const query = new URLSearchParams(location.search);
@@ -20,19 +20,7 @@ const devices = await jax.init('wasm');
 const adams = jaxAdams(jax, H);
 const info = await lib.ready({ threads: 2 });
 
-function wasmOptim(n, threads) {
-  const opt = new lib.Adam([param(n)], { lr: H.lr, betas: [H.b1, H.b2], eps: H.eps, threads });
-  opt.grads[0].set(grad(n));
-  return {
-    step(gt) {
-      if (gt) opt.grads[0].set(gt);
-      opt.step();
-    },
-    sync: async () => {},
-    params: async () => opt.params[0].slice(),
-    dispose: () => opt.dispose(),
-  };
-}
+const wasmOptim = (n, threads) => wasmOptimAdam(lib, H, param(n), grad(n), threads);
 const IMPLS = [
   { name: 'wasm-optim, 1 thread', make: (n) => wasmOptim(n, 1) },
   { name: 'wasm-optim, 2 threads', make: (n) => wasmOptim(n, 2) },

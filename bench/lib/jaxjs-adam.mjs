@@ -67,3 +67,22 @@ export function jaxAdams(jax, { lr, b1, b2, eps }) {
   }
   return { make };
 }
+
+/**
+ * wasm-optim's Adam with the same hyperparameters, shaped like jaxAdams'
+ * implementations ({ step(grad?), sync(), params(), dispose() }): `lib` is the
+ * package (dist/index.js in Node, the browser bundle in a page).
+ */
+export function wasmOptimAdam(lib, { lr, b1, b2, eps }, param, grad, threads) {
+  const opt = new lib.Adam([param], { lr, betas: [b1, b2], eps, threads });
+  opt.grads[0].set(grad);
+  return {
+    step(gt) {
+      if (gt) opt.grads[0].set(gt);
+      opt.step();
+    },
+    sync: async () => {},
+    params: async () => opt.params[0].slice(),
+    dispose: () => opt.dispose(),
+  };
+}

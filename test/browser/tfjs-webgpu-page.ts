@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-webgpu';
 import { ready, registry, type OptimizerClass } from '../../dist/index.js';
 import { toTfjs } from '../../dist/tfjs/index.js';
+import { b64, f32 } from './page-codec.js';
 
 /** A fixture case, as the test passes it (float32 arrays as base64). */
 export interface TfjsPageCase {
@@ -26,20 +27,6 @@ export interface TfjsPageResult {
   /** whether every variable's state lives in a GpuOptimizer */
   onGpu: boolean;
   backend: string;
-}
-
-function f32(b64: string): Float32Array {
-  const s = atob(b64);
-  const u = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) u[i] = s.charCodeAt(i);
-  return new Float32Array(u.buffer);
-}
-
-function b64(a: Float32Array): string {
-  const u = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  let s = '';
-  for (let i = 0; i < u.length; i += 0x8000) s += String.fromCharCode(...u.subarray(i, i + 0x8000));
-  return btoa(s);
 }
 
 const counts = { readSync: 0, read: 0, mapAsync: 0, counting: false };

@@ -4,6 +4,7 @@
 // after every step back to the test, which compares them with the fixtures.
 import { createOptimizer, ready, StepLR, type OptimizerName } from '../../dist/index.js';
 import { createGpuOptimizer, requestGpuDevice, type GpuDeviceLike, type GpuOptimizerName } from '../../dist/webgpu/index.js';
+import { b64, f32 } from './page-codec.js';
 
 /** A fixture case, as the test passes it (float32 arrays as base64). */
 export interface PageCase {
@@ -17,20 +18,6 @@ export interface PageCase {
 }
 
 const STORAGE = 0x80, COPY_SRC = 0x4, COPY_DST = 0x8, MAP_READ = 0x1;
-
-function f32(b64: string): Float32Array {
-  const s = atob(b64);
-  const u = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) u[i] = s.charCodeAt(i);
-  return new Float32Array(u.buffer);
-}
-
-function b64(a: Float32Array): string {
-  const u = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  let s = '';
-  for (let i = 0; i < u.length; i += 0x8000) s += String.fromCharCode(...u.subarray(i, i + 0x8000));
-  return btoa(s);
-}
 
 let device: GpuDeviceLike & { [k: string]: any };
 
