@@ -84,10 +84,10 @@ for (const variant of args.adam === '0' ? [] : VARIANTS) {
   for (const n of SIZES) {
     const one = make(n, 1, variant.options);
     const two = make(n, 2, variant.options);
-    const row = { variant: variant.name, n, ...paired(one, two, ROUNDS, 10) };
+    const { oneMs, twoMs } = paired(one, two, ROUNDS, 10);
     one.dispose();
     two.dispose();
-    row.ratio = row.oneMs / row.twoMs;
+    const row = { variant: variant.name, n, oneMs, twoMs, ratio: oneMs / twoMs };
     rows.push(row);
     console.log(`${variant.name.padEnd(18)} ${label(n).padStart(5)}  1 thread ${(row.oneMs * 1000).toFixed(1).padStart(9)} us  2 threads ${(row.twoMs * 1000).toFixed(1).padStart(9)} us  ratio ${row.ratio.toFixed(2)}`);
   }

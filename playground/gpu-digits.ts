@@ -15,6 +15,7 @@ import { mulberry32, permutation, registry, type Dataset, type Digits, type Opti
 import { toTfjs } from 'wasm-optim/tfjs';
 import { create, type Choice } from './controls.js';
 import { gpuTwin } from './gpu.js';
+import { makeModel, tensors } from './tfjs-model.js';
 
 export interface GpuTrainOptions {
   epochs: number;
@@ -22,26 +23,6 @@ export interface GpuTrainOptions {
   seed: number;
 }
 
-function makeModel(inputs: number, seed: number): tfl.Sequential {
-  return tfl.sequential({
-    layers: [
-      tfl.layers.dense({ inputShape: [inputs], units: 32, activation: 'tanh', kernelInitializer: tfl.initializers.glorotUniform({ seed }) }),
-      tfl.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 1 }) }),
-    ],
-  });
-}
-
-function tensors(ds: Dataset, indices?: ArrayLike<number>): { x: tf.Tensor2D; y: tf.Tensor2D } {
-  const n = indices ? indices.length : ds.n;
-  const x = new Float32Array(n * ds.dim);
-  const y = new Float32Array(n * ds.classes);
-  for (let i = 0; i < n; i++) {
-    const k = indices ? indices[i]! : i;
-    x.set(ds.x.subarray(k * ds.dim, (k + 1) * ds.dim), i * ds.dim);
-    y[i * ds.classes + ds.y[k]!] = 1;
-  }
-  return { x: tf.tensor2d(x, [n, ds.dim]), y: tf.tensor2d(y, [n, ds.classes]) };
-}
 
 const lossOf = (model: tfl.Sequential, x: tf.Tensor, y: tf.Tensor): tf.Scalar =>
   tf.mean(tfl.metrics.categoricalCrossentropy(y, model.apply(x) as tf.Tensor)) as tf.Scalar;

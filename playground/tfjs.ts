@@ -17,6 +17,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import uPlot from 'uplot';
 import { mulberry32, permutation, ready, type Dataset, type Digits } from 'wasm-optim';
 import { train } from 'wasm-optim/tfjs';
+import { makeModel, tensors } from './tfjs-model.js';
 
 export interface TfjsOptions {
   lr: number;
@@ -59,28 +60,6 @@ const median = (xs: readonly number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-/** The dense 64-32-10 model, tanh then softmax, Glorot-uniform weights from `seed`. */
-function makeModel(inputs: number, seed: number): tfl.Sequential {
-  return tfl.sequential({
-    layers: [
-      tfl.layers.dense({ inputShape: [inputs], units: 32, activation: 'tanh', kernelInitializer: tfl.initializers.glorotUniform({ seed }) }),
-      tfl.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 1 }) }),
-    ],
-  });
-}
-
-/** Features and one-hot labels of `ds` (or of its examples `indices`) as tensors. */
-function tensors(ds: Dataset, indices?: ArrayLike<number>): { x: tf.Tensor2D; y: tf.Tensor2D } {
-  const n = indices ? indices.length : ds.n;
-  const x = new Float32Array(n * ds.dim);
-  const y = new Float32Array(n * ds.classes);
-  for (let i = 0; i < n; i++) {
-    const k = indices ? indices[i]! : i;
-    x.set(ds.x.subarray(k * ds.dim, (k + 1) * ds.dim), i * ds.dim);
-    y[i * ds.classes + ds.y[k]!] = 1;
-  }
-  return { x: tf.tensor2d(x, [n, ds.dim]), y: tf.tensor2d(y, [n, ds.classes]) };
-}
 
 /** Mean categorical cross-entropy of the model's predictions (tfjs-layers' own loss). */
 function lossOf(model: tfl.Sequential, x: tf.Tensor, y: tf.Tensor): tf.Scalar {
