@@ -209,6 +209,48 @@ ${consts}
 }
 
 /**
+ * The "table" form of a kernel (src/webgpu/plan.ts): one dispatch over a run
+ * of tensors that share a parameter and a gradient buffer but are not back to
+ * back. u.n is the run's number of table entries and u.o0 its first entry in
+ * `tab` (ENTRY = 8 words each: pOff, gOff, s0, s1, s2, n, first workgroup);
+ * each workgroup finds its entry by binary search over the first workgroups
+ * and runs the same body, with p[i], g[i] and st[u.oK + i] moved to the
+ * tensor's offsets.
+ */
+export function tableKernelSource(name: string, names: readonly string[]): string {
+  const k = GPU_KERNELS[name];
+  if (!k) throw new Error(`no WebGPU kernel for ${name}`);
+  const consts = names.map((c, j) => `  let ${c} = u.s[${j >> 2}][${j & 3}];`).join('\n');
+  const gsSlot = names.length;
+  const body = k.body.replaceAll('p[i]', 'p[pb + i]').replaceAll('g[i]', 'g[gb + i]').replaceAll('u.o0', 's0').replaceAll('u.o1', 's1').replaceAll('u.o2', 's2');
+  return `${PRELUDE}@group(0) @binding(5) var<storage, read_write> tab: array<u32>;
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  if (ctl[0] != 0u) { return; }
+  let wg = wid.x + wid.y * nw.x;
+  // the last entry whose first workgroup is <= wg
+  var lo = 0u;
+  var hi = u.n;
+  while (hi - lo > 1u) {
+    let mid = (lo + hi) / 2u;
+    if (tab[8u * (u.o0 + mid) + 6u] <= wg) { lo = mid; } else { hi = mid; }
+  }
+  let e = 8u * (u.o0 + lo);
+  let i = (wg - tab[e + 6u]) * ${WORKGROUP}u + lid.x;
+  if (i >= tab[e + 5u]) { return; }
+  let pb = tab[e];
+  let gb = tab[e + 1u];
+  let s0 = tab[e + 2u];
+  let s1 = tab[e + 3u];
+  let s2 = tab[e + 4u];
+${consts}
+  let gs = u.s[${gsSlot >> 2}][${gsSlot & 3}] * bitcast<f32>(ctl[1]);
+  ${body}
+}
+`;
+}
+
+/**
  * LAMB, per tensor in two dispatches (assembly/lamb.ts does the same in two
  * passes): `lambMoments` updates m and v and reduces sum p^2 and sum u^2 of
  * its share of the tensor into partials (u = wd*p + (m*c)/(sqrt(v) + eps),

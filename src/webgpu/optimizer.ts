@@ -1,6 +1,8 @@
 // The WebGPU optimizer: the parameters stay in the caller's GPUBuffers, the
 // state in one GPUBuffer of the optimizer, and a step is one command buffer
-// (the gradient check, then one dispatch per tensor) that never reads back.
+// (the gradient check, then the updates: one dispatch per run of tensors that
+// share their parameter and gradient buffers, src/webgpu/plan.ts) that never
+// reads back.
 //
 // Everything that is not arithmetic on elements is the WebAssembly
 // optimizer's own code: the options are parsed and validated by
@@ -22,7 +24,8 @@ import { buildStateDict, planLoad, type StateDict } from '../state-dict.js';
 import { describe } from '../validate.js';
 import type { Kernels } from '../wasm.js';
 import { isBufferLike, readBack, Usage, type GpuBufferLike, type GpuDeviceLike } from './gpu.js';
-import { GPU_KERNELS, kernelSource, LAMB_APPLY, LAMB_APPLY_SOURCE, LAMB_MOMENTS, LAMB_MOMENTS_SOURCE, MAX_CONSTANTS, WORKGROUP } from './kernels.js';
+import { GPU_KERNELS, kernelSource, tableKernelSource, LAMB_APPLY, LAMB_APPLY_SOURCE, LAMB_MOMENTS, LAMB_MOMENTS_SOURCE, MAX_CONSTANTS, WORKGROUP } from './kernels.js';
+import { planRuns, type Plan, type Run } from './plan.js';
 import { FINAL_SOURCE, normKind, PARTIAL_SOURCE, PARTIALS } from './reduce.js';
 
 /** A parameter or gradient on the GPU: `length` float32 values at byte `offset` (default 0) of `buffer`. */
@@ -93,7 +96,11 @@ function updatePipeline(device: GpuDeviceLike, kernel: string, names: readonly s
   const p = pipelinesOf(device);
   let pipe = p.update.get(kernel);
   if (!pipe) {
-    const code = kernel === 'lambMoments' ? LAMB_MOMENTS_SOURCE : kernel === 'lambApply' ? LAMB_APPLY_SOURCE : kernelSource(kernel, names);
+    const code =
+      kernel === 'lambMoments' ? LAMB_MOMENTS_SOURCE
+      : kernel === 'lambApply' ? LAMB_APPLY_SOURCE
+      : kernel.endsWith(':table') ? tableKernelSource(kernel.slice(0, -':table'.length), names)
+      : kernelSource(kernel, names);
     pipe = device.createComputePipeline({
       label: `wasm-optim ${kernel}`,
       layout: p.updateLayout,
@@ -102,6 +109,12 @@ function updatePipeline(device: GpuDeviceLike, kernel: string, names: readonly s
     p.update.set(kernel, pipe);
   }
   return pipe;
+}
+
+/** `wgs` workgroups, in rows of at most 65535. */
+function dispatch2d(pass: { dispatchWorkgroups(x: number, y?: number): void }, wgs: number): void {
+  const x = Math.min(wgs, MAX_X);
+  pass.dispatchWorkgroups(x, Math.ceil(wgs / x));
 }
 
 /** One recorded kernel call of a method's `run`. */
@@ -146,9 +159,13 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
   readonly #partials: GpuBufferLike | undefined;
   /** Lamb's per-tensor partial sums of p^2 and u^2 (16 bytes for the others: binding 5 of every update) */
   readonly #lambPartials: GpuBufferLike;
-  readonly #applyBinds: { key: unknown; offset: number; group: unknown }[];
-  #bindCache: { key: unknown; offset: number; group: unknown }[];
-  readonly #partialBinds: { key: unknown; offset: number; group: unknown }[];
+  /** the table of the "table" runs (src/webgpu/plan.ts): 8 words per tensor */
+  readonly #table: GpuBufferLike | undefined;
+  /** the last step's plan, and the gradients and state offsets it was made for */
+  #plan: { grads: { buffer: GpuBufferLike; offset: number }[]; state: number[][]; plan: Plan } | undefined;
+  /** bind groups by uniform slot (update) or dispatch index (partials), with what they bind */
+  #updateBinds = new Map<number, { key: unknown[]; group: unknown }>();
+  #partialBinds = new Map<number, { key: unknown[]; group: unknown }>();
   #finalBind: unknown;
 
   /** Use createGpuOptimizer. */
@@ -241,9 +258,7 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
       usage: Usage.STORAGE,
       label: 'wasm-optim trust-ratio partials',
     });
-    this.#applyBinds = all.map(() => ({ key: undefined, offset: -1, group: undefined }));
-    this.#bindCache = all.map(() => ({ key: undefined, offset: -1, group: undefined }));
-    this.#partialBinds = all.map(() => ({ key: undefined, offset: -1, group: undefined }));
+    this.#table = spec.name === 'Lamb' ? undefined : device.createBuffer({ size: 32 * all.length, usage: Usage.STORAGE | Usage.COPY_DST, label: 'wasm-optim dispatch table' });
     let gi = 0;
     this.#paramGroups = Object.freeze(
       groups.map((g) => {
@@ -284,9 +299,12 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
   /**
    * One step: `grads` holds one gradient per parameter, in order across groups,
    * each a GPUBuffer (its first `length` floats) or `{ buffer, offset }`. Encodes
-   * the gradient check (with checkFinite, skipNonFinite or maxGradNorm) and one
-   * dispatch per tensor into one command buffer and submits it; nothing is read
-   * back. A bad argument throws and nothing is submitted.
+   * the gradient check (with checkFinite, skipNonFinite or maxGradNorm) and the
+   * updates into one command buffer and submits it; nothing is read back. The
+   * tensors of a group whose parameters share one GPUBuffer and whose gradients
+   * share one GPUBuffer are updated by ONE dispatch (src/webgpu/plan.ts: "flat"
+   * where they are back to back, a table of offsets otherwise; Lamb keeps one
+   * per tensor). A bad argument throws and nothing is submitted.
    */
   step(grads: readonly (GpuBufferLike | { buffer: GpuBufferLike; offset?: number })[]): void {
     const owner = `${this.#spec.name}.step`;
@@ -302,7 +320,8 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
     const f32 = new Float32Array(data);
     const T = this.#tensors.length;
     // 1. Record each group's kernel call and its constants (in double, by the method's own `run`).
-    const plans: { pipeline: unknown; kernelName: string }[] = [];
+    const kernels: { name: string; names: string[]; consts: number[] }[] = [];
+    const stateOffsets: number[][] = [];
     const next: { t: number; scalars: S }[] = [];
     let ti = 0;
     for (const group of this.#groups) {
@@ -317,7 +336,8 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
       spec.run(recorder(calls), group.addr, group.options, ctx);
       if (calls[0]?.name === 'lambMoments') {
         ti = this.#planLamb(device, calls, group, ti, u32, f32);
-        plans.push({ pipeline: undefined, kernelName: 'lamb' });
+        kernels.push({ name: 'lamb', names: [], consts: [] });
+        for (const _ of group.tensors) stateOffsets.push([]);
         next.push({ t, scalars });
         continue;
       }
@@ -330,38 +350,46 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
       const stateArgs = call.args.slice(2, 2 + nState);
       const rest = call.args.slice(3 + nState);
       const gscale = rest[rest.length - 1]!;
-      const consts = kernel.prepare(rest.slice(0, -1));
-      const names = Object.keys(consts);
+      const prepared = kernel.prepare(rest.slice(0, -1));
+      const names = Object.keys(prepared);
       if (names.length + 1 > MAX_CONSTANTS) throw new Error(`${owner}: kernel ${call.name} has too many constants`);
-      plans.push({ pipeline: updatePipeline(device, call.name, names), kernelName: call.name });
+      kernels.push({ name: call.name, names, consts: [...names.map((n) => prepared[n]!), gscale] });
       for (const slot of group.tensors) {
-        const base = (ti * SLOT) / 4;
-        u32[base] = slot.length;
-        for (let j = 0; j < 3; j++) u32[base + 1 + j] = j < nState ? (stateArgs[j]! + slot.offset) / FLOAT : 0;
-        names.forEach((name, j) => (f32[base + 4 + j] = consts[name]!));
-        f32[base + 4 + names.length] = gscale;
+        stateOffsets.push(stateArgs.map((a) => (a + slot.offset) / FLOAT));
         ti++;
       }
       next.push({ t, scalars });
     }
-    // 2. Encode: the check, then the updates; one submission.
+    // 2. Which tensors share a dispatch (src/webgpu/plan.ts); the table is written only when the plan changes.
+    const plan = this.#planFor(device, g, stateOffsets, kernels.map((k) => k.name === 'lamb'));
+    // 3. Encode: the check, then the updates; one submission.
     const checks = this.#partials !== undefined;
     const enc = device.createCommandEncoder({ label: `${spec.name} step` });
     const pass = enc.beginComputePass();
     if (checks) {
       const kind = normKind(this.#step.gradNormType);
-      this.#tensors.forEach((tensor, i) => {
-        const base = ((T + i) * SLOT) / 4;
-        u32[base] = tensor.length;
-        u32[base + 1] = i * PARTIALS;
+      // one partial dispatch per flat or single run (its gradients are one range), per tensor in a table run
+      let slot = 0;
+      let di = 0;
+      const partial = (buffer: GpuBufferLike, offset: number, n: number) => {
+        const base = ((T + di) * SLOT) / 4;
+        const wgs = Math.min(PARTIALS, Math.ceil(n / WORKGROUP));
+        u32[base] = n;
+        u32[base + 1] = slot;
         u32[base + 2] = kind;
         pass.setPipeline(pipes.partial);
-        pass.setBindGroup(0, this.#partialBind(device, i, g[i]!));
-        pass.dispatchWorkgroups(Math.min(PARTIALS, Math.ceil(tensor.length / WORKGROUP)));
-      });
+        pass.setBindGroup(0, this.#partialBind(device, di, buffer, offset, 4 * n));
+        pass.dispatchWorkgroups(wgs);
+        slot += wgs;
+        di++;
+      };
+      for (const run of plan.runs) {
+        if (run.kind === 'table') for (const t of run.tensors) partial(g[t]!.buffer, g[t]!.offset, g[t]!.length);
+        else partial(run.grads.buffer as GpuBufferLike, run.grads.offset, run.length);
+      }
       const base = (2 * T * SLOT) / 4;
       const maxNorm = this.#step.maxGradNorm;
-      u32[base] = T * PARTIALS;
+      u32[base] = slot;
       u32[base + 1] = kind;
       u32[base + 2] = maxNorm !== undefined && maxNorm !== Infinity ? 1 : 0;
       u32[base + 3] = this.#step.checkFinite || this.#step.skipNonFinite ? 1 : 0;
@@ -379,36 +407,36 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
       pass.setBindGroup(0, this.#finalBind);
       pass.dispatchWorkgroups(1);
     }
-    ti = 0;
-    this.#groups.forEach((group, gi) => {
-      if (plans[gi]!.kernelName === 'lamb') {
-        const moments = updatePipeline(device, 'lambMoments', LAMB_MOMENTS);
-        const apply = updatePipeline(device, 'lambApply', LAMB_APPLY);
-        for (let j = 0; j < group.tensors.length; j++, ti++) {
-          const n = this.#tensors[ti]!.length;
-          pass.setPipeline(moments);
-          pass.setBindGroup(0, this.#updateBind(device, ti, g[ti]!));
-          pass.dispatchWorkgroups(Math.min(PARTIALS, Math.ceil(n / WORKGROUP)));
-          pass.setPipeline(apply);
-          pass.setBindGroup(0, this.#applyBind(device, ti, g[ti]!));
-          const wgs = Math.ceil(n / WORKGROUP);
-          const x = Math.min(wgs, MAX_X);
-          pass.dispatchWorkgroups(x, Math.ceil(wgs / x));
-        }
-        return;
+    for (const run of plan.runs) {
+      const k = kernels[run.group]!;
+      const t0 = run.tensors[0]!;
+      if (k.name === 'lamb') {
+        const n = this.#tensors[t0]!.length;
+        pass.setPipeline(updatePipeline(device, 'lambMoments', LAMB_MOMENTS));
+        pass.setBindGroup(0, this.#updateBind(device, run, t0, this.#lambPartials));
+        pass.dispatchWorkgroups(Math.min(PARTIALS, Math.ceil(n / WORKGROUP)));
+        pass.setPipeline(updatePipeline(device, 'lambApply', LAMB_APPLY));
+        pass.setBindGroup(0, this.#updateBind(device, run, 2 * T + 1 + t0, this.#lambPartials));
+        dispatch2d(pass, run.workgroups);
+        continue;
       }
-      pass.setPipeline(plans[gi]!.pipeline);
-      for (let j = 0; j < group.tensors.length; j++, ti++) {
-        pass.setBindGroup(0, this.#updateBind(device, ti, g[ti]!));
-        const wgs = Math.ceil(this.#tensors[ti]!.length / WORKGROUP);
-        const x = Math.min(wgs, MAX_X);
-        pass.dispatchWorkgroups(x, Math.ceil(wgs / x));
+      // the run's uniform slot is its first tensor's
+      const base = (t0 * SLOT) / 4;
+      if (run.kind === 'table') {
+        u32.set([run.tensors.length, run.entry, 0, 0], base);
+      } else {
+        const s = stateOffsets[t0]!;
+        u32.set([run.length, s[0] ?? 0, s[1] ?? 0, s[2] ?? 0], base);
       }
-    });
+      f32.set(k.consts, base + 4);
+      pass.setPipeline(updatePipeline(device, run.kind === 'table' ? `${k.name}:table` : k.name, k.names));
+      pass.setBindGroup(0, this.#updateBind(device, run, t0, run.kind === 'table' ? this.#table! : this.#lambPartials));
+      dispatch2d(pass, run.workgroups);
+    }
     pass.end();
     device.queue.writeBuffer(this.#uniform, 0, data);
     device.queue.submit([enc.finish()]);
-    // 3. The step is submitted: advance the groups.
+    // 4. The step is submitted: advance the groups.
     this.#groups.forEach((group, gi) => {
       group.step = next[gi]!.t;
       group.scalars = next[gi]!.scalars;
@@ -416,6 +444,35 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
         for (const b of spec.uses?.(group.options) ?? spec.buffers(group.options)) group.started.add(b);
       }
     });
+  }
+
+  /**
+   * The plan of this step's dispatches: the last one when the gradients are
+   * the same buffers at the same offsets and the kernels' state offsets are
+   * unchanged; otherwise planned again, and the table written (queue order:
+   * before this step's submission).
+   */
+  #planFor(device: GpuDeviceLike, grads: readonly Tensor[], state: number[][], single: boolean[]): Plan {
+    const last = this.#plan;
+    if (
+      last &&
+      last.grads.every((x, i) => x.buffer === grads[i]!.buffer && x.offset === grads[i]!.offset) &&
+      last.state.every((s, i) => s.length === state[i]!.length && s.every((o, j) => o === state[i]![j]))
+    ) {
+      return last.plan;
+    }
+    const plan = planRuns({
+      groups: this.#groups.map((g) => g.indices),
+      params: this.#tensors,
+      grads,
+      state,
+      single,
+      maxBinding: device.limits?.maxStorageBufferBindingSize ?? 134217728,
+      workgroup: WORKGROUP,
+    });
+    if (plan.table.length > 0) device.queue.writeBuffer(this.#table!, 0, plan.table);
+    this.#plan = { grads: grads.map((x) => ({ buffer: x.buffer, offset: x.offset })), state, plan };
+    return plan;
   }
 
   /**
@@ -445,14 +502,6 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
     return ti;
   }
 
-  #applyBind(device: GpuDeviceLike, i: number, grad: Tensor): unknown {
-    const cache = this.#applyBinds[i]!;
-    if (cache.key === grad.buffer && cache.offset === grad.offset) return cache.group;
-    const group = this.#makeUpdateBind(device, i, grad, (2 * this.#tensors.length + 1 + i) * SLOT);
-    this.#applyBinds[i] = { key: grad.buffer, offset: grad.offset, group };
-    return group;
-  }
-
   #checkGrads(owner: string, grads: unknown): Tensor[] {
     const n = this.#tensors.length;
     if (!Array.isArray(grads)) throw new TypeError(`${owner}: grads must be an array of ${n} GPUBuffer(s) (or { buffer, offset }), one per parameter, got ${describe(grads)}`);
@@ -469,42 +518,42 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
     });
   }
 
-  #updateBind(device: GpuDeviceLike, i: number, grad: Tensor): unknown {
-    const cache = this.#bindCache[i]!;
-    if (cache.key === grad.buffer && cache.offset === grad.offset) return cache.group;
-    const group = this.#makeUpdateBind(device, i, grad, i * SLOT);
-    this.#bindCache[i] = { key: grad.buffer, offset: grad.offset, group };
+  /** The bind group of a run's update at uniform slot `slot` (cached while it binds the same ranges). */
+  #updateBind(device: GpuDeviceLike, run: Run, slot: number, extra: GpuBufferLike): unknown {
+    const { params: p, grads: g } = run;
+    const key = [p.buffer, p.offset, p.size, g.buffer, g.offset, g.size, extra];
+    const hit = this.#updateBinds.get(slot);
+    if (hit && hit.key.every((k, i) => k === key[i])) return hit.group;
+    const group = device.createBindGroup({
+      layout: pipelinesOf(device).updateBindLayout,
+      entries: [
+        { binding: 0, resource: { buffer: this.#uniform, offset: slot * SLOT, size: 64 } },
+        { binding: 1, resource: { buffer: p.buffer, offset: p.offset, size: p.size } },
+        { binding: 2, resource: { buffer: g.buffer, offset: g.offset, size: g.size } },
+        { binding: 3, resource: { buffer: this.#state } },
+        { binding: 4, resource: { buffer: this.#ctl } },
+        { binding: 5, resource: { buffer: extra } },
+      ],
+    });
+    this.#updateBinds.set(slot, { key, group });
     return group;
   }
 
-  #makeUpdateBind(device: GpuDeviceLike, i: number, grad: Tensor, uniformOffset: number): unknown {
-    const p = this.#tensors[i]!;
-    return device.createBindGroup({
-      layout: pipelinesOf(device).updateBindLayout,
-      entries: [
-        { binding: 0, resource: { buffer: this.#uniform, offset: uniformOffset, size: 64 } },
-        { binding: 1, resource: { buffer: p.buffer, offset: p.offset, size: FLOAT * p.length } },
-        { binding: 2, resource: { buffer: grad.buffer, offset: grad.offset, size: FLOAT * grad.length } },
-        { binding: 3, resource: { buffer: this.#state } },
-        { binding: 4, resource: { buffer: this.#ctl } },
-        { binding: 5, resource: { buffer: this.#lambPartials } },
-      ],
-    });
-  }
-
-  #partialBind(device: GpuDeviceLike, i: number, grad: Tensor): unknown {
-    const cache = this.#partialBinds[i]!;
-    if (cache.key === grad.buffer && cache.offset === grad.offset) return cache.group;
+  /** The bind group of the `di`-th partial dispatch over `size` bytes of gradients. */
+  #partialBind(device: GpuDeviceLike, di: number, buffer: GpuBufferLike, offset: number, size: number): unknown {
+    const key = [buffer, offset, size];
+    const hit = this.#partialBinds.get(di);
+    if (hit && hit.key.every((k, i) => k === key[i])) return hit.group;
     const T = this.#tensors.length;
     const group = device.createBindGroup({
       layout: pipelinesOf(device).partialBindLayout,
       entries: [
-        { binding: 0, resource: { buffer: this.#uniform, offset: (T + i) * SLOT, size: 16 } },
-        { binding: 1, resource: { buffer: grad.buffer, offset: grad.offset, size: FLOAT * grad.length } },
+        { binding: 0, resource: { buffer: this.#uniform, offset: (T + di) * SLOT, size: 16 } },
+        { binding: 1, resource: { buffer, offset, size } },
         { binding: 2, resource: { buffer: this.#partials! } },
       ],
     });
-    this.#partialBinds[i] = { key: grad.buffer, offset: grad.offset, group };
+    this.#partialBinds.set(di, { key, group });
     return group;
   }
 
@@ -654,8 +703,10 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
   dispose(): void {
     if (!this.#device) return;
     this.#device = undefined;
-    for (const b of [this.#state, this.#uniform, this.#ctl, this.#partials, this.#lambPartials]) b?.destroy?.();
-    this.#bindCache = [];
+    for (const b of [this.#state, this.#uniform, this.#ctl, this.#partials, this.#lambPartials, this.#table]) b?.destroy?.();
+    this.#updateBinds = new Map();
+    this.#partialBinds = new Map();
+    this.#plan = undefined;
   }
 
   /** Whether dispose() was called. */

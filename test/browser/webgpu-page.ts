@@ -15,15 +15,110 @@ export interface PageCase {
   steps: { lr: number[] | null; set?: Record<string, unknown>[] | null; grads: string[] }[];
   /** handover: run the first `at` steps on one side, save(), load() on the other, run the rest there */
   handover?: { at: number; from: 'gpu' | 'wasm' };
+  /** where the tensors live (default 'separate'); see place() */
+  layout?: Layout;
 }
+
+/**
+ * 'separate': a GPUBuffer per parameter and per gradient;
+ * 'table': every parameter a view into ONE buffer, with a 256-byte gap after each, and every gradient a
+ *   view into ONE other buffer, in reverse order with 512-byte gaps (one table dispatch per group);
+ * 'flat': each parameter split into views of 64 floats (the last one shorter), back to back; a
+ *   parameter shares the buffers of the one before it in its group when that one's length is a
+ *   multiple of 64 (so the views stay back to back), else it starts a buffer of its own (one flat
+ *   dispatch per pair of buffers);
+ * 'mixed': in each group, the parameters at even positions are views into one shared buffer with gaps
+ *   (their gradients too), those at odd positions have buffers of their own.
+ */
+export type Layout = 'separate' | 'table' | 'flat' | 'mixed';
 
 const STORAGE = 0x80, COPY_SRC = 0x4, COPY_DST = 0x8, MAP_READ = 0x1;
 
 let device: GpuDeviceLike & { [k: string]: any };
+/** dispatchWorkgroups calls on `device` so far (its command encoders' compute passes are wrapped to count them) */
+let dispatches = 0;
 
 async function gpu(): Promise<GpuDeviceLike & { [k: string]: any }> {
-  device ??= (await requestGpuDevice()) as GpuDeviceLike & { [k: string]: any };
+  if (device) return device;
+  const d = (await requestGpuDevice()) as GpuDeviceLike & { [k: string]: any };
+  const createEncoder = d.createCommandEncoder.bind(d);
+  d.createCommandEncoder = (desc?: unknown) => {
+    const enc = createEncoder(desc);
+    const begin = enc.beginComputePass.bind(enc);
+    enc.beginComputePass = (pd?: unknown) => {
+      const pass = begin(pd);
+      const dispatch = pass.dispatchWorkgroups.bind(pass);
+      pass.dispatchWorkgroups = (...a: number[]) => {
+        dispatches++;
+        return dispatch(...a);
+      };
+      return pass;
+    };
+    return enc;
+  };
+  device = d;
   return device;
+}
+
+interface Placed {
+  /** per parameter (fixture order): where its values and its gradient live, and its views (start, length in floats) */
+  homes: { p: { buffer: any; offset: number }; g: { buffer: any; offset: number }; views: [number, number][] }[];
+  buffers: any[];
+}
+
+/** Places the parameters and gradients of `c` as `layout` says (see Layout). */
+function place(d: any, c: PageCase, init: Float32Array[], layout: Layout): Placed {
+  const groups = c.groups ? c.groups.map((g) => g.params) : [init.map((_, i) => i)];
+  const align = (x: number) => Math.ceil(x / 256) * 256;
+  const pairs: { p: number; g: number; members: number[]; gaps: boolean }[] = [];
+  const pairOf = new Map<number, (typeof pairs)[number]>();
+  const add = (pair: (typeof pairs)[number], i: number) => {
+    pair.members.push(i);
+    pairOf.set(i, pair);
+  };
+  const fresh = (gaps: boolean) => {
+    const pair = { p: 0, g: 0, members: [] as number[], gaps };
+    pairs.push(pair);
+    return pair;
+  };
+  const shared = layout === 'table' ? fresh(true) : undefined;
+  for (const members of groups) {
+    const mixedShared = layout === 'mixed' ? fresh(true) : undefined;
+    members.forEach((i, k) => {
+      if (layout === 'table') add(shared!, i);
+      else if (layout === 'mixed' && k % 2 === 0) add(mixedShared!, i);
+      else if (layout === 'flat' && k > 0 && init[members[k - 1]!]!.length % 64 === 0) add(pairOf.get(members[k - 1]!)!, i);
+      else add(fresh(false), i);
+    });
+  }
+  const homes: Placed['homes'] = new Array(init.length);
+  const buffers: any[] = [];
+  for (const pair of pairs) {
+    if (pair.members.length === 0) continue;
+    const pOff = new Map<number, number>();
+    const gOff = new Map<number, number>();
+    let p = 0;
+    for (const i of pair.members) {
+      pOff.set(i, p);
+      p = pair.gaps ? align(p + 4 * init[i]!.length) + 256 : p + 4 * init[i]!.length;
+    }
+    let g = 0;
+    for (const i of pair.gaps ? [...pair.members].reverse() : pair.members) {
+      gOff.set(i, g);
+      g = pair.gaps ? align(g + 4 * init[i]!.length) + 512 : g + 4 * init[i]!.length;
+    }
+    const pb = d.createBuffer({ size: align(Math.max(16, p)), usage: STORAGE | COPY_SRC | COPY_DST });
+    const gb = d.createBuffer({ size: align(Math.max(16, g)), usage: STORAGE | COPY_DST });
+    buffers.push(pb, gb);
+    for (const i of pair.members) {
+      const n = init[i]!.length;
+      const views: [number, number][] = [];
+      if (layout === 'flat') for (let s = 0; s < n; s += 64) views.push([s, Math.min(64, n - s)]);
+      else views.push([0, n]);
+      homes[i] = { p: { buffer: pb, offset: pOff.get(i)! }, g: { buffer: gb, offset: gOff.get(i)! }, views };
+    }
+  }
+  return { homes, buffers };
 }
 
 function buffer(d: any, data: Float32Array, usage: number): any {
@@ -52,10 +147,13 @@ async function runCase(c: PageCase): Promise<{ steps: string[][]; info: Record<s
   const d = await gpu();
   const init = c.params.map(f32);
   const order = c.groups ? c.groups.flatMap((g) => g.params) : init.map((_, i) => i);
-  const pBufs = init.map((p) => buffer(d, p, STORAGE | COPY_SRC | COPY_DST));
-  const tensors = pBufs.map((b, i) => ({ buffer: b, length: init[i]!.length }));
-  const gBufs = init.map((p) => d.createBuffer({ size: Math.max(16, p.byteLength), usage: STORAGE | COPY_DST }));
-  const groups = c.groups ? c.groups.map((g) => ({ params: g.params.map((i) => tensors[i]!), ...g.options })) : tensors;
+  const placed = place(d, c, init, c.layout ?? 'separate');
+  const homes = placed.homes;
+  homes.forEach((h, i) => d.queue.writeBuffer(h.p.buffer, h.p.offset, init[i]!));
+  const viewsOf = (i: number) => homes[i]!.views.map(([s, n]) => ({ buffer: homes[i]!.p.buffer, offset: homes[i]!.p.offset + 4 * s, length: n }));
+  const gradsOf = (i: number) => homes[i]!.views.map(([s]) => (homes[i]!.g.offset + 4 * s === 0 ? homes[i]!.g.buffer : { buffer: homes[i]!.g.buffer, offset: homes[i]!.g.offset + 4 * s }));
+  const groups = c.groups ? c.groups.map((g) => ({ params: g.params.flatMap(viewsOf), ...g.options })) : init.flatMap((_, i) => viewsOf(i));
+  const stepDispatches: number[] = [];
   const hand = c.handover;
   const total = init.reduce((a, p) => a + p.length, 0);
   const history = d.createBuffer({ size: Math.max(16, 4 * total * c.steps.length), usage: COPY_DST | COPY_SRC });
@@ -99,12 +197,14 @@ async function runCase(c: PageCase): Promise<{ steps: string[][]; info: Record<s
     if (s.lr) s.lr.forEach((lr, gi) => ((opt.paramGroups[gi] as unknown as { lr: number }).lr = lr));
     // other hyperparameter changes (family.json's "set"), through the same validated group views
     if (s.set) s.set.forEach((o, gi) => Object.assign(opt.paramGroups[gi]!, o));
-    grads.forEach((g, i) => d.queue.writeBuffer(gBufs[i]!, 0, g));
-    opt.step(order.map((i) => gBufs[i]!));
+    grads.forEach((g, i) => d.queue.writeBuffer(homes[i]!.g.buffer, homes[i]!.g.offset, g));
+    const before = dispatches;
+    opt.step(order.flatMap(gradsOf));
+    stepDispatches.push(dispatches - before);
     const enc = d.createCommandEncoder();
     let at = 4 * total * t;
     for (let i = 0; i < init.length; i++) {
-      enc.copyBufferToBuffer(pBufs[i], 0, history, at, init[i]!.byteLength);
+      enc.copyBufferToBuffer(homes[i]!.p.buffer, homes[i]!.p.offset, history, at, init[i]!.byteLength);
       at += init[i]!.byteLength;
     }
     d.queue.submit([enc.finish()]);
@@ -120,10 +220,10 @@ async function runCase(c: PageCase): Promise<{ steps: string[][]; info: Record<s
       return b64(v.slice());
     });
   }
-  const info = { stepCount: opt.disposed ? null : opt.stepCount };
+  const info = { stepCount: opt.disposed ? null : opt.stepCount, dispatches: stepDispatches };
   if (!opt.disposed) opt.dispose();
   wasm?.dispose();
-  for (const b of [...pBufs, ...gBufs, history]) b.destroy();
+  for (const b of [...placed.buffers, history]) b.destroy();
   return { steps: out, info };
 }
 

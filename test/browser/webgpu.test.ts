@@ -17,7 +17,7 @@ import { gpuExcluded, gpuOptimizerNames } from '../../dist/webgpu/index.js';
 import { optimizerNames } from '../../dist/index.js';
 import { f32, randn, rng } from '../helpers.js';
 import { bundledWebGpuPage, type BundledPage } from './harness.js';
-import type { PageCase } from './webgpu-page.js';
+import type { Layout, PageCase } from './webgpu-page.js';
 
 const RTOL = 1e-5;
 
@@ -51,12 +51,16 @@ afterAll(async () => {
   await opened?.close();
 });
 
+/** dispatchWorkgroups calls per GPU step of the last replay */
+let lastDispatches: number[] = [];
+
 /** Replays `c` on the page; returns a description of the failure, or undefined within tolerance. */
 async function replay(c: FixtureCase, extra: Partial<PageCase> = {}): Promise<string | undefined> {
   const options = { ...c.options };
   if (c.maxNorm !== undefined) Object.assign(options, { maxGradNorm: c.maxNorm, gradNormType: c.normType === null || (c.normType as unknown) === 'Infinity' || (c.normType as unknown) === 'inf' ? Infinity : c.normType });
   const input: PageCase = { optimizer: c.optimizer, options, groups: c.groups, params: c.params, steps: c.steps.map((s) => ({ lr: s.lr, set: s.set ?? null, grads: s.grads })), ...extra };
-  const got = await page.evaluate((x) => (window as unknown as { webgpu: { runCase(c: PageCase): Promise<{ steps: string[][] }> } }).webgpu.runCase(x), input);
+  const got = await page.evaluate((x) => (window as unknown as { webgpu: { runCase(c: PageCase): Promise<{ steps: string[][]; info: { dispatches: number[] } }> } }).webgpu.runCase(x), input);
+  lastDispatches = got.info.dispatches;
   let maxRef = 0;
   const refs = c.steps.map((s) => s.params.map(f32));
   for (const s of refs) for (const p of s) for (const v of p) if (Number.isFinite(v)) maxRef = Math.max(maxRef, Math.abs(v));
@@ -215,6 +219,80 @@ describe('WebGPU in headless Chromium (SwiftShader)', () => {
     }
     expect(failures).toEqual([]);
   }, 300_000);
+
+
+  // All tensors of a group in one dispatch (src/webgpu/plan.ts): the group's tensors as views into ONE
+  // GPUBuffer at gaps (a table of offsets), back to back (one flat range: each fixture tensor split into
+  // views of 64 floats), and mixed with tensors in buffers of their own. The fixtures judge the values;
+  // the page counts dispatchWorkgroups per step (its command encoders' passes are wrapped): one per run
+  // of the update, plus the gradient check (on by default: checkFinite) with one partial dispatch per
+  // flat or single run and per tensor of a table run, and its final pass.
+  describe('one dispatch per run of tensors sharing a parameter and a gradient buffer', () => {
+    const pick = (name: string, from = [...classic, ...family]) => {
+      const c = from.find((x) => x.name === name);
+      if (!c) throw new Error(`no fixture case ${name}`);
+      return c;
+    };
+    const cases = [
+      pick('Adam default scale=1'),
+      pick('AdamW weightDecay=0.1 scale=1'),
+      pick('SGD momentum scale=1'),
+      pick('RMSprop centered+momentum scale=1'),
+      pick('Adagrad default scale=1'),
+      pick('Adam 2 param groups'),
+      pick('AdamW 3 param groups + lr schedule'),
+      pick('SGD 3 param groups'),
+      pick('RMSprop 3 param groups'),
+      pick('Adagrad 3 param groups'),
+      pick('step Adam {"lr": 0.01} max=1.0 type=2 scale=1.0', clipRuns),
+      pick('step Adagrad {"lr": 0.1} max=1.0 type=1 scale=1000.0', clipRuns),
+    ];
+    /** The dispatches of one step, from the layout's description (not from the planner). */
+    const expected = (c: FixtureCase, layout: Layout, checks = true) => {
+      const lengths = c.params.map((p) => f32(p).length);
+      const groups = c.groups ? c.groups.map((g) => g.params) : [lengths.map((_, i) => i)];
+      let updates = 0;
+      let partials = 0;
+      for (const m of groups) {
+        if (layout === 'table') {
+          updates += 1;
+          partials += m.length;
+        } else if (layout === 'mixed') {
+          const shared = Math.ceil(m.length / 2);
+          updates += 1 + (m.length - shared);
+          partials += m.length;
+        } else {
+          const pairs = m.filter((_, k) => k === 0 || lengths[m[k - 1]!]! % 64 !== 0).length;
+          updates += pairs;
+          partials += pairs;
+        }
+      }
+      return updates + (checks ? partials + 1 : 0);
+    };
+    it.each(['table', 'flat', 'mixed'] as const)('%s: the fixtures replay within 1e-5 * max(1, max|ref|), one update dispatch per run', async (layout) => {
+      const failures: string[] = [];
+      for (const c of cases) {
+        const f = await replay(c, { layout });
+        if (f) failures.push(`${layout}: ${f}`);
+        const want = expected(c, layout);
+        if (lastDispatches.length !== c.steps.length || lastDispatches.some((n) => n !== want)) failures.push(`${layout}: ${c.name}: dispatches per step ${lastDispatches.join(',')}, expected ${want}`);
+      }
+      expect(failures).toEqual([]);
+      expect(pageErrors).toEqual([]);
+    }, 300_000);
+
+    it('without a gradient check, a group of 7 tensors in one buffer is ONE dispatch per step (table and flat)', async () => {
+      const c = { ...pick('Adam default scale=1'), options: { ...pick('Adam default scale=1').options, checkFinite: false } };
+      for (const layout of ['table', 'flat'] as const) {
+        expect(await replay(c, { layout })).toBeUndefined();
+        expect(new Set(lastDispatches)).toEqual(new Set([expected(c, layout, false)]));
+      }
+      expect(expected(c, 'table', false)).toBe(1);
+      // flat: [1], [3], [4], [5], [17] each alone, then 64 and 1000's 16 views back to back (one run)
+      expect(expected(c, 'flat', false)).toBe(6);
+      expect(pageErrors).toEqual([]);
+    }, 300_000);
+  });
 
   it('hands a run over mid-trajectory, GPU -> WebAssembly and WebAssembly -> GPU, through save()/load() (same checkpoint format)', async () => {
     const failures: string[] = [];
