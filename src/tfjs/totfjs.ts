@@ -37,7 +37,7 @@ import { decodeSafetensors, encodeSafetensors } from '../safetensors.js';
 import type { MethodSpec, Scalars } from '../method.js';
 import { Assigned, firstNonFinite, valuesOf } from './transfer.js';
 import { abs, add, div, getBackend as getBackendName, max, maximum, minimum, mul, scalar, sqrt, square, sum, tidy, type Tensor, type Variable } from '@tensorflow/tfjs-core';
-import { GpuOptimizer } from '../webgpu/optimizer.js';
+import { createSharedControl, GpuOptimizer, type SharedControl } from '../webgpu/optimizer.js';
 import { GPU_SPECS } from '../webgpu/specs.js';
 import type { GpuBufferLike } from '../webgpu/gpu.js';
 import { assignFromGpu, bufferOf, copyOnGpu, flush, TENSOR_USAGE, webgpuBackend, type WebGpuBackendShape } from './webgpu.js';
@@ -101,6 +101,8 @@ export class TfjsWasmOptimizer<O extends object = object> extends Optimizer {
   readonly #options: Record<string, unknown>;
   readonly #vars = new Map<string, Entry>();
   readonly #gpuVars = new Map<string, GpuEntry>();
+  /** the control buffer every variable's GpuOptimizer shares: one non-finite decision per applyGradients */
+  #gpuControl: { device: object; control: SharedControl } | undefined;
   readonly #assigned = new Assigned();
   readonly #paramGroups: readonly Record<string, unknown>[];
   #saved = new Map<string, Saved>();
@@ -287,15 +289,21 @@ export class TfjsWasmOptimizer<O extends object = object> extends Optimizer {
       e.buffer.destroy?.();
     }
     this.#gpuVars.clear();
+    this.#gpuControl?.control.buffer.destroy?.();
+    this.#gpuControl = undefined;
   }
 
   /**
    * applyGradients on TF.js's webgpu backend (src/tfjs/webgpu.ts): each
    * variable's WebGPU optimizer steps its own parameter buffer with the
    * gradient's GPU buffer, and the result is assigned back by a GPU copy.
-   * Joint clipping (maxGradNorm) is done with TF.js ops on the GPU first. A
-   * non-finite gradient cannot throw here (the CPU never sees the values):
-   * with checkFinite or skipNonFinite the GPU skips that variable's update.
+   * Joint clipping (maxGradNorm) is done with TF.js ops on the GPU first. All
+   * the variables' updates go in one submission (GpuOptimizer.stepTogether)
+   * with ONE non-finite decision for the call, as the CPU path makes: every
+   * variable's gradient check ORs its flag into one control buffer, which every
+   * update reads, so with checkFinite or skipNonFinite a NaN or an infinity in
+   * any gradient skips every variable's update. It cannot throw here (the CPU
+   * never sees the values): checkFinite skips as skipNonFinite does.
    */
   #applyOnGpu(owner: string, b: WebGpuBackendShape, list: { name: string; v: Variable; g: Tensor }[]): void {
     const { checkFinite = true, skipNonFinite = false, maxGradNorm, gradNormType = 2 } = this.#step;
@@ -321,10 +329,13 @@ export class TfjsWasmOptimizer<O extends object = object> extends Optimizer {
           const buffer = b.device.createBuffer({ size: 4 * n, usage: TENSOR_USAGE, label: `wasm-optim ${w.name}` });
           let opt: GpuOptimizer<object>;
           try {
-            opt = new GpuOptimizer(b.device, GPU_SPECS[this.kind as keyof typeof GPU_SPECS] as never, [{ buffer, length: n }], {
-              ...this.#hyper[group],
-              checkFinite: checkFinite || skipNonFinite,
-            });
+            opt = new GpuOptimizer(
+              b.device,
+              GPU_SPECS[this.kind as keyof typeof GPU_SPECS] as never,
+              [{ buffer, length: n }],
+              { ...this.#hyper[group], checkFinite: checkFinite || skipNonFinite },
+              this.#controlFor(b),
+            );
           } catch (e) {
             buffer.destroy?.();
             throw e;
@@ -354,12 +365,22 @@ export class TfjsWasmOptimizer<O extends object = object> extends Optimizer {
         b.device,
         list.flatMap((w, i) => (entries[i]!.last === w.v.dataId ? [] : [{ from: bufs[i]!.vb, to: entries[i]!.buffer, bytes: 4 * w.v.size }])),
       );
-      list.forEach((_, i) => entries[i]!.opt.step([bufs[i]!.gb]));
+      GpuOptimizer.stepTogether(this.#controlFor(b), list.map((_, i) => ({ opt: entries[i]!.opt, grads: [bufs[i]!.gb] })));
       list.forEach((w, i) => (entries[i]!.last = assignFromGpu(w.v, entries[i]!.buffer, entries[i]!.shape)));
     } finally {
       if (clipped) for (const t of clipped) t.dispose();
     }
     this.incrementIterations();
+  }
+
+  /** The shared control buffer on the backend's device (made on first use). */
+  #controlFor(b: WebGpuBackendShape): SharedControl {
+    if (this.#gpuControl?.device !== b.device) {
+      if (this.#gpuVars.size > 0 && this.#gpuControl) throw new Error(`${this.#owner}: the webgpu backend's device changed while variables' state lives on the old one`);
+      this.#gpuControl?.control.buffer.destroy?.();
+      this.#gpuControl = { device: b.device, control: createSharedControl(b.device) };
+    }
+    return this.#gpuControl.control;
   }
 
   /** A one-parameter state dict for a variable of group `gi` (the group's current hyperparameters). */

@@ -111,6 +111,38 @@ function updatePipeline(device: GpuDeviceLike, kernel: string, names: readonly s
   return pipe;
 }
 
+/** What a compute pass encoder offers the optimizer. */
+interface ComputePass {
+  setPipeline(p: unknown): void;
+  setBindGroup(i: number, g: unknown): void;
+  dispatchWorkgroups(x: number, y?: number): void;
+}
+
+/** A step, prepared (checked, constants recorded, dispatches planned) and not yet encoded. */
+interface Prepared<S> {
+  g: Tensor[];
+  plan: Plan;
+  kernels: { name: string; names: string[]; consts: number[] }[];
+  stateOffsets: number[][];
+  next: { t: number; scalars: S }[];
+}
+
+/** A control buffer (skip word, clip coefficient, norm, skip count) that several optimizers share: GpuOptimizer.stepTogether. */
+export interface SharedControl {
+  readonly buffer: GpuBufferLike;
+}
+
+function createControl(device: GpuDeviceLike): GpuBufferLike {
+  const b = device.createBuffer({ size: 16, usage: Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST, label: 'wasm-optim control' });
+  device.queue.writeBuffer(b, 0, new Uint32Array([0, 0x3f800000, 0, 0]));
+  return b;
+}
+
+/** A control buffer for optimizers stepped together (GpuOptimizer.stepTogether); the caller destroys it. */
+export function createSharedControl(device: GpuDeviceLike): SharedControl {
+  return { buffer: createControl(device) };
+}
+
 /** `wgs` workgroups, in rows of at most 65535. */
 function dispatch2d(pass: { dispatchWorkgroups(x: number, y?: number): void }, wgs: number): void {
   const x = Math.min(wgs, MAX_X);
@@ -156,6 +188,8 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
   readonly #uniform: GpuBufferLike;
   readonly #uniformData: ArrayBuffer;
   readonly #ctl: GpuBufferLike;
+  /** whether #ctl is a control buffer shared with other optimizers (stepTogether), not ours to destroy */
+  readonly #shared: boolean = false;
   readonly #partials: GpuBufferLike | undefined;
   /** Lamb's per-tensor partial sums of p^2 and u^2 (16 bytes for the others: binding 5 of every update) */
   readonly #lambPartials: GpuBufferLike;
@@ -169,7 +203,7 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
   #finalBind: unknown;
 
   /** Use createGpuOptimizer. */
-  constructor(device: GpuDeviceLike, spec: MethodSpec<O, S>, params: unknown, options: unknown) {
+  constructor(device: GpuDeviceLike, spec: MethodSpec<O, S>, params: unknown, options: unknown, shared?: SharedControl) {
     const owner = `createGpuOptimizer(${spec.name})`;
     this.#spec = spec;
     const opts = readInput(owner, () => readPlain(owner, 'options', options ?? {}));
@@ -247,8 +281,13 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
     const slots = 3 * all.length + 1;
     this.#uniformData = new ArrayBuffer(slots * SLOT);
     this.#uniform = device.createBuffer({ size: slots * SLOT, usage: Usage.UNIFORM | Usage.COPY_DST, label: 'wasm-optim uniforms' });
-    this.#ctl = device.createBuffer({ size: 16, usage: Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST, label: 'wasm-optim control' });
-    device.queue.writeBuffer(this.#ctl, 0, new Uint32Array([0, 0x3f800000, 0, 0]));
+    if (shared) {
+      if (step.maxGradNorm !== undefined) throw new Error(`${owner}: a shared control buffer cannot carry a clip coefficient; clip before`);
+      this.#ctl = shared.buffer;
+      this.#shared = true;
+    } else {
+      this.#ctl = createControl(device);
+    }
     const checks = step.maxGradNorm !== undefined || step.checkFinite || step.skipNonFinite;
     this.#partials = checks
       ? device.createBuffer({ size: 8 * PARTIALS * all.length, usage: Usage.STORAGE, label: 'wasm-optim gradient partials' })
@@ -307,14 +346,54 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
    * per tensor). A bad argument throws and nothing is submitted.
    */
   step(grads: readonly (GpuBufferLike | { buffer: GpuBufferLike; offset?: number })[]): void {
-    const owner = `${this.#spec.name}.step`;
     const device = this.#live('step()');
+    const prepared = this.#prepare(`${this.#spec.name}.step`, device, grads);
+    const enc = device.createCommandEncoder({ label: `${this.#spec.name} step` });
+    const pass = enc.beginComputePass();
+    this.#encodeCheck(device, pass, prepared, false);
+    this.#encodeUpdates(device, pass, prepared);
+    pass.end();
+    device.queue.writeBuffer(this.#uniform, 0, this.#uniformData);
+    device.queue.submit([enc.finish()]);
+    this.#commit(prepared);
+  }
+
+  /**
+   * One step of several optimizers over one device in ONE submission, with ONE
+   * non-finite decision for all of them (toTfjs on the webgpu backend): each
+   * must have been built over the same `shared` control buffer
+   * (createSharedControl). Its skip word is cleared first; every optimizer's
+   * gradient check ORs its own non-finite flag into it, and every update
+   * dispatch, after all the checks in the same compute pass, reads it. So one
+   * NaN anywhere skips every update of the call. Every argument is checked
+   * before anything is encoded.
+   */
+  static stepTogether(shared: SharedControl, items: readonly { opt: GpuOptimizer<object>; grads: readonly (GpuBufferLike | { buffer: GpuBufferLike; offset?: number })[] }[]): void {
+    if (items.length === 0) return;
+    const device = items[0]!.opt.#live('step()');
+    const prepared = items.map(({ opt, grads }) => {
+      if (opt.#ctl !== shared.buffer) throw new Error(`${opt.#spec.name}.step: this optimizer was not built over the shared control buffer`);
+      if (opt.#live('step()') !== device) throw new Error(`${opt.#spec.name}.step: the optimizers stepped together must share one device`);
+      return opt.#prepare(`${opt.#spec.name}.step`, device, grads);
+    });
+    const enc = device.createCommandEncoder({ label: 'wasm-optim joint step' });
+    const pass = enc.beginComputePass();
+    items.forEach(({ opt }, i) => opt.#encodeCheck(device, pass, prepared[i]!, true));
+    items.forEach(({ opt }, i) => opt.#encodeUpdates(device, pass, prepared[i]!));
+    pass.end();
+    for (const { opt } of items) device.queue.writeBuffer(opt.#uniform, 0, opt.#uniformData);
+    device.queue.writeBuffer(shared.buffer, 0, new Uint32Array([0, 0x3f800000])); // the skip word cleared, the clip coefficient 1; the skip count kept
+    device.queue.submit([enc.finish()]);
+    items.forEach(({ opt }, i) => opt.#commit(prepared[i]!));
+  }
+
+  /** Checks the gradients, records each group's kernel call and constants, plans the dispatches; changes nothing but caches. */
+  #prepare(owner: string, device: GpuDeviceLike, grads: unknown): Prepared<S> {
     const g = this.#checkGrads(owner, grads);
     for (const group of this.#groups) {
       if (group.step >= Number.MAX_SAFE_INTEGER) throw new RangeError(`${owner}: the step count is ${group.step}, the largest a state dict can hold; nothing was changed`);
     }
     const spec = this.#spec;
-    const pipes = pipelinesOf(device);
     const data = this.#uniformData;
     const u32 = new Uint32Array(data);
     const f32 = new Float32Array(data);
@@ -362,51 +441,68 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
     }
     // 2. Which tensors share a dispatch (src/webgpu/plan.ts); the table is written only when the plan changes.
     const plan = this.#planFor(device, g, stateOffsets, kernels.map((k) => k.name === 'lamb'));
-    // 3. Encode: the check, then the updates; one submission.
-    const checks = this.#partials !== undefined;
-    const enc = device.createCommandEncoder({ label: `${spec.name} step` });
-    const pass = enc.beginComputePass();
-    if (checks) {
-      const kind = normKind(this.#step.gradNormType);
-      // one partial dispatch per flat or single run (its gradients are one range), per tensor in a table run
-      let slot = 0;
-      let di = 0;
-      const partial = (buffer: GpuBufferLike, offset: number, n: number) => {
-        const base = ((T + di) * SLOT) / 4;
-        const wgs = Math.min(PARTIALS, Math.ceil(n / WORKGROUP));
-        u32[base] = n;
-        u32[base + 1] = slot;
-        u32[base + 2] = kind;
-        pass.setPipeline(pipes.partial);
-        pass.setBindGroup(0, this.#partialBind(device, di, buffer, offset, 4 * n));
-        pass.dispatchWorkgroups(wgs);
-        slot += wgs;
-        di++;
-      };
-      for (const run of plan.runs) {
-        if (run.kind === 'table') for (const t of run.tensors) partial(g[t]!.buffer, g[t]!.offset, g[t]!.length);
-        else partial(run.grads.buffer as GpuBufferLike, run.grads.offset, run.length);
-      }
-      const base = (2 * T * SLOT) / 4;
-      const maxNorm = this.#step.maxGradNorm;
-      u32[base] = slot;
-      u32[base + 1] = kind;
-      u32[base + 2] = maxNorm !== undefined && maxNorm !== Infinity ? 1 : 0;
-      u32[base + 3] = this.#step.checkFinite || this.#step.skipNonFinite ? 1 : 0;
-      f32[base + 4] = maxNorm !== undefined && maxNorm !== Infinity ? maxNorm : 0;
-      u32[base + 5] = 0x7fc00000;
-      this.#finalBind ??= device.createBindGroup({
-        layout: pipes.finalBindLayout,
-        entries: [
-          { binding: 0, resource: { buffer: this.#uniform, offset: 2 * T * SLOT, size: 32 } },
-          { binding: 1, resource: { buffer: this.#partials! } },
-          { binding: 2, resource: { buffer: this.#ctl } },
-        ],
-      });
-      pass.setPipeline(pipes.final);
-      pass.setBindGroup(0, this.#finalBind);
-      pass.dispatchWorkgroups(1);
+    return { g, plan, kernels, stateOffsets, next };
+  }
+
+  /**
+   * The gradient check (with checkFinite, skipNonFinite or maxGradNorm): one
+   * partial dispatch per flat or single run (its gradients are one range), one
+   * per tensor of a table run, then the final pass. `accumulate`: OR this
+   * optimizer's non-finite flag into a shared control buffer (stepTogether).
+   */
+  #encodeCheck(device: GpuDeviceLike, pass: ComputePass, { g, plan }: Prepared<S>, accumulate: boolean): void {
+    if (this.#partials === undefined) return;
+    const pipes = pipelinesOf(device);
+    const u32 = new Uint32Array(this.#uniformData);
+    const f32 = new Float32Array(this.#uniformData);
+    const T = this.#tensors.length;
+    const kind = normKind(this.#step.gradNormType);
+    // one partial dispatch per flat or single run (its gradients are one range), per tensor in a table run
+    let slot = 0;
+    let di = 0;
+    const partial = (buffer: GpuBufferLike, offset: number, n: number) => {
+      const base = ((T + di) * SLOT) / 4;
+      const wgs = Math.min(PARTIALS, Math.ceil(n / WORKGROUP));
+      u32[base] = n;
+      u32[base + 1] = slot;
+      u32[base + 2] = kind;
+      pass.setPipeline(pipes.partial);
+      pass.setBindGroup(0, this.#partialBind(device, di, buffer, offset, 4 * n));
+      pass.dispatchWorkgroups(wgs);
+      slot += wgs;
+      di++;
+    };
+    for (const run of plan.runs) {
+      if (run.kind === 'table') for (const t of run.tensors) partial(g[t]!.buffer, g[t]!.offset, g[t]!.length);
+      else partial(run.grads.buffer as GpuBufferLike, run.grads.offset, run.length);
     }
+    const base = (2 * T * SLOT) / 4;
+    const maxNorm = this.#step.maxGradNorm;
+    u32[base] = slot;
+    u32[base + 1] = kind;
+    u32[base + 2] = maxNorm !== undefined && maxNorm !== Infinity ? 1 : 0;
+    u32[base + 3] = this.#step.checkFinite || this.#step.skipNonFinite ? 1 : 0;
+    f32[base + 4] = maxNorm !== undefined && maxNorm !== Infinity ? maxNorm : 0;
+    u32[base + 5] = 0x7fc00000;
+    u32[base + 6] = accumulate ? 1 : 0;
+    this.#finalBind ??= device.createBindGroup({
+      layout: pipes.finalBindLayout,
+      entries: [
+        { binding: 0, resource: { buffer: this.#uniform, offset: 2 * T * SLOT, size: 32 } },
+        { binding: 1, resource: { buffer: this.#partials! } },
+        { binding: 2, resource: { buffer: this.#ctl } },
+      ],
+    });
+    pass.setPipeline(pipes.final);
+    pass.setBindGroup(0, this.#finalBind);
+    pass.dispatchWorkgroups(1);
+  }
+
+  /** The updates: one dispatch per run (Lamb: two per tensor), all reading the control words. */
+  #encodeUpdates(device: GpuDeviceLike, pass: ComputePass, { plan, kernels, stateOffsets }: Prepared<S>): void {
+    const u32 = new Uint32Array(this.#uniformData);
+    const f32 = new Float32Array(this.#uniformData);
+    const T = this.#tensors.length;
     for (const run of plan.runs) {
       const k = kernels[run.group]!;
       const t0 = run.tensors[0]!;
@@ -433,10 +529,11 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
       pass.setBindGroup(0, this.#updateBind(device, run, t0, run.kind === 'table' ? this.#table! : this.#lambPartials));
       dispatch2d(pass, run.workgroups);
     }
-    pass.end();
-    device.queue.writeBuffer(this.#uniform, 0, data);
-    device.queue.submit([enc.finish()]);
-    // 4. The step is submitted: advance the groups.
+  }
+
+  /** The step is submitted: advance the groups. */
+  #commit({ next }: Prepared<S>): void {
+    const spec = this.#spec;
     this.#groups.forEach((group, gi) => {
       group.step = next[gi]!.t;
       group.scalars = next[gi]!.scalars;
@@ -703,7 +800,7 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
   dispose(): void {
     if (!this.#device) return;
     this.#device = undefined;
-    for (const b of [this.#state, this.#uniform, this.#ctl, this.#partials, this.#lambPartials, this.#table]) b?.destroy?.();
+    for (const b of [this.#state, this.#uniform, this.#shared ? undefined : this.#ctl, this.#partials, this.#lambPartials, this.#table]) b?.destroy?.();
     this.#updateBinds = new Map();
     this.#partialBinds = new Map();
     this.#plan = undefined;

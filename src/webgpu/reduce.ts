@@ -66,9 +66,12 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
 }
 `;
 
-/** Pass 2: f = { count (partial slots), kind, clip (0/1), check (0/1), maxNorm, nanBits (a quiet NaN's bits: WGSL refuses a NaN constant) }. */
+/**
+ * Pass 2: f = { count (partial slots), kind, clip (0/1), check (0/1), maxNorm, nanBits (a quiet NaN's bits: WGSL refuses a
+ * NaN constant), accumulate (0/1: OR the skip into a control buffer shared by several optimizers, GpuOptimizer.stepTogether) }.
+ */
 export const FINAL_SOURCE = `
-struct F { count: u32, kind: u32, clip: u32, check: u32, maxNorm: f32, nanBits: u32, pad1: u32, pad2: u32 };
+struct F { count: u32, kind: u32, clip: u32, check: u32, maxNorm: f32, nanBits: u32, accumulate: u32, pad2: u32 };
 @group(0) @binding(0) var<uniform> f: F;
 @group(0) @binding(1) var<storage, read> part: array<u32>;
 @group(0) @binding(2) var<storage, read_write> ctl: array<u32>;
@@ -102,10 +105,17 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>) {
     if (f.clip != 0u && bad[0] == 0u) { c = min(1.0, f.maxNorm / (norm + 1e-6)); }
     if (f.clip != 0u && bad[0] != 0u) { c = bitcast<f32>(f.nanBits); }
     let skip = select(0u, 1u, bad[0] != 0u && f.check != 0u);
-    ctl[0] = skip;
-    ctl[1] = bitcast<u32>(c);
-    ctl[2] = bitcast<u32>(norm);
-    ctl[3] = ctl[3] + skip;
+    if (f.accumulate != 0u) {
+      // a control buffer shared by the optimizers of one submission: any skip skips them all, counted once
+      let was = ctl[0];
+      ctl[0] = was | skip;
+      ctl[3] = ctl[3] + (skip & (1u - was));
+    } else {
+      ctl[0] = skip;
+      ctl[1] = bitcast<u32>(c);
+      ctl[2] = bitcast<u32>(norm);
+      ctl[3] = ctl[3] + skip;
+    }
   }
 }
 `;

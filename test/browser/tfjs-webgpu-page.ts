@@ -79,7 +79,37 @@ async function runCase(c: TfjsPageCase): Promise<TfjsPageResult> {
   return { steps: out, readSync: counts.readSync, read: counts.read, mapAsync: counts.mapAsync, onGpu, backend: tf.getBackend() };
 }
 
+/**
+ * One applyGradients over three variables (SGD, lr 0.1) where only the second gradient holds a NaN,
+ * then one with finite gradients: the values after each call, and whether the GPU skipped.
+ */
+async function nanCall(options: Record<string, unknown>): Promise<{ after: number[][]; skipped: boolean; skippedSteps: number; next: number[][]; mapAsync: number }> {
+  const entry = registry.find((e) => e.name === 'SGD')!;
+  const prefix = `nan${n++}`;
+  const vars = [[1, 2], [3, 4, 5], [6]].map((v, i) => tf.variable(tf.tensor1d(v), true, `${prefix}/w${i}`));
+  const opt = toTfjs(entry.class as OptimizerClass, { lr: 0.1, ...options } as never);
+  const apply = (gs: number[][]) => {
+    const grads = gs.map((g) => tf.mul(tf.tensor1d(g), 1));
+    counts.mapAsync = 0;
+    counts.counting = true;
+    opt.applyGradients(Object.fromEntries(vars.map((v, i) => [v.name, grads[i]!])));
+    counts.counting = false;
+    grads.forEach((g) => g.dispose());
+  };
+  apply([[1, 1], [1, NaN, 1], [1]]);
+  const mapAsync = counts.mapAsync;
+  const after = await Promise.all(vars.map(async (v) => Array.from((await v.data()) as Float32Array)));
+  const gpu = opt.gpuOptimizerOf(vars[0]!.name)!;
+  const skipped = await gpu.lastStepSkipped();
+  const skippedSteps = await gpu.skippedSteps();
+  apply([[1, 1], [1, 1, 1], [1]]);
+  const next = await Promise.all(vars.map(async (v) => Array.from((await v.data()) as Float32Array)));
+  opt.dispose();
+  vars.forEach((v) => v.dispose());
+  return { after, skipped, skippedSteps, next, mapAsync };
+}
+
 setup().then(
-  () => ((window as unknown as Record<string, unknown>).tfjsWebgpu = { runCase }),
+  () => ((window as unknown as Record<string, unknown>).tfjsWebgpu = { runCase, nanCall }),
   (e: unknown) => ((window as unknown as Record<string, unknown>).tfjsWebgpuError = String((e as Error)?.stack ?? e)),
 );

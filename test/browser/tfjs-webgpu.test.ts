@@ -95,6 +95,37 @@ describe('toTfjs on TF.js\'s webgpu backend (SwiftShader)', () => {
     expect({ readSync: result.readSync, read: result.read, mapAsync: result.mapAsync }).toEqual({ readSync: 0, read: 0, mapAsync: 0 });
     expect(pageErrors).toEqual([]);
   });
+
+  // one non-finite decision per applyGradients, as the CPU path makes (there: skip, or throw, for the whole call),
+  // decided on the GPU: every variable's check ORs into one control buffer that every update of the call reads
+  type NanResult = { after: number[][]; skipped: boolean; skippedSteps: number; next: number[][]; mapAsync: number };
+  const nanCall = (options: Record<string, unknown>) =>
+    page.evaluate((o) => (window as unknown as { tfjsWebgpu: { nanCall(o: Record<string, unknown>): Promise<NanResult> } }).tfjsWebgpu.nanCall(o), options);
+  const close = (got: number[][], want: number[][]) => {
+    expect(got.map((v) => v.length)).toEqual(want.map((v) => v.length));
+    got.forEach((v, i) => v.forEach((x, j) => (Number.isNaN(want[i]![j]!) ? expect(x).toBeNaN() : expect(x).toBeCloseTo(want[i]![j]!, 6))));
+  };
+  const initial = [[1, 2], [3, 4, 5], [6]];
+  const stepped = (w: number[][]) => w.map((v) => v.map((x) => x - 0.1));
+  it.each([
+    ['skipNonFinite', { skipNonFinite: true }],
+    ['checkFinite (the default: a GPU cannot throw, so it skips as skipNonFinite does)', {}],
+  ] as const)('%s: one NaN in one variable\'s gradient leaves EVERY variable unchanged; the next call steps them all', async (_n, options) => {
+    const r = await nanCall(options);
+    close(r.after, initial);
+    expect(r.skipped).toBe(true);
+    expect(r.skippedSteps).toBe(1);
+    close(r.next, stepped(initial));
+    expect(r.mapAsync).toBe(0);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('checkFinite: false: the NaN goes into its element only, every other value steps (as in PyTorch)', async () => {
+    const r = await nanCall({ checkFinite: false });
+    close(r.after, [[0.9, 1.9], [2.9, NaN, 4.9], [5.9]]);
+    expect(r.skipped).toBe(false);
+    expect(pageErrors).toEqual([]);
+  });
 });
 
 // README "WebGPU": the page example of toTfjs on the webgpu backend, taken from README.md as it stands,
