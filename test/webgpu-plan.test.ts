@@ -1,9 +1,9 @@
 // src/webgpu/plan.ts without a GPU: which tensors of a group share an update
 // dispatch, in which form (flat range or table of offsets), and what the
 // table holds. The numbers a plan produces on a GPU are checked against the
-// PyTorch fixtures by test/browser/webgpu-layout.test.ts.
+// PyTorch fixtures by test/browser/webgpu.test.ts ("one dispatch per run ...").
 import { describe, expect, it } from 'vitest';
-import { contiguous, ENTRY, planRuns, type PlanInput, type PlanTensor } from '../src/webgpu/plan.js';
+import { contiguous, ENTRY, planRuns, tableWords, type PlanInput, type PlanTensor } from '../src/webgpu/plan.js';
 
 const A = { name: 'A' };
 const B = { name: 'B' };
@@ -31,25 +31,27 @@ describe('planRuns', () => {
     const grads = [{ buffer: G, offset: 0, length: 64 }, { buffer: G, offset: 256, length: 128 }, { buffer: G, offset: 768, length: 300 }];
     const plan = planRuns(input(params, grads));
     expect(plan.runs).toEqual([
-      { kind: 'flat', group: 0, tensors: [0, 1, 2], params: { buffer: A, offset: 0, size: 4 * 492 }, grads: { buffer: G, offset: 0, size: 4 * 492 }, length: 492, workgroups: 2, entry: -1 },
+      { kind: 'flat', group: 0, tensors: [0, 1, 2], params: { buffer: A, offset: 0, size: 4 * 492 }, grads: { buffer: G, offset: 0, size: 4 * 492 }, length: 492, workgroups: 2, entry: -1, index: -1 },
     ]);
     expect(plan.table.length).toBe(0);
   });
 
-  it('gaps: one table run; offsets in floats from the bound range, state offsets, n, first workgroup', () => {
+  it('gaps: one table run; offsets in floats from the bound range, state offsets, n, first workgroup; the per-workgroup index', () => {
     const params = [{ buffer: A, offset: 512, length: 5 }, { buffer: A, offset: 1024, length: 300 }, { buffer: A, offset: 4096, length: 1 }];
     const grads = [{ buffer: G, offset: 256, length: 5 }, { buffer: G, offset: 2048, length: 300 }, { buffer: G, offset: 768, length: 1 }];
     const plan = planRuns(input(params, grads));
     expect(plan.runs.length).toBe(1);
     const run = plan.runs[0]!;
-    expect(run).toMatchObject({ kind: 'table', tensors: [0, 1, 2], params: { buffer: A, offset: 512, size: 4096 + 4 - 512 }, grads: { buffer: G, offset: 256, size: 2048 + 1200 - 256 }, length: 306, workgroups: 1 + 2 + 1, entry: 0 });
+    expect(run).toMatchObject({ kind: 'table', tensors: [0, 1, 2], params: { buffer: A, offset: 512, size: 4096 + 4 - 512 }, grads: { buffer: G, offset: 256, size: 2048 + 1200 - 256 }, length: 306, workgroups: 1 + 2 + 1, entry: 0, index: 3 * ENTRY });
     // state: 2 arguments of 8 + 300 + 4 = 312 floats each
     expect([...plan.table]).toEqual([
       0, 0, 0, 312, 0, 5, 0, 0,
       128, 448, 8, 320, 0, 300, 1, 0,
       896, 128, 308, 620, 0, 1, 3, 0,
+      // workgroup -> entry
+      0, 1, 1, 2,
     ]);
-    expect(plan.table.length).toBe(3 * ENTRY);
+    expect(plan.table.length).toBeLessThanOrEqual(tableWords([5, 300, 1], 256));
   });
 
   it('partitions by (parameter buffer, gradient buffer); a tensor alone keeps its own dispatch; groups never share a run', () => {
@@ -77,7 +79,9 @@ describe('planRuns', () => {
       ['table', 0, [3, 4]],
       ['single', 1, [5]],
     ]);
-    expect(plan.runs[2]!.entry).toBe(2);
+    expect(plan.runs[2]!).toMatchObject({ entry: 2, index: 6 * ENTRY + 2 });
+    // two table runs: entries 0, 1 (tensors 0, 2) and 2, 3 (tensors 3, 4); then their per-workgroup indexes
+    expect([...plan.table.subarray(6 * ENTRY)]).toEqual([0, 1, 2, 3]);
   });
 
   it('Lamb groups (single) and runs wider than maxStorageBufferBindingSize keep a dispatch per tensor', () => {
@@ -100,22 +104,17 @@ describe('planRuns', () => {
     const plan = planRuns(input(params, grads));
     const run = plan.runs[0]!;
     expect(run.kind).toBe('table');
-    // simulate the WGSL: each workgroup's binary search, then i = (wg - first) * 256 + lid
+    // simulate the WGSL: each workgroup's entry from the index, then i = (wg - first) * 256 + lid
     const seen = lengths.map((n) => new Uint8Array(n));
     for (let wg = 0; wg < run.workgroups; wg++) {
-      let lo = 0;
-      let hi = run.tensors.length;
-      while (hi - lo > 1) {
-        const mid = (lo + hi) >> 1;
-        if (plan.table[ENTRY * (run.entry + mid) + 6]! <= wg) lo = mid;
-        else hi = mid;
-      }
-      const e = ENTRY * (run.entry + lo);
+      const entry = plan.table[run.index + wg]!;
+      const e = ENTRY * entry;
       for (let lid = 0; lid < 256; lid++) {
         const i = (wg - plan.table[e + 6]!) * 256 + lid;
-        if (i < plan.table[e + 5]!) seen[lo]![i]!++;
+        if (i < plan.table[e + 5]!) seen[entry - run.entry]![i]!++;
       }
     }
+    expect(plan.table.length).toBeLessThanOrEqual(tableWords(lengths, 256));
     expect(seen.every((s) => s.every((c) => c === 1))).toBe(true);
   });
 });

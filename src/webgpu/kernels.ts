@@ -211,10 +211,10 @@ ${consts}
 /**
  * The "table" form of a kernel (src/webgpu/plan.ts): one dispatch over a run
  * of tensors that share a parameter and a gradient buffer but are not back to
- * back. u.n is the run's number of table entries and u.o0 its first entry in
- * `tab` (ENTRY = 8 words each: pOff, gOff, s0, s1, s2, n, first workgroup);
- * each workgroup finds its entry by binary search over the first workgroups
- * and runs the same body, with p[i], g[i] and st[u.oK + i] moved to the
+ * back. `tab` holds the entries (ENTRY = 8 words each: pOff, gOff, s0, s1,
+ * s2, n, first workgroup) and per-workgroup indexes; u.o0 is the word offset
+ * of this run's index (workgroup -> entry) and u.n its number of workgroups.
+ * Each invocation reads its workgroup's entry and runs the same body, with p[i], g[i] and st[u.oK + i] moved to the
  * tensor's offsets.
  */
 export function tableKernelSource(name: string, names: readonly string[]): string {
@@ -226,16 +226,9 @@ export function tableKernelSource(name: string, names: readonly string[]): strin
   return `${PRELUDE}@group(0) @binding(5) var<storage, read_write> tab: array<u32>;
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  if (ctl[0] != 0u) { return; }
   let wg = wid.x + wid.y * nw.x;
-  // the last entry whose first workgroup is <= wg
-  var lo = 0u;
-  var hi = u.n;
-  while (hi - lo > 1u) {
-    let mid = (lo + hi) / 2u;
-    if (tab[8u * (u.o0 + mid) + 6u] <= wg) { lo = mid; } else { hi = mid; }
-  }
-  let e = 8u * (u.o0 + lo);
+  if (wg >= u.n || ctl[0] != 0u) { return; }
+  let e = 8u * tab[u.o0 + wg];
   let i = (wg - tab[e + 6u]) * ${WORKGROUP}u + lid.x;
   if (i >= tab[e + 5u]) { return; }
   let pb = tab[e];

@@ -25,7 +25,7 @@ import { describe } from '../validate.js';
 import type { Kernels } from '../wasm.js';
 import { isBufferLike, readBack, Usage, type GpuBufferLike, type GpuDeviceLike } from './gpu.js';
 import { GPU_KERNELS, kernelSource, tableKernelSource, LAMB_APPLY, LAMB_APPLY_SOURCE, LAMB_MOMENTS, LAMB_MOMENTS_SOURCE, MAX_CONSTANTS, WORKGROUP } from './kernels.js';
-import { planRuns, type Plan, type Run } from './plan.js';
+import { planRuns, tableWords, type Plan, type Run } from './plan.js';
 import { FINAL_SOURCE, normKind, PARTIAL_SOURCE, PARTIALS } from './reduce.js';
 
 /** A parameter or gradient on the GPU: `length` float32 values at byte `offset` (default 0) of `buffer`. */
@@ -193,7 +193,7 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
   readonly #partials: GpuBufferLike | undefined;
   /** Lamb's per-tensor partial sums of p^2 and u^2 (16 bytes for the others: binding 5 of every update) */
   readonly #lambPartials: GpuBufferLike;
-  /** the table of the "table" runs (src/webgpu/plan.ts): 8 words per tensor */
+  /** the table of the "table" runs (src/webgpu/plan.ts): 8 words per tensor, then one per workgroup */
   readonly #table: GpuBufferLike | undefined;
   /** the last step's plan, and the gradients and state offsets it was made for */
   #plan: { grads: { buffer: GpuBufferLike; offset: number }[]; state: number[][]; plan: Plan } | undefined;
@@ -297,7 +297,10 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
       usage: Usage.STORAGE,
       label: 'wasm-optim trust-ratio partials',
     });
-    this.#table = spec.name === 'Lamb' ? undefined : device.createBuffer({ size: 32 * all.length, usage: Usage.STORAGE | Usage.COPY_DST, label: 'wasm-optim dispatch table' });
+    this.#table =
+      spec.name === 'Lamb'
+        ? undefined
+        : device.createBuffer({ size: 4 * tableWords(all.map((t) => t.length), WORKGROUP), usage: Usage.STORAGE | Usage.COPY_DST, label: 'wasm-optim dispatch table' });
     let gi = 0;
     this.#paramGroups = Object.freeze(
       groups.map((g) => {
@@ -519,7 +522,7 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
       // the run's uniform slot is its first tensor's
       const base = (t0 * SLOT) / 4;
       if (run.kind === 'table') {
-        u32.set([run.tensors.length, run.entry, 0, 0], base);
+        u32.set([run.workgroups, run.index, 0, 0], base);
       } else {
         const s = stateOffsets[t0]!;
         u32.set([run.length, s[0] ?? 0, s[1] ?? 0, s[2] ?? 0], base);

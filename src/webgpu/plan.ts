@@ -13,9 +13,15 @@
 //   table  anything else (gaps, any order): one entry per tensor in a small
 //          storage table, { parameter offset, gradient offset, state offsets
 //          (3), n, first workgroup } (offsets in floats from the start of the
-//          run's bindings); each workgroup finds its tensor by binary search
-//          over "first workgroup" and runs the same body at element
-//          i = (workgroup - first) * 256 + local index.
+//          run's bindings), and a per-workgroup index (workgroup -> entry);
+//          each invocation reads its workgroup's entry (two loads, the same
+//          address across the workgroup) and runs the same body at element
+//          i = (workgroup - first) * 256 + local index. (A binary search over
+//          "first workgroup" per invocation doubled the step's time on
+//          SwiftShader, and one search per workgroup shared through workgroup
+//          memory needs a barrier, which SwiftShader makes 7 to 20 times
+//          slower than the per-tensor dispatches; the index costs 4 bytes per
+//          workgroup of 256 elements.)
 //
 // Flat is the default where it applies: it reads no table and its
 // workgroups split the run evenly (the table form pads every tensor to whole
@@ -47,11 +53,17 @@ export interface Run {
   readonly workgroups: number;
   /** table: index of its first entry in `table` (entries of ENTRY words) */
   readonly entry: number;
+  /** table: word offset in `table` of its per-workgroup index (one entry number per workgroup) */
+  readonly index: number;
 }
 
 export interface Plan {
   readonly runs: readonly Run[];
-  /** ENTRY u32 words per entry of every table run, in run order */
+  /**
+   * ENTRY u32 words per entry of every table run, in run order, the entries
+   * region padded to ENTRY * (number of tensors) words; then each table run's
+   * per-workgroup index. At most tableWords(lengths) words.
+   */
   readonly table: Uint32Array;
 }
 
@@ -78,6 +90,7 @@ export function planRuns(input: PlanInput): Plan {
   const { params, grads, state, workgroup: W } = input;
   const runs: Run[] = [];
   const table: number[] = [];
+  const indexWords: number[] = [];
   const single = (group: number, t: number): Run => ({
     kind: 'single',
     group,
@@ -87,6 +100,7 @@ export function planRuns(input: PlanInput): Plan {
     length: params[t]!.length,
     workgroups: Math.ceil(params[t]!.length / W),
     entry: -1,
+    index: -1,
   });
   input.groups.forEach((members, group) => {
     if (input.single?.[group]) {
@@ -124,20 +138,32 @@ export function planRuns(input: PlanInput): Plan {
       }
       const length = ts.reduce((a, t) => a + params[t]!.length, 0);
       if (contiguous(ts, params, grads, state)) {
-        runs.push({ kind: 'flat', group, tensors: ts, params: p, grads: g, length, workgroups: Math.ceil(length / W), entry: -1 });
+        runs.push({ kind: 'flat', group, tensors: ts, params: p, grads: g, length, workgroups: Math.ceil(length / W), entry: -1, index: -1 });
         continue;
       }
       const entry = table.length / ENTRY;
+      const index = ENTRY * params.length + indexWords.length;
       let wg = 0;
-      for (const t of ts) {
+      ts.forEach((t, j) => {
         const s = state[t]!;
+        const wgs = Math.ceil(params[t]!.length / W);
         table.push((params[t]!.offset - p.offset) / 4, (grads[t]!.offset - g.offset) / 4, s[0] ?? 0, s[1] ?? 0, s[2] ?? 0, params[t]!.length, wg, 0);
-        wg += Math.ceil(params[t]!.length / W);
-      }
-      runs.push({ kind: 'table', group, tensors: ts, params: p, grads: g, length, workgroups: wg, entry });
+        for (let k = 0; k < wgs; k++) indexWords.push(entry + j);
+        wg += wgs;
+      });
+      runs.push({ kind: 'table', group, tensors: ts, params: p, grads: g, length, workgroups: wg, entry, index });
     }
   });
-  return { runs, table: Uint32Array.from(table) };
+  if (indexWords.length === 0) return { runs, table: Uint32Array.from(table) };
+  const out = new Uint32Array(ENTRY * params.length + indexWords.length);
+  out.set(table);
+  out.set(indexWords, ENTRY * params.length);
+  return { runs, table: out };
+}
+
+/** The most words a plan's table can take for tensors of these lengths (its GPU buffer's size / 4). */
+export function tableWords(lengths: readonly number[], workgroup: number): number {
+  return lengths.reduce((a, n) => a + ENTRY + Math.ceil(n / workgroup), 0);
 }
 
 /** Whether tensors `ts` (in this order) are back to back in the parameters, the gradients and every state argument. */
