@@ -85,6 +85,35 @@ describe('wasm-optim/webgpu step encoding (no GPU)', () => {
     expect(() => opt.step(grads as never)).toThrow(/used after dispose\(\)/);
   });
 
+  // src/webgpu/plan.ts: views into one parameter buffer and one gradient buffer are ONE update dispatch
+  it.each(gpuOptimizerNames.map((n) => [n] as const))('%s: a group of views is one update dispatch (table at gaps, flat back to back; Lamb: two per tensor)', (name) => {
+    for (const [layout, lengths, stride] of [['table', [1, 300, 70_000], (n: number) => Math.ceil((4 * n) / 256) * 256 + 256], ['flat', [64, 128, 300], (n: number) => 4 * n]] as const) {
+      const log: Log = { submits: 0, passes: 0, maps: 0, dispatches: [], pipelines: [] };
+      const device = fakeDevice(log);
+      const offsets: number[] = [];
+      let end = 0;
+      for (const n of lengths) {
+        offsets.push(end);
+        end += stride(n);
+      }
+      const pb = device.createBuffer({ size: end, usage: STORAGE | COPY_SRC | COPY_DST });
+      const gb = device.createBuffer({ size: end, usage: STORAGE });
+      const params = lengths.map((n, i) => ({ buffer: pb, offset: offsets[i], length: n }));
+      const grads = lengths.map((_, i) => ({ buffer: gb, offset: offsets[i] }));
+      const opt = createGpuOptimizer(device as never, name as GpuOptimizerName, params as never, { checkFinite: false } as never);
+      opt.step(grads as never);
+      if (name === 'Lamb') {
+        expect(log.dispatches.length).toBe(2 * lengths.length);
+      } else {
+        expect(log.dispatches.length).toBe(1);
+        expect(log.pipelines[0]!.endsWith(':table')).toBe(layout === 'table');
+        const [x, y] = log.dispatches[0]!;
+        expect(x * y).toBeGreaterThanOrEqual(layout === 'table' ? lengths.reduce((a, n) => a + Math.ceil(n / 256), 0) : Math.ceil(lengths.reduce((a, n) => a + n, 0) / 256));
+      }
+      opt.dispose();
+    }
+  });
+
   it('refuses bad arguments before anything is submitted', () => {
     const log: Log = { submits: 0, passes: 0, maps: 0, dispatches: [], pipelines: [] };
     const device = fakeDevice(log);
