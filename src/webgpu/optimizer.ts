@@ -400,7 +400,6 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
     const data = this.#uniformData;
     const u32 = new Uint32Array(data);
     const f32 = new Float32Array(data);
-    const T = this.#tensors.length;
     // 1. Record each group's kernel call and its constants (in double, by the method's own `run`).
     const kernels: { name: string; names: string[]; consts: number[] }[] = [];
     const stateOffsets: number[][] = [];
