@@ -11,12 +11,13 @@
 //            MLP 64-16384-10 on the same data (defaults: its two matrices 8-bit), each with an
 //            lr at which float32 training is stable; the final full training loss and the gap
 //
-// Writes bench/results/eightbit.json and prints a report.
+// Writes bench/results/eightbit.json (--out=other.json) and prints a report.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import asc from 'assemblyscript/asc';
 import { ready, fit, loadDigits, MLP, Adam, Adam8bit, AdamW, AdamW8bit, Lion, Lion8bit, memoryStats } from '../dist/index.js';
 import { quantizationConstants } from '../dist/quantization-table.js';
+import { EIGHT_BIT_DEFAULTS } from '../dist/eightbit.js';
 import { parseFlags } from './lib/cli.mjs';
 
 const args = parseFlags();
@@ -25,6 +26,11 @@ const quick = args.quick !== undefined;
 const epochsLarge = Number(args['epochs-large'] ?? 5);
 /** only these models of the quality section (--models=small,large) */
 const models = typeof args.models === 'string' ? args.models.split(',') : ['small', 'large'];
+/** seeds (init and data order) per setting of the digits MLP (--seeds=N) and of the 1.2M model (--seeds-large=N) */
+const seedsSmall = Number(args.seeds ?? (quick ? 2 : 5));
+const seedsLarge = Number(args['seeds-large'] ?? (quick ? 1 : 2));
+/** only these pairs in the quality section (--pairs=Adam,Lion) */
+const pairs = typeof args.pairs === 'string' ? args.pairs.split(',') : ['Adam', 'AdamW', 'Lion'];
 const sections = typeof args.sections === 'string' ? args.sections.split(',') : ['parts', 'speed', 'memory', 'quality'];
 const report = { date: new Date().toISOString(), node: process.version, quick };
 await ready();
@@ -138,35 +144,70 @@ function memory() {
   report.memory = rows;
 }
 
+/** mean, sample standard deviation, min and max of xs */
+function stats(xs) {
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : NaN;
+  return { n: xs.length, mean, sd, min: Math.min(...xs), max: Math.max(...xs) };
+}
+const pct = (x) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(2)}%`;
+
+/**
+ * One training run: the model from model.init(seed), fit's shuffling from the same seed.
+ * `fullEval`: the full training loss after every epoch (the curve); otherwise the curve is
+ * each epoch's mean batch loss and the full training loss is taken once, at the end.
+ */
+function trainRun(train, C, hidden, options, epochs, seed, fullEval) {
+  const model = new MLP({ inputs: 64, hidden, classes: 10 });
+  const opt = new C(model.init(seed), options);
+  const r = fit(opt, train, model.lossAndGrad(train), { epochs, batchSize: 32, seed, evaluate: fullEval ? (p) => model.loss(p, train) : undefined });
+  const final = fullEval ? r.evalLoss.at(-1) : model.loss(opt.params, train);
+  const state = opt.stateDict();
+  opt.dispose();
+  return { curve: fullEval ? r.evalLoss : r.epochLoss, final, diverged: r.diverged, state };
+}
+
+/** The quality settings: label, hidden units, options per pair, 8-bit options, epochs, seeds, full evaluation every epoch. */
+function qualitySettings() {
+  const small = { Adam: { lr: 3e-3 }, AdamW: { lr: 3e-3 }, Lion: { lr: 3e-4, weightDecay: 0.1 } };
+  const large = { Adam: { lr: 1e-4 }, AdamW: { lr: 1e-4 }, Lion: { lr: 1e-5, weightDecay: 0.1 } };
+  const e = quick ? 5 : 30;
+  return [
+    { model: 'small', label: 'digits MLP 64-32-10 (2,410 params), defaults (blockSize 256, min8bitSize 4096)', hidden: 32, byPair: small, extra: {}, epochs: e, seeds: seedsSmall, fullEval: true },
+    { model: 'small', label: 'digits MLP 64-32-10, min8bitSize 0 (every tensor 8-bit), blockSize 256', hidden: 32, byPair: small, extra: { min8bitSize: 0 }, epochs: e, seeds: seedsSmall, fullEval: true },
+    { model: 'small', label: 'digits MLP 64-32-10, min8bitSize 0, blockSize 64', hidden: 32, byPair: small, extra: { min8bitSize: 0, blockSize: 64 }, epochs: e, seeds: seedsSmall, fullEval: true },
+    { model: 'large', label: 'MLP 64-16384-10 (1,212,426 params), defaults', hidden: 16384, byPair: large, extra: {}, epochs: quick ? 1 : epochsLarge, seeds: seedsLarge, fullEval: false },
+  ];
+}
+
 async function quality() {
   const { train } = await loadDigits();
-  const run = (C, hidden, options, epochs) => {
-    const model = new MLP({ inputs: 64, hidden, classes: 10 });
-    const opt = new C(model.init(1), options);
-    const r = fit(opt, train, model.lossAndGrad(train), { epochs, batchSize: 32, seed: 1, evaluate: (p) => model.loss(p, train) });
-    opt.dispose();
-    return { curve: r.evalLoss, final: r.evalLoss.at(-1), diverged: r.diverged };
-  };
-  /** @type {[string, number, Record<string, object>, object, number][]} label, hidden units, options per pair, 8-bit options, epochs */
-  const table = [
-    // label, hidden units, options per pair, epochs
-    ['digits MLP 64-32-10 (2,410 params, min8bitSize 0)', 32, { Adam: { lr: 3e-3 }, AdamW: { lr: 3e-3 }, Lion: { lr: 3e-4, weightDecay: 0.1 } }, { min8bitSize: 0 }, quick ? 5 : 30],
-    ['digits MLP 64-32-10 (2,410 params, min8bitSize 0, blockSize 64)', 32, { Adam: { lr: 3e-3 }, AdamW: { lr: 3e-3 }, Lion: { lr: 3e-4, weightDecay: 0.1 } }, { min8bitSize: 0, blockSize: 64 }, quick ? 5 : 30],
-    ['MLP 64-16384-10 (1,212,426 params, defaults)', 16384, { Adam: { lr: 1e-4 }, AdamW: { lr: 1e-4 }, Lion: { lr: 1e-5, weightDecay: 0.1 } }, {}, quick ? 1 : epochsLarge],
-  ];
   const rows = [];
-  for (const [label, hidden, byPair, extra, epochs] of table.filter(([, hidden]) => models.includes(hidden > 1000 ? 'large' : 'small'))) {
-    for (const [name, F, E] of PAIRS) {
-      const o = byPair[name];
-      const f = run(F, hidden, o, epochs);
-      const e = run(E, hidden, { ...o, ...extra }, epochs);
-      const gap = (e.final - f.final) / f.final;
-      rows.push({ model: label, optimizer: name, options: o, epochs, float32: f.final, eightBit: e.final, gap, curveFloat: f.curve, curve8bit: e.curve, diverged: [f.diverged, e.diverged] });
-      console.log(`${label} | ${name} ${JSON.stringify(o)} vs ${name}8bit | ${epochs} epochs | final training loss ${f.final.toFixed(5)} vs ${e.final.toFixed(5)} | gap ${(100 * gap).toFixed(2)}%`);
-      console.log(`   float32 ${f.curve.map((x) => x.toFixed(4)).join(' ')}\n   8-bit   ${e.curve.map((x) => x.toFixed(4)).join(' ')}`);
+  const summary = [];
+  for (const s of qualitySettings().filter((s) => models.includes(s.model))) {
+    const { min8bitSize, blockSize } = { ...EIGHT_BIT_DEFAULTS, ...s.extra };
+    const shapes = new MLP({ inputs: 64, hidden: s.hidden, classes: 10 }).init(0).map((p) => p.length);
+    const eight = shapes.map((n) => (n >= min8bitSize ? `${n} 8-bit` : `${n} float32`));
+    console.log(`\n${s.label}: tensors ${eight.join(', ')}; blockSize ${blockSize}; ${s.epochs} epochs; seeds 1..${s.seeds}`);
+    for (const [name, F, E] of PAIRS.filter(([name]) => pairs.includes(name))) {
+      const o = s.byPair[name];
+      const gaps = [];
+      for (let seed = 1; seed <= s.seeds; seed++) {
+        const f = trainRun(train, F, s.hidden, o, s.epochs, seed, s.fullEval);
+        const e = trainRun(train, E, s.hidden, { ...o, ...s.extra }, s.epochs, seed, s.fullEval);
+        const gap = (e.final - f.final) / f.final;
+        gaps.push(gap);
+        rows.push({ model: s.label, optimizer: name, options: o, eightBitOptions: s.extra, epochs: s.epochs, seed, float32: f.final, eightBit: e.final, gap, curve: s.fullEval ? 'full training loss per epoch' : 'mean batch loss per epoch', curveFloat: f.curve, curve8bit: e.curve, diverged: [f.diverged, e.diverged] });
+        console.log(`  ${name} ${JSON.stringify(o)} seed ${seed}: final training loss ${f.final.toFixed(5)} vs ${name}8bit ${e.final.toFixed(5)}, gap ${pct(gap)}`);
+        if (seed === 1) console.log(`     float32 ${f.curve.map((x) => x.toFixed(4)).join(' ')}\n     8-bit   ${e.curve.map((x) => x.toFixed(4)).join(' ')}`);
+      }
+      const st = stats(gaps);
+      summary.push({ model: s.label, optimizer: name, ...st, positive: gaps.filter((g) => g > 0).length });
+      console.log(`  ${name}: gap mean ${pct(st.mean)} ± ${(100 * st.sd).toFixed(2)}% (sd over ${st.n} seeds), min ${pct(st.min)}, max ${pct(st.max)}, ${gaps.filter((g) => g > 0).length}/${st.n} positive`);
     }
   }
   report.quality = rows;
+  report.qualitySummary = summary;
 }
 
 if (sections.includes('memory')) memory();
@@ -174,4 +215,7 @@ if (sections.includes('parts')) await parts();
 if (sections.includes('speed')) speed();
 if (sections.includes('quality')) await quality();
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('./results/eightbit.json', import.meta.url), JSON.stringify(report, null, 1));
+/** the report's file name under bench/results/ (--out=name.json; default eightbit.json) */
+const out = typeof args.out === 'string' ? args.out : 'eightbit.json';
+writeFileSync(new URL(`./results/${out}`, import.meta.url), JSON.stringify(report, null, 1));
+console.log(`wrote bench/results/${out}`);
