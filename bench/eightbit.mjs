@@ -240,7 +240,9 @@ async function cause() {
   const med = (a) => { const b = Float64Array.from(a).sort(); return b.length ? b[b.length >> 1] : NaN; };
   const q90 = (a) => { const b = Float64Array.from(a).sort(); return b.length ? b[Math.floor(0.9 * (b.length - 1))] : NaN; };
   const rows = [];
-  for (const [name, F] of [['Lion', Lion], ['Adam', Adam]]) {
+  /** @type {[string, any][]} */
+  const methods = [['Lion', Lion], ['Adam', Adam]];
+  for (const [name, F] of methods) {
     const o = name === 'Lion' ? { lr: 3e-4, weightDecay: 0.1 } : { lr: 3e-3 };
     const acc = { 256: [], 64: [] };
     for (let seed = 1; seed <= seedsSmall; seed++) {
@@ -302,7 +304,7 @@ async function cause() {
       const row = { optimizer: name, blockSize: bs, seeds: a.length, medianAbsmaxOverMedian: mean('medianRatio'), q90AbsmaxOverMedian: mean('q90Ratio'), smallFraction: mean('smallFraction'), smallMedianRelErr: mean('smallMedianRelErr'), flipFraction: name === 'Lion' ? mean('flipFraction') : null, vZeroFraction: name === 'Adam' ? mean('vZeroFraction') : null, directionMedianRelErr: name === 'Adam' ? mean('directionMedianRelErr') : null, perSeed: a };
       rows.push(row);
       console.log(`${name} (float32 run's final state, digits MLP, seeds 1..${a.length}, means over seeds), blockSize ${bs}: absmax/median|m| per block median ${row.medianAbsmaxOverMedian.toFixed(1)}, 90th pct ${row.q90AbsmaxOverMedian.toFixed(1)}; |m| < 1% of absmax: ${(100 * row.smallFraction).toFixed(1)}% of m, median rel. error there ${(100 * row.smallMedianRelErr).toFixed(1)}%` +
-        (name === 'Lion' ? `; update signs flipped: ${(100 * row.flipFraction).toFixed(2)}%` : `; v > 0 coded 0: ${(100 * row.vZeroFraction).toFixed(2)}%; direction m/sqrt(v) median rel. error ${(100 * row.directionMedianRelErr).toFixed(2)}%`));
+        (name === 'Lion' ? `; update signs flipped: ${(100 * Number(row.flipFraction)).toFixed(2)}%` : `; v > 0 coded 0: ${(100 * Number(row.vZeroFraction)).toFixed(2)}%; direction m/sqrt(v) median rel. error ${(100 * Number(row.directionMedianRelErr)).toFixed(2)}%`));
     }
   }
   report.cause = rows;
