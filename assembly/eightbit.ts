@@ -12,33 +12,33 @@
 //   2. requantize the scratch with the new absmax.
 // Quantization is a table lookup instead of bitsandbytes' binary search: the
 // high bits of the float32 x = moment/absmax (sign, exponent, top 7 mantissa
-// bits, clamped to [2^-23, 1]) index a table of candidate codes k and one of
-// thresholds (k's midpoint to code k+1, ties as the search breaks them), and
-// ONE compare picks k or k+1 (src/quantization-table.ts builds the tables;
-// test/eightbit.test.ts checks them against the search at every table cell).
+// bits, clamped to [2^-23, 1]) index a table of 3-byte cells, each the low 16
+// bits of a threshold and a candidate code k, read as the u32 at 3*cell (the
+// code in bits 16-23; bits 24-31 are the next cell's) (the threshold: k's midpoint to
+// code k+1, ties as the search breaks them), and ONE compare picks k or k+1
+// (src/quantization-table.ts builds the table; test/eightbit.test.ts checks it
+// against the search at every cell).
 //
 // The constants `q` (written once per optimizer, src/quantization-table.ts),
 // CELLS cells per sign:
 //   q + 0        signed map, 256 f32              q + 1024  unsigned map, 256 f32
-//   q + THR_S    signed cell thresholds' low 16 bits, u16 per cell (positive x, then negative x);
-//                the high 16 bits are x's own
-//   q + THR_U    unsigned cell thresholds' low 16 bits
-//   q + LUT_S    signed cell codes, u8 per cell    q + LUT_U  unsigned cell codes
+//   q + CELLS_S  signed cells, 3 bytes (the threshold's low 16 bits, little-endian; its
+//                high 16 bits are x's own; then the code) per cell: positive x, then negative x
+//   q + CELLS_U  unsigned cells
 //
 // The vector sweeps and the scalar tail (the whole scalar build) evaluate the
 // same float32 operations in the same order (no fused multiply-add in any
 // build), so every build gives the same bits. Table lookups are lane loads
-// (v128.load32_lane / load8_lane: one instruction per lane).
+// (v128.load32_lane: one instruction per lane). The requantizing sweep packs 16
+// codes per v128 store (two narrowing steps).
 
 const SHIFT = 16;
 /** (127 - 23) << 7: the first cell is exponent 2^-23 */
 const BASE: i32 = 13312;
 const TOP: i32 = 2944;
 const CELLS: i32 = 2945;
-const THR_S: usize = 2048;
-const THR_U: usize = 2048 + 4 * 2945;
-const LUT_S: usize = 2048 + 6 * 2945;
-const LUT_U: usize = 2048 + 8 * 2945;
+const CELLS_S: usize = 2048;
+const CELLS_U: usize = 2048 + 6 * 2945;
 
 /** The cell of x: the high bits of |x| clamped to the table, plus CELLS for a negative x where `signed`. */
 // @ts-ignore: decorator
@@ -49,12 +49,12 @@ const LUT_U: usize = 2048 + 8 * 2945;
   return <usize>(signed ? c + ((<i32>bits >> 31) & CELLS) : c);
 }
 
-/** The code of x = moment/absmax in the map of `thr`/`lut` (signed: x keeps m's sign; a negative x never gets code 127, +0). */
+/** The code of x = moment/absmax by the cells at `cells` (signed: x keeps m's sign; a negative x never gets code 127, +0). */
 // @ts-ignore: decorator
-@inline function code(q: usize, x: f32, thr: usize, lut: usize, signed: bool): u32 {
-  const c = cellOf(x, signed);
-  const k = <u32>load<u8>(q + lut + c);
-  const t = reinterpret<f32>((reinterpret<u32>(x) & 0xffff0000) | <u32>load<u16>(q + thr + (c << 1)));
+@inline function code(x: f32, cells: usize, signed: bool): u32 {
+  const e = load<u32>(cells + cellOf(x, signed) * 3);
+  const t = reinterpret<f32>((reinterpret<u32>(x) & 0xffff0000) | (e & 0xffff));
+  const k = (e >>> 16) & 0xff;
   return x > t ? k + 1 : k;
 }
 
@@ -67,28 +67,33 @@ const LUT_U: usize = 2048 + 8 * 2945;
   return v128.load32_lane(map + ((<usize>w >>> 22) & 0x3fc), r, 3);
 }
 
-/** Four codes of x (cell code, plus 1 where x > the cell's threshold) packed into one little-endian word. */
+/** Four codes of x (the cell's code, plus 1 where x > the cell's threshold), one per i32 lane; `cells` an address. */
 // @ts-ignore: decorator
-@inline function quant4(x: v128, thr: usize, lut: usize, signed: bool): u32 {
+@inline function quant4(x: v128, cells: usize, signed: bool): v128 {
   let c = i32x4.sub(i32x4.shr_u(v128.and(x, i32x4.splat(0x7fffffff)), SHIFT), i32x4.splat(BASE));
   c = i32x4.min_s(i32x4.max_s(c, i32x4.splat(0)), i32x4.splat(TOP));
   if (signed) c = i32x4.add(c, v128.and(i32x4.shr_s(x, 31), i32x4.splat(CELLS)));
-  const c0 = <usize>i32x4.extract_lane(c, 0), c1 = <usize>i32x4.extract_lane(c, 1);
-  const c2 = <usize>i32x4.extract_lane(c, 2), c3 = <usize>i32x4.extract_lane(c, 3);
-  let k = v128.load8_splat(lut + c0);
-  k = v128.load8_lane(lut + c1, k, 1);
-  k = v128.load8_lane(lut + c2, k, 2);
-  k = v128.load8_lane(lut + c3, k, 3);
-  // the threshold: x's high 16 bits, the cell's low 16 bits (16-bit lanes 0, 2, 4, 6)
-  let t = v128.and(x, i32x4.splat(0xffff0000));
-  t = v128.load16_lane(thr + (c0 << 1), t, 0);
-  t = v128.load16_lane(thr + (c1 << 1), t, 2);
-  t = v128.load16_lane(thr + (c2 << 1), t, 4);
-  t = v128.load16_lane(thr + (c3 << 1), t, 6);
-  // all ones (-1) where x > threshold: bytes 0, 4, 8, 12 of the compare subtracted from the codes add 1
-  // (no carry: a cell's code is < 255 wherever its threshold can be exceeded)
-  const gt = f32x4.gt(x, t);
-  return <u32>i32x4.extract_lane(i8x16.sub(k, i8x16.shuffle(gt, gt, 0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)), 0);
+  // the four cells' addresses, then one lane load each
+  const a = i32x4.add(i32x4.add(i32x4.shl(c, 1), c), i32x4.splat(<i32>cells));
+  let e = v128.load32_zero(<usize>i32x4.extract_lane(a, 0));
+  e = v128.load32_lane(<usize>i32x4.extract_lane(a, 1), e, 1);
+  e = v128.load32_lane(<usize>i32x4.extract_lane(a, 2), e, 2);
+  e = v128.load32_lane(<usize>i32x4.extract_lane(a, 3), e, 3);
+  // the threshold: x's high 16 bits, the cell's low 16 bits; the compare is -1 where x > threshold
+  const t = v128.or(v128.and(x, i32x4.splat(0xffff0000)), v128.and(e, i32x4.splat(0xffff)));
+  return i32x4.sub(v128.and(i32x4.shr_u(e, 16), i32x4.splat(0xff)), f32x4.gt(x, t));
+}
+
+/** The four codes of quant4 packed into one little-endian word. */
+// @ts-ignore: decorator
+@inline function pack4(r: v128): u32 {
+  return <u32>i32x4.extract_lane(i8x16.shuffle(r, r, 0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), 0);
+}
+
+/** Sixteen codes (four quant4 results, each lane in 0..255) as 16 bytes, in order. */
+// @ts-ignore: decorator
+@inline function pack16(r0: v128, r1: v128, r2: v128, r3: v128): v128 {
+  return i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_u(r0, r1), i16x8.narrow_i32x4_u(r2, r3));
 }
 
 /** max(mx, x) for x that is never -0 and mx never NaN, a NaN x ignored (as bitsandbytes' fmaxf over the block). */
@@ -189,19 +194,32 @@ export function adam8bit(
     if (ASC_FEATURE_SIMD) {
       const vMx1 = f32x4.splat(mx1), vMx2 = f32x4.splat(mx2);
       const div1 = mx1 > 0, div2 = mx2 > 0;
-      const end4 = start + ((end - start) & ~3);
+      const end16 = start + ((end - start) & ~15), end4 = start + ((end - start) & ~3);
+      for (; i < end16; i += 16) {
+        const s = wm + (<usize>(i - start) << 2), t = wv + (<usize>(i - start) << 2);
+        const m0 = v128.load(s), m1 = v128.load(s, 16), m2 = v128.load(s, 32), m3 = v128.load(s, 48);
+        v128.store(c1 + i, pack16(
+          quant4(div1 ? f32x4.div(m0, vMx1) : m0, q + CELLS_S, true), quant4(div1 ? f32x4.div(m1, vMx1) : m1, q + CELLS_S, true),
+          quant4(div1 ? f32x4.div(m2, vMx1) : m2, q + CELLS_S, true), quant4(div1 ? f32x4.div(m3, vMx1) : m3, q + CELLS_S, true),
+        ));
+        const v0 = v128.load(t), v1 = v128.load(t, 16), v2 = v128.load(t, 32), v3 = v128.load(t, 48);
+        v128.store(c2 + i, pack16(
+          quant4(div2 ? f32x4.div(v0, vMx2) : v0, q + CELLS_U, false), quant4(div2 ? f32x4.div(v1, vMx2) : v1, q + CELLS_U, false),
+          quant4(div2 ? f32x4.div(v2, vMx2) : v2, q + CELLS_U, false), quant4(div2 ? f32x4.div(v3, vMx2) : v3, q + CELLS_U, false),
+        ));
+      }
       for (; i < end4; i += 4) {
         const s = <usize>(i - start) << 2;
         const m = v128.load(wm + s), v = v128.load(wv + s);
-        store<u32>(c1 + i, quant4(div1 ? f32x4.div(m, vMx1) : m, q + THR_S, q + LUT_S, true));
-        store<u32>(c2 + i, quant4(div2 ? f32x4.div(v, vMx2) : v, q + THR_U, q + LUT_U, false));
+        store<u32>(c1 + i, pack4(quant4(div1 ? f32x4.div(m, vMx1) : m, q + CELLS_S, true)));
+        store<u32>(c2 + i, pack4(quant4(div2 ? f32x4.div(v, vMx2) : v, q + CELLS_U, false)));
       }
     }
     for (; i < end; i++) {
       const s = <usize>(i - start) << 2;
       const m = load<f32>(wm + s), v = load<f32>(wv + s);
-      store<u8>(c1 + i, <u8>code(q, mx1 > 0 ? m / mx1 : m, THR_S, LUT_S, true));
-      store<u8>(c2 + i, <u8>code(q, mx2 > 0 ? v / mx2 : v, THR_U, LUT_U, false));
+      store<u8>(c1 + i, <u8>code(mx1 > 0 ? m / mx1 : m, q + CELLS_S, true));
+      store<u8>(c2 + i, <u8>code(mx2 > 0 ? v / mx2 : v, q + CELLS_U, false));
     }
   }
 }
@@ -262,15 +280,23 @@ export function lion8bit(
     if (ASC_FEATURE_SIMD) {
       const vMx1 = f32x4.splat(mx1);
       const div1 = mx1 > 0;
-      const end4 = start + ((end - start) & ~3);
+      const end16 = start + ((end - start) & ~15), end4 = start + ((end - start) & ~3);
+      for (; i < end16; i += 16) {
+        const s = w + (<usize>(i - start) << 2);
+        const m0 = v128.load(s), m1 = v128.load(s, 16), m2 = v128.load(s, 32), m3 = v128.load(s, 48);
+        v128.store(c1 + i, pack16(
+          quant4(div1 ? f32x4.div(m0, vMx1) : m0, q + CELLS_S, true), quant4(div1 ? f32x4.div(m1, vMx1) : m1, q + CELLS_S, true),
+          quant4(div1 ? f32x4.div(m2, vMx1) : m2, q + CELLS_S, true), quant4(div1 ? f32x4.div(m3, vMx1) : m3, q + CELLS_S, true),
+        ));
+      }
       for (; i < end4; i += 4) {
         const m = v128.load(w + (<usize>(i - start) << 2));
-        store<u32>(c1 + i, quant4(div1 ? f32x4.div(m, vMx1) : m, q + THR_S, q + LUT_S, true));
+        store<u32>(c1 + i, pack4(quant4(div1 ? f32x4.div(m, vMx1) : m, q + CELLS_S, true)));
       }
     }
     for (; i < end; i++) {
       const m = load<f32>(w + (<usize>(i - start) << 2));
-      store<u8>(c1 + i, <u8>code(q, mx1 > 0 ? m / mx1 : m, THR_S, LUT_S, true));
+      store<u8>(c1 + i, <u8>code(mx1 > 0 ? m / mx1 : m, q + CELLS_S, true));
     }
   }
 }

@@ -2,14 +2,16 @@
 // optimizer's memory (MethodSpec.constants): both maps and, per map, two
 // tables indexed by the high bits of x's float32 representation (a "cell"):
 // the candidate code of the cell and the threshold above which x gets the next
-// code. Quantizing x (the moment over its block's absmax) is then
+// code, packed into 3 bytes per cell (bytes 0-1: the threshold's low 16 bits,
+// byte 2: the code), read as one little-endian u32 at 3*c (its byte 3 belongs
+// to the next cell; one padding byte follows the last). Quantizing x (the
+// moment over its block's absmax) is then
 //
 //   c = clamp((bits(|x|) >>> 16) - (127 - 23)*128, 0, TOP) (+ CELLS if x < 0, signed map)
-//   t = float32 with the high 16 bits of x and the low 16 bits low[c]
-//   code = x > t ? code[c] + 1 : code[c]
+//   e = u32 at cells + 3*c;  t = float32 with the high 16 bits of x and the low 16 bits of e
+//   code = x > t ? ((e >>> 16) & 255) + 1 : (e >>> 16) & 255
 //
-// two independent loads (the kernel gathers them with v128.load*_lane) and one
-// compare. A cell is one value of x's high 16 bits, so a threshold inside it
+// one load (the kernel gathers four with v128.load32_lane) and one compare. A cell is one value of x's high 16 bits, so a threshold inside it
 // shares them and 16 bits per cell hold it exactly; a cell without one gets
 // the low bits that put t at its top (0xffff positive, 0 negative), which no x
 // of the cell exceeds (the clamped cells too: t is built from x's own bits)
@@ -43,15 +45,12 @@ export const CELLS = TOP + 1;
 export const OFFSETS = Object.freeze({
   signedMap: 0,
   unsignedMap: 1024,
-  /** the low 16 bits of the cell's threshold, u16 per cell, positive cells then negative ones */
-  signedThresholds: 2048,
-  unsignedThresholds: 2048 + 4 * CELLS,
-  /** the cell's code, u8 per cell */
-  signedTable: 2048 + 6 * CELLS,
-  unsignedTable: 2048 + 8 * CELLS,
+  /** 3 bytes per cell, the low 16 bits of its threshold then its code: positive cells, then negative ones */
+  signedCells: 2048,
+  unsignedCells: 2048 + 6 * CELLS,
 });
-/** Bytes of the constants. */
-export const CONSTANT_BYTES = OFFSETS.unsignedTable + CELLS;
+/** Bytes of the constants (one padding byte: the last cell is read as a u32 too). */
+export const CONSTANT_BYTES = OFFSETS.unsignedCells + 3 * CELLS + 1;
 
 const word = new Float32Array(1);
 const wordBits = new Uint32Array(word.buffer);
@@ -125,13 +124,16 @@ let constants: Uint8Array | undefined;
 export function quantizationConstants(): Uint8Array {
   if (constants) return constants;
   const out = new Uint8Array(CONSTANT_BYTES);
-  const put = (at: number, a: Float32Array | Uint16Array | Uint8Array) => out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at);
+  const put = (at: number, a: Float32Array | Uint8Array) => out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at);
   put(OFFSETS.signedMap, signedMap);
   put(OFFSETS.unsignedMap, unsignedMap);
+  const packed = (codes: Uint8Array, low: Uint16Array) => {
+    const b = new Uint8Array(3 * codes.length);
+    codes.forEach((k, i) => b.set([low[i]! & 255, low[i]! >>> 8, k], 3 * i));
+    return b;
+  };
   const st = table(signedThresholds, true), ut = table(unsignedThresholds, false);
-  put(OFFSETS.signedTable, st);
-  put(OFFSETS.unsignedTable, ut);
-  put(OFFSETS.signedThresholds, lowBits(st, signedThresholds));
-  put(OFFSETS.unsignedThresholds, lowBits(ut, unsignedThresholds));
+  put(OFFSETS.signedCells, packed(st, lowBits(st, signedThresholds)));
+  put(OFFSETS.unsignedCells, packed(ut, lowBits(ut, unsignedThresholds)));
   return (constants = out);
 }

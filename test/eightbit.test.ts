@@ -37,8 +37,8 @@ describe('the quantization tables equal bitsandbytes\' binary search (quantize_2
   const byTable = (x: number, signed: boolean) => {
     const b = bitsOf(x);
     const c = cellOf(b) + (signed && b >>> 31 ? CELLS : 0);
-    const k = bytes[(signed ? OFFSETS.signedTable : OFFSETS.unsignedTable) + c]!;
-    const low = view.getUint16((signed ? OFFSETS.signedThresholds : OFFSETS.unsignedThresholds) + 2 * c, true);
+    const e = view.getUint32((signed ? OFFSETS.signedCells : OFFSETS.unsignedCells) + 3 * c, true);
+    const k = (e >>> 16) & 255, low = e & 0xffff;
     return x > fromBits(((b & 0xffff0000) | low) >>> 0) ? k + 1 : k;
   };
   const search = (x: number, signed: boolean) => (signed ? signedCode(x, 1) : quantizeCode(unsignedMap, x, false));

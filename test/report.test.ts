@@ -2,7 +2,7 @@
 // the same initial weights, the sweep, the table and the self-contained report.
 import { PassThrough } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, EMA_DECAY, METHODS, METHOD_DEFS, ladder, runCompare, type CompareResult, type ProgressEvent } from '../src/cli/compare.js';
+import { DEFAULT_CONFIG, EMA_DECAY, METHODS, METHOD_DEFS, SWA_RECIPE, ladder, runCompare, swaStartOf, type CompareResult, type ProgressEvent, type RunResult } from '../src/cli/compare.js';
 import { loadDigits } from '../src/data/digits.js';
 import { testFunctions } from '../src/data/functions.js';
 import { SoftmaxRegression } from '../src/models/softmax.js';
@@ -43,7 +43,7 @@ describe('runCompare', () => {
   });
   it('takes each lr from the sweep unless given', () => {
     // adamw is given; adamw-ema takes adamw's lr (it is the same run, judged at the EMA)
-    expect(result.sweep.map((s) => s.method)).toEqual(METHODS.filter((m) => m !== 'adamw' && m !== 'adamw-ema'));
+    expect(result.sweep.map((s) => s.method)).toEqual(METHODS.filter((m) => m !== 'adamw' && m !== 'adamw-ema' && m !== 'adamw-swa'));
     for (const s of result.sweep) {
       const run = result.runs.find((r) => r.method === s.method)!;
       expect(run.lrSource).toBe('sweep');
@@ -54,7 +54,8 @@ describe('runCompare', () => {
     const adamw = result.runs.find((r) => r.method === 'adamw')!;
     expect([adamw.lr, adamw.lrSource]).toEqual([0.005, 'fixed']);
     const ema = result.runs.find((r) => r.method === 'adamw-ema')!;
-    expect([ema.lr, ema.lrSource]).toEqual([0.005, 'fixed']);
+    expect([ema.lr, ema.lrSource]).toEqual([0.005, 'fixed']);    const swa = result.runs.find((r) => r.method === 'adamw-swa')!;
+    expect([swa.lr, swa.lrSource]).toEqual([0.005, 'fixed']);
   });
   it('AdamW + EMA: the same AdamW run, judged at a float64 EMA of its weights recomputed here', async () => {
     const adamw = result.runs.find((r) => r.method === 'adamw')!;
@@ -97,6 +98,62 @@ describe('runCompare', () => {
       }
       expect(worst, fn).toBeLessThan(1e-5);
       expect(ema.finalValue).toBeCloseTo(testFunctions[fn].value(ema.x.at(-1)!, ema.y.at(-1)!), 12);
+    }
+  });
+  it('AdamW + SWA (torch swa_utils recipe): the AdamW run up to swaStart, then judged at a float64 mean of the per-epoch weights, the lr annealed by SWALR\'s closed form', async () => {
+    const epochs = 8;
+    const swaRun = await runCompare({ ...DEFAULT_CONFIG, model: 'softmax', epochs, sweepEpochs: 0, optimizers: ['adamw', 'adamw-swa'], lr: { adamw: 0.005 }, trajectories: false });
+    const [adamw, swa] = swaRun.runs as [RunResult, RunResult];
+    expect(swa.label).toBe('AdamW + SWA');
+    const start = swaStartOf(epochs);
+    expect(start).toBe(6); // the last quarter averaged: after epochs 7 and 8
+    // until the first average, the same run judged at its weights
+    expect(swa.trainLoss.slice(0, start + 1)).toEqual(adamw.trainLoss.slice(0, start + 1));
+    expect(swa.stepLoss.slice(0, (start + 1) * swa.stepsPerEpoch)).toEqual(adamw.stepLoss.slice(0, (start + 1) * swa.stepsPerEpoch));
+    // the reference: AdamW through fit; in epoch e the lr of torch's SWALR after k = max(0, e - start - 1) steps,
+    // swaLr*a + lr*(1 - a), a = (1 - cos(pi*min(1, k/annealEpochs)))/2; after each epoch > start, a float64 running mean
+    const lr = 0.005, swaLr = SWA_RECIPE.lrFactor * lr;
+    const lrIn = (e: number) => {
+      const a = (1 - Math.cos(Math.PI * Math.min(1, Math.max(0, e - start - 1) / SWA_RECIPE.annealEpochs))) / 2;
+      return swaLr * a + lr * (1 - a);
+    };
+    const { train } = await loadDigits();
+    const model = new SoftmaxRegression({ inputs: train.dim, classes: train.classes });
+    const opt = METHOD_DEFS.adamw!.make(model.init(swaRun.config.seed).map((p) => p.slice()), lr);
+    let mean: Float64Array[] | undefined;
+    let n = 0;
+    const want: number[] = [];
+    new Trainer(opt, train, model.lossAndGrad(train), {
+      epochs, batchSize: 32, seed: swaRun.config.seed,
+      schedule: ({ epoch }) => lrIn(epoch + 1),
+      onEpoch: ({ epoch }) => {
+        if (epoch > start) {
+          n++;
+          mean = mean ? mean.map((a, i) => a.map((v, j) => v + (opt.params[i]![j]! - v) / n)) : opt.params.map((p) => Float64Array.from(p));
+        }
+        want.push(model.loss(mean ? mean.map((a) => Float32Array.from(a)) : opt.params, train));
+      },
+    }).run();
+    opt.dispose();
+    expect(n).toBe(epochs - start);
+    swa.trainLoss.slice(1).forEach((l, e) => expect(Math.abs(l - want[e]!), `epoch ${e + 1}`).toBeLessThan(1e-5 * want[e]!));
+    expect(swa.trainLoss.at(-1)).not.toBe(adamw.trainLoss.at(-1));
+  });
+  it('AdamW + SWA on the 2-D functions: the AdamW path, then from swaStartOf(steps) on the float64 running mean of its points', () => {
+    for (const fn of Object.keys(testFunctions) as (keyof typeof testFunctions)[]) {
+      const path = result.trajectories.find((t) => t.fn === fn && t.method === 'adamw')!;
+      const swa = result.trajectories.find((t) => t.fn === fn && t.method === 'adamw-swa')!;
+      const start = swaStartOf(path.x.length - 1);
+      expect(swa.x.slice(0, start)).toEqual(path.x.slice(0, start));
+      let sx = 0, sy = 0, worst = 0;
+      for (let k = start; k < path.x.length; k++) {
+        sx += path.x[k]!;
+        sy += path.y[k]!;
+        const ax = sx / (k - start + 1), ay = sy / (k - start + 1);
+        worst = Math.max(worst, Math.abs(swa.x[k]! - ax) / Math.max(1, Math.abs(ax)), Math.abs(swa.y[k]! - ay) / Math.max(1, Math.abs(ay)));
+      }
+      expect(worst, fn).toBeLessThan(1e-5);
+      expect(swa.finalValue).toBeCloseTo(testFunctions[fn].value(swa.x.at(-1)!, swa.y.at(-1)!), 12);
     }
   });
   it('reports the first epoch at or below the target loss', () => {

@@ -11,10 +11,12 @@ import type { Classifier } from '../models/model.js';
 import { SoftmaxRegression } from '../models/softmax.js';
 import type { Optimizer } from '../optimizer.js';
 import { AveragedParams, type AveragedParamsOptions } from '../averaged-params.js';
+import { SWALR } from '../schedulers/swa-lr.js';
+import type { SchedulableOptimizer } from '../schedulers/scheduler.js';
 import { asParams, closureRegistry, createOptimizer, registry, type OptimizerEntry, type OptimizerName } from '../registry.js';
 import { LBFGS } from '../optimizers/lbfgs.js';
 import { Trainer, batchesPerEpoch } from '../train/fit.js';
-import { trajectory } from '../train/trajectory.js';
+import { trajectory, type Trajectory } from '../train/trajectory.js';
 import { averagedTrajectory } from '../train/averaged-trajectory.js';
 import { ready } from '../wasm.js';
 
@@ -34,17 +36,31 @@ const ADAMW_EMA = 'adamw-ema';
  * still remember the initial weights after the 30 epochs' 1,350 steps).
  */
 export const EMA_DECAY = 0.99;
+/** AdamW judged at an SWA of its weights, as torch.optim.swa_utils' recipe (AveragedParams 'swa' once per epoch after swaStart, SWALR). */
+const ADAMW_SWA = 'adamw-swa';
+/**
+ * The SWA recipe of the comparison (torch.optim.swa_utils' training loop):
+ * the first `floor(start*epochs)` epochs at the constant lr (the last quarter
+ * averaged, as the SWA paper, Izmailov et al. 2018, averages the last 25% of
+ * the budget), then after every later epoch `avg.update(params)` and
+ * `swalr.step()`, SWALR annealing the lr to `lrFactor*lr` over `annealEpochs`
+ * epochs ('cos'); on the 2-D functions, the running mean of the path's points
+ * from the same fraction of its steps on.
+ */
+export const SWA_RECIPE = Object.freeze({ start: 0.75, lrFactor: 0.5, annealEpochs: 2, annealStrategy: 'cos' as const });
+/** Epochs trained before averaging starts, of a run of `epochs` (SWA_RECIPE.start). */
+export const swaStartOf = (epochs: number): number => Math.floor(SWA_RECIPE.start * epochs);
 /** The three ways of feeding plain SGD; `sgd` doubles as the registry's SGD. */
 const SGD_METHODS = ['gd', 'sgd', 'minibatch'] as const;
 /** Every method `--methods` accepts: the SGD variants, then every registered optimizer. */
 export const METHODS: readonly MethodName[] = Object.freeze([
   ...SGD_METHODS,
-  ...registry.flatMap((e) => (e.name === 'AdamW' ? ['adamw', ADAMW_COSINE, ADAMW_EMA] : [e.name.toLowerCase()])).filter((m) => m !== 'sgd'),
+  ...registry.flatMap((e) => (e.name === 'AdamW' ? ['adamw', ADAMW_COSINE, ADAMW_EMA, ADAMW_SWA] : [e.name.toLowerCase()])).filter((m) => m !== 'sgd'),
   // closure-stepped optimizers (closureRegistry) run full-batch through fit: see closureDefs
   ...closureRegistry.map((e) => e.name.toLowerCase()),
 ]);
 /** The methods compared by default (the classic family, as `npm start` has always run). */
-export const DEFAULT_METHODS: readonly MethodName[] = Object.freeze(['gd', 'sgd', 'minibatch', 'momentum', 'adagrad', 'rmsprop', 'adam', 'adamw', ADAMW_COSINE, ADAMW_EMA, 'adamwschedulefree', 'lbfgs']);
+export const DEFAULT_METHODS: readonly MethodName[] = Object.freeze(['gd', 'sgd', 'minibatch', 'momentum', 'adagrad', 'rmsprop', 'adam', 'adamw', ADAMW_COSINE, ADAMW_EMA, ADAMW_SWA, 'adamwschedulefree', 'lbfgs']);
 export const DATASETS = ['digits', 'spiral'] as const;
 export type DatasetName = (typeof DATASETS)[number];
 export const MODELS = ['mlp', 'softmax'] as const;
@@ -72,6 +88,12 @@ export interface MethodDef {
    * at the weights themselves
    */
   average?: AveragedParamsOptions;
+  /**
+   * judge the run at an SWA of its weights (SWA_RECIPE: AveragedParams 'swa'
+   * updated after every epoch past swaStartOf(epochs), SWALR stepped with it);
+   * before the first update, at the weights
+   */
+  swa?: boolean;
   /** take this method's learning rate (given, or its sweep's best) when it runs too, instead of sweeping */
   lrOf?: MethodName;
 }
@@ -96,6 +118,48 @@ function atEvalPoint<T>(opt: unknown, f: () => T): T {
   } finally {
     (sf.train as () => void).call(opt);
   }
+}
+
+/**
+ * The weight average a method is judged at (MethodDef.average or .swa), for a
+ * run of `epochs` epochs of `stepsPerEpoch` steps at `lr`: `onStep` to call
+ * after every step, `params()` the weights to judge (the average once it has
+ * an update, the weights before), `dispose()`. Undefined for a method judged
+ * at its weights.
+ */
+function averagerOf(def: MethodDef, opt: Optimizer<object> | LBFGS, lr: number, epochs: number, stepsPerEpoch: number):
+  { onStep: (info: { step: number }) => void; params: (weights: readonly Float32Array[]) => readonly Float32Array[]; dispose: () => void } | undefined {
+  if (def.average) {
+    const avg = new AveragedParams(opt.params, def.average);
+    return { onStep: () => avg.update(opt.params), params: () => avg.params, dispose: () => avg.dispose() };
+  }
+  if (!def.swa) return undefined;
+  // torch.optim.swa_utils: after each epoch past swa_start, update_parameters(model), then swa_scheduler.step()
+  const avg = new AveragedParams(opt.params, { mode: 'swa' });
+  const swalr = new SWALR(opt as unknown as SchedulableOptimizer, { swaLr: SWA_RECIPE.lrFactor * lr, annealEpochs: SWA_RECIPE.annealEpochs, annealStrategy: SWA_RECIPE.annealStrategy });
+  const start = swaStartOf(epochs);
+  return {
+    onStep: ({ step }) => {
+      if (step % stepsPerEpoch !== 0 || step / stepsPerEpoch <= start) return;
+      avg.update(opt.params);
+      swalr.step();
+    },
+    params: (weights) => (avg.nAveraged > 0 ? avg.params : weights),
+    dispose: () => avg.dispose(),
+  };
+}
+
+/** The SWA path on a 2-D function (SWA_RECIPE): the points up to swaStartOf(steps), then the running mean of the points from there on. */
+function swaTrajectory(path: Trajectory, fn: TestFunction): Trajectory {
+  const start = swaStartOf(path.steps);
+  const tail = averagedTrajectory({ ...path, x: path.x.slice(start), y: path.y.slice(start), value: path.value.slice(start), steps: path.steps - start }, fn, { mode: 'swa' });
+  const join = (head: Float64Array, rest: Float64Array) => {
+    const out = new Float64Array(path.steps + 1);
+    out.set(head.subarray(0, start));
+    out.set(rest, start);
+    return out;
+  };
+  return { ...path, x: join(path.x, tail.x), y: join(path.y, tail.y), value: join(path.value, tail.value) };
 }
 
 /** "Adam (betas 0.9, 0.999)": the class and the defaults of the hyperparameters its demo exposes. */
@@ -129,6 +193,11 @@ export const METHOD_DEFS: Readonly<Record<MethodName, MethodDef>> = Object.freez
     ...defOf(registry.find((e) => e.name === 'AdamW')!), label: 'AdamW + EMA',
     uses: `AdamW (betas 0.9, 0.999, weightDecay 0.01) at AdamW's lr (when AdamW runs too), judged at an EMA of its weights (AveragedParams, decay ${EMA_DECAY}, updated every step)`,
     average: { mode: 'ema', decay: EMA_DECAY }, lrOf: 'adamw',
+  },
+  [ADAMW_SWA]: {
+    ...defOf(registry.find((e) => e.name === 'AdamW')!), label: 'AdamW + SWA',
+    uses: `AdamW (betas 0.9, 0.999, weightDecay 0.01) at AdamW's lr (when AdamW runs too), judged at an SWA of its weights (AveragedParams 'swa' updated once per epoch over the last ${100 * (1 - SWA_RECIPE.start)}% of the epochs, SWALR to ${SWA_RECIPE.lrFactor}*lr over ${SWA_RECIPE.annealEpochs} epochs, ${SWA_RECIPE.annealStrategy})`,
+    swa: true, lrOf: 'adamw',
   },
   ...closureDefs(),
 });
@@ -337,17 +406,18 @@ export async function runCompare(config: CompareConfig, onProgress: (e: Progress
     for (const lr of lrs) {
       onProgress({ kind: 'task', label: `sweep ${def.label} lr=${lr}` });
       const opt = def.make(init.map((p) => p.slice()), lr);
-      const avg = def.average && new AveragedParams(opt.params, def.average);
+      const perEpoch = batchesPerEpoch(train.n, batchOf(def, config, train.n));
+      const avg = averagerOf(def, opt, lr, config.sweepEpochs, perEpoch);
       const trainer = new Trainer(opt, train, lossAndGrad, {
         epochs: config.sweepEpochs,
         batchSize: batchOf(def, config, train.n),
         seed: config.seed,
-        schedule: def.cosine ? cosineSchedule(lr, batchesPerEpoch(train.n, batchOf(def, config, train.n)) * config.sweepEpochs) : undefined,
-        onStep: avg && (() => avg.update(opt.params)),
+        schedule: def.cosine ? cosineSchedule(lr, perEpoch * config.sweepEpochs) : undefined,
+        onStep: avg?.onStep,
         onEpoch: (e) => onProgress({ kind: 'tick', units: 1, detail: `epoch ${e.epoch}/${config.sweepEpochs}` }),
       });
       const r = trainer.run();
-      const final = r.diverged ? NaN : atEvalPoint(opt, () => model.loss(avg ? avg.params : opt.params, train));
+      const final = r.diverged ? NaN : atEvalPoint(opt, () => model.loss(avg ? avg.params(opt.params) : opt.params, train));
       if (r.diverged) onProgress({ kind: 'tick', units: config.sweepEpochs - r.epochs, detail: 'diverged' });
       loss.push(final);
       avg?.dispose();
@@ -379,11 +449,11 @@ export async function runCompare(config: CompareConfig, onProgress: (e: Progress
     const label = `${def.label} lr=${lr}`;
     onProgress({ kind: 'task', label });
     const opt = def.make(init.map((p) => p.slice()), lr);
-    const avg = def.average && new AveragedParams(opt.params, def.average);
+    const batchSize = batchOf(def, config, train.n);
+    const avg = averagerOf(def, opt, lr, config.epochs, batchesPerEpoch(train.n, batchSize));
     const trainLoss = [model.loss(opt.params, train)];
     const testLoss = [model.loss(opt.params, test)];
     const testAccuracy = [model.accuracy(opt.params, test)];
-    const batchSize = batchOf(def, config, train.n);
     const trainer = new Trainer(opt, train, lossAndGrad, {
       epochs: config.epochs,
       batchSize,
@@ -392,10 +462,10 @@ export async function runCompare(config: CompareConfig, onProgress: (e: Progress
       recordSteps: true,
       targetLoss: config.targetLoss,
       stopAtTarget: false,
-      onStep: avg && (() => avg.update(opt.params)),
+      onStep: avg?.onStep,
       evaluate: (weights) =>
         atEvalPoint(opt, () => {
-          const p = avg ? avg.params : weights;
+          const p = avg ? avg.params(weights) : weights;
           testLoss.push(model.loss(p, test));
           testAccuracy.push(model.accuracy(p, test));
           const l = model.loss(p, train);
@@ -434,7 +504,7 @@ export async function runCompare(config: CompareConfig, onProgress: (e: Progress
       const opt = (def.make2d ?? def.make)([Float32Array.from(fn.start)], lr);
       const path = trajectory(opt, fn, { steps, noise, seed: config.seed });
       opt.dispose();
-      const t = def.average ? averagedTrajectory(path, fn, def.average) : path;
+      const t = def.average ? averagedTrajectory(path, fn, def.average) : def.swa ? swaTrajectory(path, fn) : path;
       trajectories.push({ fn: fnName, method, lr, noise, x: [...t.x], y: [...t.y], finalValue: t.value[t.steps]!, diverged: t.diverged });
       onProgress({ kind: 'tick', units: 1, detail: '' });
     }

@@ -25,7 +25,7 @@ Trains the same model from the same initial weights with each method (by
 default full-batch gradient descent (GD), stochastic gradient descent (SGD,
 batch 1), mini-batch gradient descent, Momentum, Adagrad, RMSprop, Adam,
 AdamW, AdamW with a cosine schedule, the same AdamW run judged at an EMA of
-its weights, Schedule-Free AdamW and L-BFGS); prints a table (final train and test loss, test accuracy, epochs and
+its weights and at an SWA of them (SWALR), Schedule-Free AdamW and L-BFGS); prints a table (final train and test loss, test accuracy, epochs and
 steps to the target loss, wall time, time inside opt.step) and writes a
 self-contained HTML report with the loss curves, a learning-rate sweep and
 trajectories on 2-D test functions.
