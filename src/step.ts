@@ -174,8 +174,10 @@ function runGuarded<O extends object, S extends Scalars>(target: StepTarget<O, S
     );
   } finally {
     guard.end();
-    if (undo === true) layout.snapshotSteps = guard.late > 0;
+    // learn: a step with pool calls after its first write needs the snapshot; a completed step without them does not
+    if (undo === true && guard.late > 0) layout.snapshotSteps = true;
   }
+  if (undo === true && guard.late === 0) layout.snapshotSteps = false;
 }
 
 /** Runs every group's method once (the step proper), advancing the step counts. */

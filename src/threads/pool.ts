@@ -6,8 +6,10 @@
 //
 // A kernel call is handed over synchronously: the caller writes the call into
 // the shared argument array, bumps and notifies the sequence word of each
-// worker taking part, runs chunk 0 itself, then waits (spin, then
-// Atomics.wait) until the workers have counted REMAIN down to 0. Since
+// worker taking part; for a call that writes parameters or state it waits
+// until every worker has checked in and opens the gate (the barrier: see
+// runSplit); it runs chunk 0 itself, then waits (spin, then Atomics.wait)
+// until the workers have counted REMAIN down to 0. Since
 // `step()` is synchronous, at most one call is in flight per realm, and
 // nothing is ever queued: dispose() never leaves work behind.
 //

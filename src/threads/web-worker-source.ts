@@ -10,7 +10,7 @@
 // most IDLE_MS, then goes back to its event loop and waits with
 // Atomics.waitAsync (messages arrive meanwhile). A call on a memory whose
 // message has not arrived yet is parked until the message comes (the caller
-// waits). A chunk's error message goes to a shared Uint16Array (TEXT_CHARS per
+// waits; a writing call's gate stays shut until it checks in). A chunk's error message goes to a shared Uint16Array (TEXT_CHARS per
 // worker: the length, then UTF-16 code units), since the caller cannot read a
 // message port while it waits.
 import { ARGS, CTL, GATE_GO, GATE_WAIT, HOOK_DIE, HOOK_HANG, HOOK_THROW, HOOK_THROW_AFTER } from './protocol.js';

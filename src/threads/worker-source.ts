@@ -55,7 +55,7 @@ function gate() {
 process.on('exit', () => {
   if (phase === 0) return;
   const barrier = ctl[C.BARRIER] === 1;
-  Atomics.store(ctl, C.ERR, phase === 3 ? 4 : 2);
+  Atomics.store(ctl, C.ERR, phase === 1 ? 2 : 4); // once checked in, the gate may be open: say the call may have written
   if (phase === 1 && barrier) arrive();
   phase = 0;
   finish();
