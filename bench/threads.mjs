@@ -41,18 +41,24 @@ const VARIANTS = [
   { name: 'zero-copy', options: {} },
   { name: 'zero-copy-nocheck', options: { checkFinite: false } },
   { name: 'zero-copy-noundo', options: { undoOnFailure: false } },
+  // the full copy of parameters and state before every step (what every pooled step did before the barrier)
+  { name: 'zero-copy-snapshot', options: { undoOnFailure: 'snapshot' } },
+  // two groups of n/2: two writing pool calls per step, so the default snapshots (learned after the first step)
+  { name: 'zero-copy-2groups', options: {}, groups: 2 },
 ];
 
 const info = await lib.ready({ threads: 2 });
 if (info.threads.size !== 2) throw new Error(`bench/threads: no pool here (${info.threads.reason})`);
 setSplitThreshold(0);
 
-function make(n, threads, options) {
+function make(n, threads, options, groups = 1) {
   const p = new Float32Array(n);
   for (let i = 0; i < n; i++) p[i] = Math.sin(i) * 0.5;
-  const opt = new lib.Adam([p], { lr: 1e-3, threads, undoOnFailure: UNDO, ...options });
-  const g = opt.grads[0];
-  for (let i = 0; i < n; i++) g[i] = Math.cos(i * 0.7) * 0.01;
+  const parts = groups === 1 ? [p] : [p.subarray(0, n / 2), p.subarray(n / 2)];
+  const opt = new lib.Adam(groups === 1 ? parts : parts.map((q) => ({ params: [q] })), { lr: 1e-3, threads, undoOnFailure: UNDO, ...options });
+  opt.grads.forEach((g, t) => {
+    for (let i = 0; i < g.length; i++) g[i] = Math.cos((i + t * g.length) * 0.7) * 0.01;
+  });
   return opt;
 }
 
@@ -82,8 +88,8 @@ function paired(one, two, rounds = ROUNDS, warm = 5) {
 const rows = [];
 for (const variant of args.adam === '0' ? [] : VARIANTS) {
   for (const n of SIZES) {
-    const one = make(n, 1, variant.options);
-    const two = make(n, 2, variant.options);
+    const one = make(n, 1, variant.options, variant.groups);
+    const two = make(n, 2, variant.options, variant.groups);
     const { oneMs, twoMs } = paired(one, two, ROUNDS, 10);
     one.dispose();
     two.dispose();

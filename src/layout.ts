@@ -74,6 +74,13 @@ export interface Layout<O, S extends Scalars> {
    * can be undone (src/step.ts). undefined on one thread.
    */
   shadow: { params: number; paramFloats: number; state: number; stateFloats: number; at: number } | undefined;
+  /** byte ranges [p0, p1, s0, s1) of the parameters and the state (what a step's guard protects: src/threads/guard.ts) */
+  written: readonly [number, number, number, number];
+  /**
+   * undoOnFailure true on the pool: whether this optimizer's steps write in more than one pool call
+   * (learned from the last step), so that a step snapshots first (src/step.ts)
+   */
+  snapshotSteps: boolean;
 }
 
 const NO_SCALARS = Object.freeze({}) as Scalars;
@@ -83,7 +90,7 @@ const NO_SCALARS = Object.freeze({}) as Scalars;
  * state buffers with their initial values. `base` is the constructor-level
  * options (MethodSpec.initial); `owner` the object that owns the arena.
  */
-export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, S>, groups: GroupInput<O>[], base: O, owner: object, threads = 1, undo = true): Layout<O, S> {
+export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, S>, groups: GroupInput<O>[], base: O, owner: object, threads = 1, undo: boolean | 'snapshot' = true): Layout<O, S> {
   const specs = groups.map((g) => {
     const lengths = g.tensors.map(lengthOf);
     const allocated = spec.buffers(g.options);
@@ -113,7 +120,7 @@ export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, 
   const constants = spec.constants?.();
   const base0 = 64 + FLOAT * pad4(Math.ceil((constants?.length ?? 0) / FLOAT));
   // on the pool: a copy of the parameters and state, after the scratch (a failed step is undone from it; option undoOnFailure)
-  const shadowFloats = undo && Arena.pooled(threads) ? totalFloats + stateFloats : 0;
+  const shadowFloats = undo !== false && Arena.pooled(threads) ? totalFloats + stateFloats : 0;
   const bytes = base0 + FLOAT * (2 * totalFloats + stateFloats + scratchFloats + shadowFloats);
   const arena = Arena.acquire(spec.name, bytes, owner, true, threads, spec.splitFrom);
   arena.kernels.setFlushThreshold(FLT_MIN); // a pooled instance may carry another's setting
@@ -205,6 +212,8 @@ export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, 
       shadowFloats !== 0 && arena.threads > 1
         ? { params: base0, paramFloats: totalFloats, state: base0 + FLOAT * 2 * totalFloats, stateFloats, at: base0 + FLOAT * (2 * totalFloats + stateFloats + scratchFloats) }
         : undefined,
+    written: Object.freeze([base0, base0 + FLOAT * totalFloats, base0 + FLOAT * 2 * totalFloats, base0 + FLOAT * (2 * totalFloats + stateFloats)] as const),
+    snapshotSteps: false,
   };
 }
 

@@ -57,15 +57,24 @@ export interface StepOptions {
    */
   threads?: number;
   /**
-   * On the worker pool (threads > 1): whether a step that fails in the pool (a
-   * chunk that throws, a worker that dies) is undone, leaving parameters and
-   * state as they were before it. Default true: each step first copies the
-   * parameters and state to a snapshot (memory for one more copy of them, and
-   * a copy pass per step: Adam about 1.5 to 2x the step's memory traffic).
-   * false: no snapshot and no extra memory; a failed step then leaves them
-   * partly updated (restore a checkpoint). No effect on one thread.
+   * On the worker pool (threads > 1): how a step that fails in the pool (a
+   * worker that throws, dies or is killed) leaves parameters and state.
+   * - true (default): as they were before the step. Every writing pool call
+   *   runs behind a barrier (no thread writes until every worker has checked
+   *   in, and a worker can only fail before that), so a step that writes in
+   *   one pool call (Adam, SGD, ... with one large group) needs no copy; a step
+   *   that writes in several (several large groups, Lamb, Muon) first copies
+   *   parameters and state to a snapshot, from its second step on (the first
+   *   runs its later calls on the calling thread). Memory for one more copy.
+   *   Only a bug inside a kernel after the barrier (never seen) leaves a
+   *   one-call step partly updated; the error says so.
+   * - 'snapshot': every step on the pool copies first (a copy pass per step:
+   *   Adam about 1.9x the step's memory traffic), so that even that bug is undone.
+   * - false: no snapshot and no extra memory; a step with several writing
+   *   calls that fails may leave them partly updated (restore a checkpoint).
+   * No effect on one thread.
    */
-  undoOnFailure?: boolean;
+  undoOnFailure?: boolean | 'snapshot';
 }
 
 /** The step options with their defaults applied. */
@@ -76,7 +85,7 @@ export interface ResolvedStepOptions {
   gradNormType: NormType;
   /** undefined: the pool's default at construction */
   threads: number | undefined;
-  undoOnFailure: boolean;
+  undoOnFailure: boolean | 'snapshot';
 }
 
 const STEP_OPTION_RULES: Record<Exclude<keyof StepOptions, 'gradNormType'>, Rule> = {
@@ -84,7 +93,7 @@ const STEP_OPTION_RULES: Record<Exclude<keyof StepOptions, 'gradNormType'>, Rule
   skipNonFinite: { expected: 'true or false', type: 'boolean', test: () => true },
   maxGradNorm: { expected: 'a number >= 0 (Infinity measures the norm without clipping)', type: 'number', test: (v: number) => v >= 0 },
   threads: { expected: 'a whole number from 1 to 65', type: 'number', test: (v: number) => Number.isInteger(v) && v >= 1 && v <= 65 },
-  undoOnFailure: { expected: 'true or false', type: 'boolean', test: () => true },
+  undoOnFailure: { expected: "true, false or 'snapshot'", type: 'boolean', test: () => true },
 };
 const STEP_OPTIONS = [...Object.keys(STEP_OPTION_RULES), 'gradNormType'];
 /**
@@ -185,6 +194,8 @@ export function parseOptions<O extends object, S extends Scalars>(spec: MethodSp
     }
     if (key === 'gradNormType') {
       stepOpts.gradNormType = checkNormType(owner, 'options.gradNormType', value);
+    } else if (key === 'undoOnFailure' && value === 'snapshot') {
+      stepOpts.undoOnFailure = value;
     } else if (Object.prototype.hasOwnProperty.call(STEP_OPTION_RULES, key)) {
       checkRule(owner, `options.${key}`, STEP_OPTION_RULES[key as keyof typeof STEP_OPTION_RULES], value);
       (stepOpts as Record<string, unknown>)[key] = value;

@@ -3,7 +3,8 @@
 // parameters back out. Nothing here allocates on the common path.
 import { clipCoefficient, totalNorm } from './clip.js';
 import { PoolError } from './threads/pool.js';
-import { splitSize } from './threads/split.js';
+import { splitSize, stepGuard } from './threads/split.js';
+import type { StepGuard } from './threads/guard.js';
 import { FLT_MIN, initialScalars, type Layout } from './layout.js';
 import type { MethodSpec, Scalars } from './method.js';
 import type { ResolvedStepOptions } from './options.js';
@@ -82,60 +83,101 @@ export function applyStep<O extends object, S extends Scalars>(target: StepTarge
     if (e instanceof PoolError) throw new Error(`${e.message}. The step was not applied; nothing was changed`, { cause: e });
     throw e;
   }
-  // No snapshot where nothing of this step can run on a worker: every group's elementwise calls
-  // are below the split size, and the method has no working memory (Muon's products, split by
-  // rows; the 8-bit scratch: kept conservative).
+  // Nothing to guard where nothing of this step can run on a worker: every group's elementwise
+  // calls are below the split size, and the method has no working memory (Muon's products, split
+  // by rows; the 8-bit scratch: kept conservative).
   const from = splitSize(k);
-  const pooled = !(from !== undefined && spec.scratchFloats === undefined && layout.groups.every((g) => g.addr.n < from));
-  const shadow = pooled ? layout.shadow : undefined;
-  if (shadow === undefined) {
-    try {
-      runGroups(spec, layout, scale);
-    } catch (e) {
-      if (!(e instanceof PoolError)) throw e;
-      throw new Error(
-        `${e.message}. The step was not completed and the step count was not advanced, but parameters and ` +
-          `optimizer state may be partly updated (undoOnFailure: false): restore them from a checkpoint`,
-        { cause: e },
-      );
-    }
+  const guard = stepGuard(k);
+  const pooled = guard !== undefined && !(from !== undefined && spec.scratchFloats === undefined && layout.groups.every((g) => g.addr.n < from));
+  if (!pooled) {
+    runGroups(spec, layout, scale);
   } else {
-    // On the worker pool a step is all or nothing: snapshot parameters and state (a copy split
-    // across the threads), run, and on any failure (a chunk that threw, a worker that died)
-    // copy them back, with the step counts, running scalars and started buffers.
-    try {
-      k.muonCopy(shadow.at, shadow.params, shadow.paramFloats);
-      k.muonCopy(shadow.at + 4 * shadow.paramFloats, shadow.state, shadow.stateFloats);
-    } catch (e) {
-      throw new Error(`${(e as Error)?.message ?? String(e)}. The step was not applied; nothing was changed`, { cause: e });
-    }
-    const saved = layout.groups.map((g) => ({ step: g.step, scalars: g.scalars, values: g.scalars && { ...g.scalars }, started: [...g.started] }));
-    try {
-      runGroups(spec, layout, scale);
-    } catch (e) {
-      const h = layout.heap;
-      h.copyWithin(shadow.params / 4, shadow.at / 4, shadow.at / 4 + shadow.paramFloats);
-      h.copyWithin(shadow.state / 4, shadow.at / 4 + shadow.paramFloats, shadow.at / 4 + shadow.paramFloats + shadow.stateFloats);
-      layout.groups.forEach((g, i) => {
-        const s = saved[i]!;
-        g.step = s.step;
-        g.scalars = s.scalars;
-        if (s.scalars && s.values) Object.assign(s.scalars, s.values);
-        g.started.clear();
-        for (const b of s.started) g.started.add(b);
-      });
-      throw new Error(
-        `${(e as Error)?.message ?? String(e)}. The step was not applied: parameters and optimizer state ` +
-          `are as they were before it, and the optimizer can step again`,
-        { cause: e },
-      );
-    }
+    runGuarded(target, guard, scale);
   }
   if (grads !== undefined) {
     for (let i = 0; i < n; i++) setInto(target.callerParams[i]!, layout.params[i]!);
   }
   target.lastGradNorm = norm;
   return true;
+}
+
+let snapshots = 0;
+/** Counter for tests: steps that copied parameters and state to the undo snapshot. */
+export function snapshotCount(): number {
+  return snapshots;
+}
+
+/**
+ * A step on the pool, all or nothing. Every writing pool call runs behind the
+ * barrier (src/threads/pool.ts runSplit): a worker fails only before it checks
+ * in, and then nobody wrote. So the step needs no copy as long as nothing goes
+ * to the pool after its first write of parameters or state; the guard
+ * (src/threads/guard.ts) keeps it so, running such a call on this thread, and
+ * counts them. An optimizer whose steps had such calls (several large groups,
+ * Lamb's two passes, Muon's momentum and products) snapshots parameters and
+ * state before its next steps (undoOnFailure true; 'snapshot': every step),
+ * and then its later calls go to the pool too. On a failure the step counts,
+ * running scalars and started buffers are put back as well.
+ */
+function runGuarded<O extends object, S extends Scalars>(target: StepTarget<O, S>, guard: StepGuard, scale: number): void {
+  const { spec, layout, options } = target;
+  const k = layout.arena.kernels;
+  const undo = options.undoOnFailure;
+  const shadow = layout.shadow;
+  const snapshot = shadow !== undefined && (undo === 'snapshot' || (undo === true && layout.snapshotSteps));
+  if (snapshot) {
+    try {
+      k.muonCopy(shadow.at, shadow.params, shadow.paramFloats);
+      k.muonCopy(shadow.at + 4 * shadow.paramFloats, shadow.state, shadow.stateFloats);
+    } catch (e) {
+      throw new Error(`${(e as Error)?.message ?? String(e)}. The step was not applied; nothing was changed`, { cause: e });
+    }
+    snapshots++;
+  }
+  const saved = layout.groups.map((g) => ({ step: g.step, scalars: g.scalars, values: g.scalars && { ...g.scalars }, started: [...g.started] }));
+  const restoreGroups = (): void => {
+    layout.groups.forEach((g, i) => {
+      const s = saved[i]!;
+      g.step = s.step;
+      g.scalars = s.scalars;
+      if (s.scalars && s.values) Object.assign(s.scalars, s.values);
+      g.started.clear();
+      for (const b of s.started) g.started.add(b);
+    });
+  };
+  const [p0, p1, s0, s1] = layout.written;
+  guard.begin(p0, p1, s0, s1, snapshot || undo === false);
+  try {
+    runGroups(spec, layout, scale);
+  } catch (e) {
+    // without a snapshot: clean when the failed call wrote nothing and came before the step's first write
+    const clean = snapshot || (e instanceof PoolError && !e.written && !guard.dirty);
+    if (snapshot) {
+      const h = layout.heap;
+      h.copyWithin(shadow.params / 4, shadow.at / 4, shadow.at / 4 + shadow.paramFloats);
+      h.copyWithin(shadow.state / 4, shadow.at / 4 + shadow.paramFloats, shadow.at / 4 + shadow.paramFloats + shadow.stateFloats);
+    }
+    if (clean) restoreGroups();
+    if (!(e instanceof PoolError) && !snapshot) throw e;
+    if (clean) {
+      throw new Error(
+        `${(e as Error)?.message ?? String(e)}. The step was not applied: parameters and optimizer state ` +
+          `are as they were before it, and the optimizer can step again`,
+        { cause: e },
+      );
+    }
+    throw new Error(
+      `${(e as Error).message}. The step was not completed and the step count was not advanced, but parameters and ` +
+        `optimizer state may be partly updated (${undo === false ? 'undoOnFailure: false' : "a bug after the step began writing; undoOnFailure: 'snapshot' undoes even that"}): ` +
+        `restore them from a checkpoint`,
+      { cause: e },
+    );
+  } finally {
+    guard.end();
+    // learn: a step with pool calls after its first write needs the snapshot; a completed step without them does not
+    if (undo === true && guard.late > 0) layout.snapshotSteps = true;
+  }
+  if (undo === true && guard.late === 0) layout.snapshotSteps = false;
 }
 
 /** Runs every group's method once (the step proper), advancing the step counts. */

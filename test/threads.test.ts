@@ -9,6 +9,7 @@ import { Adam, backendInfo, memoryStats, NonFiniteGradientError, ready, SGD } fr
 import { DEFAULT_SPLIT_THRESHOLD } from '../src/threads/split.js';
 import { kernelsFor } from '../src/arena.js';
 import { failNextCall, poolStats, setCallTimeout } from '../src/threads/pool.js';
+import { snapshotCount } from '../src/step.js';
 import { setSplitThreshold } from '../src/threads/split.js';
 import { SPLIT_KERNELS } from '../src/threads/protocol.js';
 import { randn, rng } from './helpers.js';
@@ -265,15 +266,73 @@ describe('threads: stress', () => {
 });
 
 describe('threads: failures in the pool are all or nothing', () => {
-  // Each hook acts after the workers have written their chunks (mid-step): without the snapshot
-  // the parameters and state would be partly updated. Lamb writes in two passes, Muon in many
-  // calls, two groups step one after the other: the failure may hit any call of the step.
-  const cases = [
-    ['throw', /a chunk threw in the thread pool \(worker \d: test hook: a chunk that throws.*step was not applied: parameters and optimizer state are as they were before it/],
-    ['die', /a worker of the thread pool exited during the call.*step was not applied: parameters and optimizer state are as they were before it/],
-    ['kill', /worker\(s\) of the thread pool did not finish within 3 s \(killed or hung\).*step was not applied: parameters and optimizer state are as they were before it/],
-  ] as const;
-  it.each(cases)('a worker that %ss mid-step: a clear error, the checkpoint bytes of before the step, and the optimizer keeps working on a replaced pool', (how, message) => {
+  // The hooks act where a worker really can fail: in its own JavaScript, before it checks in to a
+  // call (src/threads/pool.ts runSplit). A writing call then opens its gate only if every worker
+  // checked in; otherwise nobody, the calling thread included, writes.
+  const before = {
+    throw: /a worker of the thread pool threw before the call began writing, so no thread wrote anything \(worker \d: test hook: a worker that throws before its chunk/,
+    die: /a worker of the thread pool exited before the call began writing, so no thread wrote anything/,
+    kill: /worker\(s\) of the thread pool did not (check in|finish) within 3 s \(killed or hung\)/,
+  } as const;
+  const restored = /step was not applied: parameters and optimizer state are as they were before it/;
+  /** Fails the `call`-th split call of the next step of `opt` with `how`; checks the error and that nothing changed. */
+  function failStep(opt: AnyOpt, grads: Float32Array[], how: 'throw' | 'die' | 'kill', call: number): void {
+    const saved = opt.save();
+    const paramsBefore = opt.params.map((p) => p.slice());
+    const count = opt.stepCount;
+    failNextCall(how, call);
+    // (a killed worker never answers: only the call timeout finds it; 3 s here instead of 30)
+    const oldTimeout = setCallTimeout(how === 'kill' ? 3000 : 30000);
+    try {
+      expect(() => opt.step(grads)).toThrow(new RegExp(`${before[how].source}.*${restored.source}`));
+    } finally {
+      setCallTimeout(oldTimeout);
+    }
+    expect(firstDiff(opt.save(), saved)).toBe(-1);
+    opt.params.forEach((p, i) => expect(firstDiff(new Uint8Array(p.buffer, p.byteOffset, 4 * p.length), new Uint8Array(paramsBefore[i]!.buffer))).toBe(-1));
+    expect(opt.stepCount).toBe(count);
+  }
+
+  it.each(['throw', 'die', 'kill'] as const)('one writing call (Adam, one group): a worker that %ss before check-in changes nothing, and no snapshot is taken', (how) => {
+    const c = everyOptimizerRows.find(([n]) => n === 'Adam')![1];
+    const next = rng(5);
+    const params = [randn(next, 40003)];
+    const grads = [0, 1, 2, 3].map((t) => [randn(next, 40003, 0.1 * (t + 1))]);
+    const opt = c.make(params.map((p) => p.slice()), { threads: 3 });
+    const twin = c.make(params.map((p) => p.slice()), { threads: 1 });
+    opt.step(grads[0]!);
+    twin.step(grads[0]!);
+    const snaps = snapshotCount();
+    let calls = poolStats().splitCalls;
+    opt.step(grads[1]!);
+    twin.step(grads[1]!);
+    expect(poolStats().splitCalls - calls).toBe(2); // the finiteness check and the update: no snapshot copies
+    for (const call of [1, 2]) {
+      // call 1: the read-only finiteness check (no barrier needed); call 2: the update, behind the barrier
+      const saved = opt.save();
+      failNextCall(how, call);
+      const oldTimeout = setCallTimeout(how === 'kill' ? 3000 : 30000);
+      try {
+        expect(() => opt.step(grads[2]!)).toThrow(call === 1 ? /not applied; nothing was changed|as they were before it/ : new RegExp(`${before[how].source}.*${restored.source}`));
+      } finally {
+        setCallTimeout(oldTimeout);
+      }
+      expect(firstDiff(opt.save(), saved)).toBe(-1);
+      expect(opt.stepCount).toBe(2);
+    }
+    expect(snapshotCount()).toBe(snaps); // the shadow was never written
+    calls = poolStats().splitCalls;
+    for (const g of grads.slice(2)) {
+      opt.step(g);
+      twin.step(g);
+    }
+    expect(poolStats().splitCalls - calls).toBe(4); // back on a (replaced) pool
+    expect(firstDiff(opt.save(), twin.save())).toBe(-1);
+    opt.dispose();
+    twin.dispose();
+  });
+
+  it.each(['throw', 'die', 'kill'] as const)('several writing calls (groups; Lamb\'s two passes; Muon): a worker that %ss in the last group changes nothing (the step snapshots, learned from the first step)', (how) => {
     for (const name of ['Adam', 'Lamb', 'Muon'] as const) {
       const c = everyOptimizerRows.find(([n]) => n === name)![1];
       const next = rng(21);
@@ -282,25 +341,17 @@ describe('threads: failures in the pool are all or nothing', () => {
       const grads = [0, 1, 2, 3].map((t) => sizes.map((k) => randn(next, k, 0.1 * (t + 1))));
       const opt = c.makeGroups(params.map((p) => p.slice()), { threads: 3, maxGradNorm: 1 });
       const twin = c.makeGroups(params.map((p) => p.slice()), { threads: 1, maxGradNorm: 1 });
-      opt.step(grads[0]);
-      twin.step(grads[0]);
-      const before = opt.save();
-      const paramsBefore = opt.params.map((p) => p.slice());
-      for (const call of how === 'kill' ? [4] : [4, 5]) {
-        // the clip norm, then the snapshot (two copies) come first in the step: fail the first and second call after them
-        failNextCall(how, call);
-        // (a killed worker never answers: only the call timeout finds it; 3 s here instead of 30)
-        const oldTimeout = setCallTimeout(how === 'kill' ? 3000 : 30000);
-        try {
-          expect(() => opt.step(grads[1])).toThrow(message);
-        } finally {
-          setCallTimeout(oldTimeout);
-        }
-        expect(firstDiff(opt.save(), before)).toBe(-1);
-        opt.params.forEach((p, i) => expect(firstDiff(new Uint8Array(p.buffer, p.byteOffset, 4 * p.length), new Uint8Array(paramsBefore[i]!.buffer))).toBe(-1));
-        expect(opt.stepCount).toBe(1);
-      }
-      for (const g of grads.slice(1)) {
+      opt.step(grads[0]!);
+      twin.step(grads[0]!);
+      const snaps = snapshotCount();
+      const calls = poolStats().splitCalls;
+      opt.step(grads[1]!);
+      twin.step(grads[1]!);
+      expect(snapshotCount() - snaps).toBe(1);
+      const perStep = poolStats().splitCalls - calls;
+      // the last call of the step (in the last group), and one in the middle
+      for (const call of how === 'kill' ? [perStep] : [perStep, Math.ceil(perStep / 2) + 1]) failStep(opt, grads[2]!, how, call);
+      for (const g of grads.slice(2)) {
         opt.step(g);
         twin.step(g);
       }
@@ -310,20 +361,46 @@ describe('threads: failures in the pool are all or nothing', () => {
       twin.dispose();
     }
   });
+
+  it('a chunk that throws after the call began writing (a kernel bug): the error says the update may be partial; undoOnFailure \'snapshot\' undoes even that', () => {
+    const next = rng(8);
+    const p = randn(next, 40003);
+    const g = [randn(next, 40003, 0.1)];
+    const a = new Adam([p.slice()], { threads: 3 });
+    const s = new Adam([p.slice()], { threads: 3, undoOnFailure: 'snapshot' });
+    a.step(g);
+    s.step(g);
+    failNextCall('throwAfter', 2);
+    expect(() => a.step(g)).toThrow(/a worker of the thread pool threw after the call began writing.*test hook: a chunk that throws after writing.*step count was not advanced, but parameters and optimizer state may be partly updated \(a bug after the step began writing; undoOnFailure: 'snapshot' undoes even that\)/);
+    expect(a.stepCount).toBe(1);
+    const saved = s.save();
+    const snaps = snapshotCount();
+    failNextCall('throwAfter', 4); // the finiteness check, the snapshot's two copies, the update
+    expect(() => s.step(g)).toThrow(/threw after the call began writing.*as they were before it/);
+    expect(snapshotCount() - snaps).toBe(1);
+    expect(firstDiff(s.save(), saved)).toBe(-1);
+    expect(s.stepCount).toBe(1);
+    a.dispose();
+    s.dispose();
+  });
 });
 
 describe('threads: undoOnFailure: false', () => {
-  it('takes no snapshot (no extra memory) and says that a failed step may have left a partial update', () => {
+  it('takes no snapshot (no extra memory); a one-call step that fails before writing changes nothing; a bug after writing is said to be partial', () => {
     const a = new Adam([new Float32Array(5000).fill(1)], { threads: 3 });
     const b = new Adam([new Float32Array(5000).fill(1)], { threads: 3, undoOnFailure: false });
     expect(b.params[0]!.buffer.byteLength).toBeLessThan(a.params[0]!.buffer.byteLength);
     const before = poolStats().splitCalls;
     b.step([new Float32Array(5000).fill(0.5)]);
     expect(poolStats().splitCalls - before).toBe(2); // the finiteness check and the update: no snapshot copies
+    const saved = b.save();
     failNextCall('throw', 2);
-    expect(() => b.step([new Float32Array(5000).fill(0.5)])).toThrow(/a chunk threw in the thread pool.*may be partly updated \(undoOnFailure: false\): restore them from a checkpoint/);
+    expect(() => b.step([new Float32Array(5000).fill(0.5)])).toThrow(/threw before the call began writing.*as they were before it/);
+    expect(firstDiff(b.save(), saved)).toBe(-1);
+    failNextCall('throwAfter', 2);
+    expect(() => b.step([new Float32Array(5000).fill(0.5)])).toThrow(/threw after the call began writing.*may be partly updated \(undoOnFailure: false\): restore them from a checkpoint/);
     expect(b.stepCount).toBe(1);
-    expect(() => new Adam([new Float32Array(4)], { undoOnFailure: 1 } as never)).toThrow(/options\.undoOnFailure.*true or false.*1/);
+    expect(() => new Adam([new Float32Array(4)], { undoOnFailure: 1 } as never)).toThrow(/options\.undoOnFailure.*true, false or 'snapshot'.*1/);
     a.dispose();
     b.dispose();
   });

@@ -6,8 +6,10 @@
 //
 // A kernel call is handed over synchronously: the caller writes the call into
 // the shared argument array, bumps and notifies the sequence word of each
-// worker taking part, runs chunk 0 itself, then waits (spin, then
-// Atomics.wait) until the workers have counted REMAIN down to 0. Since
+// worker taking part; for a call that writes parameters or state it waits
+// until every worker has checked in and opens the gate (the barrier: see
+// runSplit); it runs chunk 0 itself, then waits (spin, then Atomics.wait)
+// until the workers have counted REMAIN down to 0. Since
 // `step()` is synchronous, at most one call is in flight per realm, and
 // nothing is ever queued: dispose() never leaves work behind.
 //
@@ -15,7 +17,10 @@
 // the page is cross-origin isolated; elsewhere the pool has one thread and
 // `backendInfo().threads.reason` says why. A browser's main thread cannot
 // Atomics.wait: there the caller spins (./web-pool.ts says more).
-import { ARGS, ARGS_SLOTS, CTL, CTL_WORDS, HOOK_DIE, HOOK_HANG, HOOK_THROW, MAX_WORKERS, MODE_CHUNKS, SPLIT_GETTERS, SPLIT_NAMES } from './protocol.js';
+import {
+  ARGS, ARGS_SLOTS, CTL, CTL_WORDS, GATE_ABORT, GATE_GO, GATE_WAIT, HOOK_DIE, HOOK_HANG, HOOK_THROW, HOOK_THROW_AFTER, MAX_WORKERS, MODE_CHUNKS,
+  SPLIT_GETTERS, SPLIT_NAMES,
+} from './protocol.js';
 import { WORKER_SOURCE } from './worker-source.js';
 import { canBlock, startWebWorker, webPoolReason } from './web-pool.js';
 
@@ -38,14 +43,23 @@ const CALL_TIMEOUT_MS = 30000;
 let callTimeout = CALL_TIMEOUT_MS;
 
 /**
- * A kernel call the pool could not complete (a chunk threw, a worker exited or
+ * A kernel call the pool could not complete (a worker threw or exited, or
  * stopped answering). Every worker has stopped writing when it is thrown
- * (finished, exited, or terminated); the pool is replaced at the next call.
- * The step pipeline (src/step.ts) restores parameters and state from its
- * snapshot and says so.
+ * (finished, exited, or terminated); the pool is replaced at the next call
+ * where a worker died. `written` says whether anything of the call may have
+ * been written: false for every failure of a worker before the call's GO (the
+ * barrier: see runSplit), true only for a chunk that threw after GO (a bug in
+ * a kernel or in this library). The step pipeline (src/step.ts) says what
+ * that means for the step.
  */
 export class PoolError extends Error {
   override name = 'PoolError';
+  constructor(
+    message: string,
+    readonly written: boolean,
+  ) {
+    super(message);
+  }
 }
 
 interface NodeWorker {
@@ -250,13 +264,28 @@ export function detachMemory(id: number): void {
 /**
  * Runs one kernel call in `parts` chunks: posts chunks 1.. to workers, runs
  * `own(args)` (chunk 0) on the calling thread, waits for the rest. `mode`
- * (protocol.ts) says how chunks are cut; `extra` goes to ARGS.WSTRIDE. Throws,
- * after every worker has stopped, if a chunk threw, a worker died or the call
- * timed out; `what` names the call in that message.
+ * (protocol.ts) says how chunks are cut; `extra` goes to ARGS.WSTRIDE.
+ *
+ * A writing call (`writes`) runs in two phases, so that a failure leaves
+ * memory untouched: each worker, woken, prepares (finds its instance and
+ * kernel: everything in its JavaScript that can fail) and checks in
+ * (CTL.ARRIVE); the caller waits until all parts - 1 have (under the call
+ * timeout, and an exiting worker checks in with ERR set), then opens the gate:
+ * GO if no one failed, and then everyone, the caller included, runs its chunk;
+ * ABORT otherwise, and no one writes. Once GO is given nothing in JavaScript
+ * can stop a worker: its Worker object is private to this module and the only
+ * thread holding it is inside this call; a validated kernel call allocates
+ * nothing and cannot trap. So after GO only a bug (a kernel or this library
+ * throwing) can fail, and PoolError.written says so. A read-only call
+ * (finiteness, norms, Lamb's sums) skips the barrier: a failure in it changes
+ * nothing anyway.
+ *
+ * Throws a PoolError, after every worker has stopped, if a worker threw or
+ * died or the call timed out; `what` names the call in that message.
  */
 export function runSplit(
   what: string, memId: number, kernel: number, nptr: number, callArgs: ArrayLike<number>, tiny: number, parts: number,
-  own: (args: Float64Array) => void, mode = MODE_CHUNKS, extra = 0,
+  own: (args: Float64Array) => void, mode = MODE_CHUNKS, extra = 0, writes = true,
 ): void {
   splitCalls++;
   ensureWorkers(parts - 1);
@@ -274,10 +303,36 @@ export function runSplit(
   ctl[CTL.NARGS] = callArgs.length;
   ctl[CTL.PARTS] = parts;
   ctl[CTL.ERR] = 0;
+  ctl[CTL.BARRIER] = writes ? 1 : 0;
+  ctl[CTL.ARRIVE] = 0;
+  ctl[CTL.GATE] = GATE_WAIT;
   Atomics.store(ctl, CTL.REMAIN, parts - 1);
   for (let i = 0; i < parts - 1; i++) {
     Atomics.add(ctl, CTL.SEQ + i, 1);
     Atomics.notify(ctl, CTL.SEQ + i, 1);
+  }
+  // test hook: the workers hang before check-in; kill them as something outside might (nothing answers: the timeout finds it)
+  if (hook === HOOK_HANG) for (let i = 0; i < parts - 1; i++) void slots[i]!.worker.terminate();
+  const start = Date.now();
+  if (writes) {
+    const missing = waitFor(ctl, CTL.ARRIVE, parts - 1, start);
+    const err = Atomics.load(ctl, CTL.ERR);
+    if (missing !== 0 || err !== 0) {
+      Atomics.store(ctl, CTL.GATE, GATE_ABORT);
+      Atomics.notify(ctl, CTL.GATE);
+      if (missing !== 0) {
+        resetPool();
+        throw new PoolError(
+          `${what}: ${missing} worker(s) of the thread pool did not check in within ${callTimeout / 1000} s (killed or hung), ` +
+            `so no thread wrote anything; they were terminated and the pool is replaced at the next call`,
+          false,
+        );
+      }
+      awaitWorkers(what, ctl, start, false);
+      throw failure(what, err, false);
+    }
+    Atomics.store(ctl, CTL.GATE, GATE_GO);
+    Atomics.notify(ctl, CTL.GATE);
   }
   let ownError: unknown;
   try {
@@ -285,43 +340,62 @@ export function runSplit(
   } catch (e) {
     ownError = e;
   }
-  // test hook: the workers hang after their chunk; kill them as something outside might (nothing answers: the timeout finds it)
-  if (hook === HOOK_HANG) for (let i = 0; i < parts - 1; i++) void slots[i]!.worker.terminate();
-  let spins = 0;
-  const start = Date.now();
-  for (;;) {
-    const r = Atomics.load(ctl, CTL.REMAIN);
-    if (r === 0) break;
-    if (++spins < CALLER_SPIN) continue;
-    if (canBlock()) Atomics.wait(ctl, CTL.REMAIN, r, 100);
-    else spins = 0; // a browser's main thread: keep spinning, check the time limit every CALLER_SPIN spins
-    if (Date.now() - start > callTimeout) {
-      resetPool();
-      throw new PoolError(
-        `${what}: ${r} worker(s) of the thread pool did not finish within ${callTimeout / 1000} s (killed or hung); ` +
-          `they were terminated and the pool is replaced at the next call`,
-      );
-    }
+  awaitWorkers(what, ctl, start, writes);
+  if (ownError !== undefined) {
+    if (!writes) throw ownError;
+    throw new PoolError(`${what}: the calling thread's chunk threw after the call began writing (${(ownError as Error)?.message ?? String(ownError)})`, true);
   }
-  if (ownError !== undefined) throw ownError;
   const err = Atomics.load(ctl, CTL.ERR);
-  if (err !== 0) {
-    const messages: string[] = [];
-    for (const s of slots) {
-      const text = s.take?.();
-      if (text !== undefined) messages.push(`worker ${slots.indexOf(s) + 1}: ${text}`);
-      if (s.take) continue;
-      for (let m = workerThreads()!.receiveMessageOnPort(s.reply); m; m = workerThreads()!.receiveMessageOnPort(s.reply)) {
-        const msg = m.message as { index: number; message: string };
-        messages.push(`worker ${msg.index + 1}: ${msg.message}`);
-      }
-    }
-    if (err === 2) for (const s of slots) s.dead = true; // replaced by fresh workers at the next call (which one died is not known here)
-    if (err === 2) resetPool();
-    throw new PoolError(
-      `${what}: ${err === 2 ? 'a worker of the thread pool exited during the call (the pool is replaced at the next call)' : `a chunk threw in the thread pool (${messages.join('; ')})`}`,
-    );
+  if (err !== 0) throw failure(what, err, writes && err >= 3);
+}
+
+/**
+ * Waits until ctl[word] reaches `target` (spin, then Atomics.wait; a browser's
+ * main thread spins); returns how many are missing at the call timeout (0: all).
+ */
+function waitFor(ctl: Int32Array, word: number, target: number, start: number): number {
+  let spins = 0;
+  for (;;) {
+    const r = Atomics.load(ctl, word);
+    if (r === target) return 0;
+    if (++spins < CALLER_SPIN) continue;
+    if (canBlock()) Atomics.wait(ctl, word, r, 100);
+    else spins = 0; // a browser's main thread: keep spinning, check the time limit every CALLER_SPIN spins
+    if (Date.now() - start > callTimeout) return Math.abs(target - Atomics.load(ctl, word));
   }
+}
+
+/** Waits until every worker has counted REMAIN down; at the call timeout terminates them and throws. */
+function awaitWorkers(what: string, ctl: Int32Array, start: number, written: boolean): void {
+  const r = waitFor(ctl, CTL.REMAIN, 0, start);
+  if (r === 0) return;
+  resetPool();
+  throw new PoolError(
+    `${what}: ${r} worker(s) of the thread pool did not finish within ${callTimeout / 1000} s (killed or hung); ` +
+      `they were terminated and the pool is replaced at the next call`,
+    written,
+  );
+}
+
+/** The PoolError for ctl[ERR] = `err` (protocol.ts CTL.ERR), with the workers' messages. */
+function failure(what: string, err: number, written: boolean): PoolError {
+  const messages: string[] = [];
+  for (const s of slots) {
+    const text = s.take?.();
+    if (text !== undefined) messages.push(`worker ${slots.indexOf(s) + 1}: ${text}`);
+    if (s.take) continue;
+    for (let m = workerThreads()!.receiveMessageOnPort(s.reply); m; m = workerThreads()!.receiveMessageOnPort(s.reply)) {
+      const msg = m.message as { index?: number; message?: string };
+      if (msg.message !== undefined) messages.push(`worker ${msg.index! + 1}: ${msg.message}`); // (not a start-up { ready })
+    }
+  }
+  const died = err === 2 || err === 4;
+  if (died) resetPool(); // replaced by fresh workers at the next call (which one died is not known here)
+  const when = err <= 2 ? 'before the call began writing, so no thread wrote anything' : 'after the call began writing';
+  return new PoolError(
+    `${what}: ${died ? `a worker of the thread pool exited ${when} (the pool is replaced at the next call)` : `a worker of the thread pool threw ${when} (${messages.join('; ')})`}`,
+    written,
+  );
 }
 
 /** What worker `i` returned for its chunk of the last call (NaN: nothing, or an empty chunk). */
@@ -349,12 +423,15 @@ export function poolStats(): { splitCalls: number; attached: number; workers: nu
 let failNext: number | undefined;
 let failIn = 0;
 /**
- * Test hook: after running their chunks of the `at`-th split call from now
- * (1: the next), the workers exit ('die'), throw ('throw'), or hang and are
- * terminated by the caller ('kill': found by the call timeout, see setCallTimeout).
+ * Test hook, for the `at`-th split call from now (1: the next): the workers
+ * exit ('die'), throw ('throw'), or hang and are terminated by the caller
+ * ('kill': found by the call timeout, see setCallTimeout), each before it
+ * checks in, where a real failure of a worker happens; or they throw after
+ * their chunk has written ('throwAfter': a bug in a kernel, the one failure
+ * the barrier cannot make clean).
  */
-export function failNextCall(how: 'die' | 'throw' | 'kill', at = 1): void {
-  failNext = how === 'die' ? HOOK_DIE : how === 'throw' ? HOOK_THROW : HOOK_HANG;
+export function failNextCall(how: 'die' | 'throw' | 'kill' | 'throwAfter', at = 1): void {
+  failNext = how === 'die' ? HOOK_DIE : how === 'throw' ? HOOK_THROW : how === 'kill' ? HOOK_HANG : HOOK_THROW_AFTER;
   failIn = at;
 }
 

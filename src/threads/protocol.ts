@@ -6,7 +6,11 @@
 export const CTL = {
   /** workers still running their chunk of the current call; the caller waits for 0 */
   REMAIN: 0,
-  /** 0: fine; 1: a chunk threw (message on the reply port); 2: a worker exited mid-call */
+  /**
+   * 0: fine. Before GO (nothing written by anyone): 1 a worker threw (message on
+   * the reply port), 2 a worker exited. After GO (chunks may have written):
+   * 3 a chunk threw, 4 a worker exited.
+   */
   ERR: 1,
   /** the id of the memory (optimizer) the call works on */
   MEM: 2,
@@ -22,8 +26,24 @@ export const CTL = {
   GEN: 7,
   /** how the call is split: MODE_CHUNKS, MODE_BLOCKS or MODE_ROWS */
   MODE: 8,
-  /** test hook, after a worker's chunk: 0 none, HOOK_DIE exits, HOOK_THROW throws, HOOK_HANG blocks until terminated */
+  /**
+   * test hook: 0 none; before check-in (the real failure points): HOOK_DIE
+   * exits, HOOK_THROW throws, HOOK_HANG blocks until terminated; after GO, once
+   * its chunk has written: HOOK_THROW_AFTER throws (the kernel-bug case)
+   */
   HOOK: 9,
+  /**
+   * 1: a writing call, run in two phases (the barrier): every worker prepares
+   * (finds its instance, its chunk) and checks in (ARRIVE), then waits for
+   * GATE; the caller sets GATE to GO once all parts - 1 have checked in with
+   * ERR still 0, else to ABORT, and nobody writes. 0: a read-only call
+   * (finiteness, norms, Lamb's sums): no barrier, a failure changes nothing.
+   */
+  BARRIER: 10,
+  /** workers of a barrier call that have checked in (prepared, or failed: ERR is set first) */
+  ARRIVE: 11,
+  /** a barrier call's gate: GATE_WAIT, then GATE_GO or GATE_ABORT (set once, by the caller) */
+  GATE: 12,
   /** worker i's sequence word is SEQ + i: bumped (and notified) to hand it a call */
   SEQ: 16,
 } as const;
@@ -42,10 +62,16 @@ export const ARGS = {
   PARTIALS: 32 + 64,
 } as const;
 
-/** Test hooks (CTL.HOOK): what each worker does after running its chunk of the next call. */
+/** Test hooks (CTL.HOOK): what each worker does in the next call, before check-in (1..3) or after its chunk (4). */
 export const HOOK_DIE = 1;
 export const HOOK_THROW = 2;
 export const HOOK_HANG = 3;
+export const HOOK_THROW_AFTER = 4;
+
+/** CTL.GATE values. */
+export const GATE_WAIT = 0;
+export const GATE_GO = 1;
+export const GATE_ABORT = 2;
 
 /** Split modes (CTL.MODE). */
 export const MODE_CHUNKS = 0;
@@ -93,6 +119,15 @@ export const SPLIT_KERNELS: Readonly<Record<string, number>> = {
   scheduleFreeAdamW: 4, scheduleFreeSgd: 3, scheduleFreeInterp: 2, muonCopy: 2,
   allFinite: 1, maxAbs: 1,
 };
+/**
+ * Kernels that write no memory (they return a value, or set a getter's value,
+ * or an instance's setting); every other kernel may write parameters or state
+ * and marks a step's guard (./guard.ts) when it does.
+ */
+export const READ_ONLY_KERNELS: readonly string[] = [
+  'allFinite', 'maxAbs', 'sumSquares', 'sumAbs', 'dot', 'gemmWorkBytes', 'lambParamSumSq', 'lambUpdateSumSq', 'adafactorParamSumSq',
+  'setFlushThreshold',
+];
 /**
  * Split kernels that return a value, and how the chunks' values combine:
  * allFinite is 1 exactly when every chunk's is (a logical AND), maxAbs is the

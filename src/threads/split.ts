@@ -11,10 +11,11 @@
 // bit-identical for every thread count.
 import type { Kernels } from '../wasm.js';
 import {
-  AND_KERNELS, ARGS, chunkLength, MAX_BLOCKS, MAX_KERNELS, MODE_BLOCKS, MODE_ROWS, REDUCE_BLOCK, REDUCE_KERNELS, ROW_KERNELS,
+  AND_KERNELS, ARGS, chunkLength, MAX_BLOCKS, MAX_KERNELS, MODE_BLOCKS, MODE_CHUNKS, MODE_ROWS, READ_ONLY_KERNELS, REDUCE_BLOCK, REDUCE_KERNELS, ROW_KERNELS,
   SPLIT_KERNELS, SPLIT_NAMES,
 } from './protocol.js';
 import { poolReady, runSplit, workerResult } from './pool.js';
+import { StepGuard } from './guard.js';
 
 /**
  * Calls with fewer elements than this run on the calling thread: waking a
@@ -28,6 +29,18 @@ export const DEFAULT_SPLIT_THRESHOLD = 8192;
 let threshold = DEFAULT_SPLIT_THRESHOLD;
 
 const SPLIT_FROM = Symbol('splitFrom');
+const GUARD = Symbol('guard');
+
+/** The step guard (./guard.ts) of `k`'s pool kernels, or undefined when `k` is not on the pool. */
+export function stepGuard(k: Kernels): StepGuard | undefined {
+  return (k as unknown as Record<symbol, StepGuard | undefined>)[GUARD];
+}
+
+/** Whether any of the first `nptr` pointers of `a`, each `bytes` long, touches parameters or state. */
+function touchesAny(guard: StepGuard, a: readonly number[], nptr: number, bytes: number): boolean {
+  for (let i = 0; i < nptr; i++) if (guard.touches(a[i]!, bytes)) return true;
+  return false;
+}
 
 /**
  * The smallest elementwise call that `k` splits across threads now, or
@@ -68,15 +81,30 @@ function getterIndex(name: string): number {
  */
 function blocked(
   what: string, fn: (...a: number[]) => unknown, memId: number, kernel: number, nptr: number, getters: readonly (() => number)[],
-  parts: number, tiny: () => number, setSums: (s: number[] | undefined) => void, from: () => number,
+  parts: number, tiny: () => number, setSums: (s: number[] | undefined) => void, from: () => number, guard: StepGuard, readOnly: boolean,
 ): (...a: number[]) => unknown {
   const ngetters = getters.length;
+  /** blocks [j0, j1) of a round starting at `round`, one call each, their sums to `out` at PARTIALS + 2j */
+  const runBlocks = (round: number[], len: number, j0: number, j1: number, out: Float64Array): void => {
+    const own = round.slice();
+    for (let j = j0; j < j1; j++) {
+      for (let i = 0; i < nptr; i++) own[i] = round[i]! + 4 * j * REDUCE_BLOCK;
+      own[nptr] = Math.min(REDUCE_BLOCK, len - j * REDUCE_BLOCK);
+      const r = fn(...own) as number;
+      if (ngetters === 0) out[ARGS.PARTIALS + 2 * j] = r;
+      else for (let g = 0; g < ngetters; g++) out[ARGS.PARTIALS + 2 * j + g] = getters[g]!();
+    }
+  };
+  let local: Float64Array | undefined;
   return (...a: number[]) => {
     const n = a[nptr]!;
     if (parts < 2 || n < from() || n <= REDUCE_BLOCK || !poolReady(parts)) {
       setSums(undefined);
-      return fn(...a);
+      const r = fn(...a);
+      if (!readOnly && touchesAny(guard, a, nptr, 4 * n)) guard.wrote();
+      return r;
     }
+    const writes = !readOnly && touchesAny(guard, a, nptr, 4 * n);
     let s0 = 0;
     let s1 = 0;
     const round = a.slice();
@@ -87,17 +115,17 @@ function blocked(
       const blocks = Math.ceil(len / REDUCE_BLOCK);
       const per = Math.ceil(blocks / parts);
       let partials: Float64Array | undefined;
-      runSplit(what, memId, kernel, nptr, round, tiny(), parts, (args) => {
-        partials = args;
-        const own = round.slice();
-        for (let j = 0; j < Math.min(per, blocks); j++) {
-          for (let i = 0; i < nptr; i++) own[i] = round[i]! + 4 * j * REDUCE_BLOCK;
-          own[nptr] = Math.min(REDUCE_BLOCK, len - j * REDUCE_BLOCK);
-          const r = fn(...own) as number;
-          if (ngetters === 0) args[ARGS.PARTIALS + 2 * j] = r;
-          else for (let g = 0; g < ngetters; g++) args[ARGS.PARTIALS + 2 * j + g] = getters[g]!();
-        }
-      }, MODE_BLOCKS);
+      if (guard.mayPool()) {
+        runSplit(what, memId, kernel, nptr, round, tiny(), parts, (args) => {
+          partials = args;
+          runBlocks(round, len, 0, Math.min(per, blocks), args);
+        }, MODE_BLOCKS, 0, writes);
+      } else {
+        // after this step's first write, with nothing to undo it from: every block on this thread (the same sums)
+        partials = local ??= new Float64Array(ARGS.PARTIALS + 2 * MAX_BLOCKS);
+        runBlocks(round, len, 0, blocks, partials);
+      }
+      if (writes) guard.wrote();
       for (let j = 0; j < blocks; j++) {
         s0 += partials![ARGS.PARTIALS + 2 * j]!;
         if (ngetters > 1) s1 += partials![ARGS.PARTIALS + 2 * j + 1]!;
@@ -115,6 +143,8 @@ export function splitKernels(owner: string, raw: Kernels, memId: number, parts: 
   // threshold set by setSplitThreshold (tests: small ones, to split odd tails) overrides it
   const from = (): number => (threshold === DEFAULT_SPLIT_THRESHOLD ? Math.max(threshold, splitFrom ?? 0) : threshold);
   out[SPLIT_FROM] = from;
+  const guard = new StepGuard();
+  out[GUARD] = guard;
   const r = raw as unknown as Record<string, unknown>;
   let tiny = 0;
   /** the sums of the last blocked reduction with getters (Lamb's), when it was split; read by those getters */
@@ -136,37 +166,62 @@ export function splitKernels(owner: string, raw: Kernels, memId: number, parts: 
         fn(t);
       };
     } else if (reduce !== undefined) {
-      out[name] = blocked(what, fn, memId, kernel, reduce.nptr, reduce.getters.map((g) => r[g] as () => number), parts, () => tiny, (sums) => (lastSums = sums), from);
+      out[name] = blocked(
+        what, fn, memId, kernel, reduce.nptr, reduce.getters.map((g) => r[g] as () => number), parts, () => tiny, (sums) => (lastSums = sums), from,
+        guard, READ_ONLY_KERNELS.includes(name),
+      );
     } else if (ROW_KERNELS.includes(name)) {
       const workBytes = (raw as unknown as { gemmWorkBytes: (n: number, k: number) => number }).gemmWorkBytes;
       out[name] = (...a: number[]) => {
         // gemm(a, b, c, w, m, n, k, lda, ldb, ldc, transB, alpha, beta)
         const m = a[4]!, n = a[5]!, k = a[6]!;
-        if (parts < 2 || m < 8 || k <= 0 || m * n * k < GEMM_WORK_PER_ELEMENT * threshold || !poolReady(parts)) return fn(...a);
-        const rows = Math.ceil(Math.ceil(m / parts) / 4) * 4;
+        // C (m rows of ldc floats) and the packing panels (one per thread) are what it writes
         const stride = Math.ceil(workBytes(n, k) / 64) * 64;
-        runSplit(what, memId, kernel, 4, a, tiny, parts, () => {
-          const own = a.slice();
-          own[4] = Math.min(m, rows);
-          fn(...own);
-        }, MODE_ROWS, stride);
+        const writes = guard.touches(a[2]!, 4 * m * a[9]!) || guard.touches(a[3]!, parts * stride);
+        if (parts < 2 || m < 8 || k <= 0 || m * n * k < GEMM_WORK_PER_ELEMENT * threshold || !poolReady(parts) || !guard.mayPool()) {
+          fn(...a);
+        } else {
+          const rows = Math.ceil(Math.ceil(m / parts) / 4) * 4;
+          runSplit(what, memId, kernel, 4, a, tiny, parts, () => {
+            const own = a.slice();
+            own[4] = Math.min(m, rows);
+            fn(...own);
+          }, MODE_ROWS, stride, writes);
+        }
+        if (writes) guard.wrote();
       };
     } else if (nptr === undefined) {
       const getter = getterIndex(name);
-      out[name] = getter < 0 ? fn : () => (lastSums ? lastSums[getter]! : fn());
+      if (getter >= 0) out[name] = () => (lastSums ? lastSums[getter]! : fn());
+      else if (READ_ONLY_KERNELS.includes(name)) out[name] = fn;
+      else {
+        // a kernel that runs on the calling thread only (Adafactor's, Muon's momentum, ...): it may write anything
+        out[name] = (...a: number[]) => {
+          const r = fn(...a);
+          guard.wrote();
+          return r;
+        };
+      }
     } else {
       const and = AND_KERNELS.includes(name);
       const max = MAX_KERNELS.includes(name);
+      const readOnly = READ_ONLY_KERNELS.includes(name);
       out[name] = (...a: number[]) => {
         const n = a[nptr]!;
-        if (parts < 2 || n < from() || !poolReady(parts)) return fn(...a);
+        const writes = !readOnly && touchesAny(guard, a, nptr, 4 * n);
+        if (parts < 2 || n < from() || !poolReady(parts) || !guard.mayPool()) {
+          const r = fn(...a);
+          if (writes) guard.wrote();
+          return r;
+        }
         const len = chunkLength(n, parts);
         let result: unknown;
         runSplit(what, memId, kernel, nptr, a, tiny, parts, () => {
           const own = a.slice();
           own[nptr] = Math.min(n, len);
           result = fn(...own);
-        });
+        }, MODE_CHUNKS, 0, writes);
+        if (writes) guard.wrote();
         if (and) {
           for (let i = 0; i < parts - 1; i++) if (workerResult(i) === 0) result = 0;
         } else if (max) {

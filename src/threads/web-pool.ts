@@ -13,10 +13,12 @@
 //   (`webWorkersUp`) the calling thread runs the whole call itself (the same
 //   bits: every split kernel is elementwise);
 // - a browser's main thread may not block in Atomics.wait (`canBlock`): there
-//   the caller, after running its own chunk, spins on Atomics.load until the
+//   the caller spins on Atomics.load, both for the workers' check-in before
+//   a writing call's gate opens and, after running its own chunk, until the
 //   workers are done (step() is synchronous, so spinning is the only way),
 //   checking the pool's time limit every few thousand spins. In a worker the
-//   caller sleeps in Atomics.wait as in Node.
+//   caller sleeps in Atomics.wait as in Node. The workers themselves may
+//   block, and wait for the gate in Atomics.wait after a short spin.
 import { CTL } from './protocol.js';
 import { TEXT_CHARS, WEB_WORKER_SOURCE } from './web-worker-source.js';
 

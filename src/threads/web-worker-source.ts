@@ -10,10 +10,10 @@
 // most IDLE_MS, then goes back to its event loop and waits with
 // Atomics.waitAsync (messages arrive meanwhile). A call on a memory whose
 // message has not arrived yet is parked until the message comes (the caller
-// waits). A chunk's error message goes to a shared Uint16Array (TEXT_CHARS per
+// waits; a writing call's gate stays shut until it checks in). A chunk's error message goes to a shared Uint16Array (TEXT_CHARS per
 // worker: the length, then UTF-16 code units), since the caller cannot read a
 // message port while it waits.
-import { ARGS, CTL, HOOK_DIE, HOOK_HANG, HOOK_THROW } from './protocol.js';
+import { ARGS, CTL, GATE_GO, GATE_WAIT, HOOK_DIE, HOOK_HANG, HOOK_THROW, HOOK_THROW_AFTER } from './protocol.js';
 import { CHUNK_SOURCE } from './chunk-source.js';
 
 /** UTF-16 code units of error text per worker (the first holds the length). */
@@ -41,39 +41,60 @@ const call = new Array(A.MAX_ARGS);
 function finish() {
   if (Atomics.sub(ctl, C.REMAIN, 1) === 1) Atomics.notify(ctl, C.REMAIN);
 }
-function fail(message) {
+function fail(message, code) {
   const m = String(message).slice(0, TEXT_CHARS - 1);
   const at = index * TEXT_CHARS;
   for (let i = 0; i < m.length; i++) text[at + 1 + i] = m.charCodeAt(i);
   text[at] = m.length;
-  Atomics.store(ctl, C.ERR, 1);
+  Atomics.store(ctl, C.ERR, code);
+}
+function arrive() {
+  if (Atomics.add(ctl, C.ARRIVE, 1) === ctl[C.PARTS] - 2) Atomics.notify(ctl, C.ARRIVE);
+}
+function gate() {
+  let g, spins = 0;
+  while ((g = Atomics.load(ctl, C.GATE)) === ${GATE_WAIT}) {
+    if (++spins > spin) { Atomics.wait(ctl, C.GATE, ${GATE_WAIT}, 100); spins = 0; }
+  }
+  return g;
 }
 ${CHUNK_SOURCE}
 function run(k) {
   runChunk(k);
   chunks++;
 }
-// Runs the posted call; false when it must wait for its memory's message.
+// Runs the posted call; false when it must wait for its memory's message. On a writing call
+// (C.BARRIER) it checks in once prepared and writes only after the caller's GO (as the Node worker).
 function job() {
   if (ctl[C.KERNEL] === -1) { quit = true; self.close(); return false; }
   const memId = ctl[C.MEM];
   const k = instances.get(memId);
   if (k === undefined) { parked = memId; return false; }
-  let hook = 0;
-  try {
-    run(k);
-    // test hooks, after the chunk has written its part (as in the Node worker)
-    hook = ctl[C.HOOK];
-    if (hook === ${HOOK_THROW}) throw new Error('test hook: a chunk that throws');
-  } catch (e) { fail(e && e.message || e); }
-  if (hook === ${HOOK_DIE}) { // a worker that dies mid-step
+  const hook = ctl[C.HOOK];
+  const barrier = ctl[C.BARRIER] === 1;
+  if (hook === ${HOOK_DIE}) { // a worker that dies before check-in
     Atomics.store(ctl, C.ERR, 2);
+    if (barrier) arrive();
     finish();
     quit = true;
     self.close();
     return false;
   }
-  if (hook === ${HOOK_HANG}) { quit = true; return false; } // hangs: never answers (the caller terminates it)
+  if (hook === ${HOOK_HANG}) { quit = true; return false; } // hangs: never checks in (the caller terminates it)
+  let ok = true;
+  if (hook === ${HOOK_THROW}) { fail('test hook: a worker that throws before its chunk', 1); ok = false; }
+  else if (typeof k[names[ctl[C.KERNEL]]] !== 'function') { fail('no kernel ' + names[ctl[C.KERNEL]] + ' in this worker', 1); ok = false; }
+  if (barrier) {
+    arrive();
+    if (gate() !== ${GATE_GO}) ok = false;
+  }
+  if (ok) {
+    try {
+      run(k);
+      // test hook, after the chunk has written its part: a kernel bug
+      if (hook === ${HOOK_THROW_AFTER}) throw new Error('test hook: a chunk that throws after writing');
+    } catch (e) { fail(e && e.message || e, 3); }
+  }
   finish();
   return true;
 }

@@ -4,15 +4,17 @@
 // dependency, and runs as CommonJS or as a module (a worker inherits
 // --input-type=module): no require, no import. The protocol (one control word array `ctl` and one argument
 // array `args`, both on SharedArrayBuffers) is described in ./protocol.ts.
-import { ARGS, CTL, HOOK_DIE, HOOK_HANG, HOOK_THROW } from './protocol.js';
+import { ARGS, CTL, GATE_GO, GATE_WAIT, HOOK_DIE, HOOK_HANG, HOOK_THROW, HOOK_THROW_AFTER } from './protocol.js';
 import { CHUNK_SOURCE } from './chunk-source.js';
 
 /**
  * The worker's loop: wait until the main thread bumps this worker's sequence
- * word, run its chunk of the posted kernel call on its own instance of the
- * threads module bound to that optimizer's shared memory, count down, repeat.
- * Memories arrive as messages on a port, read synchronously
- * (`receiveMessageOnPort`) when a job names one the worker has not seen.
+ * word; prepare (find its instance of the threads module bound to that
+ * optimizer's shared memory, reading attach messages synchronously with
+ * `receiveMessageOnPort` when the call names a memory it has not seen); on a
+ * writing call (CTL.BARRIER) check in and wait for the caller's GO, so that
+ * every way this worker can fail in its own JavaScript happens before anybody
+ * writes; run its chunk; count down; repeat.
  */
 export const WORKER_SOURCE = `'use strict';
 const { workerData, receiveMessageOnPort } = process.getBuiltinModule('node:worker_threads');
@@ -25,7 +27,7 @@ const instances = new Map();
 const tinyOf = new Map();
 const mySeq = C.SEQ + index;
 let seen = workerData.seen;
-let busy = false;
+let phase = 0; // 0 idle, 1 preparing (not checked in), 2 checked in, 3 running its chunk after GO
 let gen = 0;
 function drain() {
   for (;;) {
@@ -39,20 +41,38 @@ function drain() {
 function finish() {
   if (Atomics.sub(ctl, C.REMAIN, 1) === 1) Atomics.notify(ctl, C.REMAIN);
 }
+function arrive() {
+  if (Atomics.add(ctl, C.ARRIVE, 1) === ctl[C.PARTS] - 2) Atomics.notify(ctl, C.ARRIVE);
+}
+// GO or ABORT: spin briefly (the caller sets it as soon as the last worker checked in), then sleep
+function gate() {
+  let g, spins = 0;
+  while ((g = Atomics.load(ctl, C.GATE)) === ${GATE_WAIT}) {
+    if (++spins > spin) { Atomics.wait(ctl, C.GATE, ${GATE_WAIT}, 100); spins = 0; }
+  }
+  return g;
+}
 process.on('exit', () => {
-  if (!busy) return;
-  busy = false;
-  Atomics.store(ctl, C.ERR, 2);
+  if (phase === 0) return;
+  const barrier = ctl[C.BARRIER] === 1;
+  Atomics.store(ctl, C.ERR, phase === 1 ? 2 : 4); // once checked in, the gate may be open: say the call may have written
+  if (phase === 1 && barrier) arrive();
+  phase = 0;
   finish();
 });
 const call = new Array(A.MAX_ARGS);
 ${CHUNK_SOURCE}
-function run() {
+function prepare() {
   const memId = ctl[C.MEM];
   let k = instances.get(memId);
   if (k === undefined) { drain(); k = instances.get(memId); }
   if (k === undefined) throw new Error('memory ' + memId + ' was never attached to this worker');
-  runChunk(k);
+  if (typeof k[names[ctl[C.KERNEL]]] !== 'function') throw new Error('no kernel ' + names[ctl[C.KERNEL]] + ' in this worker');
+  return k;
+}
+function report(e, code) {
+  Atomics.store(ctl, C.ERR, code);
+  reply.postMessage({ index, message: String(e && e.message || e) });
 }
 reply.postMessage({ ready: true });
 for (;;) {
@@ -62,18 +82,32 @@ for (;;) {
   }
   seen = s;
   if (ctl[C.KERNEL] === -1) break;
-  if (ctl[C.GEN] !== gen) { gen = ctl[C.GEN]; drain(); }
-  busy = true;
+  phase = 1;
+  let k;
+  const hook = ctl[C.HOOK];
   try {
-    run();
-    // test hooks, after the chunk has written its part: a worker dying, a chunk throwing, a worker hanging mid-step
-    const hook = ctl[C.HOOK];
+    if (ctl[C.GEN] !== gen) { gen = ctl[C.GEN]; drain(); }
+    k = prepare();
+    // test hooks at the real failure points, before check-in: a worker dying, throwing, hanging
     if (hook === ${HOOK_DIE}) process.exit(7);
-    if (hook === ${HOOK_THROW}) throw new Error('test hook: a chunk that throws');
+    if (hook === ${HOOK_THROW}) throw new Error('test hook: a worker that throws before its chunk');
     if (hook === ${HOOK_HANG}) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+  } catch (e) { k = undefined; report(e, 1); }
+  let go = true;
+  if (ctl[C.BARRIER] === 1) {
+    phase = 2;
+    arrive();
+    go = gate() === ${GATE_GO};
   }
-  catch (e) { Atomics.store(ctl, C.ERR, 1); reply.postMessage({ index, message: String(e && e.message || e) }); }
-  busy = false;
+  if (go && k !== undefined) {
+    phase = 3;
+    try {
+      runChunk(k);
+      // test hook, after the chunk has written its part: a kernel bug
+      if (hook === ${HOOK_THROW_AFTER}) throw new Error('test hook: a chunk that throws after writing');
+    } catch (e) { report(e, 3); }
+  }
+  phase = 0;
   finish();
 }
 `;

@@ -716,6 +716,8 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
       tiny: 0,
       heap: new Float32Array(0),
       shadow: undefined,
+      written: [0, 0, 0, 0],
+      snapshotSteps: false,
     };
   }
 
