@@ -18,7 +18,7 @@
 // `backendInfo().threads.reason` says why. A browser's main thread cannot
 // Atomics.wait: there the caller spins (./web-pool.ts says more).
 import {
-  ARGS, ARGS_SLOTS, CTL, CTL_WORDS, GATE_ABORT, GATE_GO, GATE_WAIT, HOOK_DIE, HOOK_HANG, HOOK_THROW, HOOK_THROW_AFTER, MAX_WORKERS, MODE_CHUNKS,
+  ARGS, ARGS_SLOTS, CTL, CTL_WORDS, GATE_ABORT, GATE_GO, GATE_WAIT, HOOK_DIE, HOOK_HANG, HOOK_THROW, HOOK_THROW_AFTER, KERNEL_DRAIN, MAX_WORKERS, MODE_CHUNKS,
   SPLIT_GETTERS, SPLIT_NAMES,
 } from './protocol.js';
 import { WORKER_SOURCE } from './worker-source.js';
@@ -254,12 +254,51 @@ export function attachMemory(memory: WebAssembly.Memory, module: WebAssembly.Mod
   return id;
 }
 
-/** Drops a disposed optimizer's memory from the pool (the workers drop their instances at their next call). */
+/**
+ * Drops a disposed optimizer's memory from the pool. Node workers drop their
+ * instance of it before this returns: a KERNEL_DRAIN pseudo-call wakes every
+ * live worker, which reads its port (the detach message) and counts down, so
+ * no worker keeps a disposed memory alive until its next real call (a small
+ * optimizer never makes one: 100,000 create/step/dispose cycles used to run
+ * out of WebAssembly memory). It costs one wake-up per worker, for pooled
+ * optimizers only; a worker that does not answer within the call timeout (it
+ * died) gets the pool replaced, which releases its memories too. Web Workers
+ * go back to their event loop when idle and read the message there (the
+ * calling thread of a page cannot wait for them).
+ */
 export function detachMemory(id: number): void {
   if (!attached.delete(id)) return;
   for (const s of slots) if (!s.dead) s.port.postMessage({ detach: id });
   if (ctl) Atomics.add(ctl, CTL.GEN, 1);
+  if (workerThreads() && ctl) drainWorkers(ctl);
 }
+
+let drains = 0;
+/** Wakes every live Node worker with a KERNEL_DRAIN pseudo-call and waits until each has read its port. */
+function drainWorkers(ctl: Int32Array): void {
+  const live: number[] = [];
+  for (let i = 0; i < slots.length; i++) if (!slots[i]!.dead) live.push(i);
+  if (live.length === 0) return;
+  drains++;
+  ctl[CTL.KERNEL] = KERNEL_DRAIN;
+  ctl[CTL.HOOK] = 0;
+  ctl[CTL.BARRIER] = 0;
+  ctl[CTL.ERR] = 0;
+  Atomics.store(ctl, CTL.REMAIN, live.length);
+  for (const i of live) {
+    Atomics.add(ctl, CTL.SEQ + i, 1);
+    Atomics.notify(ctl, CTL.SEQ + i, 1);
+  }
+  if (waitFor(ctl, CTL.REMAIN, 0, Date.now()) !== 0 || Atomics.load(ctl, CTL.ERR) !== 0) {
+    resetPool();
+    heldByWorkers = 0;
+    return;
+  }
+  heldByWorkers = 0;
+  for (const i of live) heldByWorkers += args![ARGS.RESULT + i]!;
+}
+/** Memories the workers still held, summed, when the last drain pseudo-call answered. */
+let heldByWorkers = 0;
 
 /**
  * Runs one kernel call in `parts` chunks: posts chunks 1.. to workers, runs
@@ -415,9 +454,13 @@ function resetPool(): void {
 }
 
 let splitCalls = 0;
-/** Counters for tests: kernel calls split across the pool so far, memories attached, live workers. */
-export function poolStats(): { splitCalls: number; attached: number; workers: number } {
-  return { splitCalls, attached: attached.size, workers: slots.filter((s) => !s.dead).length };
+/**
+ * Counters for tests: kernel calls split across the pool so far, memories
+ * attached, live workers, drain pseudo-calls (detachMemory) so far, and the
+ * instances the workers still held (summed) when the last drain answered.
+ */
+export function poolStats(): { splitCalls: number; attached: number; workers: number; drains: number; heldByWorkers: number } {
+  return { splitCalls, attached: attached.size, workers: slots.filter((s) => !s.dead).length, drains, heldByWorkers };
 }
 
 let failNext: number | undefined;

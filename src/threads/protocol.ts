@@ -14,7 +14,7 @@ export const CTL = {
   ERR: 1,
   /** the id of the memory (optimizer) the call works on */
   MEM: 2,
-  /** index of the kernel in the names list; -1 quits */
+  /** index of the kernel in the names list; KERNEL_QUIT (-1) quits, KERNEL_DRAIN (-2) only reads the port */
   KERNEL: 3,
   /** how many leading arguments are pointers (the canonical order: pointers, then n, then scalars) */
   NPTR: 4,
@@ -61,6 +61,16 @@ export const ARGS = {
   /** MODE_BLOCKS: block j's value(s) at PARTIALS + 2j (and + 2j + 1), written by whichever thread ran it */
   PARTIALS: 32 + 64,
 } as const;
+
+/** CTL.KERNEL of the pseudo-call that ends a worker's loop. */
+export const KERNEL_QUIT = -1;
+/**
+ * CTL.KERNEL of the pseudo-call that makes every Node worker read its port now
+ * (attach and detach messages) and count down: sent by detachMemory, so that a
+ * disposed optimizer's memory is dropped by the workers at once, not at their
+ * next real call (which a small optimizer never makes).
+ */
+export const KERNEL_DRAIN = -2;
 
 /** Test hooks (CTL.HOOK): what each worker does in the next call, before check-in (1..3) or after its chunk (4). */
 export const HOOK_DIE = 1;

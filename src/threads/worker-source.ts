@@ -4,7 +4,7 @@
 // dependency, and runs as CommonJS or as a module (a worker inherits
 // --input-type=module): no require, no import. The protocol (one control word array `ctl` and one argument
 // array `args`, both on SharedArrayBuffers) is described in ./protocol.ts.
-import { ARGS, CTL, GATE_GO, GATE_WAIT, HOOK_DIE, HOOK_HANG, HOOK_THROW, HOOK_THROW_AFTER } from './protocol.js';
+import { ARGS, CTL, GATE_GO, KERNEL_DRAIN, GATE_WAIT, HOOK_DIE, HOOK_HANG, HOOK_THROW, HOOK_THROW_AFTER } from './protocol.js';
 import { CHUNK_SOURCE } from './chunk-source.js';
 
 /**
@@ -14,7 +14,8 @@ import { CHUNK_SOURCE } from './chunk-source.js';
  * `receiveMessageOnPort` when the call names a memory it has not seen); on a
  * writing call (CTL.BARRIER) check in and wait for the caller's GO, so that
  * every way this worker can fail in its own JavaScript happens before anybody
- * writes; run its chunk; count down; repeat.
+ * writes; run its chunk; count down; repeat. A KERNEL_DRAIN pseudo-call
+ * (detachMemory) only reads the port (dropping disposed memories) and counts down.
  */
 export const WORKER_SOURCE = `'use strict';
 const { workerData, receiveMessageOnPort } = process.getBuiltinModule('node:worker_threads');
@@ -82,6 +83,16 @@ for (;;) {
   }
   seen = s;
   if (ctl[C.KERNEL] === -1) break;
+  if (ctl[C.KERNEL] === ${KERNEL_DRAIN}) {
+    // detachMemory's pseudo-call: drop disposed memories now (phase 1: if this worker exits meanwhile, it still counts down)
+    phase = 1;
+    gen = ctl[C.GEN];
+    drain();
+    args[A.RESULT + index] = instances.size; // what it still holds (poolStats().heldByWorkers)
+    phase = 0;
+    finish();
+    continue;
+  }
   phase = 1;
   let k;
   const hook = ctl[C.HOOK];
