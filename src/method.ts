@@ -161,6 +161,12 @@ export interface MethodSpec<O extends object, S extends Scalars = Scalars> {
    */
   splitFrom?: number;
   /**
+   * Under `threads: 'auto'`: whether a call other than the elementwise ones
+   * and the norms could be split for these tensor shapes (Muon's matrix
+   * products), where the threshold is `threshold` elements. Default: none.
+   */
+  poolWork?(shapes: readonly (readonly number[])[], threshold: number): boolean;
+  /**
    * Read-only bytes every step reads (the 8-bit methods' quantization maps and
    * tables): written once into the optimizer's memory at construction, before
    * the parameters, at GroupAddresses.constants. Not state: state dicts and

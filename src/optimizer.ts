@@ -11,7 +11,8 @@ import { decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
 import { makeGroupView, type ParamGroup } from './group-view.js';
 import { layOut, type Group, type Layout } from './layout.js';
 import type { Kernels } from './wasm.js';
-import { defaultThreads } from './threads/pool.js';
+import { autoThreads, defaultThreads } from './threads/pool.js';
+import { gainsFromPool } from './threads/auto.js';
 import type { MethodSpec, Scalars } from './method.js';
 import { parseGroups, parseOptions, type Param, type ParamGroupInput, type StepOptions } from './options.js';
 import { buildStateDict, checkShapes, planLoad, type StateDict } from './state-dict.js';
@@ -61,7 +62,9 @@ export abstract class Optimizer<O extends object, S extends Scalars = Scalars> {
     const { base, step } = parseOptions(spec, input.options);
     this.#base = base;
     const groups = parseGroups(spec, input.params, base);
-    const layout = layOut(spec, groups, base, this, step.threads ?? defaultThreads(), step.undoOnFailure);
+    // under 'auto' (the default) an optimizer too small for any call to be split stays off the pool (ordinary memory)
+    const threads = step.threads ?? (autoThreads() && !gainsFromPool(spec, groups) ? 1 : defaultThreads());
+    const layout = layOut(spec, groups, base, this, threads, step.undoOnFailure);
     this.#layout = layout;
     this.#arena = layout.arena;
     this.#callerParams = Object.freeze(groups.flatMap((g) => g.tensors));

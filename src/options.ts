@@ -48,7 +48,8 @@ export interface StepOptions {
   gradNormType?: NormType;
   /**
    * Threads this optimizer's steps use (the calling thread included), 1..65.
-   * Default: `ready({ threads })`'s setting (initially 1). With more than one,
+   * Default: `ready({ threads })`'s setting ('auto': the available cores, at
+   * most 8, for optimizers large enough to gain, else 1). With more than one,
    * and where the pool runs (Node, SIMD build, after `ready({ threads })`),
    * the optimizer's memory is a shared WebAssembly.Memory and each
    * elementwise kernel call of at least the split threshold is split into

@@ -1,7 +1,7 @@
 // Loading the kernel module: compile once (asynchronously, as every engine
 // allows), then instantiate it synchronously for each optimizer's own memory.
 import { RELAXED_WASM_BASE64, SCALAR_WASM_BASE64, SIMD_WASM_BASE64, THREADS_WASM_BASE64 } from './generated/wasm.js';
-import { configurePool, threadsInfo, type ThreadsInfo } from './threads/pool.js';
+import { configurePool, poolConfigured, threadsInfo, type ThreadsInfo } from './threads/pool.js';
 
 /**
  * The exports of assembly/index.ts. Addresses are byte offsets into the instance's memory.
@@ -164,8 +164,13 @@ export interface ReadyOptions {
   relaxed?: boolean;
   /**
    * Threads a step uses by default (the calling thread included): a whole
-   * number 1..65, or 'auto' (the available cores, at most 16). Omitted: keep
-   * the earlier setting (initially 1: no pool). Optimizers may override it
+   * number 1..65, or 'auto' (the available cores, at most 8). Omitted: keep
+   * the earlier setting (the first ready() sets 'auto'). Under 'auto', an
+   * optimizer too small for any of its kernel calls to be split (below its
+   * method's split size) stays on ordinary memory and one thread; larger ones
+   * go on the pool, in shared memory, whose views stay readable after
+   * dispose() (a SharedArrayBuffer cannot be detached); `threads: 1` gives
+   * the one-thread behaviour everywhere. Optimizers may override it
    * with their `threads` option. The pool runs with the SIMD build in Node
    * (worker_threads) and in cross-origin isolated pages (Web Workers);
    * elsewhere steps run on one thread and `backendInfo().threads.reason` says why.
@@ -299,7 +304,8 @@ export async function ready(options: ReadyOptions = {}): Promise<BackendInfo> {
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`ready: expected options to be an object such as { simd: true }, got ${String(options)}`);
   }
-  const { simd, relaxed, threads } = options;
+  const { simd, relaxed } = options;
+  let threads = options.threads;
   if (threads !== undefined && threads !== 'auto' && !(Number.isInteger(threads) && (threads as number) >= 1 && (threads as number) <= 65)) {
     throw new TypeError(`ready: expected options.threads to be 'auto' or a whole number from 1 to 65, got ${typeof threads === 'string' ? JSON.stringify(threads) : String(threads)}`);
   }
@@ -337,6 +343,8 @@ export async function ready(options: ReadyOptions = {}): Promise<BackendInfo> {
     pending.catch(() => compiled.delete(build));
   }
   await pending;
+  // the first ready() sets the pool up: 'auto' unless a thread count is given; later calls change it only when given one
+  if (threads === undefined && !poolConfigured()) threads = 'auto';
   if (threads !== undefined) {
     let why: string | undefined;
     if (build !== 'simd') why = `the threads build of the kernels is the SIMD one, and the ${build} build was chosen`;

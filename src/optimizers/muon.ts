@@ -1,6 +1,7 @@
 import { Optimizer, type MethodSpec, type Param, type ParamGroupInput, type StepOptions } from '../optimizer.js';
 import type { Kernels } from '../wasm.js';
 import { betasRule, boolean, nonNegative, oneOf, tripleRule, type Rule } from '../validate.js';
+import { GEMM_WORK_PER_ELEMENT } from '../threads/split.js';
 
 /** How Muon scales lr by the matrix's shape (rows A, columns B). */
 export type MuonAdjustLr = 'original' | 'match_rms_adamw';
@@ -116,6 +117,14 @@ export const muonSpec: MethodSpec<MuonOptions> = {
   },
   flushes: (o) => o.useMuon || o.eps >= 1e-12,
   buffers: (o) => (o.useMuon ? ['momentumBuffer'] : ['expAvg', 'expAvgSq']),
+  // under threads 'auto': a matrix whose products split (m = min(rows, cols) >= 8 and X X^T's m*m*n multiply-adds
+  // at least GEMM_WORK_PER_ELEMENT times the threshold: src/threads/split.ts) puts the optimizer on the pool
+  poolWork: (shapes, threshold) =>
+    shapes.some((s) => {
+      if (s.length !== 2) return false;
+      const m = Math.min(s[0]!, s[1]!), n = Math.max(s[0]!, s[1]!);
+      return m >= 8 && m * m * n >= GEMM_WORK_PER_ELEMENT * threshold;
+    }),
   scratchFloats: (shapes, o, threads) => (o.useMuon ? Math.max(0, ...shapes.map((s) => (s.length === 2 ? scratchOf(s[0]!, s[1]!, threads).total : 0))) : 0),
   run(k, addr, o, ctx) {
     const gs = ctx.gradScale;

@@ -28,7 +28,7 @@ import { canBlock, startWebWorker, webPoolReason } from './web-pool.js';
 export interface ThreadsInfo {
   /** threads a step uses by default (the calling thread included); 1 means no pool */
   size: number;
-  /** threads the engine could use at most ('auto' picks this, capped at 16) */
+  /** threads the engine could use at most ('auto' picks this, capped at AUTO_CAP: 8) */
   available: number;
   /** why steps run on one thread, when size is 1 although more was asked for or available */
   reason: string | undefined;
@@ -126,8 +126,21 @@ export function unsupportedReason(): string | undefined {
   return undefined;
 }
 
+/**
+ * 'auto' uses at most this many threads: an optimizer step streams memory, and
+ * past a few cores the memory system, not the cores, sets the speed (README,
+ * threads: 2 threads reach most of one socket's bandwidth share on small
+ * machines); more workers would only cost wake-ups and memory (each keeps an
+ * instance per pooled optimizer). `ready({ threads: n })` goes beyond it.
+ */
+export const AUTO_CAP = 8;
+
 let size = 1;
 let sizeReason: string | undefined;
+/** whether the size came from 'auto' (then optimizers too small to gain stay off the pool: src/threads/auto.ts) */
+let auto = false;
+/** whether configurePool has run (ready()'s first call configures 'auto') */
+let configured = false;
 let ctl: Int32Array | undefined;
 let args: Float64Array | undefined;
 let slots: Slot[] = [];
@@ -144,14 +157,26 @@ export function defaultThreads(): number {
   return size;
 }
 
+/** Whether the pool's size is 'auto' (the default), not an explicit `ready({ threads: n })`. */
+export function autoThreads(): boolean {
+  return auto;
+}
+
+/** Whether `ready()` has set the pool up yet (its first call does, with 'auto' unless told otherwise). */
+export function poolConfigured(): boolean {
+  return configured;
+}
+
 /**
- * Sets the default thread count ('auto': the available cores, at most 16) and
+ * Sets the default thread count ('auto': the available cores, at most AUTO_CAP) and
  * starts that many workers less one; resolves when they are running. Where
  * the engine has no pool, or `threadsSupported` is a reason it cannot be
  * used, the size is 1 and the reason is kept for backendInfo().
  */
 export async function configurePool(threads: 'auto' | number, notSupported: string | undefined): Promise<ThreadsInfo> {
-  const want = threads === 'auto' ? Math.min(16, available()) : threads;
+  const want = threads === 'auto' ? Math.min(AUTO_CAP, available()) : threads;
+  auto = threads === 'auto';
+  configured = true;
   const why = unsupportedReason() ?? notSupported;
   if (why !== undefined) {
     size = 1;

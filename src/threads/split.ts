@@ -63,7 +63,7 @@ export function setSplitThreshold(n: number): number {
  * product does about one multiply-add per element per k, so it outweighs a
  * wake-up far sooner than a streaming kernel).
  */
-const GEMM_WORK_PER_ELEMENT = 16;
+export const GEMM_WORK_PER_ELEMENT = 16;
 
 /** Index of `name` among the getters of the blocked reductions (-1: not one). */
 function getterIndex(name: string): number {
