@@ -89,9 +89,9 @@ describe('the Web Workers pool in Chromium', () => {
       expect(r.dieStepCount).toBe(0);
       expect(r.dieUnchanged).toBe(true);
       // the replacement worker starts only once the page yields: until then the calling thread runs the calls
-      expect(r).toMatchObject({ afterDieSplitAtOnce: false, afterDieSplitLater: true, dieThenSame: true });
+      expect(r).toMatchObject({ afterDieSplitAtOnce: false, afterDiePoolUp: true, afterDieSplitLater: true, dieThenSame: true });
       // an optimizer asking for 3 threads when ready() started 2: the third starts, and is used once it answered
-      expect(r).toMatchObject({ threeAtOnce: false, threeLater: true, threeSame: true, workers: 2, attached: 0 });
+      expect(r).toMatchObject({ threeAtOnce: false, threePoolUp: true, threeLater: true, threeSame: true, workers: 2, attached: 0 });
     } finally {
       await server.close();
     }

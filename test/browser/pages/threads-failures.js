@@ -6,7 +6,7 @@
 // until the new worker answers, then on the pool; every result has the bytes
 // of a one-thread twin.
 import { ready, Adam } from '../../../dist/index.js';
-import { failNextCall, poolStats } from '../../../dist/threads/pool.js';
+import { failNextCall, poolReady, poolStats } from '../../../dist/threads/pool.js';
 
 const N = 100_003;
 const out = {};
@@ -19,8 +19,18 @@ const sameAs = (a, b) => {
   const [x, y] = [a.save(), b.save()];
   return x.length === y.length && x.every((v, i) => v === y[i]);
 };
-// long enough for a Web Worker to start on a loaded machine (50 ms was flaky at load 6 on 2 cores)
-const yieldToEventLoop = () => new Promise((r) => setTimeout(r, 1000));
+// Returns to the event loop until the pool's workers for `parts` threads are running (a Web Worker
+// starts only while the page's main thread is in its event loop): waits on that condition, not on
+// a fixed time, so that load cannot fail it; the 20 s cap only ends the wait if they never start
+// (then the assertion after it fails). Resolves to whether they are up.
+const waitForPool = async (parts) => {
+  const start = Date.now();
+  while (!poolReady(parts)) {
+    if (Date.now() - start > 20000) return false;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return true;
+};
 
 out.info = (await ready({ threads: 2 })).threads;
 
@@ -65,7 +75,7 @@ out.info = (await ready({ threads: 2 })).threads;
   a.step(grads(1));
   b.step(grads(1));
   out.afterDieSplitAtOnce = poolStats().splitCalls > before;
-  await yieldToEventLoop();
+  out.afterDiePoolUp = await waitForPool(2);
   before = poolStats().splitCalls;
   a.step(grads(2));
   b.step(grads(2));
@@ -83,7 +93,7 @@ out.info = (await ready({ threads: 2 })).threads;
   a.step(grads(0));
   b.step(grads(0));
   out.threeAtOnce = poolStats().splitCalls > before;
-  await yieldToEventLoop();
+  out.threePoolUp = await waitForPool(3);
   before = poolStats().splitCalls;
   a.step(grads(1));
   b.step(grads(1));
