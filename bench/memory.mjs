@@ -29,9 +29,9 @@ const settle = async () => {
   }
 };
 
-// one thread: this measures the library's own memory; under 'auto' the 20,000-parameter Adams would go on
-// the pool, whose shared memories the workers free only at their next garbage collection (RSS lags)
-await ready({ threads: 1 });
+// the default pool ('auto'): the 20,000-parameter optimizers go on it (shared memory, which every
+// worker holds until dispose drains it and the worker collects its garbage: src/threads/worker-source.ts)
+await ready();
 const classes = [Adam, SGD, RMSprop];
 const sizes = [1, 100, 1000, 20_000];
 const grads = sizes.map((n) => new Float32Array(n).fill(0.01));

@@ -7,6 +7,9 @@
 import { ARGS, CTL, GATE_GO, KERNEL_DRAIN, GATE_WAIT, HOOK_DIE, HOOK_HANG, HOOK_THROW, HOOK_THROW_AFTER } from './protocol.js';
 import { CHUNK_SOURCE } from './chunk-source.js';
 
+/** Bytes of dropped memories after which a Node worker collects its garbage (see drain in the source). */
+const COLLECT_BYTES = 2 ** 20;
+
 /**
  * The worker's loop: wait until the main thread bumps this worker's sequence
  * word; prepare (find its instance of the threads module bound to that
@@ -30,14 +33,36 @@ const mySeq = C.SEQ + index;
 let seen = workerData.seen;
 let phase = 0; // 0 idle, 1 preparing (not checked in), 2 checked in, 3 running its chunk after GO
 let gen = 0;
+// A dropped instance keeps its shared memory alive until this isolate collects it, and an idle
+// worker allocates nothing, so it would never collect: after 1 MiB of dropped memories it
+// collects on purpose (a small worker heap: about a millisecond; a larger allowance made RSS
+// saw-tooth by the allowance times the workers, bench/memory.mjs). gc is taken from a fresh context with --expose-gc set for
+// that moment only (V8 flags are process-wide: it is turned off again at once).
+const sizes = new Map();
+let dropped = 0;
+let collect;
+try {
+  const v8 = process.getBuiltinModule('node:v8');
+  if (typeof globalThis.gc === 'function') collect = globalThis.gc;
+  else {
+    v8.setFlagsFromString('--expose-gc');
+    try { collect = process.getBuiltinModule('node:vm').runInNewContext('gc'); } finally { v8.setFlagsFromString('--no-expose-gc'); }
+  }
+} catch { collect = undefined; }
 function drain() {
   for (;;) {
     const m = receiveMessageOnPort(port);
-    if (!m) return;
+    if (!m) break;
     const msg = m.message;
-    if (msg.detach !== undefined) { instances.delete(msg.detach); tinyOf.delete(msg.detach); }
-    else instances.set(msg.id, new WebAssembly.Instance(msg.module, { env: { memory: msg.memory } }).exports);
+    if (msg.detach !== undefined) {
+      instances.delete(msg.detach); tinyOf.delete(msg.detach);
+      dropped += sizes.get(msg.detach) || 0; sizes.delete(msg.detach);
+    } else {
+      instances.set(msg.id, new WebAssembly.Instance(msg.module, { env: { memory: msg.memory } }).exports);
+      sizes.set(msg.id, msg.memory.buffer.byteLength);
+    }
   }
+  if (dropped >= ${COLLECT_BYTES} && typeof collect === 'function') { dropped = 0; collect(); }
 }
 function finish() {
   if (Atomics.sub(ctl, C.REMAIN, 1) === 1) Atomics.notify(ctl, C.REMAIN);
