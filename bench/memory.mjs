@@ -1,5 +1,5 @@
 // Memory over many optimizer lifetimes:
-//   node --expose-gc bench/memory.mjs [cycles] [--json]
+//   node --expose-gc bench/memory.mjs [cycles] [--json] [--pool]
 // Measures WebAssembly memory held (live + pooled), process RSS and the JS
 // heap before and after N create/step/dispose cycles, then after optimizers
 // dropped without dispose() and a GC (the FinalizationRegistry settles them).
@@ -10,9 +10,10 @@ import { Adam, SGD, RMSprop, memoryStats, ready } from '../dist/index.js';
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 const positional = args.filter((a) => !a.startsWith('--'));
-const unknown = args.filter((a) => a.startsWith('--') && a !== '--json');
+const pool = args.includes('--pool');
+const unknown = args.filter((a) => a.startsWith('--') && a !== '--json' && a !== '--pool');
 if (unknown.length || positional.length > 1 || (positional[0] !== undefined && !/^\d+$/.test(positional[0]))) {
-  console.error(`usage: node --expose-gc bench/memory.mjs [cycles] [--json]; got ${args.join(' ')}`);
+  console.error(`usage: node --expose-gc bench/memory.mjs [cycles] [--json] [--pool]; got ${args.join(' ')}`);
   process.exit(2);
 }
 const cycles = Number(positional[0] ?? 100_000);
@@ -29,9 +30,11 @@ const settle = async () => {
   }
 };
 
-// the default pool ('auto'): the 20,000-parameter optimizers go on it (shared memory, which every
-// worker holds until dispose drains it and the worker collects its garbage: src/threads/worker-source.ts)
-await ready();
+// One thread by default: this measures the library's own memory. --pool uses the default pool
+// ('auto'): the 20,000-parameter optimizers go on it (shared memory, which every worker holds until
+// dispose drains it and the worker collects its garbage: src/threads/worker-source.ts); slower, as
+// the workers collect after every MiB they drop (test/threads-dispose.test.ts checks the pool's counts).
+await ready(pool ? undefined : { threads: 1 });
 const classes = [Adam, SGD, RMSprop];
 const sizes = [1, 100, 1000, 20_000];
 const grads = sizes.map((n) => new Float32Array(n).fill(0.01));

@@ -2,14 +2,15 @@
 // ./worker-source.ts and the browser's ./web-worker-source.ts), as source
 // text: how one posted call is cut and which part of it this worker runs.
 // The caller's side of the same cuts is in ./split.ts and ./pool.ts.
-import { MODE_BLOCKS, MODE_ROWS, REDUCE_BLOCK } from './protocol.js';
+import { GATE_WAIT, MODE_BLOCKS, MODE_ROWS, REDUCE_BLOCK } from './protocol.js';
 
 /**
  * `function runChunk(k)`: runs this worker's part of the posted call on the
  * kernels `k` (an instance of the threads module on the call's memory) and
  * writes its result. It reads the worker's free variables `ctl`, `args`,
- * `call`, `index`, `names`, `getters`, `tinyOf` and `C`/`A` (the protocol's
- * CTL and ARGS). The three cuts (protocol.ts):
+ * `call`, `index`, `names`, `getters`, `tinyOf`, `spin` and `C`/`A` (the
+ * protocol's CTL and ARGS); `finish`, `arrive` and `gate` are the worker's
+ * side of the count-down and of the barrier. The three cuts (protocol.ts):
  *
  * - MODE_BLOCKS: whole blocks of REDUCE_BLOCK elements, one call each, every
  *   block's sums to ARGS.PARTIALS (the caller adds them in block order);
@@ -19,6 +20,22 @@ import { MODE_BLOCKS, MODE_ROWS, REDUCE_BLOCK } from './protocol.js';
  *   index + 1 (the caller runs chunk 0).
  */
 export const CHUNK_SOURCE = `
+// a chunk done: count down, waking the caller at the last one
+function finish() {
+  if (Atomics.sub(ctl, C.REMAIN, 1) === 1) Atomics.notify(ctl, C.REMAIN);
+}
+// checked in for a writing call (the barrier): wake the caller at the last one
+function arrive() {
+  if (Atomics.add(ctl, C.ARRIVE, 1) === ctl[C.PARTS] - 2) Atomics.notify(ctl, C.ARRIVE);
+}
+// GO or ABORT: spin briefly (the caller sets it as soon as the last worker checked in), then sleep
+function gate() {
+  let g, spins = 0;
+  while ((g = Atomics.load(ctl, C.GATE)) === ${GATE_WAIT}) {
+    if (++spins > spin) { Atomics.wait(ctl, C.GATE, ${GATE_WAIT}, 100); spins = 0; }
+  }
+  return g;
+}
 function runChunk(k) {
   const memId = ctl[C.MEM];
   const kernel = ctl[C.KERNEL];

@@ -13,7 +13,7 @@
 // waits; a writing call's gate stays shut until it checks in). A chunk's error message goes to a shared Uint16Array (TEXT_CHARS per
 // worker: the length, then UTF-16 code units), since the caller cannot read a
 // message port while it waits.
-import { ARGS, CTL, GATE_GO, GATE_WAIT, HOOK_DIE, HOOK_HANG, HOOK_THROW, HOOK_THROW_AFTER } from './protocol.js';
+import { ARGS, CTL, GATE_GO, HOOK_DIE, HOOK_HANG, HOOK_THROW, HOOK_THROW_AFTER } from './protocol.js';
 import { CHUNK_SOURCE } from './chunk-source.js';
 
 /** UTF-16 code units of error text per worker (the first holds the length). */
@@ -38,25 +38,12 @@ let quit = false;
 const instances = new Map();
 const tinyOf = new Map();
 const call = new Array(A.MAX_ARGS);
-function finish() {
-  if (Atomics.sub(ctl, C.REMAIN, 1) === 1) Atomics.notify(ctl, C.REMAIN);
-}
 function fail(message, code) {
   const m = String(message).slice(0, TEXT_CHARS - 1);
   const at = index * TEXT_CHARS;
   for (let i = 0; i < m.length; i++) text[at + 1 + i] = m.charCodeAt(i);
   text[at] = m.length;
   Atomics.store(ctl, C.ERR, code);
-}
-function arrive() {
-  if (Atomics.add(ctl, C.ARRIVE, 1) === ctl[C.PARTS] - 2) Atomics.notify(ctl, C.ARRIVE);
-}
-function gate() {
-  let g, spins = 0;
-  while ((g = Atomics.load(ctl, C.GATE)) === ${GATE_WAIT}) {
-    if (++spins > spin) { Atomics.wait(ctl, C.GATE, ${GATE_WAIT}, 100); spins = 0; }
-  }
-  return g;
 }
 ${CHUNK_SOURCE}
 function run(k) {

@@ -4,7 +4,7 @@
 // dependency, and runs as CommonJS or as a module (a worker inherits
 // --input-type=module): no require, no import. The protocol (one control word array `ctl` and one argument
 // array `args`, both on SharedArrayBuffers) is described in ./protocol.ts.
-import { ARGS, CTL, GATE_GO, KERNEL_DRAIN, GATE_WAIT, HOOK_DIE, HOOK_HANG, HOOK_THROW, HOOK_THROW_AFTER } from './protocol.js';
+import { ARGS, CTL, GATE_GO, KERNEL_DRAIN, HOOK_DIE, HOOK_HANG, HOOK_THROW, HOOK_THROW_AFTER } from './protocol.js';
 import { CHUNK_SOURCE } from './chunk-source.js';
 
 /** Bytes of dropped memories after which a Node worker collects its garbage (see drain in the source). */
@@ -63,20 +63,6 @@ function drain() {
     }
   }
   if (dropped >= ${COLLECT_BYTES} && typeof collect === 'function') { dropped = 0; collect(); }
-}
-function finish() {
-  if (Atomics.sub(ctl, C.REMAIN, 1) === 1) Atomics.notify(ctl, C.REMAIN);
-}
-function arrive() {
-  if (Atomics.add(ctl, C.ARRIVE, 1) === ctl[C.PARTS] - 2) Atomics.notify(ctl, C.ARRIVE);
-}
-// GO or ABORT: spin briefly (the caller sets it as soon as the last worker checked in), then sleep
-function gate() {
-  let g, spins = 0;
-  while ((g = Atomics.load(ctl, C.GATE)) === ${GATE_WAIT}) {
-    if (++spins > spin) { Atomics.wait(ctl, C.GATE, ${GATE_WAIT}, 100); spins = 0; }
-  }
-  return g;
 }
 process.on('exit', () => {
   if (phase === 0) return;
