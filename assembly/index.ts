@@ -24,6 +24,6 @@ export { tfSgd, tfMomentum, tfAdagrad, tfAdadelta, tfAdam, tfAdamax, tfRmsprop, 
 export { gemm, gemmWorkBytes } from './gemm';
 export { muonMomentum, muonApply, muonCopy } from './muon';
 export { dot, axpy, mulInto, subInto } from './lbfgs';
-export { adafactorMatrix, adafactorVector, adafactorParamSumSq } from './adafactor';
+export { adafactorRows, adafactorCols, adafactorRowsU, adafactorSum, adafactorMove, adafactorVecBlocks, adafactorVecMove } from './adafactor';
 export { swaAverage, emaAverage } from './averaging';
 export { scheduleFreeAdamW, scheduleFreeSgd, scheduleFreeInterp } from './schedulefree';

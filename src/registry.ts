@@ -319,7 +319,7 @@ const ENTRIES = {
   }),
   Adafactor: entry('Adafactor', Adafactor, adafactorSpec, {
     allState: {},
-    kernels: ['adafactorMatrix', 'adafactorVector', 'adafactorParamSumSq'],
+    kernels: ['sumSquares', 'adafactorRows', 'adafactorCols', 'adafactorRowsU', 'adafactorSum', 'adafactorMove', 'adafactorVecBlocks', 'adafactorVecMove'],
     reference: reference.Adafactor,
     summary: 'factored second moments (O(rows + cols) state per matrix), relative step size, update clipping',
     follows: 'torch.optim.Adafactor',

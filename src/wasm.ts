@@ -99,12 +99,23 @@ export interface Kernels {
   lambParamSumSq(): number;
   lambUpdateSumSq(): number;
   lambApply(p: number, m: number, v: number, n: number, scale: number, c1: number, c2: number, eps: number, wd: number): void;
-  adafactorMatrix(
-    p: number, g: number, row: number, col: number, b: number, r: number, c: number,
-    rho: number, w: number, eps1: number, eps2: number, d: number, decay: number, gscale: number,
+  /** Adafactor (assembly/adafactor.ts): row factors, unit = row of c floats. */
+  adafactorRows(g: number, row: number, n: number, c: number, w: number, gscale: number): void;
+  /** Adafactor: column factors, unit = column of b matrices of r rows of ld floats. */
+  adafactorCols(g: number, col: number, n: number, ld: number, r: number, b: number, w: number, gscale: number): void;
+  /** Adafactor: each row's sum of U^2 to an f64 at part, unit = row. */
+  adafactorRowsU(g: number, row: number, part: number, n: number, rowBase: number, col: number, r: number, c: number, eps1: number, gscale: number): void;
+  /** The sum of n f64 at x, left to right. */
+  adafactorSum(x: number, n: number): number;
+  /** Adafactor: p = p*decay + scale*U, unit = row. */
+  adafactorMove(
+    p: number, g: number, row: number, n: number, rowBase: number, col: number, r: number, c: number,
+    scale: number, eps1: number, decay: number, gscale: number,
   ): void;
-  adafactorVector(p: number, g: number, v: number, n: number, rho: number, w: number, eps1: number, eps2: number, d: number, decay: number, gscale: number): void;
-  adafactorParamSumSq(): number;
+  /** Adafactor, vectors: variance, and each block's sum of U^2 to an f64 at part, unit = block of 1024 elements (g ends at gEnd). */
+  adafactorVecBlocks(g: number, v: number, part: number, n: number, gEnd: number, w: number, eps1: number, gscale: number): void;
+  /** Adafactor, vectors: p = p*decay + scale*U, unit = element. */
+  adafactorVecMove(p: number, g: number, v: number, n: number, scale: number, eps1: number, decay: number, gscale: number): void;
   /**
    * C = alpha*A*op(B) + beta*C on row-major float32 matrices (assembly/gemm.ts): A m x k,
    * op(B) = B (k x n, transB = 0) or B^T (B n x k, transB = 1), C m x n; strides lda, ldb,
@@ -276,9 +287,14 @@ function warmUp(module: WebAssembly.Module, shared = false): void {
     k.lambParamSumSq();
     k.lambUpdateSumSq();
     k.lambApply(p, a, b, n, 1e-3, 10, 30, 1e-6, 0);
-    k.adafactorMatrix(p, g, a, b, 4, 4, n / 16, 1e-2, 1, 1e-7, 1e-3, 1, 1, 1);
-    k.adafactorVector(p, g, a, n, 1e-2, 1, 1e-7, 1e-3, 1, 1, 1);
-    k.adafactorParamSumSq();
+    // Adafactor on 64 rows of 64 columns (a: row factors, b: column factors, c: the f64 parts)
+    k.adafactorRows(g, a, 64, 64, 0.5, 1);
+    k.adafactorCols(g, b, 64, 64, 64, 1, 0.5, 1);
+    k.adafactorRowsU(g, a, c, 64, a, b, 64, 64, 1e-7, 1);
+    k.adafactorSum(c, 64);
+    k.adafactorMove(p, g, a, 64, a, b, 64, 64, -1e-3, 1e-7, 1, 1);
+    k.adafactorVecBlocks(g, a, c, 4, g + 4 * n, 0.5, 1e-7, 1);
+    k.adafactorVecMove(p, g, a, n, -1e-3, 1e-7, 1, 1);
     k.gemm(a, b, c, p, 16, 16, 16, 16, 16, 16, 0, 1, 0);
     k.gemm(a, b, c, p, 16, 16, 16, 16, 16, 16, 1, 1, 0.5);
     k.muonMomentum(g, a, c, 4, 4, 0.95, 1, 1, 0);

@@ -35,6 +35,20 @@ export function adafactorFactors(shape: readonly number[]): [number, number, num
   return [batches, rows, cols];
 }
 
+/** Elements per unit of the vectors' variance pass (assembly/adafactor.ts VEC_BLOCK). */
+export const VEC_BLOCK = 1024;
+
+/** The f64 parts of ||U||^2 a tensor of this shape needs: one per row of its matrices, or per block of a vector. */
+function partsOf(shape: readonly number[]): number {
+  const f = adafactorFactors(shape);
+  return f ? f[0] * f[1] : Math.ceil(shape.reduce((a, d) => a * d, 1) / VEC_BLOCK);
+}
+
+/** The move's coefficient: -alpha / max(1, RMS(U)/d), RMS(U) = sqrt(uu / n). */
+function moveScale(alpha: number, uu: number, n: number, d: number): number {
+  return -alpha / Math.max(1, Math.sqrt(uu) / (Math.sqrt(n) * d));
+}
+
 export const adafactorSpec: MethodSpec<AdafactorOptions> = {
   name: 'Adafactor',
   torch: {
@@ -55,6 +69,15 @@ export const adafactorSpec: MethodSpec<AdafactorOptions> = {
   },
   // eps1 = 0 divides by a mean of row factors that may be subnormal: keep them exactly
   flushes: (o) => o.eps[0] === null || o.eps[0] >= 1e-12,
+  // per tensor: the parts of ||U||^2, one f64 per row (matrices) or per block of VEC_BLOCK (vectors)
+  scratchFloats: (shapes) => Math.max(0, ...shapes.map((s) => 2 * partsOf(s))),
+  /**
+   * One step is seven calls per tensor over independent units (rows, columns,
+   * blocks, elements: assembly/adafactor.ts), each split across the worker
+   * pool by units (src/threads/protocol.ts STRIDED_KERNELS); the sums that
+   * cross units (||p||^2, ||U||^2) add fixed parts in a fixed order, so the
+   * bits do not depend on the thread count.
+   */
   run(k, a, o, ctx) {
     const t = ctx.t;
     const w = t ** o.beta2Decay;
@@ -64,12 +87,30 @@ export const adafactorSpec: MethodSpec<AdafactorOptions> = {
     const decay = o.weightDecay !== 0 ? 1 - o.lr * o.weightDecay : 1;
     const gs = gradScale(o.maximize, ctx);
     const { rowVar, colVar, variance } = a.state as Record<string, number>;
-    for (const { offset, length, shape, state } of ctx.tensors) {
+    const part = a.scratch;
+    for (const { offset, length: n, shape, state } of ctx.tensors) {
+      if (n === 0) continue;
+      const p = a.p + offset;
+      const g = a.g + offset;
+      // alpha = max(eps2, RMS(p)) * rho, p before the decay (the decay is folded into the move)
+      const alpha = Math.max(eps2, Math.sqrt(k.sumSquares(p, n)) / Math.sqrt(n)) * rho;
       const f = adafactorFactors(shape);
+      let uu: number;
       if (f) {
-        k.adafactorMatrix(a.p + offset, a.g + offset, rowVar! + state.rowVar!.offset, colVar! + state.colVar!.offset, f[0], f[1], f[2], rho, w, eps1, eps2, o.d, decay, gs);
+        const [b, r, c] = f;
+        const row = rowVar! + state.rowVar!.offset;
+        const col = colVar! + state.colVar!.offset;
+        k.adafactorRows(g, row, b * r, c, w, gs);
+        k.adafactorCols(g, col, c, c, r, b, w, gs);
+        k.adafactorRowsU(g, row, part, b * r, row, col, r, c, eps1, gs);
+        uu = k.adafactorSum(part, b * r);
+        k.adafactorMove(p, g, row, b * r, row, col, r, c, moveScale(alpha, uu, n, o.d), eps1, decay, gs);
       } else {
-        k.adafactorVector(a.p + offset, a.g + offset, variance! + state.variance!.offset, length, rho, w, eps1, eps2, o.d, decay, gs);
+        const v = variance! + state.variance!.offset;
+        const blocks = Math.ceil(n / VEC_BLOCK);
+        k.adafactorVecBlocks(g, v, part, blocks, g + 4 * n, w, eps1, gs);
+        uu = k.adafactorSum(part, blocks);
+        k.adafactorVecMove(p, g, v, n, moveScale(alpha, uu, n, o.d), eps1, decay, gs);
       }
     }
   },

@@ -135,7 +135,7 @@ export const SPLIT_KERNELS: Readonly<Record<string, number>> = {
  * and marks a step's guard (./guard.ts) when it does.
  */
 export const READ_ONLY_KERNELS: readonly string[] = [
-  'allFinite', 'maxAbs', 'sumSquares', 'sumAbs', 'dot', 'gemmWorkBytes', 'lambParamSumSq', 'lambUpdateSumSq', 'adafactorParamSumSq',
+  'allFinite', 'maxAbs', 'sumSquares', 'sumAbs', 'dot', 'gemmWorkBytes', 'lambParamSumSq', 'lambUpdateSumSq', 'adafactorSum',
   'setFlushThreshold',
 ];
 /**
