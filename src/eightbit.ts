@@ -47,9 +47,13 @@ export const codesLength = (o: EightBitOptions, length: number): number => (isEi
 /** Floats a tensor takes in a moment's absmax buffer: one per block when 8-bit, none (null) otherwise. */
 export const absmaxLength = (o: EightBitOptions, length: number): number | null => (isEightBit(o, length) ? Math.ceil(length / o.blockSize) : null);
 
-/** Scratch floats a step needs: blockSize per moment when any tensor is 8-bit (the block's new moments), else none. */
-export const eightBitScratch = (o: EightBitOptions, shapes: readonly (readonly number[])[], moments: number): number =>
-  shapes.some((s) => isEightBit(o, s.reduce((a, d) => a * d, 1))) ? moments * o.blockSize : 0;
+/**
+ * Scratch floats a step needs: blockSize per moment when any tensor is 8-bit
+ * (the block's new moments), else none; one such scratch per thread (on the
+ * pool each thread requantizes its own blocks: src/threads/protocol.ts STRIDED_KERNELS).
+ */
+export const eightBitScratch = (o: EightBitOptions, shapes: readonly (readonly number[])[], moments: number, threads = 1): number =>
+  shapes.some((s) => isEightBit(o, s.reduce((a, d) => a * d, 1))) ? moments * o.blockSize * threads : 0;
 
 const toFloats = (bits: readonly number[]) => Float32Array.from(new Float32Array(Uint32Array.from(bits).buffer));
 /** bitsandbytes' signed dynamic map (create_dynamic_map(signed=True)) as float32 values */

@@ -11,7 +11,7 @@ import { kernelsFor } from '../src/arena.js';
 import { failNextCall, poolStats, setCallTimeout } from '../src/threads/pool.js';
 import { snapshotCount } from '../src/step.js';
 import { setSplitThreshold } from '../src/threads/split.js';
-import { SPLIT_KERNELS } from '../src/threads/protocol.js';
+import { SPLIT_KERNELS, STRIDED_KERNELS } from '../src/threads/protocol.js';
 import { randn, rng } from './helpers.js';
 import { everyOptimizerRows, type AnyOpt, type OptimizerCase } from './registry-cases.js';
 
@@ -36,8 +36,6 @@ function run(c: OptimizerCase, threads: number, groups: boolean, extra: Record<s
   return { opt, bytes: opt.save() };
 }
 
-/** Methods whose kernels work block by block (not split: a chunk would have to follow block boundaries and have its own scratch). */
-const BLOCKWISE = new Set(['Adam8bit', 'AdamW8bit', 'Lion8bit']);
 
 describe('threads: the split threshold', () => {
   it('at the default threshold, a method splits from its own measured size (MethodSpec.splitFrom): SGD from 64K, Adam from 8K (the undo snapshot, a copy of every parameter and state float, off here: it is split by its own size)', () => {
@@ -77,9 +75,8 @@ describe('threads: bit-identical for 1, 2, 3 and 4 threads', () => {
         const before = poolStats().splitCalls;
         const many = run(c, threads, groups, extra);
         expect(many.opt.threads).toBe(threads);
-        // the pool was really used, by every method with an elementwise kernel (Adafactor's are per-tensor reductions: calling thread;
-        // the 8-bit methods' blockwise kernels run there too, and their allState puts every tensor in 8 bits)
-        if (c.entry.kernels.some((k) => k in SPLIT_KERNELS) && !BLOCKWISE.has(c.entry.name)) expect(poolStats().splitCalls).toBeGreaterThan(before);
+        // the pool was really used, by every method with a split kernel (Adafactor's are per-tensor reductions: calling thread)
+        if (c.entry.kernels.some((k) => k in SPLIT_KERNELS || k in STRIDED_KERNELS)) expect(poolStats().splitCalls).toBeGreaterThan(before);
         expect(many.bytes).toEqual(one.bytes);
         many.opt.params.forEach((p, i) => expect(new Uint32Array(p.buffer, p.byteOffset, p.length)).toEqual(new Uint32Array(one.opt.params[i]!.buffer, one.opt.params[i]!.byteOffset, p.length)));
         many.opt.dispose();

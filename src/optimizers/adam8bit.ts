@@ -32,7 +32,7 @@ export function makeAdam8bitSpec(name: string, decoupled: boolean): MethodSpec<A
       const n = shape.reduce((a, d) => a * d, 1);
       return b in ABSMAX ? absmaxLength(o, n) : codesLength(o, n);
     },
-    scratchFloats: (shapes, o) => eightBitScratch(o, shapes, 2),
+    scratchFloats: (shapes, o, threads) => eightBitScratch(o, shapes, 2, threads),
     flushes: (o) => o.eps >= FLUSH_MIN_EPS,
     buffers: () => ['expAvg', 'expAvgSq', 'expAvgAbsmax', 'expAvgSqAbsmax'],
     run(k, a, o, ctx) {

@@ -24,7 +24,7 @@ export const lion8bitSpec: MethodSpec<Lion8bitOptions> = {
     const n = shape.reduce((a, d) => a * d, 1);
     return b === 'expAvgAbsmax' ? absmaxLength(o, n) : codesLength(o, n);
   },
-  scratchFloats: (shapes, o) => eightBitScratch(o, shapes, 1),
+  scratchFloats: (shapes, o, threads) => eightBitScratch(o, shapes, 1, threads),
   // as Lion: the float32 state of small tensors keeps subnormals
   flushes: () => false,
   buffers: () => ['expAvg', 'expAvgAbsmax'],

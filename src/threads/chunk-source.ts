@@ -2,7 +2,7 @@
 // ./worker-source.ts and the browser's ./web-worker-source.ts), as source
 // text: how one posted call is cut and which part of it this worker runs.
 // The caller's side of the same cuts is in ./split.ts and ./pool.ts.
-import { GATE_WAIT, MODE_BLOCKS, MODE_ROWS, REDUCE_BLOCK } from './protocol.js';
+import { GATE_WAIT, MODE_BLOCKS, MODE_ROWS, MODE_STRIDED, REDUCE_BLOCK } from './protocol.js';
 
 /**
  * `function runChunk(k)`: runs this worker's part of the posted call on the
@@ -16,6 +16,9 @@ import { GATE_WAIT, MODE_BLOCKS, MODE_ROWS, REDUCE_BLOCK } from './protocol.js';
  *   block's sums to ARGS.PARTIALS (the caller adds them in block order);
  * - MODE_ROWS: gemm's rows [r0, r1) of C (r a multiple of 4), with its own
  *   packed panel at w + (index + 1) * ARGS.WSTRIDE;
+ * - MODE_STRIDED: chunks of ceil(ceil(n / parts) / align) * align units,
+ *   pointer i advanced by ARGS.STRIDES + i bytes per unit, the scratch
+ *   argument (ARGS.SCRATCH_ARG) by (index + 1) * ARGS.WSTRIDE bytes;
  * - otherwise chunks of ceil(ceil(n / parts) / 16) * 16 elements, chunk
  *   index + 1 (the caller runs chunk 0).
  */
@@ -75,11 +78,17 @@ function runChunk(k) {
     return;
   }
   const n = args[nptr];
-  const block = Math.ceil(Math.ceil(n / parts) / 16) * 16;
+  const strided = mode === ${MODE_STRIDED};
+  const align = strided ? args[A.ALIGN] : 16;
+  const block = Math.ceil(Math.ceil(n / parts) / align) * align;
   const start = (index + 1) * block;
   const end = Math.min(n, start + block);
   if (start >= end) return;
-  for (let i = 0; i < nptr; i++) call[i] += start * 4;
+  if (strided) {
+    for (let i = 0; i < nptr; i++) call[i] += Math.round(start * args[A.STRIDES + i]);
+    const s = args[A.SCRATCH_ARG];
+    if (s >= 0) call[s] += (index + 1) * args[A.WSTRIDE];
+  } else for (let i = 0; i < nptr; i++) call[i] += start * 4;
   call[nptr] = end - start;
   const r = f.apply(null, call);
   args[A.RESULT + index] = typeof r === 'number' ? r : NaN;

@@ -328,7 +328,8 @@ let heldByWorkers = 0;
 /**
  * Runs one kernel call in `parts` chunks: posts chunks 1.. to workers, runs
  * `own(args)` (chunk 0) on the calling thread, waits for the rest. `mode`
- * (protocol.ts) says how chunks are cut; `extra` goes to ARGS.WSTRIDE.
+ * (protocol.ts) says how chunks are cut; `extra` goes to ARGS.WSTRIDE;
+ * `strided` (MODE_STRIDED) to ARGS.STRIDES, ALIGN and SCRATCH_ARG.
  *
  * A writing call (`writes`) runs in two phases, so that a failure leaves
  * memory untouched: each worker, woken, prepares (finds its instance and
@@ -350,6 +351,7 @@ let heldByWorkers = 0;
 export function runSplit(
   what: string, memId: number, kernel: number, nptr: number, callArgs: ArrayLike<number>, tiny: number, parts: number,
   own: (args: Float64Array) => void, mode = MODE_CHUNKS, extra = 0, writes = true,
+  strided?: { strides: readonly number[]; align: number; scratchArg: number },
 ): void {
   splitCalls++;
   ensureWorkers(parts - 1);
@@ -357,6 +359,11 @@ export function runSplit(
   for (let i = 0; i < callArgs.length; i++) args[i] = callArgs[i]!;
   args[ARGS.TINY] = tiny;
   args[ARGS.WSTRIDE] = extra;
+  if (strided) {
+    for (let i = 0; i < nptr; i++) args[ARGS.STRIDES + i] = strided.strides[i]!;
+    args[ARGS.ALIGN] = strided.align;
+    args[ARGS.SCRATCH_ARG] = strided.scratchArg;
+  }
   ctl[CTL.MODE] = mode;
   ctl[CTL.MEM] = memId;
   ctl[CTL.KERNEL] = kernel;

@@ -50,17 +50,26 @@ export const CTL = {
 
 /** Float64 slots of the argument array. */
 export const ARGS = {
-  /** MODE_ROWS: bytes between the threads' gemm scratch panels (chunk c uses w + c*WSTRIDE) */
-  WSTRIDE: 30,
-  /** the flush threshold the caller's instance has (setFlushThreshold is per instance) */
-  TINY: 31,
   /** at most this many kernel arguments, in slots 0.. */
   MAX_ARGS: 24,
+  /** MODE_STRIDED: bytes pointer i advances per unit at STRIDES + i (at most MAX_STRIDED pointers) */
+  STRIDES: 24,
+  /** MODE_ROWS: bytes between the threads' gemm scratch panels (chunk c uses w + c*WSTRIDE); MODE_STRIDED: the same for the scratch argument */
+  WSTRIDE: 32,
+  /** the flush threshold the caller's instance has (setFlushThreshold is per instance) */
+  TINY: 33,
+  /** MODE_STRIDED: chunk starts are multiples of this many units */
+  ALIGN: 34,
+  /** MODE_STRIDED: index of the per-thread scratch argument (-1: none) */
+  SCRATCH_ARG: 35,
   /** worker i writes its chunk's return value to RESULT + i (NaN: its chunk was empty) */
-  RESULT: 32,
+  RESULT: 36,
   /** MODE_BLOCKS: block j's value(s) at PARTIALS + 2j (and + 2j + 1), written by whichever thread ran it */
-  PARTIALS: 32 + 64,
+  PARTIALS: 36 + 64,
 } as const;
+
+/** The most pointer arguments of a MODE_STRIDED kernel. */
+export const MAX_STRIDED = 8;
 
 /** CTL.KERNEL of the pseudo-call that ends a worker's loop. */
 export const KERNEL_QUIT = -1;
@@ -87,6 +96,7 @@ export const GATE_ABORT = 2;
 export const MODE_CHUNKS = 0;
 export const MODE_BLOCKS = 1;
 export const MODE_ROWS = 2;
+export const MODE_STRIDED = 3;
 
 /**
  * Elements per block of the blocked reductions: assembly/norm.ts REDUCE_BLOCK
@@ -118,7 +128,7 @@ export function chunkLength(n: number, parts: number): number {
  * of leading pointer arguments (then n, then scalars: src/wasm.ts). Every one
  * is elementwise: element i of its outputs depends on element i of its
  * inputs and the scalars only, so any split gives the same bits. Kernels not
- * listed here, in REDUCE_KERNELS or ROW_KERNELS (dot, Adafactor's, any
+ * listed here, in REDUCE_KERNELS, ROW_KERNELS or STRIDED_KERNELS (dot, any
  * kernel added later) run on the calling thread.
  */
 export const SPLIT_KERNELS: Readonly<Record<string, number>> = {
@@ -165,7 +175,50 @@ export const REDUCE_KERNELS: Readonly<Record<string, { nptr: number; getters: re
  * c packs B into its own panel at w + c*ARGS.WSTRIDE.
  */
 export const ROW_KERNELS: readonly string[] = ['gemm'];
+
+/**
+ * A kernel split into chunks of units (MODE_STRIDED): `f(p0, .., p{nptr-1},
+ * n, ...rest)` over n units (elements, rows, blocks, ...), each unit
+ * independent of the others. Called with a count whose `work` reaches the
+ * split threshold, it is cut into `parts` chunks of L =
+ * ceil(ceil(n / parts) / align) * align units; chunk c gets p_i + c*L*stride_i,
+ * the count min(n, (c + 1)L) - cL, and the scratch argument (if any) advanced
+ * by c*bytes; the other arguments are passed unchanged. The caller runs chunk
+ * 0; return values are not combined. A pointer with stride 0 is shared by
+ * every chunk and must only be read.
+ */
+export interface StridedKernel {
+  /** leading pointer arguments; argument `nptr` is the count n of units */
+  nptr: number;
+  /** bytes each pointer advances per unit (0: not advanced), from the call's arguments */
+  strides(a: readonly number[]): readonly number[];
+  /** chunk starts are multiples of this many units (every written buffer's chunk starts 64-byte aligned) */
+  align(a: readonly number[]): number;
+  /** elements of work of the call, compared with the split threshold (default: n) */
+  work?(a: readonly number[]): number;
+  /** a per-thread scratch: argument `arg` advanced by c * bytes(a) for chunk c */
+  scratch?: { arg: number; bytes(a: readonly number[]): number };
+}
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+/** The least multiple of `a` and 64 (a count of 1-byte units that keeps chunk starts on cache lines). */
+export const lcm64 = (a: number): number => (a * 64) / gcd(a, 64);
+
+/**
+ * The MODE_STRIDED kernels. The 8-bit kernels (assembly/eightbit.ts) work on
+ * whole quantization blocks of bs elements: a chunk is a run of whole blocks
+ * (align lcm(bs, 64) elements, so the 1-byte codes start on a cache line too),
+ * the codes advance 1 byte per element, the absmax 4 bytes per block, and
+ * each thread has its own scratch for its block's new moments.
+ */
+export const STRIDED_KERNELS: Readonly<Record<string, StridedKernel>> = {
+  // adam8bit(p, g, c1, c2, a1, a2, n, bs, q, w, ...)
+  adam8bit: { nptr: 6, strides: (a) => [4, 4, 1, 1, 4 / a[7]!, 4 / a[7]!], align: (a) => lcm64(a[7]!), scratch: { arg: 9, bytes: (a) => 8 * a[7]! } },
+  // lion8bit(p, g, c1, a1, n, bs, q, w, ...)
+  lion8bit: { nptr: 4, strides: (a) => [4, 4, 1, 4 / a[5]!], align: (a) => lcm64(a[5]!), scratch: { arg: 7, bytes: (a) => 4 * a[5]! } },
+};
+
 /** The split kernels' names; the workers look a kernel up by its index here. */
-export const SPLIT_NAMES: readonly string[] = [...Object.keys(SPLIT_KERNELS), ...Object.keys(REDUCE_KERNELS), ...ROW_KERNELS];
+export const SPLIT_NAMES: readonly string[] = [...Object.keys(SPLIT_KERNELS), ...Object.keys(REDUCE_KERNELS), ...ROW_KERNELS, ...Object.keys(STRIDED_KERNELS)];
 /** Per name in SPLIT_NAMES, the getters of a blocked reduction (empty otherwise). */
 export const SPLIT_GETTERS: readonly (readonly string[])[] = SPLIT_NAMES.map((n) => REDUCE_KERNELS[n]?.getters ?? []);

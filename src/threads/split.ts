@@ -11,8 +11,8 @@
 // bit-identical for every thread count.
 import type { Kernels } from '../wasm.js';
 import {
-  AND_KERNELS, ARGS, chunkLength, MAX_BLOCKS, MAX_KERNELS, MODE_BLOCKS, MODE_CHUNKS, MODE_ROWS, READ_ONLY_KERNELS, REDUCE_BLOCK, REDUCE_KERNELS, ROW_KERNELS,
-  SPLIT_KERNELS, SPLIT_NAMES,
+  AND_KERNELS, ARGS, chunkLength, MAX_BLOCKS, MAX_KERNELS, MODE_BLOCKS, MODE_CHUNKS, MODE_ROWS, MODE_STRIDED, READ_ONLY_KERNELS, REDUCE_BLOCK, REDUCE_KERNELS,
+  ROW_KERNELS, SPLIT_KERNELS, SPLIT_NAMES, STRIDED_KERNELS, type StridedKernel,
 } from './protocol.js';
 import { poolReady, runSplit, workerResult } from './pool.js';
 import { StepGuard } from './guard.js';
@@ -136,6 +136,41 @@ function blocked(
   };
 }
 
+/**
+ * A MODE_STRIDED kernel (protocol.ts STRIDED_KERNELS) split across `parts`
+ * threads: chunks of whole aligned units, each pointer advanced by its
+ * stride, each thread with its own scratch. A pointer with a stride writes
+ * its n*stride bytes (what the step's guard is told); stride-0 pointers and
+ * the scratch are only read or private.
+ */
+function strided(
+  what: string, fn: (...a: number[]) => unknown, memId: number, kernel: number, sk: StridedKernel, parts: number, tiny: () => number,
+  from: () => number, guard: StepGuard,
+): (...a: number[]) => unknown {
+  const { nptr } = sk;
+  return (...a: number[]) => {
+    const n = a[nptr]!;
+    const strides = sk.strides(a);
+    let writes = false;
+    for (let i = 0; i < nptr; i++) if (strides[i]! > 0 && guard.touches(a[i]!, Math.ceil(n * strides[i]!))) writes = true;
+    const align = sk.align(a);
+    if (parts < 2 || (sk.work?.(a) ?? n) < from() || n <= align || !poolReady(parts) || !guard.mayPool()) {
+      const r = fn(...a);
+      if (writes) guard.wrote();
+      return r;
+    }
+    const len = Math.ceil(Math.ceil(n / parts) / align) * align;
+    const scratchArg = sk.scratch?.arg ?? -1;
+    runSplit(what, memId, kernel, nptr, a, tiny(), parts, () => {
+      const own = a.slice();
+      own[nptr] = Math.min(n, len);
+      fn(...own);
+    }, MODE_STRIDED, sk.scratch?.bytes(a) ?? 0, writes, { strides, align, scratchArg });
+    if (writes) guard.wrote();
+    return undefined;
+  };
+}
+
 /** `raw`'s kernels, with the elementwise ones split across `parts` threads for memory `memId`. */
 export function splitKernels(owner: string, raw: Kernels, memId: number, parts: number, splitFrom?: number): Kernels {
   const out: Record<string | symbol, unknown> = {};
@@ -160,6 +195,7 @@ export function splitKernels(owner: string, raw: Kernels, memId: number, parts: 
     const what = `${owner}.step (kernel ${name})`;
     const nptr = SPLIT_KERNELS[name];
     const reduce = REDUCE_KERNELS[name];
+    const stridedKernel = STRIDED_KERNELS[name];
     if (name === 'setFlushThreshold') {
       out[name] = (t: number) => {
         tiny = t;
@@ -170,6 +206,8 @@ export function splitKernels(owner: string, raw: Kernels, memId: number, parts: 
         what, fn, memId, kernel, reduce.nptr, reduce.getters.map((g) => r[g] as () => number), parts, () => tiny, (sums) => (lastSums = sums), from,
         guard, READ_ONLY_KERNELS.includes(name),
       );
+    } else if (stridedKernel !== undefined) {
+      out[name] = strided(what, fn, memId, kernel, stridedKernel, parts, () => tiny, from, guard);
     } else if (ROW_KERNELS.includes(name)) {
       const workBytes = (raw as unknown as { gemmWorkBytes: (n: number, k: number) => number }).gemmWorkBytes;
       out[name] = (...a: number[]) => {
