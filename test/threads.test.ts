@@ -75,7 +75,7 @@ describe('threads: bit-identical for 1, 2, 3 and 4 threads', () => {
         const before = poolStats().splitCalls;
         const many = run(c, threads, groups, extra);
         expect(many.opt.threads).toBe(threads);
-        // the pool was really used, by every method with a split kernel (Adafactor's are per-tensor reductions: calling thread)
+        // the pool was really used, by every method with a split kernel
         if (c.entry.kernels.some((k) => k in SPLIT_KERNELS || k in STRIDED_KERNELS)) expect(poolStats().splitCalls).toBeGreaterThan(before);
         expect(many.bytes).toEqual(one.bytes);
         many.opt.params.forEach((p, i) => expect(new Uint32Array(p.buffer, p.byteOffset, p.length)).toEqual(new Uint32Array(one.opt.params[i]!.buffer, one.opt.params[i]!.byteOffset, p.length)));
@@ -155,6 +155,60 @@ describe('threads: reductions over several blocks, bit-identical for 1, 2 and 3 
     expect(firstDiff(two.bytes, one.bytes)).toBe(-1);
     expect(firstDiff(three.bytes, one.bytes)).toBe(-1);
     for (const r of [one, two, three]) r.opt.dispose();
+  });
+});
+
+describe('threads: Adafactor split by rows, columns and blocks, bit-identical for 1, 2 and 3 threads', () => {
+  // matrices (rows and columns not multiples of 16: odd last chunks), a batch of matrices, a tall and a wide one, and a
+  // vector of several 1024-element blocks with a tail of 1; the sums that cross units (||p||^2, ||U||^2, a batch's row mean)
+  // are added in a fixed order, so any split gives the same bits
+  const shapes = [[37, 130], [3, 40, 50], [130, 37], [2, 1000], [70001], [9]] as const;
+  const sizeOf = (s: readonly number[]) => s.reduce((a, d) => a * d, 1);
+  function adafactorRun(threads: number, extra: Record<string, unknown>, steps = 3): { bytes: Uint8Array; params: Float32Array[]; splits: number[] } {
+    const c = everyOptimizerRows.find(([n]) => n === 'Adafactor')![1];
+    const next = rng(13);
+    const opt = c.make(shapes.map((s) => ({ data: randn(next, sizeOf(s)), shape: [...s] })) as never, { ...extra, threads });
+    const splits: number[] = [];
+    for (let t = 0; t < steps; t++) {
+      const before = poolStats().splitCalls;
+      opt.step(shapes.map((s) => randn(next, sizeOf(s), 0.1 * (t + 1))));
+      splits.push(poolStats().splitCalls - before);
+    }
+    const r = { bytes: opt.save(), params: opt.params.map((p) => p.slice()), splits };
+    opt.dispose();
+    return r;
+  }
+  it.each([
+    ['defaults', {}],
+    ['weightDecay, maximize, d = 1.5, clipping', { weightDecay: 0.05, maximize: true, d: 1.5, maxGradNorm: 1 }],
+    ['undoOnFailure: false (every call may go to the pool)', { undoOnFailure: false, lr: 0.05 }],
+  ] as const)('%s', (_name, extra) => {
+    const one = adafactorRun(1, extra);
+    for (const threads of [2, 3]) {
+      const many = adafactorRun(threads, extra);
+      expect(firstDiff(many.bytes, one.bytes)).toBe(-1);
+      many.params.forEach((p, i) => expect(firstDiff(new Uint8Array(p.buffer), new Uint8Array(one.params[i]!.buffer)), `shape [${shapes[i]}]`).toBe(-1));
+      // from the second step on (the pipeline has learned to snapshot its several writing calls) every tensor's calls split
+      for (const s of many.splits.slice(1)) expect(s).toBeGreaterThan(4 * 4);
+    }
+  });
+  it('every Adafactor kernel of a step goes to the pool (undoOnFailure: false: no snapshot copies), per tensor as many calls as it has units to split', () => {
+    const run1 = (shape: number[]) => {
+      const next = rng(4);
+      const n = sizeOf(shape);
+      const c = everyOptimizerRows.find(([name]) => name === 'Adafactor')![1];
+      const opt = c.make([{ data: randn(next, n), shape }] as never, { threads: 2, undoOnFailure: false, checkFinite: false });
+      const before = poolStats().splitCalls;
+      opt.step([randn(next, n)]);
+      opt.dispose();
+      return poolStats().splitCalls - before;
+    };
+    expect(run1([37, 130])).toBe(4); // rows, columns, ||U|| parts, move (||p||^2: one block, not split)
+    expect(run1([130, 40000])).toBe(5); // and ||p||^2 over 318 blocks of 16,384
+    expect(run1([37, 16])).toBe(3); // 16 columns: one aligned unit of 16, not split
+    expect(run1([16, 130])).toBe(1); // 16 rows: only the columns split
+    expect(run1([70001])).toBe(3); // ||p||^2 (5 blocks), variance and ||U|| parts (69 blocks of 1,024), move
+    expect(run1([5000])).toBe(1); // 5 blocks of 1,024 (fewer than the 8 a chunk aligns to): only the move
   });
 });
 

@@ -216,6 +216,19 @@ export const STRIDED_KERNELS: Readonly<Record<string, StridedKernel>> = {
   adam8bit: { nptr: 6, strides: (a) => [4, 4, 1, 1, 4 / a[7]!, 4 / a[7]!], align: (a) => lcm64(a[7]!), scratch: { arg: 9, bytes: (a) => 8 * a[7]! } },
   // lion8bit(p, g, c1, a1, n, bs, q, w, ...)
   lion8bit: { nptr: 4, strides: (a) => [4, 4, 1, 4 / a[5]!], align: (a) => lcm64(a[5]!), scratch: { arg: 7, bytes: (a) => 4 * a[5]! } },
+  // Adafactor (assembly/adafactor.ts; rows: 16 units keep every chunk start on a cache line, the f64 parts too).
+  // adafactorRows(g, row, n, c, ...): unit = row of c floats
+  adafactorRows: { nptr: 2, strides: (a) => [4 * a[3]!, 4], align: () => 16, work: (a) => a[2]! * a[3]! },
+  // adafactorCols(g, col, n, ld, r, b, ...): unit = column of b matrices of r rows
+  adafactorCols: { nptr: 2, strides: () => [4, 4], align: () => 16, work: (a) => a[2]! * a[4]! * a[5]! },
+  // adafactorRowsU(g, row, part, n, rowBase, col, r, c, ...): unit = row, its sum of U^2 to an f64 part (row is only read)
+  adafactorRowsU: { nptr: 3, strides: (a) => [4 * a[7]!, 4, 8], align: () => 16, work: (a) => a[3]! * a[7]! },
+  // adafactorMove(p, g, row, n, rowBase, col, r, c, ...): unit = row (row is only read)
+  adafactorMove: { nptr: 3, strides: (a) => [4 * a[7]!, 4 * a[7]!, 4], align: () => 16, work: (a) => a[3]! * a[7]! },
+  // adafactorVecBlocks(g, v, part, n, gEnd, ...): unit = block of 1024 elements (assembly/adafactor.ts VEC_BLOCK), its sum to an f64 part
+  adafactorVecBlocks: { nptr: 3, strides: () => [4096, 4096, 8], align: () => 8, work: (a) => 1024 * a[3]! },
+  // adafactorVecMove(p, g, v, n, ...): unit = element
+  adafactorVecMove: { nptr: 3, strides: () => [4, 4, 4], align: () => 16 },
 };
 
 /** The split kernels' names; the workers look a kernel up by its index here. */
