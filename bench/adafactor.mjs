@@ -6,7 +6,8 @@
 // m, v once and writes p, m, v. So it is not expected to be faster per step:
 // its point is memory (rows + cols floats of state per matrix, not 2·rows·cols).
 //
-// Usage: npm run build && node bench/adafactor.mjs [--rounds=9] [--quick]
+// Usage: npm run build && node bench/adafactor.mjs [--rounds=9] [--quick] [--threads=1]
+// (--threads: the optimizers' thread count, default 1: the single-thread cost; the pool's 1 vs 2 threads are in bench/threads.mjs)
 import { performance } from 'node:perf_hooks';
 import { Adafactor, Adam, ready, memoryStats } from 'wasm-optim';
 import { parseFlags } from './lib/cli.mjs';
@@ -45,7 +46,8 @@ function timeSteps(opt) {
   return rounds[rounds.length >> 1];
 }
 
-await ready();
+const THREADS = args.threads === undefined ? 1 : args.threads === 'auto' ? 'auto' : Number(args.threads);
+await ready({ threads: THREADS });
 const rows = [];
 for (const shape of SHAPES) {
   const n = shape.reduce((a, d) => a * d, 1);
@@ -64,7 +66,7 @@ for (const shape of SHAPES) {
   rows.push({ shape: `[${shape.join(', ')}]`, n, afMs, adamMs, afState: af.bytes - pg, adamState: adam.bytes - pg });
 }
 const kib = (b) => (b < 1 << 20 ? `${(b / 1024).toFixed(0)} KiB` : `${(b / (1 << 20)).toFixed(1)} MiB`);
-console.log(`Adafactor vs Adam, zero-copy step(), median of ${ROUNDS} rounds (${process.version}, ${process.arch})\n`);
+console.log(`Adafactor vs Adam, zero-copy step(), threads: ${THREADS}, median of ${ROUNDS} rounds (${process.version}, ${process.arch})\n`);
 console.log('| shape | elements | Adafactor ms/step | ns/element | Adam ms/step | ns/element | Adafactor / Adam | state: Adafactor | state: Adam |');
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {

@@ -10,10 +10,11 @@
 // Two more sections: every registered optimizer (zero-copy, its allState
 // options) at 4K..1M, 1 vs 2 threads, with the smallest size from which 2
 // threads win for each (--optimizers=all or a list; --optimizers=none skips
-// it), and Muon's Newton-Schulz on a 1024 x 1024 matrix (--muon=0 skips it).
+// it), Muon's Newton-Schulz on a 1024 x 1024 matrix (--muon=0 skips it), and
+// Adafactor on matrices, a batch of matrices and a vector (--adafactor=0 skips it).
 //
 // Usage:
-//   npm run build && node bench/threads.mjs [--quick] [--rounds=15] [--sizes=16K,1M] [--optimizers=Adam,Lamb] [--opt-sizes=4K,64K] [--muon=0] [--adam=0] [--undo=0]
+//   npm run build && node bench/threads.mjs [--quick] [--rounds=15] [--sizes=16K,1M] [--optimizers=Adam,Lamb] [--opt-sizes=4K,64K] [--muon=0] [--adafactor=0] [--adam=0] [--undo=0]
 //   npm run bench -- --only=threads
 // Writes bench/results/threads-<stamp>.json and .md.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -115,8 +116,9 @@ const optRows = [];
 function makeOpt(entry, n, threads) {
   const p = new Float32Array(n);
   for (let i = 0; i < n; i++) p[i] = Math.sin(i) * 0.5;
-  // matrices (Muon): 64 rows; everything else one flat tensor
-  const param = entry.matrices ? { data: p, shape: [64, n / 64] } : p;
+  // matrices (Muon): 64 rows; Adafactor: square-ish matrices (its factored path: 64 x 64 at 4K, 1024 x 1024 at 1M); everything else one flat tensor
+  const rows = 2 ** Math.floor(Math.log2(n) / 2);
+  const param = entry.matrices ? { data: p, shape: [64, n / 64] } : entry.name === 'Adafactor' ? { data: p, shape: [rows, n / rows] } : p;
   const opt = lib.createOptimizer(entry.name, [param], { ...entry.allState, lr: 1e-3, threads, undoOnFailure: UNDO });
   const g = opt.grads[0];
   for (let i = 0; i < n; i++) g[i] = Math.cos(i * 0.7) * 0.01;
@@ -163,6 +165,32 @@ if (args.muon !== '0') {
   console.log(`Muon 1024x1024 step  1 thread ${r.oneMs.toFixed(1)} ms  2 threads ${r.twoMs.toFixed(1)} ms  ratio ${muonRow.ratio.toFixed(2)}  (load ${loadavg()[0].toFixed(2)})`);
 }
 
+// Adafactor on shapes of its own (matrices: rows, columns, ||U|| and the move split by rows or columns; a
+// batch of matrices; a vector: blocks of 1,024 and elements), 1 vs 2 threads (--adafactor=0 skips it)
+const adafactorRows = [];
+if (args.adafactor !== '0') {
+  const shapes = QUICK ? [[1024, 1024]] : [[257, 129], [1024, 1024], [4096, 1024], [16, 256, 256], [1 << 20]];
+  for (const shape of shapes) {
+    const n = shape.reduce((a, d) => a * d, 1);
+    const mk = (threads) => {
+      const p = new Float32Array(n);
+      for (let i = 0; i < n; i++) p[i] = Math.sin(i) * 0.5;
+      const opt = new lib.Adafactor([{ data: p, shape }], { threads, undoOnFailure: UNDO });
+      const g = opt.grads[0];
+      for (let i = 0; i < n; i++) g[i] = Math.cos(i * 0.7) * 0.01;
+      return opt;
+    };
+    const one = mk(1);
+    const two = mk(2);
+    const r = paired(one, two, QUICK ? 3 : 9);
+    one.dispose();
+    two.dispose();
+    const row = { shape, ...r, ratio: r.oneMs / r.twoMs, loadavg: loadavg() };
+    adafactorRows.push(row);
+    console.log(`Adafactor [${shape}]  1 thread ${r.oneMs.toFixed(3)} ms  2 threads ${r.twoMs.toFixed(3)} ms  ratio ${row.ratio.toFixed(2)}  (load ${loadavg()[0].toFixed(2)})`);
+  }
+}
+
 const meta = { undoOnFailure: UNDO, date: new Date().toISOString(), node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model, loadavg: loadavg(), rounds: ROUNDS, sampleMs: SAMPLE_MS, libraryThreshold: DEFAULT_SPLIT_THRESHOLD };
 const lines = [
   `# Adam zero-copy, 1 vs 2 threads (medians of ${ROUNDS} paired rounds, wall time per step)`,
@@ -186,10 +214,20 @@ const lines = [
   ...(muonRow
     ? ['', `Muon step on a 1024 x 1024 matrix (Newton-Schulz, 5 iterations): 1 thread ${muonRow.oneMs.toFixed(1)} ms, 2 threads ${muonRow.twoMs.toFixed(1)} ms, ${muonRow.ratio.toFixed(2)}x (load average ${muonRow.loadavg.map((x) => x.toFixed(2)).join(' ')})`]
     : []),
+  ...(adafactorRows.length
+    ? [
+        '',
+        `## Adafactor, zero-copy, 1 vs 2 threads (medians of ${QUICK ? 3 : 9} paired rounds)`,
+        '',
+        '| shape | 1 thread | 2 threads | 1 / 2 | load average |',
+        '|---|---:|---:|---:|---:|',
+        ...adafactorRows.map((r) => `| [${r.shape.join(', ')}] | ${r.oneMs.toFixed(3)} ms | ${r.twoMs.toFixed(3)} ms | ${r.ratio.toFixed(2)}x | ${r.loadavg[0].toFixed(2)} |`),
+      ]
+    : []),
 ];
 console.log(`\n${lines.join('\n')}`);
 mkdirSync(new URL('results/', import.meta.url), { recursive: true });
 const base = new URL(`results/threads-${meta.date.replace(/[:.]/g, '-')}`, import.meta.url).pathname;
-writeFileSync(`${base}.json`, JSON.stringify({ meta, rows, optRows, muon: muonRow }, null, 2));
+writeFileSync(`${base}.json`, JSON.stringify({ meta, rows, optRows, muon: muonRow, adafactor: adafactorRows }, null, 2));
 writeFileSync(`${base}.md`, `${lines.join('\n')}\n`);
 console.log(`\nwrote ${base}.md`);
