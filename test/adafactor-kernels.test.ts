@@ -22,7 +22,7 @@ const lerp = (a: number, b: number, w: number): number => (Math.abs(w) < 0.5 ? f
 /** Sum of squares in double, element j to partial j & 7. */
 function sum8sq(x: readonly number[]): number {
   const s = [0, 0, 0, 0, 0, 0, 0, 0];
-  x.forEach((v, j) => (s[j & 7] += v * v));
+  x.forEach((v, j) => (s[j & 7] = s[j & 7]! + v * v));
   return ((s[0]! + s[1]!) + (s[2]! + s[3]!)) + ((s[4]! + s[5]!) + (s[6]! + s[7]!));
 }
 /** max(f32(mean of rows in order), eps1) */
