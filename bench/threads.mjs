@@ -11,10 +11,12 @@
 // options) at 4K..1M, 1 vs 2 threads, with the smallest size from which 2
 // threads win for each (--optimizers=all or a list; --optimizers=none skips
 // it), Muon's Newton-Schulz on a 1024 x 1024 matrix (--muon=0 skips it), and
-// Adafactor on matrices, a batch of matrices and a vector (--adafactor=0 skips it).
+// the bandwidth probe on 1 and 2 threads (--probe=0 skips it), against which
+// Adam's rows at 16M get their share, and Adafactor on matrices, a batch of
+// matrices and a vector (--adafactor=0 skips it).
 //
 // Usage:
-//   npm run build && node bench/threads.mjs [--quick] [--rounds=15] [--sizes=16K,1M] [--optimizers=Adam,Lamb] [--opt-sizes=4K,64K] [--muon=0] [--adafactor=0] [--adam=0] [--undo=0]
+//   npm run build && node bench/threads.mjs [--quick] [--rounds=15] [--sizes=16K,1M] [--optimizers=Adam,Lamb] [--opt-sizes=4K,64K] [--muon=0] [--adafactor=0] [--adam=0] [--probe=0] [--variants=zero-copy,...] [--undo=0]
 //   npm run bench -- --only=threads
 // Writes bench/results/threads-<stamp>.json and .md.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -23,6 +25,7 @@ import * as lib from '../dist/index.js';
 import { DEFAULT_SPLIT_THRESHOLD, setSplitThreshold } from '../dist/threads/split.js';
 import { parseFlags } from './lib/cli.mjs';
 import { median, sampleSync } from './lib/sample.mjs';
+import { createThreadedProbe } from './lib/probe-threads.mjs';
 
 const args = parseFlags();
 const QUICK = Boolean(args.quick);
@@ -44,7 +47,7 @@ const VARIANTS = [
   { name: 'zero-copy-noundo', options: { undoOnFailure: false } },
   // the full copy of parameters and state before every step (what every pooled step did before the barrier)
   { name: 'zero-copy-snapshot', options: { undoOnFailure: 'snapshot' } },
-  // two groups of n/2: two writing pool calls per step, so the default snapshots (learned after the first step)
+  // two groups of n/2: two writing pool calls per step (the workers check in at the first: no snapshot)
   { name: 'zero-copy-2groups', options: {}, groups: 2 },
 ];
 
@@ -87,7 +90,8 @@ function paired(one, two, rounds = ROUNDS, warm = 5) {
 }
 
 const rows = [];
-for (const variant of args.adam === '0' ? [] : VARIANTS) {
+const wantVariants = args.variants ? String(args.variants).split(',') : undefined;
+for (const variant of args.adam === '0' ? [] : VARIANTS.filter((v) => !wantVariants || wantVariants.includes(v.name))) {
   for (const n of SIZES) {
     const one = make(n, 1, variant.options, variant.groups);
     const two = make(n, 2, variant.options, variant.groups);
@@ -143,6 +147,21 @@ function optThreshold(name) {
   for (let i = rs.length - 1; i >= 0 && rs[i].ratio > 1; i--) from = rs[i].n;
   return from;
 }
+
+// The bandwidth probe (pattern 28: Adam's 28 bytes per element) over 1 GiB, past the L3, on 1 and 2
+// threads side by side (bench/lib/probe-threads.mjs); Adam's rows at 16M and beyond get their share of it
+let probeRow;
+if (args.probe !== '0') {
+  const PROBE_MB = Number(args['probe-mb'] ?? 1024);
+  const probe = await createThreadedProbe(PROBE_MB, 2);
+  const r = paired({ step: () => probe.run(1) }, { step: () => probe.run(2) }, QUICK ? 5 : 9, 2);
+  await probe.close();
+  const gbs = (ms) => (probe.n * probe.bytesPerElem) / (ms * 1e6);
+  probeRow = { ...r, megabytes: PROBE_MB, oneGBs: gbs(r.oneMs), twoGBs: gbs(r.twoMs), ratio: r.oneMs / r.twoMs, loadavg: loadavg() };
+  console.log(`probe pattern 28, ${PROBE_MB} MiB  1 thread ${probeRow.oneGBs.toFixed(1)} GB/s  2 threads ${probeRow.twoGBs.toFixed(1)} GB/s  ratio ${probeRow.ratio.toFixed(2)}`);
+}
+/** GB/s of an Adam zero-copy step on n parameters taking `ms` (28 bytes per parameter: p, m, v read and written, g read) */
+const adamGBs = (n, ms) => (28 * n) / (ms * 1e6);
 
 // Muon's Newton-Schulz on a 1024 x 1024 matrix (a Muon step: momentum, 5 iterations, the move)
 let muonRow;
@@ -211,6 +230,20 @@ const lines = [
         ...entries.map((e) => `| ${e.name} | ${OPT_SIZES.map((n) => `${optRows.find((r) => r.optimizer === e.name && r.n === n).ratio.toFixed(2)}x`).join(' | ')} | ${optThreshold(e.name) === undefined ? 'none measured' : label(optThreshold(e.name))} |`),
       ]
     : []),
+  ...(probeRow
+    ? [
+        '',
+        `## Share of the bandwidth probe (pattern 28 over ${probeRow.megabytes} MiB, medians of ${QUICK ? 5 : 9} paired rounds; load average ${probeRow.loadavg.map((x) => x.toFixed(2)).join(' ')})`,
+        '',
+        `Probe: 1 thread ${probeRow.oneGBs.toFixed(1)} GB/s, 2 threads ${probeRow.twoGBs.toFixed(1)} GB/s (${probeRow.ratio.toFixed(2)}x).`,
+        '',
+        '| variant | size | 1 thread GB/s (share of the 1-thread probe) | 2 threads GB/s (share of the 2-thread probe) |',
+        '|---|---:|---:|---:|',
+        ...rows
+          .filter((r) => r.n >= 1 << 24)
+          .map((r) => `| ${r.variant} | ${label(r.n)} | ${adamGBs(r.n, r.oneMs).toFixed(1)} (${((100 * adamGBs(r.n, r.oneMs)) / probeRow.oneGBs).toFixed(0)}%) | ${adamGBs(r.n, r.twoMs).toFixed(1)} (${((100 * adamGBs(r.n, r.twoMs)) / probeRow.twoGBs).toFixed(0)}%) |`),
+      ]
+    : []),
   ...(muonRow
     ? ['', `Muon step on a 1024 x 1024 matrix (Newton-Schulz, 5 iterations): 1 thread ${muonRow.oneMs.toFixed(1)} ms, 2 threads ${muonRow.twoMs.toFixed(1)} ms, ${muonRow.ratio.toFixed(2)}x (load average ${muonRow.loadavg.map((x) => x.toFixed(2)).join(' ')})`]
     : []),
@@ -228,6 +261,6 @@ const lines = [
 console.log(`\n${lines.join('\n')}`);
 mkdirSync(new URL('results/', import.meta.url), { recursive: true });
 const base = new URL(`results/threads-${meta.date.replace(/[:.]/g, '-')}`, import.meta.url).pathname;
-writeFileSync(`${base}.json`, JSON.stringify({ meta, rows, optRows, muon: muonRow, adafactor: adafactorRows }, null, 2));
+writeFileSync(`${base}.json`, JSON.stringify({ meta, rows, optRows, muon: muonRow, probe: probeRow, adafactor: adafactorRows }, null, 2));
 writeFileSync(`${base}.md`, `${lines.join('\n')}\n`);
 console.log(`\nwrote ${base}.md`);

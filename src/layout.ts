@@ -77,10 +77,10 @@ export interface Layout<O, S extends Scalars> {
   /** byte ranges [p0, p1, s0, s1) of the parameters and the state (what a step's guard protects: src/threads/guard.ts) */
   written: readonly [number, number, number, number];
   /**
-   * undoOnFailure true on the pool: whether this optimizer's steps write in more than one pool call
-   * (learned from the last step), so that a step snapshots first (src/step.ts)
+   * undoOnFailure true on the pool: whether this optimizer's steps call the pool after a write on
+   * the calling thread (learned from its first such step), so that a step checks its workers in first (src/step.ts)
    */
-  snapshotSteps: boolean;
+  checkInSteps: boolean;
 }
 
 const NO_SCALARS = Object.freeze({}) as Scalars;
@@ -119,8 +119,8 @@ export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, 
   // the method's constants (MethodSpec.constants) lie between the 64 reserved bytes and the parameters
   const constants = spec.constants?.();
   const base0 = 64 + FLOAT * pad4(Math.ceil((constants?.length ?? 0) / FLOAT));
-  // on the pool: a copy of the parameters and state, after the scratch (a failed step is undone from it; option undoOnFailure)
-  const shadowFloats = undo !== false && Arena.pooled(threads) ? totalFloats + stateFloats : 0;
+  // on the pool with undoOnFailure 'snapshot': a copy of the parameters and state, after the scratch (a failed step is undone from it)
+  const shadowFloats = undo === 'snapshot' && Arena.pooled(threads) ? totalFloats + stateFloats : 0;
   const bytes = base0 + FLOAT * (2 * totalFloats + stateFloats + scratchFloats + shadowFloats);
   const arena = Arena.acquire(spec.name, bytes, owner, true, threads, spec.splitFrom);
   arena.kernels.setFlushThreshold(FLT_MIN); // a pooled instance may carry another's setting
@@ -213,7 +213,7 @@ export function layOut<O extends object, S extends Scalars>(spec: MethodSpec<O, 
         ? { params: base0, paramFloats: totalFloats, state: base0 + FLOAT * 2 * totalFloats, stateFloats, at: base0 + FLOAT * (2 * totalFloats + stateFloats + scratchFloats) }
         : undefined,
     written: Object.freeze([base0, base0 + FLOAT * totalFloats, base0 + FLOAT * 2 * totalFloats, base0 + FLOAT * (2 * totalFloats + stateFloats)] as const),
-    snapshotSteps: false,
+    checkInSteps: false,
   };
 }
 

@@ -60,15 +60,15 @@ export interface StepOptions {
   /**
    * On the worker pool (threads > 1): how a step that fails in the pool (a
    * worker that throws, dies or is killed) leaves parameters and state.
-   * - true (default): as they were before the step. Every writing pool call
-   *   runs behind a barrier (no thread writes until every worker has checked
-   *   in, and a worker can only fail before that), so a step that writes in
-   *   one pool call (Adam, SGD, ... with one large group) needs no copy; a step
-   *   that writes in several (several large groups, Lamb, Muon) first copies
-   *   parameters and state to a snapshot, from its second step on (the first
-   *   runs its later calls on the calling thread). Memory for one more copy.
-   *   Only a bug inside a kernel after the barrier (never seen) leaves a
-   *   one-call step partly updated; the error says so.
+   * - true (default): as they were before the step, without a copy. Every
+   *   writing pool call runs behind a barrier (no thread writes until every
+   *   worker has checked in, and a worker can only fail before that); a step
+   *   that writes in several pool calls (several large groups, Lamb, Muon)
+   *   has its workers check in before its first write (at its first writing
+   *   pool call, or at a check-in sent before the step where the first write
+   *   is on the calling thread), after which a worker can fail only through
+   *   a bug. Only such a bug (never seen) leaves a step partly updated; the
+   *   error says so.
    * - 'snapshot': every step on the pool copies first (a copy pass per step:
    *   Adam about 1.9x the step's memory traffic), so that even that bug is undone.
    * - false: no snapshot and no extra memory; a step with several writing

@@ -3,7 +3,7 @@
 // parameters back out. Nothing here allocates on the common path.
 import { clipCoefficient, totalNorm } from './clip.js';
 import { PoolError } from './threads/pool.js';
-import { splitSize, stepGuard } from './threads/split.js';
+import { checkInStep, splitSize, stepGuard } from './threads/split.js';
 import type { StepGuard } from './threads/guard.js';
 import { FLT_MIN, initialScalars, type Layout } from './layout.js';
 import type { MethodSpec, Scalars } from './method.js';
@@ -110,21 +110,25 @@ export function snapshotCount(): number {
 /**
  * A step on the pool, all or nothing. Every writing pool call runs behind the
  * barrier (src/threads/pool.ts runSplit): a worker fails only before it checks
- * in, and then nobody wrote. So the step needs no copy as long as nothing goes
- * to the pool after its first write of parameters or state; the guard
- * (src/threads/guard.ts) keeps it so, running such a call on this thread, and
- * counts them. An optimizer whose steps had such calls (several large groups,
- * Lamb's two passes, Muon's momentum and products) snapshots parameters and
- * state before its next steps (undoOnFailure true; 'snapshot': every step),
- * and then its later calls go to the pool too. On a failure the step counts,
- * running scalars and started buffers are put back as well.
+ * in, and then nobody wrote; once the workers have checked in for one writing
+ * call of the step, they can fail in its later calls only through a bug
+ * (src/threads/guard.ts). So the step needs no copy when its workers check in
+ * before its first write: at its first writing pool call, or, where the first
+ * write happens on this thread (Muon's momentum, a small group first), at a
+ * check-in pseudo-call sent before the step. The guard runs a pool call that
+ * comes after a write with no check-in on this thread (the same bits) and
+ * counts them; an optimizer whose steps had such calls sends the check-in
+ * before its next steps (a wake-up, not a copy). undoOnFailure 'snapshot'
+ * copies parameters and state before every step instead, which also undoes a
+ * bug after the first write. On a failure the step counts, running scalars
+ * and started buffers are put back as well.
  */
 function runGuarded<O extends object, S extends Scalars>(target: StepTarget<O, S>, guard: StepGuard, scale: number): void {
   const { spec, layout, options } = target;
   const k = layout.arena.kernels;
   const undo = options.undoOnFailure;
   const shadow = layout.shadow;
-  const snapshot = shadow !== undefined && (undo === 'snapshot' || (undo === true && layout.snapshotSteps));
+  const snapshot = shadow !== undefined && undo === 'snapshot';
   if (snapshot) {
     try {
       k.muonCopy(shadow.at, shadow.params, shadow.paramFloats);
@@ -148,6 +152,7 @@ function runGuarded<O extends object, S extends Scalars>(target: StepTarget<O, S
   const [p0, p1, s0, s1] = layout.written;
   guard.begin(p0, p1, s0, s1, snapshot || undo === false);
   try {
+    if (undo === true && layout.checkInSteps) checkInStep(k);
     runGroups(spec, layout, scale);
   } catch (e) {
     // without a snapshot: clean when the failed call wrote nothing and came before the step's first write
@@ -174,10 +179,9 @@ function runGuarded<O extends object, S extends Scalars>(target: StepTarget<O, S
     );
   } finally {
     guard.end();
-    // learn: a step with pool calls after its first write needs the snapshot; a completed step without them does not
-    if (undo === true && guard.late > 0) layout.snapshotSteps = true;
+    // learn: a step with pool calls after a write with no check-in needs the check-in first (its calls do not change from step to step)
+    if (undo === true && guard.late > 0) layout.checkInSteps = true;
   }
-  if (undo === true && guard.late === 0) layout.snapshotSteps = false;
 }
 
 /** Runs every group's method once (the step proper), advancing the step counts. */

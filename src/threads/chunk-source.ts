@@ -2,12 +2,12 @@
 // ./worker-source.ts and the browser's ./web-worker-source.ts), as source
 // text: how one posted call is cut and which part of it this worker runs.
 // The caller's side of the same cuts is in ./split.ts and ./pool.ts.
-import { GATE_WAIT, MODE_BLOCKS, MODE_ROWS, MODE_STRIDED, REDUCE_BLOCK } from './protocol.js';
+import { GATE_WAIT, KERNEL_PREPARE, MODE_BLOCKS, MODE_ROWS, MODE_STRIDED, REDUCE_BLOCK } from './protocol.js';
 
 /**
  * `function runChunk(k)`: runs this worker's part of the posted call on the
  * kernels `k` (an instance of the threads module on the call's memory) and
- * writes its result. It reads the worker's free variables `ctl`, `args`,
+ * writes its result (nothing for a KERNEL_PREPARE check-in). It reads the worker's free variables `ctl`, `args`,
  * `call`, `index`, `names`, `getters`, `tinyOf`, `spin` and `C`/`A` (the
  * protocol's CTL and ARGS); `finish`, `arrive` and `gate` are the worker's
  * side of the count-down and of the barrier. The three cuts (protocol.ts):
@@ -42,6 +42,7 @@ function gate() {
 function runChunk(k) {
   const memId = ctl[C.MEM];
   const kernel = ctl[C.KERNEL];
+  if (kernel === ${KERNEL_PREPARE}) return; // the step's check-in only
   const tiny = args[A.TINY];
   if (tinyOf.get(memId) !== tiny) { k.setFlushThreshold(tiny); tinyOf.set(memId, tiny); }
   const nptr = ctl[C.NPTR], nargs = ctl[C.NARGS], parts = ctl[C.PARTS], mode = ctl[C.MODE];

@@ -1,19 +1,22 @@
 // What a step on the pool knows about its own writes, so that a failed step
 // leaves parameters and state as they were without copying them first.
 //
-// A worker can fail only before it checks in to a writing call (the barrier in
-// ./pool.ts runSplit): then that call wrote nothing. So a step is all or
-// nothing without a snapshot as long as no call reaches the pool after the
-// step has written parameters or state (a pool call after that could fail
-// with the earlier writes done). The step pipeline (src/step.ts) opens a guard
-// per step; the pool's kernels (./split.ts) mark it dirty after any call that
-// wrote parameters or state, and a call that would go to the pool while the
-// guard is dirty and not `covered` (by a snapshot, or undoOnFailure: false)
-// runs on the calling thread instead, where it cannot fail (the same bits:
-// every split is exact). `late` counts those calls: the step pipeline learns
-// from it that this optimizer's steps write in more than one pool call
-// (several groups, Lamb's two passes, Muon's momentum then products) and
-// snapshots from the next step on.
+// A worker can fail only in its own JavaScript, before it checks in to a
+// writing call (the barrier in ./pool.ts runSplit): then that call wrote
+// nothing. Once every worker has checked in for one writing call of a step,
+// each holds the step's memory and its instance of the kernels; its later
+// calls in the same step look up the same instance and a kernel by index,
+// which fails only through a bug (as a kernel failing after GO does). So a
+// step is all or nothing without a snapshot when its workers check in before
+// its first write of parameters or state: at its first writing pool call, or
+// at a check-in pseudo-call (KERNEL_PREPARE) the step pipeline sends first
+// when the step's first write happens on the calling thread (Muon's momentum,
+// a small group before a large one). A call that would go to the pool after a
+// write with no check-in (`dirty` and not `checked`) and not `covered` (by a
+// snapshot, or undoOnFailure: false) runs on the calling thread instead, where
+// it cannot fail (the same bits: every split is exact). `late` counts those
+// calls: the step pipeline (src/step.ts) learns from it to send the check-in
+// before the optimizer's next steps.
 
 /** The guard of one optimizer's pool kernels (one step at a time: step() is synchronous). */
 export class StepGuard {
@@ -21,9 +24,11 @@ export class StepGuard {
   active = false;
   /** this step has written parameters or state */
   dirty = false;
+  /** this step's workers have checked in (a writing pool call passed its barrier, or the check-in pseudo-call) */
+  checked = false;
   /** a failure after the first write is taken care of (a snapshot, or undoOnFailure: false) */
   covered = false;
-  /** calls that would have gone to the pool while dirty (run on the calling thread when not covered) */
+  /** calls that would have gone to the pool after a write with no check-in (run on the calling thread when not covered) */
   late = 0;
   private p0 = 0;
   private p1 = 0;
@@ -38,6 +43,7 @@ export class StepGuard {
     this.s1 = s1;
     this.covered = covered;
     this.dirty = false;
+    this.checked = false;
     this.late = 0;
     this.active = true;
   }
@@ -54,13 +60,20 @@ export class StepGuard {
 
   /** Whether a call that could run on the pool may go there now (counts the calls that may not go or only go under cover). */
   mayPool(): boolean {
-    if (!this.active || !this.dirty) return true;
+    if (!this.active || !this.dirty || this.checked) return true;
     this.late++;
     return this.covered;
   }
 
-  /** Marks the step dirty (after a call that wrote parameters or state). */
-  wrote(): void {
-    if (this.active) this.dirty = true;
+  /** After a call that wrote parameters or state; `pooled`: it ran on the pool, behind the barrier, so the workers have checked in. */
+  wrote(pooled = false): void {
+    if (!this.active) return;
+    this.dirty = true;
+    if (pooled) this.checked = true;
+  }
+
+  /** The step's workers have checked in (the check-in pseudo-call passed). */
+  checkedIn(): void {
+    if (this.active) this.checked = true;
   }
 }

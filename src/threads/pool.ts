@@ -354,6 +354,7 @@ export function runSplit(
   strided?: { strides: readonly number[]; align: number; scratchArg: number },
 ): void {
   splitCalls++;
+  trace?.push({ what, writes });
   ensureWorkers(parts - 1);
   const { ctl, args } = ensureBuffers();
   for (let i = 0; i < callArgs.length; i++) args[i] = callArgs[i]!;
@@ -493,6 +494,18 @@ let splitCalls = 0;
  */
 export function poolStats(): { splitCalls: number; attached: number; workers: number; drains: number; heldByWorkers: number } {
   return { splitCalls, attached: attached.size, workers: slots.filter((s) => !s.dead).length, drains, heldByWorkers };
+}
+
+let trace: { what: string; writes: boolean }[] | undefined;
+/**
+ * Test hook: starts recording the split calls (what each is, whether it
+ * writes: runs behind the barrier) and returns the calls recorded since the
+ * last start; `false` stops recording.
+ */
+export function traceCalls(start = true): { what: string; writes: boolean }[] {
+  const got = trace ?? [];
+  trace = start ? [] : undefined;
+  return got;
 }
 
 let failNext: number | undefined;

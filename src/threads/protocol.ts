@@ -80,6 +80,14 @@ export const KERNEL_QUIT = -1;
  * next real call (which a small optimizer never makes).
  */
 export const KERNEL_DRAIN = -2;
+/**
+ * CTL.KERNEL of the pseudo-call that only checks a step's workers in: each
+ * prepares (its instance of the step's memory: everything in its JavaScript
+ * that can fail) and checks in behind the barrier, then counts down without
+ * running anything. Sent before a step whose first write happens on the
+ * calling thread and which then calls the pool (src/threads/guard.ts).
+ */
+export const KERNEL_PREPARE = -3;
 
 /** Test hooks (CTL.HOOK): what each worker does in the next call, before check-in (1..3) or after its chunk (4). */
 export const HOOK_DIE = 1;

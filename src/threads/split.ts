@@ -12,7 +12,7 @@
 import type { Kernels } from '../wasm.js';
 import {
   AND_KERNELS, ARGS, chunkLength, MAX_BLOCKS, MAX_KERNELS, MODE_BLOCKS, MODE_CHUNKS, MODE_ROWS, MODE_STRIDED, READ_ONLY_KERNELS, REDUCE_BLOCK, REDUCE_KERNELS,
-  ROW_KERNELS, SPLIT_KERNELS, SPLIT_NAMES, STRIDED_KERNELS, type StridedKernel,
+  KERNEL_PREPARE, ROW_KERNELS, SPLIT_KERNELS, SPLIT_NAMES, STRIDED_KERNELS, type StridedKernel,
 } from './protocol.js';
 import { poolReady, runSplit, workerResult } from './pool.js';
 import { StepGuard } from './guard.js';
@@ -30,10 +30,21 @@ let threshold = DEFAULT_SPLIT_THRESHOLD;
 
 const SPLIT_FROM = Symbol('splitFrom');
 const GUARD = Symbol('guard');
+const CHECK_IN = Symbol('checkIn');
 
 /** The step guard (./guard.ts) of `k`'s pool kernels, or undefined when `k` is not on the pool. */
 export function stepGuard(k: Kernels): StepGuard | undefined {
   return (k as unknown as Record<symbol, StepGuard | undefined>)[GUARD];
+}
+
+/**
+ * Checks the workers of `k`'s pool in for the step that is starting (the
+ * KERNEL_PREPARE pseudo-call behind the barrier: ./guard.ts says when a step
+ * needs it); throws the pool's error, nothing written, if one fails. Does
+ * nothing where `k` is not on the pool or the pool is not up.
+ */
+export function checkInStep(k: Kernels): void {
+  (k as unknown as Record<symbol, (() => void) | undefined>)[CHECK_IN]?.();
 }
 
 /** Whether any of the first `nptr` pointers of `a`, each `bytes` long, touches parameters or state. */
@@ -115,7 +126,8 @@ function blocked(
       const blocks = Math.ceil(len / REDUCE_BLOCK);
       const per = Math.ceil(blocks / parts);
       let partials: Float64Array | undefined;
-      if (guard.mayPool()) {
+      const pooled = guard.mayPool();
+      if (pooled) {
         runSplit(what, memId, kernel, nptr, round, tiny(), parts, (args) => {
           partials = args;
           runBlocks(round, len, 0, Math.min(per, blocks), args);
@@ -125,7 +137,7 @@ function blocked(
         partials = local ??= new Float64Array(ARGS.PARTIALS + 2 * MAX_BLOCKS);
         runBlocks(round, len, 0, blocks, partials);
       }
-      if (writes) guard.wrote();
+      if (writes) guard.wrote(pooled);
       for (let j = 0; j < blocks; j++) {
         s0 += partials![ARGS.PARTIALS + 2 * j]!;
         if (ngetters > 1) s1 += partials![ARGS.PARTIALS + 2 * j + 1]!;
@@ -166,7 +178,7 @@ function strided(
       own[nptr] = Math.min(n, len);
       fn(...own);
     }, MODE_STRIDED, sk.scratch?.bytes(a) ?? 0, writes, { strides, align, scratchArg });
-    if (writes) guard.wrote();
+    if (writes) guard.wrote(true);
     return undefined;
   };
 }
@@ -180,6 +192,11 @@ export function splitKernels(owner: string, raw: Kernels, memId: number, parts: 
   out[SPLIT_FROM] = from;
   const guard = new StepGuard();
   out[GUARD] = guard;
+  out[CHECK_IN] = () => {
+    if (parts < 2 || !poolReady(parts)) return;
+    runSplit(`${owner}.step (the workers' check-in)`, memId, KERNEL_PREPARE, 0, [], tiny, parts, () => {}, MODE_CHUNKS, 0, true);
+    guard.checkedIn();
+  };
   const r = raw as unknown as Record<string, unknown>;
   let tiny = 0;
   /** the sums of the last blocked reduction with getters (Lamb's), when it was split; read by those getters */
@@ -216,9 +233,11 @@ export function splitKernels(owner: string, raw: Kernels, memId: number, parts: 
         // C (m rows of ldc floats) and the packing panels (one per thread) are what it writes
         const stride = Math.ceil(workBytes(n, k) / 64) * 64;
         const writes = guard.touches(a[2]!, 4 * m * a[9]!) || guard.touches(a[3]!, parts * stride);
+        let pooled = false;
         if (parts < 2 || m < 8 || k <= 0 || m * n * k < GEMM_WORK_PER_ELEMENT * threshold || !poolReady(parts) || !guard.mayPool()) {
           fn(...a);
         } else {
+          pooled = true;
           const rows = Math.ceil(Math.ceil(m / parts) / 4) * 4;
           runSplit(what, memId, kernel, 4, a, tiny, parts, () => {
             const own = a.slice();
@@ -226,7 +245,7 @@ export function splitKernels(owner: string, raw: Kernels, memId: number, parts: 
             fn(...own);
           }, MODE_ROWS, stride, writes);
         }
-        if (writes) guard.wrote();
+        if (writes) guard.wrote(pooled);
       };
     } else if (nptr === undefined) {
       const getter = getterIndex(name);
@@ -259,7 +278,7 @@ export function splitKernels(owner: string, raw: Kernels, memId: number, parts: 
           own[nptr] = Math.min(n, len);
           result = fn(...own);
         }, MODE_CHUNKS, 0, writes);
-        if (writes) guard.wrote();
+        if (writes) guard.wrote(true);
         if (and) {
           for (let i = 0; i < parts - 1; i++) if (workerResult(i) === 0) result = 0;
         } else if (max) {

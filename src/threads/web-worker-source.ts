@@ -13,7 +13,7 @@
 // waits; a writing call's gate stays shut until it checks in). A chunk's error message goes to a shared Uint16Array (TEXT_CHARS per
 // worker: the length, then UTF-16 code units), since the caller cannot read a
 // message port while it waits.
-import { ARGS, CTL, GATE_GO, HOOK_DIE, HOOK_HANG, HOOK_THROW, HOOK_THROW_AFTER } from './protocol.js';
+import { ARGS, CTL, GATE_GO, HOOK_DIE, HOOK_HANG, HOOK_THROW, HOOK_THROW_AFTER, KERNEL_PREPARE } from './protocol.js';
 import { CHUNK_SOURCE } from './chunk-source.js';
 
 /** UTF-16 code units of error text per worker (the first holds the length). */
@@ -70,7 +70,7 @@ function job() {
   if (hook === ${HOOK_HANG}) { quit = true; return false; } // hangs: never checks in (the caller terminates it)
   let ok = true;
   if (hook === ${HOOK_THROW}) { fail('test hook: a worker that throws before its chunk', 1); ok = false; }
-  else if (typeof k[names[ctl[C.KERNEL]]] !== 'function') { fail('no kernel ' + names[ctl[C.KERNEL]] + ' in this worker', 1); ok = false; }
+  else if (ctl[C.KERNEL] !== ${KERNEL_PREPARE} && typeof k[names[ctl[C.KERNEL]]] !== 'function') { fail('no kernel ' + names[ctl[C.KERNEL]] + ' in this worker', 1); ok = false; }
   if (barrier) {
     arrive();
     if (gate() !== ${GATE_GO}) ok = false;

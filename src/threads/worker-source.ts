@@ -4,7 +4,7 @@
 // dependency, and runs as CommonJS or as a module (a worker inherits
 // --input-type=module): no require, no import. The protocol (one control word array `ctl` and one argument
 // array `args`, both on SharedArrayBuffers) is described in ./protocol.ts.
-import { ARGS, CTL, GATE_GO, KERNEL_DRAIN, HOOK_DIE, HOOK_HANG, HOOK_THROW, HOOK_THROW_AFTER } from './protocol.js';
+import { ARGS, CTL, GATE_GO, KERNEL_DRAIN, KERNEL_PREPARE, HOOK_DIE, HOOK_HANG, HOOK_THROW, HOOK_THROW_AFTER } from './protocol.js';
 import { CHUNK_SOURCE } from './chunk-source.js';
 
 /** Bytes of dropped memories after which a Node worker collects its garbage (see drain in the source). */
@@ -79,7 +79,7 @@ function prepare() {
   let k = instances.get(memId);
   if (k === undefined) { drain(); k = instances.get(memId); }
   if (k === undefined) throw new Error('memory ' + memId + ' was never attached to this worker');
-  if (typeof k[names[ctl[C.KERNEL]]] !== 'function') throw new Error('no kernel ' + names[ctl[C.KERNEL]] + ' in this worker');
+  if (ctl[C.KERNEL] !== ${KERNEL_PREPARE} && typeof k[names[ctl[C.KERNEL]]] !== 'function') throw new Error('no kernel ' + names[ctl[C.KERNEL]] + ' in this worker');
   return k;
 }
 function report(e, code) {

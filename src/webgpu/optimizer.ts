@@ -717,7 +717,7 @@ export class GpuOptimizer<O extends object = Record<string, unknown>, S extends 
       heap: new Float32Array(0),
       shadow: undefined,
       written: [0, 0, 0, 0],
-      snapshotSteps: false,
+      checkInSteps: false,
     };
   }
 
