@@ -209,6 +209,16 @@ describe('threads: Adafactor split by rows, columns and blocks, bit-identical fo
     expect(run1([16, 130])).toBe(1); // 16 rows: only the columns split
     expect(run1([70001])).toBe(3); // ||p||^2 (5 blocks), variance and ||U|| parts (69 blocks of 1,024), move
     expect(run1([5000])).toBe(1); // 5 blocks of 1,024 (fewer than the 8 a chunk aligns to): only the move
+    // at the default threshold, Adafactor splits calls of 32K elements of work and more (its MethodSpec.splitFrom)
+    const old = setSplitThreshold(DEFAULT_SPLIT_THRESHOLD);
+    try {
+      expect(run1([128, 128])).toBe(0);
+      expect(run1([128, 255])).toBe(0);
+      expect(run1([128, 256])).toBe(5); // rows, columns, ||U|| parts, move, and ||p||^2 (2 blocks of 16,384)
+      expect(run1([1 << 15])).toBe(3); // ||p||^2, the variance blocks, the move
+    } finally {
+      setSplitThreshold(old);
+    }
   });
 });
 
