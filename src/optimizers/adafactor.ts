@@ -78,7 +78,7 @@ export const adafactorSpec: MethodSpec<AdafactorOptions> = {
   // per tensor: the parts of ||U||^2, one f64 per row (matrices) or per block of VEC_BLOCK (vectors)
   scratchFloats: (shapes) => Math.max(0, ...shapes.map((s) => 2 * partsOf(s))),
   /**
-   * One step is seven calls per tensor over independent units (rows, columns,
+   * One step is six calls per matrix, four per vector, over independent units (rows, columns,
    * blocks, elements: assembly/adafactor.ts), each split across the worker
    * pool by units (src/threads/protocol.ts STRIDED_KERNELS); the sums that
    * cross units (||p||^2, ||U||^2) add fixed parts in a fixed order, so the
