@@ -204,6 +204,8 @@ export interface StridedKernel {
   align(a: readonly number[]): number;
   /** elements of work of the call, compared with the split threshold (default: n) */
   work?(a: readonly number[]): number;
+  /** pointers (by index) that the kernel only reads: not reported to the step's guard as writes (./guard.ts) */
+  reads?: readonly number[];
   /** a per-thread scratch: argument `arg` advanced by c * bytes(a) for chunk c */
   scratch?: { arg: number; bytes(a: readonly number[]): number };
 }
@@ -230,13 +232,13 @@ export const STRIDED_KERNELS: Readonly<Record<string, StridedKernel>> = {
   // adafactorCols(g, col, n, ld, r, b, ...): unit = column of b matrices of r rows
   adafactorCols: { nptr: 2, strides: () => [4, 4], align: () => 16, work: (a) => a[2]! * a[4]! * a[5]! },
   // adafactorRowsU(g, row, part, n, rowBase, col, r, c, ...): unit = row, its sum of U^2 to an f64 part (row is only read)
-  adafactorRowsU: { nptr: 3, strides: (a) => [4 * a[7]!, 4, 8], align: () => 16, work: (a) => a[3]! * a[7]! },
+  adafactorRowsU: { nptr: 3, strides: (a) => [4 * a[7]!, 4, 8], align: () => 16, work: (a) => a[3]! * a[7]!, reads: [0, 1] },
   // adafactorMove(p, g, row, n, rowBase, col, r, c, ...): unit = row (row is only read)
-  adafactorMove: { nptr: 3, strides: (a) => [4 * a[7]!, 4 * a[7]!, 4], align: () => 16, work: (a) => a[3]! * a[7]! },
+  adafactorMove: { nptr: 3, strides: (a) => [4 * a[7]!, 4 * a[7]!, 4], align: () => 16, work: (a) => a[3]! * a[7]!, reads: [1, 2] },
   // adafactorVecBlocks(g, v, part, n, gEnd, ...): unit = block of 1024 elements (assembly/adafactor.ts VEC_BLOCK), its sum to an f64 part
   adafactorVecBlocks: { nptr: 3, strides: () => [4096, 4096, 8], align: () => 8, work: (a) => 1024 * a[3]! },
   // adafactorVecMove(p, g, v, n, ...): unit = element
-  adafactorVecMove: { nptr: 3, strides: () => [4, 4, 4], align: () => 16 },
+  adafactorVecMove: { nptr: 3, strides: () => [4, 4, 4], align: () => 16, reads: [1, 2] },
 };
 
 /** The split kernels' names; the workers look a kernel up by its index here. */

@@ -152,8 +152,8 @@ function blocked(
  * A MODE_STRIDED kernel (protocol.ts STRIDED_KERNELS) split across `parts`
  * threads: chunks of whole aligned units, each pointer advanced by its
  * stride, each thread with its own scratch. A pointer with a stride writes
- * its n*stride bytes (what the step's guard is told); stride-0 pointers and
- * the scratch are only read or private.
+ * its n*stride bytes (what the step's guard is told) unless listed in
+ * `reads`; stride-0 pointers and the scratch are only read or private.
  */
 function strided(
   what: string, fn: (...a: number[]) => unknown, memId: number, kernel: number, sk: StridedKernel, parts: number, tiny: () => number,
@@ -164,7 +164,7 @@ function strided(
     const n = a[nptr]!;
     const strides = sk.strides(a);
     let writes = false;
-    for (let i = 0; i < nptr; i++) if (strides[i]! > 0 && guard.touches(a[i]!, Math.ceil(n * strides[i]!))) writes = true;
+    for (let i = 0; i < nptr; i++) if (strides[i]! > 0 && !sk.reads?.includes(i) && guard.touches(a[i]!, Math.ceil(n * strides[i]!))) writes = true;
     const align = sk.align(a);
     if (parts < 2 || (sk.work?.(a) ?? n) < from() || n <= align || !poolReady(parts) || !guard.mayPool()) {
       const r = fn(...a);
