@@ -103,7 +103,7 @@ describe('dot on the pool', () => {
       let want = 0;
       for (let j = 0; j < n; j += 16384) {
         const s = new Array<number>(8).fill(0);
-        for (let i = j; i < Math.min(n, j + 16384); i++) s[(i - j) & 7] += x[i]! * x[i]!;
+        for (let i = j; i < Math.min(n, j + 16384); i++) s[(i - j) & 7]! += x[i]! * x[i]!;
         want += ((s[0]! + s[1]!) + (s[2]! + s[3]!)) + ((s[4]! + s[5]!) + (s[6]! + s[7]!));
       }
       for (const threads of [1, 2, 3]) {

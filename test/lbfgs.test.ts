@@ -301,7 +301,7 @@ describe('SIMD and scalar builds are bit-identical', () => {
       let total = 0;
       for (let j = 0; j < x.length; j += 16384) {
         const s = new Array<number>(8).fill(0);
-        for (let i = j; i < Math.min(x.length, j + 16384); i++) s[(i - j) & 7] += x[i]! * y[i]!;
+        for (let i = j; i < Math.min(x.length, j + 16384); i++) s[(i - j) & 7]! += x[i]! * y[i]!;
         total += ((s[0]! + s[1]!) + (s[2]! + s[3]!)) + ((s[4]! + s[5]!) + (s[6]! + s[7]!));
       }
       return total;
