@@ -8,15 +8,33 @@
  *   mulInto(o, x, n, c):   o[i] = x[i]*c          (float32, c rounded to float32)
  *   subInto(o, x, y, n):   o[i] = x[i] - y[i]     (float32)
  *
- * dot follows the order of the norm reductions (assembly/norm.ts): element i
- * goes to partial sum i & 7, partials added as ((s0+s1)+(s2+s3))+((s4+s5)+(s6+s7)).
+ * dot follows the order of the norm reductions (assembly/norm.ts): x is cut
+ * into fixed blocks of REDUCE_BLOCK (16,384) elements; in a block, element i
+ * goes to partial sum i & 7, partials added as ((s0+s1)+(s2+s3))+((s4+s5)+(s6+s7));
+ * the block sums are added left to right: s = ((b_0 + b_1) + b_2) + ...
  * A product of two float32 is exact in double, so the SIMD build (four f64x2
  * accumulators) and the scalar build (eight doubles) add the same numbers in
- * the same order and give the same bits. The elementwise three round once per
+ * the same order and give the same bits; and the blocks do not depend on a
+ * thread count, so the worker pool (src/threads/split.ts, REDUCE_KERNELS)
+ * sums blocks on several threads and adds them in the same order: the same
+ * bits for 1, 2 or 16 threads. The elementwise three round once per
  * operation, as torch's float32 kernels do (a*x, then + y: no fused multiply-add).
  */
 
+import { REDUCE_BLOCK } from './norm';
+
 export function dot(x: usize, y: usize, n: i32): f64 {
+  let s: f64 = 0;
+  for (let j = 0; j < n; j += REDUCE_BLOCK) {
+    const o = <usize>j << 2;
+    s += dot8(x + o, y + o, min(REDUCE_BLOCK, n - j));
+  }
+  return s;
+}
+
+/** One block: the 8-partial order above. */
+// @ts-ignore: decorator
+@inline function dot8(x: usize, y: usize, n: i32): f64 {
   let s0: f64 = 0, s1: f64 = 0, s2: f64 = 0, s3: f64 = 0, s4: f64 = 0, s5: f64 = 0, s6: f64 = 0, s7: f64 = 0;
   const end8 = (<usize>n & ~7) << 2;
   if (ASC_FEATURE_SIMD) {

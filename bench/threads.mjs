@@ -10,13 +10,14 @@
 // Two more sections: every registered optimizer (zero-copy, its allState
 // options) at 4K..1M, 1 vs 2 threads, with the smallest size from which 2
 // threads win for each (--optimizers=all or a list; --optimizers=none skips
-// it), Muon's Newton-Schulz on a 1024 x 1024 matrix (--muon=0 skips it), and
+// it), Muon's Newton-Schulz on a 1024 x 1024 matrix (--muon=0 skips it), an
+// L-BFGS step on 1M floats (one iteration, history 10; --lbfgs=0 skips it), and
 // the bandwidth probe on 1 and 2 threads (--probe=0 skips it), against which
 // Adam's rows at 16M get their share, and Adafactor on matrices, a batch of
 // matrices and a vector (--adafactor=0 skips it).
 //
 // Usage:
-//   npm run build && node bench/threads.mjs [--quick] [--rounds=15] [--sizes=16K,1M] [--optimizers=Adam,Lamb] [--opt-sizes=4K,64K] [--muon=0] [--adafactor=0] [--adam=0] [--probe=0] [--variants=zero-copy,...] [--undo=0]
+//   npm run build && node bench/threads.mjs [--quick] [--rounds=15] [--sizes=16K,1M] [--optimizers=Adam,Lamb] [--opt-sizes=4K,64K] [--muon=0] [--lbfgs=0] [--adafactor=0] [--adam=0] [--probe=0] [--variants=zero-copy,...] [--undo=0]
 //   npm run bench -- --only=threads
 // Writes bench/results/threads-<stamp>.json and .md.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -184,6 +185,43 @@ if (args.muon !== '0') {
   console.log(`Muon 1024x1024 step  1 thread ${r.oneMs.toFixed(1)} ms  2 threads ${r.twoMs.toFixed(1)} ms  ratio ${muonRow.ratio.toFixed(2)}  (load ${loadavg()[0].toFixed(2)})`);
 }
 
+// L-BFGS (a closure optimizer: not in the per-optimizer rows) on 1M floats: one iteration per step (the two-loop
+// recursion over a history of 10: about 20 dots and 20 axpys, dot blocked), fixed step lr, on the quadratic
+// loss sum a_i (x_i - c_i)^2 / 2 whose gradient the closure writes in JavaScript (the same work for 1 and 2 threads)
+let lbfgsRow;
+if (args.lbfgs !== '0') {
+  const n = QUICK ? 1 << 18 : 1 << 20;
+  const mk = (threads) => {
+    const p = new Float32Array(n);
+    const a = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      p[i] = Math.sin(i) * 0.5;
+      a[i] = 0.5 + (i % 97) / 97;
+    }
+    const opt = new lib.LBFGS([p], { lr: 0.1, maxIter: 1, historySize: 10, threads });
+    const x = opt.params[0];
+    const g = opt.grads[0];
+    const closure = () => {
+      let loss = 0;
+      for (let i = 0; i < n; i++) {
+        const e = x[i] - 0.25;
+        loss += a[i] * e * e;
+        g[i] = a[i] * e;
+      }
+      return loss / 2;
+    };
+    for (let s = 0; s < 12; s++) opt.step(closure); // a full history
+    return { step: () => opt.step(closure), dispose: () => opt.dispose() };
+  };
+  const one = mk(1);
+  const two = mk(2);
+  const r = paired(one, two, QUICK ? 3 : 9);
+  one.dispose();
+  two.dispose();
+  lbfgsRow = { ...r, n, ratio: r.oneMs / r.twoMs, loadavg: loadavg() };
+  console.log(`LBFGS ${label(n)} step (1 iteration, history 10)  1 thread ${r.oneMs.toFixed(2)} ms  2 threads ${r.twoMs.toFixed(2)} ms  ratio ${lbfgsRow.ratio.toFixed(2)}  (load ${loadavg()[0].toFixed(2)})`);
+}
+
 // Adafactor on shapes of its own (matrices: rows, columns, ||U|| and the move split by rows or columns; a
 // batch of matrices; a vector: blocks of 1,024 and elements), 1 vs 2 threads (--adafactor=0 skips it)
 const adafactorRows = [];
@@ -244,6 +282,9 @@ const lines = [
           .map((r) => `| ${r.variant} | ${label(r.n)} | ${adamGBs(r.n, r.oneMs).toFixed(1)} (${((100 * adamGBs(r.n, r.oneMs)) / probeRow.oneGBs).toFixed(0)}%) | ${adamGBs(r.n, r.twoMs).toFixed(1)} (${((100 * adamGBs(r.n, r.twoMs)) / probeRow.twoGBs).toFixed(0)}%) |`),
       ]
     : []),
+  ...(lbfgsRow
+    ? ['', `L-BFGS step on ${label(lbfgsRow.n)} floats (one iteration, history 10, the closure's gradient in JavaScript included): 1 thread ${lbfgsRow.oneMs.toFixed(2)} ms, 2 threads ${lbfgsRow.twoMs.toFixed(2)} ms, ${lbfgsRow.ratio.toFixed(2)}x (load average ${lbfgsRow.loadavg.map((x) => x.toFixed(2)).join(' ')})`]
+    : []),
   ...(muonRow
     ? ['', `Muon step on a 1024 x 1024 matrix (Newton-Schulz, 5 iterations): 1 thread ${muonRow.oneMs.toFixed(1)} ms, 2 threads ${muonRow.twoMs.toFixed(1)} ms, ${muonRow.ratio.toFixed(2)}x (load average ${muonRow.loadavg.map((x) => x.toFixed(2)).join(' ')})`]
     : []),
@@ -261,6 +302,6 @@ const lines = [
 console.log(`\n${lines.join('\n')}`);
 mkdirSync(new URL('results/', import.meta.url), { recursive: true });
 const base = new URL(`results/threads-${meta.date.replace(/[:.]/g, '-')}`, import.meta.url).pathname;
-writeFileSync(`${base}.json`, JSON.stringify({ meta, rows, optRows, muon: muonRow, probe: probeRow, adafactor: adafactorRows }, null, 2));
+writeFileSync(`${base}.json`, JSON.stringify({ meta, rows, optRows, muon: muonRow, lbfgs: lbfgsRow, probe: probeRow, adafactor: adafactorRows }, null, 2));
 writeFileSync(`${base}.md`, `${lines.join('\n')}\n`);
 console.log(`\nwrote ${base}.md`);

@@ -89,11 +89,14 @@ export interface ResolvedStepOptions {
   undoOnFailure: boolean | 'snapshot';
 }
 
+/** The `threads` option (every optimizer's, L-BFGS's too): 1..65. */
+export const THREADS_RULE: Rule = { expected: 'a whole number from 1 to 65', type: 'number', test: (v: number) => Number.isInteger(v) && v >= 1 && v <= 65 };
+
 const STEP_OPTION_RULES: Record<Exclude<keyof StepOptions, 'gradNormType'>, Rule> = {
   checkFinite: { expected: 'true or false', type: 'boolean', test: () => true },
   skipNonFinite: { expected: 'true or false', type: 'boolean', test: () => true },
   maxGradNorm: { expected: 'a number >= 0 (Infinity measures the norm without clipping)', type: 'number', test: (v: number) => v >= 0 },
-  threads: { expected: 'a whole number from 1 to 65', type: 'number', test: (v: number) => Number.isInteger(v) && v >= 1 && v <= 65 },
+  threads: THREADS_RULE,
   undoOnFailure: { expected: "true, false or 'snapshot'", type: 'boolean', test: () => true },
 };
 const STEP_OPTIONS = [...Object.keys(STEP_OPTION_RULES), 'gradNormType'];

@@ -295,13 +295,23 @@ describe('SIMD and scalar builds are bit-identical', () => {
     await ready({ simd: true });
   });
 
-  it('dot, axpy, mulInto, subInto', () => {
-    for (const n of [1, 3, 4, 7, 8, 9, 15, 16, 17, 33, 1000, 4097]) {
+  it('dot, axpy, mulInto, subInto (dot: blocks of 16384, block sums added left to right)', () => {
+    /** the documented order (assembly/lbfgs.ts), in float64: per block, element i to partial i & 7, partials paired; blocks left to right */
+    const dotOrder = (x: Float32Array, y: Float32Array): number => {
+      let total = 0;
+      for (let j = 0; j < x.length; j += 16384) {
+        const s = new Array<number>(8).fill(0);
+        for (let i = j; i < Math.min(x.length, j + 16384); i++) s[(i - j) & 7]! += x[i]! * y[i]!;
+        total += ((s[0]! + s[1]!) + (s[2]! + s[3]!)) + ((s[4]! + s[5]!) + (s[6]! + s[7]!));
+      }
+      return total;
+    };
+    for (const n of [1, 3, 4, 7, 8, 9, 15, 16, 17, 33, 1000, 4097, 16383, 16384, 16391, 40003]) {
       const next = rng(n);
       const x = randn(next, n).map((v, i) => v * 10 ** ((i % 13) - 6));
       const y = randn(next, n).map((v, i) => v * 10 ** ((i % 7) - 3));
       const out = (build: 'simd' | 'scalar') => {
-        const memory = new WebAssembly.Memory({ initial: 2 });
+        const memory = new WebAssembly.Memory({ initial: Math.ceil((64 + 12 * n) / 65536) + 1 });
         const k = kernelInstance(build, memory);
         const f = new Float32Array(memory.buffer);
         const [px, py, po] = [64, 64 + 4 * n, 64 + 8 * n];
@@ -313,7 +323,9 @@ describe('SIMD and scalar builds are bit-identical', () => {
         k.mulInto(px, po, n, 1.7);
         return [d, ...f.subarray(16, 16 + 3 * n)];
       };
-      expect(out('scalar')).toEqual(out('simd'));
+      const simd = out('simd');
+      expect(out('scalar')).toEqual(simd);
+      expect(simd[0]).toBe(dotOrder(x, y));
     }
   });
 

@@ -3,7 +3,7 @@
 // one thread, with today's dispose() semantics (views read as empty). Explicit counts keep their meaning.
 import { availableParallelism } from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Adam, backendInfo, Muon, ready, SGD } from '../src/index.js';
+import { Adam, backendInfo, LBFGS, Muon, ready, SGD } from '../src/index.js';
 import { AUTO_CAP } from '../src/threads/pool.js';
 import { DEFAULT_SPLIT_THRESHOLD } from '../src/threads/split.js';
 
@@ -47,6 +47,16 @@ describe("threads: 'auto'", () => {
     const muon = new Muon([{ data: new Float32Array(64 * 64), shape: [64, 64] }]); // 64*64*64 multiply-adds: split
     expect(muon.threads).toBe(size);
     muon.dispose();
+  });
+
+  it('LBFGS: on the pool only when its flat vectors reach the split size', async () => {
+    const size = (await ready({ threads: 'auto' })).threads.size;
+    const small = new LBFGS([new Float32Array(DEFAULT_SPLIT_THRESHOLD - 4)]);
+    expect(small.threads).toBe(1);
+    small.dispose();
+    const large = new LBFGS([new Float32Array(DEFAULT_SPLIT_THRESHOLD)]);
+    expect(large.threads).toBe(size);
+    large.dispose();
   });
 
   it('an explicit count keeps its meaning: ready({ threads: 2 }) and the threads option put small optimizers on the pool too', async () => {

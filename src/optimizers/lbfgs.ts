@@ -10,7 +10,10 @@ import { Arena } from '../arena.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../checkpoint.js';
 import { checkNotBusy, checkNotReading, copyUint8, Foreign, lengthOf, markBusy, ourError, readInput, readPlain, setInto, typedArrayTag } from '../input.js';
 import { FLOAT, FLT_MIN, pad4 } from '../layout.js';
-import { checkFloat32Array, describe, isDetached, isFloat32Array } from '../validate.js';
+import { THREADS_RULE } from '../options.js';
+import { lengthGainsFromPool } from '../threads/auto.js';
+import { autoThreads, defaultThreads, PoolError } from '../threads/pool.js';
+import { checkFloat32Array, checkRule, describe, isDetached, isFloat32Array } from '../validate.js';
 import type { Kernels } from '../wasm.js';
 
 /** Hyperparameters of LBFGS (`torch.optim.LBFGS`, camelCase). */
@@ -31,8 +34,13 @@ export interface LBFGSOptions {
   lineSearchFn: null | 'strong_wolfe';
 }
 
-/** LBFGS's constructor options: maxEval may be null (torch's None: maxIter * 5 / 4). */
-export type LBFGSInput = Partial<Omit<LBFGSOptions, 'maxEval'>> & { maxEval?: number | null };
+/**
+ * LBFGS's constructor options: maxEval may be null (torch's None: maxIter * 5 / 4).
+ * `threads` (not a hyperparameter: not in the state dict) is the step option
+ * of every optimizer: threads its steps use, 1..65, default `ready({ threads })`'s
+ * ('auto': on the pool only when the flat vectors are long enough to split).
+ */
+export type LBFGSInput = Partial<Omit<LBFGSOptions, 'maxEval'>> & { maxEval?: number | null; threads?: number };
 
 /** The closure: reads `opt.params`, writes the gradient into `opt.grads`, returns the loss. */
 export type LBFGSClosure = () => number;
@@ -88,7 +96,7 @@ function checkOne(owner: string, where: string, key: string, v: unknown, o: Part
       if (v !== null && v !== 'strong_wolfe') throw bad(`null or "strong_wolfe"`);
       return v;
     default:
-      throw new TypeError(`${owner}: unknown option ${JSON.stringify(key)} in ${where} (valid options: ${KEYS.join(', ')})`);
+      throw new TypeError(`${owner}: unknown option ${JSON.stringify(key)} in ${where} (valid options: ${KEYS.join(', ')}${where === 'options' ? ', threads' : ''})`);
   }
 }
 
@@ -198,8 +206,14 @@ export class LBFGS {
       }
       tensors = g.params;
       names = (i) => `params[0].params[${i}]`;
+      if (g.threads !== undefined) {
+        throw new TypeError(`${NAME}: "threads" in params[0] is an optimizer-wide option, not a per-group hyperparameter: pass it in the constructor's options (the second argument)`);
+      }
       opts = { ...opts, ...Object.fromEntries(Object.entries(g).filter(([k]) => k !== 'params')) };
     }
+    const threadsIn = opts.threads;
+    if (threadsIn !== undefined) checkRule(NAME, 'options.threads', THREADS_RULE, threadsIn);
+    opts = Object.fromEntries(Object.entries(opts).filter(([k]) => k !== 'threads'));
     this.#options = Object.freeze(parseLbfgsOptions(NAME, 'options', opts));
     const seen = new Set<Float32Array>();
     const ts = tensors.map((t0, i) => {
@@ -224,7 +238,9 @@ export class LBFGS {
     const work = ['p', 'g', 'f', 'd', 'pf', 'x', 'p0', 'd0', 'pf0', 'ls0', 'ls1'] as const;
     const base = 64;
     const bytes = base + FLOAT * n * (work.length + 2 * capacity);
-    const arena = Arena.acquire(NAME, bytes, this);
+    // under 'auto' (the default) on the pool only when its vectors are long enough for a call to be split
+    const threads = (threadsIn as number | undefined) ?? (autoThreads() && !lengthGainsFromPool(n) ? 1 : defaultThreads());
+    const arena = Arena.acquire(NAME, bytes, this, true, threads);
     arena.kernels.setFlushThreshold(FLT_MIN);
     this.#arena = arena;
     this.#k = arena.kernels;
@@ -273,6 +289,14 @@ export class LBFGS {
     return this.#options;
   }
 
+  /**
+   * Threads its steps use (the calling thread included): the `threads` option
+   * or `ready({ threads })`'s default where the worker pool runs, else 1.
+   */
+  get threads(): number {
+    return this.#live('threads').threads;
+  }
+
   /** torch's state['n_iter']: iterations run over all steps. */
   get stepCount(): number {
     this.#live('stepCount');
@@ -292,7 +316,9 @@ export class LBFGS {
    * caller's arrays hold the new parameters afterwards, as do `params`.
    * If the closure throws, returns something other than a finite number or
    * writes a non-finite gradient, step throws and nothing changes:
-   * parameters, history and counters are as before the call.
+   * parameters, history and counters are as before the call. So too when a
+   * kernel call on the worker pool fails (a worker throws or dies: PoolError):
+   * the error names the call, and the step's snapshot is restored.
    */
   step(closure: LBFGSClosure): number {
     const owner = `${NAME}.step`;
@@ -323,6 +349,12 @@ export class LBFGS {
       heap.copyWithin(a.d / 4, a.d0 / 4, a.d0 / 4 + n);
       heap.copyWithin(a.pf / 4, a.pf0 / 4, a.pf0 / 4 + n);
       this.#s = saved;
+      if (e instanceof PoolError) {
+        throw new Error(
+          `${e.message}. The step was not applied: parameters and optimizer state are as they were before it (restored from the step's snapshot), and the optimizer can step again`,
+          { cause: e },
+        );
+      }
       throw e;
     }
     this.#params.forEach((v, i) => setInto(this.#callerParams[i]!, v));

@@ -18,11 +18,18 @@ import { DEFAULT_SPLIT_THRESHOLD } from './split.js';
  * to the split size go on the pool although only their norm may be split.
  */
 export function gainsFromPool<O extends object, S extends Scalars>(spec: MethodSpec<O, S>, groups: readonly GroupInput<O>[]): boolean {
-  const from = Math.max(DEFAULT_SPLIT_THRESHOLD, spec.splitFrom ?? 0);
   let total = 0;
   for (const g of groups) for (const t of g.tensors) total += t.length;
-  if (total >= from) return true;
+  if (lengthGainsFromPool(total, spec.splitFrom)) return true;
   if (!spec.poolWork) return false;
   const shapes = groups.flatMap((g) => g.tensors.map((t, i) => g.shapes[i] ?? [t.length]));
   return spec.poolWork(shapes, DEFAULT_SPLIT_THRESHOLD);
+}
+
+/**
+ * Whether calls over `n` elements, split from max(DEFAULT_SPLIT_THRESHOLD,
+ * splitFrom) elements, could ever be split (L-BFGS: its flat vectors of n floats).
+ */
+export function lengthGainsFromPool(n: number, splitFrom = 0): boolean {
+  return n >= Math.max(DEFAULT_SPLIT_THRESHOLD, splitFrom);
 }

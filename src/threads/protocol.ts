@@ -136,7 +136,7 @@ export function chunkLength(n: number, parts: number): number {
  * of leading pointer arguments (then n, then scalars: src/wasm.ts). Every one
  * is elementwise: element i of its outputs depends on element i of its
  * inputs and the scalars only, so any split gives the same bits. Kernels not
- * listed here, in REDUCE_KERNELS, ROW_KERNELS or STRIDED_KERNELS (dot, any
+ * listed here, in REDUCE_KERNELS, ROW_KERNELS or STRIDED_KERNELS (any
  * kernel added later) run on the calling thread.
  */
 export const SPLIT_KERNELS: Readonly<Record<string, number>> = {
@@ -170,11 +170,12 @@ export const MAX_KERNELS: readonly string[] = ['maxAbs'];
  * the block sums left to right; split, each thread runs whole blocks (one
  * call per block), stores each block's sums in ARGS.PARTIALS, and the caller
  * adds them left to right: bit for bit what one call on one thread gives.
- * (dot, L-BFGS's, is not on the pool: L-BFGS has its own memory.)
+ * dot (L-BFGS's, assembly/lbfgs.ts) is blocked the same way.
  */
 export const REDUCE_KERNELS: Readonly<Record<string, { nptr: number; getters: readonly string[] }>> = {
   sumSquares: { nptr: 1, getters: [] },
   sumAbs: { nptr: 1, getters: [] },
+  dot: { nptr: 2, getters: [] },
   lambMoments: { nptr: 4, getters: ['lambParamSumSq', 'lambUpdateSumSq'] },
 };
 /**

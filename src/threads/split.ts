@@ -6,9 +6,9 @@
 // argument advanced by 4*c*L bytes. The calling thread runs chunk 0.
 // The blocked reductions (REDUCE_KERNELS: the norms, Lamb's first pass) hand
 // out whole blocks of REDUCE_BLOCK elements and add the block sums in block
-// order on the caller; gemm hands out rows of C. Everything else (Adafactor,
-// dot, kernels added later) runs on the calling thread, so results are
-// bit-identical for every thread count.
+// order on the caller (L-BFGS's dot too); gemm hands out rows of C.
+// Everything else (kernels added later) runs on the calling thread, so
+// results are bit-identical for every thread count.
 import type { Kernels } from '../wasm.js';
 import {
   AND_KERNELS, ARGS, chunkLength, MAX_BLOCKS, MAX_KERNELS, MODE_BLOCKS, MODE_CHUNKS, MODE_ROWS, MODE_STRIDED, READ_ONLY_KERNELS, REDUCE_BLOCK, REDUCE_KERNELS,
