@@ -437,6 +437,23 @@ describe('threads: failures in the pool are all or nothing', () => {
     }
   });
 
+  it('a worker started inside a failing call counts as started (the failure path reads its start-up message): ready() still resolves, and the worker is unref\'d', async () => {
+    const next = rng(13);
+    const opt = new Adam([randn(next, 40003)], { threads: 3 });
+    const g = [randn(next, 40003, 0.1)];
+    opt.step(g);
+    failNextCall('die', 2);
+    expect(() => opt.step(g)).toThrow(/exited before the call began writing/); // the pool is replaced at the next call
+    failNextCall('throw', 2); // the fresh workers, started inside this synchronous step, throw at once
+    expect(() => opt.step(g)).toThrow(/threw before the call began writing/);
+    // without the fix the failure path swallowed their { ready } message: ready() waited for it forever
+    const settled = await Promise.race([ready({ simd: true, threads: 4 }).then(() => 'ready'), new Promise((r) => setTimeout(() => r('hung'), 20000))]);
+    expect(settled).toBe('ready');
+    opt.step(g);
+    expect(opt.stepCount).toBe(2);
+    opt.dispose();
+  }, 60000);
+
   it('a chunk that throws after the call began writing (a kernel bug): the error says the update may be partial; undoOnFailure \'snapshot\' undoes even that', () => {
     const next = rng(8);
     const p = randn(next, 40003);

@@ -87,6 +87,8 @@ interface Slot {
   reply: NodePort;
   dead: boolean;
   online: Promise<void>;
+  /** Node workers: marks the worker started (its first message, { ready }, arrived): unref'd, `online` resolved */
+  started?: () => void;
   /** Web Workers only: running their loop; the error text of a chunk that threw */
   up?: boolean;
   take?: () => string | undefined;
@@ -240,11 +242,16 @@ function ensureWorkers(count: number): void {
     replyChannel.port1.unref();
     const slot: Slot = { worker, port: channel.port1, reply: replyChannel.port1, dead: false, online: Promise.resolve() };
     slot.online = new Promise<void>((resolve) => {
-      // referenced until its loop runs (so that `await ready({ threads })` keeps the process up), then unref'd
-      replyChannel.port1.once('message', () => {
+      // referenced until its loop runs (so that `await ready({ threads })` keeps the process up), then unref'd;
+      // failure() may read the { ready } message synchronously before this listener sees it: it calls started() then
+      let done = false;
+      slot.started = () => {
+        if (done) return;
+        done = true;
         worker.unref();
         resolve();
-      });
+      };
+      replyChannel.port1.once('message', () => slot.started!());
       worker.once('exit', () => resolve());
     });
     worker.on('error', () => {
@@ -457,8 +464,9 @@ function failure(what: string, err: number, written: boolean): PoolError {
     if (text !== undefined) messages.push(`worker ${slots.indexOf(s) + 1}: ${text}`);
     if (s.take) continue;
     for (let m = workerThreads()!.receiveMessageOnPort(s.reply); m; m = workerThreads()!.receiveMessageOnPort(s.reply)) {
-      const msg = m.message as { index?: number; message?: string };
-      if (msg.message !== undefined) messages.push(`worker ${msg.index! + 1}: ${msg.message}`); // (not a start-up { ready })
+      const msg = m.message as { index?: number; message?: string; ready?: boolean };
+      if (msg.ready) s.started?.(); // its start-up message, read here before the 'message' listener saw it
+      else if (msg.message !== undefined) messages.push(`worker ${msg.index! + 1}: ${msg.message}`);
     }
   }
   const died = err === 2 || err === 4;
