@@ -42,13 +42,14 @@ async function load(isolated: boolean, query: string): Promise<{ result: Result;
 }
 
 describe('the Web Workers pool in Chromium', () => {
-  it('with COOP/COEP: 3 threads, and 2 and 3 threads give the bytes of one for every optimizer', async () => {
+  it('with COOP/COEP: 3 threads, and 2 and 3 threads give the bytes of one for every optimizer, L-BFGS included', async () => {
     const { result, errors, chunks } = await load(true, 'threads=3');
     expect(errors).toEqual([]);
     expect(result.crossOriginIsolated).toBe(true);
     expect(result.info.threads).toMatchObject({ size: 3 });
     expect(result.info.threads.reason).toBeUndefined();
     expect(result.cases.length).toBeGreaterThan(40);
+    expect(result.cases.filter((c) => c.name.startsWith('LBFGS')).length).toBe(4); // the closure optimizer too
     expect(result.cases.filter((c) => !c.same).map((c) => c.name)).toEqual([]);
     for (const c of result.cases) expect(c.used, c.name).toBe(Number(c.name.slice(-1)));
     // two workers, and both ran chunks (the pool was used, not the calling thread alone)
