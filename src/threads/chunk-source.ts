@@ -7,10 +7,11 @@ import { GATE_WAIT, KERNEL_PREPARE, MODE_BLOCKS, MODE_ROWS, MODE_STRIDED, REDUCE
 /**
  * `function runChunk(k)`: runs this worker's part of the posted call on the
  * kernels `k` (an instance of the threads module on the call's memory) and
- * writes its result (nothing for a KERNEL_PREPARE check-in). It reads the worker's free variables `ctl`, `args`,
- * `call`, `index`, `names`, `getters`, `tinyOf`, `spin` and `C`/`A` (the
- * protocol's CTL and ARGS); `finish`, `arrive` and `gate` are the worker's
- * side of the count-down and of the barrier. The three cuts (protocol.ts):
+ * writes its result (nothing for a KERNEL_PREPARE check-in). It reads the
+ * worker's free variables `ctl`, `args`, `call`, `index`, `names`,
+ * `getters`, `tinyOf`, `spin` and `C`/`A` (the protocol's CTL and ARGS);
+ * `finish`, `arrive` and `gate` are the worker's side of the count-down and
+ * of the barrier. The four cuts (protocol.ts):
  *
  * - MODE_BLOCKS: whole blocks of REDUCE_BLOCK elements, one call each, every
  *   block's sums to ARGS.PARTIALS (the caller adds them in block order);

@@ -11,7 +11,7 @@
 // results are bit-identical for every thread count.
 import type { Kernels } from '../wasm.js';
 import {
-  AND_KERNELS, ARGS, chunkLength, MAX_BLOCKS, MAX_KERNELS, MODE_BLOCKS, MODE_CHUNKS, MODE_ROWS, MODE_STRIDED, READ_ONLY_KERNELS, REDUCE_BLOCK, REDUCE_KERNELS,
+  AND_KERNELS, ARGS, chunkLength, MAX_BLOCKS, MAX_KERNELS, MODE_BLOCKS, MODE_CHUNKS, MODE_ROWS, MODE_STRIDED, MAX_STRIDED, READ_ONLY_KERNELS, REDUCE_BLOCK, REDUCE_KERNELS,
   KERNEL_PREPARE, ROW_KERNELS, SPLIT_KERNELS, SPLIT_NAMES, STRIDED_KERNELS, type StridedKernel,
 } from './protocol.js';
 import { poolReady, runSplit, workerResult } from './pool.js';
@@ -160,6 +160,8 @@ function strided(
   from: () => number, guard: StepGuard,
 ): (...a: number[]) => unknown {
   const { nptr } = sk;
+  // its strides travel in ARGS.STRIDES .. STRIDES + MAX_STRIDED - 1 (the slots after them are other arguments')
+  if (nptr > MAX_STRIDED) throw new Error(`${what}: a MODE_STRIDED kernel has at most ${MAX_STRIDED} pointers, this one ${nptr}`);
   return (...a: number[]) => {
     const n = a[nptr]!;
     const strides = sk.strides(a);
